@@ -1,0 +1,1 @@
+"""Qt Designer forms (`*.ui`), shipped as the package `station.forms`."""

@@ -1,0 +1,1 @@
+"""Icons and sample data, shipped as the package `station.resources`."""

@@ -1,0 +1,122 @@
+"""Composition root: builds Station's parts, wires them on the bus, starts and stops them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from station import __version__
+from station.bus import Bus
+from station.domain.enums import ConnectionState
+from station.domain.events import ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
+from station.store import Store
+from station.store.config_repo import ConfigRepository
+from station.store.secret_store import SecretStore
+from station.store.watcher import ConfigWatcher
+from station.webhook.server import Receiver
+
+log = logging.getLogger("station.app")
+
+STOP_TIMEOUT_S = 1.5
+
+
+@dataclass(frozen=True)
+class Options:
+    """How this Station runs (from the command line)."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8765
+    demo: bool = False
+    headless: bool = False
+
+
+class Component(Protocol):
+    """A part with a lifetime: started after the store, stopped before it closes."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Station:
+    """The trading core: everything but the window. Runs the same headless and in the GUI."""
+
+    def __init__(self, options: Options, secrets: SecretStore) -> None:
+        self.options = options
+        self.secrets = secrets
+        self.bus = Bus()
+        self.store = Store(options.data_dir)
+        self.config = ConfigRepository(self.store)
+        self.connections: dict[str, ConnectionChanged] = {}
+        self.receiver = Receiver(options.host, options.port, status=self.status)
+        self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
+        self.components: list[Component] = []
+        self.bus.subscribe(ConnectionChanged, self._on_connection)
+        self._started = False
+
+    async def start(self) -> None:
+        """Start every component, then listen; /health answers from then on."""
+        loop = asyncio.get_running_loop()
+        self.bus.bind(loop)
+        install_exception_handlers(loop, self.bus)
+        for component in self.components:
+            await component.start()
+        await self.watcher.start()
+        await self.receiver.start()
+        self._started = True
+        self.bus.publish(ReceiverStarted(self.receiver.host, self.receiver.port))
+        self.bus.publish(ConnectionChanged("receiver", "receiver", ConnectionState.CONNECTED, self.receiver.url))
+        log.info("Station %s started (data: %s)", __version__, self.options.data_dir)
+
+    async def stop(self) -> None:
+        """Stop listening (in-flight requests finish), stop components, commit, close the store."""
+        try:
+            await self.receiver.stop()
+            for component in reversed(self.components):
+                try:
+                    await asyncio.wait_for(component.stop(), STOP_TIMEOUT_S)
+                except Exception:
+                    log.exception("stopping %s failed", getattr(component, "name", component))
+            await self.watcher.stop()
+            try:
+                await asyncio.wait_for(self.bus.drain(), STOP_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                log.warning("bus handlers still running at shutdown")
+        finally:
+            self.store.close()
+            log.info("Station stopped")
+
+    def status(self) -> dict[str, Any]:
+        """What /health reports besides `status`: links and their states."""
+        return {"connections": {name: str(event.state) for name, event in self.connections.items()}}
+
+    def _on_connection(self, event: ConnectionChanged) -> None:
+        self.connections[event.name] = event
+
+
+def install_exception_handlers(loop: asyncio.AbstractEventLoop, bus: Bus) -> None:
+    """Uncaught exceptions in tasks, callbacks and Qt slots reach the log and the window."""
+
+    def on_loop_error(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        message = context.get("message", "unhandled error")
+        log.error("%s", message, exc_info=exc)
+        detail = f"{type(exc).__name__}: {exc}" if exc else message
+        bus.publish(ErrorRaised(source="loop", message=detail))
+
+    def on_uncaught(kind, exc, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        log.error("uncaught exception", exc_info=(kind, exc, tb))
+        bus.publish(ErrorRaised(source="slot", message=f"{kind.__name__}: {exc}"))
+
+    loop.set_exception_handler(on_loop_error)
+    sys.excepthook = on_uncaught

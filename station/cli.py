@@ -1,0 +1,243 @@
+"""The `station` command line (see CONTRACT.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from station import __version__
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem the user can fix: printed as one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line, not a usage dump
+        raise UsageError(f"{message} (see station --help)")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range 0-65535")
+    return value
+
+
+def _common(defaults: bool) -> argparse.ArgumentParser:
+    """--data-dir/--host/--port, accepted before or after a subcommand's own words."""
+    common = argparse.ArgumentParser(add_help=False)
+    kw = {} if defaults else {"default": argparse.SUPPRESS}
+    common.add_argument("--data-dir", type=Path, metavar="DIR", help="database, logs, exports (default: the OS's per-user data folder)", **kw)
+    common.add_argument("--host", metavar="HOST", help="address the receiver listens on (default 127.0.0.1)", **kw)
+    common.add_argument("--port", type=_port, metavar="PORT", help="receiver port (default 8765)", **kw)
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="station", description="Station: alerts, strategies and orders in one trading desk.",
+                     parents=[_common(defaults=True)])
+    parser.add_argument("--version", action="version", version=f"station {__version__}")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--demo", action="store_true", help="paper broker, replayed sample data; needs no account, key or network")
+    mode.add_argument("--headless", action="store_true", help="the core without a window (SIGINT/SIGTERM stop it cleanly)")
+    parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    common = _common(defaults=False)
+
+    config = sub.add_parser("config", help="import or export strategies, tickers, destinations, settings", parents=[common])
+    config_sub = config.add_subparsers(dest="action", required=True, parser_class=_Parser, metavar="ACTION")
+    config_sub.add_parser("import", help="load a config JSON file", parents=[common]).add_argument("file")
+    config_sub.add_parser("export", help="write the config as JSON ('-' for stdout)", parents=[common]).add_argument("file")
+
+    secret = sub.add_parser("secret", help="store or delete a secret in the OS keyring", parents=[common])
+    secret_sub = secret.add_subparsers(dest="action", required=True, parser_class=_Parser, metavar="ACTION")
+    secret_sub.add_parser("set", help="read the value from stdin", parents=[common]).add_argument("name")
+    secret_sub.add_parser("delete", help="remove it", parents=[common]).add_argument("name")
+
+    from station.bench import available as benches
+
+    bench = sub.add_parser("bench", help="built-in benchmarks", parents=[common])
+    bench.add_argument("name", choices=benches(), metavar="NAME", help=f"one of: {', '.join(benches())}")
+    bench.add_argument("--json", action="store_true", help="print one JSON line")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"station: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from station.paths import default_data_dir
+
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is None:
+        data_dir = default_data_dir() / "demo" if getattr(args, "demo", False) else default_data_dir()
+    data_dir = data_dir.expanduser()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot use data directory {data_dir}: {exc.strerror or exc}") from None
+    if not data_dir.is_dir():
+        raise UsageError(f"data directory {data_dir} is not a directory")
+    return data_dir
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from station.logs import setup_logging
+
+    if args.command == "config":
+        setup_logging(None)
+        return _config(args)
+    if args.command == "secret":
+        setup_logging(None)
+        return _secret(args)
+    if args.command == "bench":
+        setup_logging(None)
+        from station.bench import run_bench
+
+        return run_bench(args.name, _options(args), as_json=args.json)
+    options = _options(args)
+    setup_logging(options.data_dir, console_level=logging.INFO if options.headless else logging.WARNING)
+    return _run(options, smoke=args.smoke)
+
+
+def _options(args: argparse.Namespace):
+    from station.app import Options
+
+    return Options(
+        data_dir=_data_dir(args),
+        host=getattr(args, "host", None) or "127.0.0.1",
+        port=8765 if getattr(args, "port", None) is None else args.port,
+        demo=getattr(args, "demo", False),
+        headless=getattr(args, "headless", False),
+    )
+
+
+def _secret_store(*, demo: bool):
+    from station.store.secret_store import KeyringUnavailable, MemoryBackend, SecretStore
+
+    try:
+        return SecretStore.system()
+    except KeyringUnavailable as exc:
+        if not demo:
+            raise UsageError(str(exc)) from None
+        logging.getLogger("station.app").warning("%s; the demo keeps its secrets in memory for this run", exc)
+        return SecretStore(MemoryBackend())
+
+
+def _run(options, *, smoke: bool) -> int:
+    from station.webhook.server import ReceiverError
+
+    secrets = _secret_store(demo=options.demo)
+    try:
+        if options.headless:
+            from station.runtime import run_headless
+
+            return run_headless(options, secrets)
+        from station.ui.launch import NoDisplay, check_display, run_gui
+
+        try:
+            check_display()
+        except NoDisplay as exc:
+            raise UsageError(str(exc)) from None
+        return run_gui(options, secrets, smoke=smoke)
+    except ReceiverError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _config(args: argparse.Namespace) -> int:
+    from station.store import Store
+    from station.store.config_repo import ConfigRepository
+    from station.store.validation import ConfigError
+
+    if args.action == "import":
+        try:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{args.file} is not valid JSON: {exc}") from None
+        store = Store(_data_dir(args))
+        try:
+            revision = ConfigRepository(store).import_document(document)
+        except ConfigError as exc:
+            raise UsageError(f"{args.file}: nothing imported: {exc}") from None
+        finally:
+            store.close()
+        counts = {k: len(document.get(k) or {}) for k in ("strategies", "destinations")}
+        print(f"imported {counts['strategies']} strategies and {counts['destinations']} destinations "
+              f"from {args.file} (config revision {revision})")
+        return 0
+    store = Store(_data_dir(args))
+    try:
+        document = ConfigRepository(store).export_document()
+    finally:
+        store.close()
+    text = json.dumps(document, indent=2) + "\n"
+    if args.file == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+    print(f"exported the config to {args.file}")
+    return 0
+
+
+def _secret(args: argparse.Namespace) -> int:
+    from station.store.secret_store import KeyringUnavailable, check_name
+
+    try:
+        check_name(args.name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    store = _secret_store(demo=False)
+    try:
+        if args.action == "set":
+            value = _read_secret_value(args.name)
+            store.set(args.name, value)
+            print(f"secret {args.name} stored in {store.description}")
+        elif store.delete(args.name):
+            print(f"secret {args.name} deleted")
+        else:
+            print(f"secret {args.name} was not set", file=sys.stderr)
+    except KeyringUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def _read_secret_value(name: str) -> str:
+    if sys.stdin is None:
+        raise UsageError("no standard input to read the secret from")
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"{name}: ")
+    else:
+        value = sys.stdin.read()
+        if value.endswith("\r\n"):
+            value = value[:-2]
+        elif value.endswith("\n"):
+            value = value[:-1]
+    if not value:
+        raise UsageError(f"empty value: secret {name} not stored")
+    return value

@@ -1,0 +1,34 @@
+"""Time helpers: everything is timezone-aware; stored in UTC, shown in exchange time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+EASTERN = ZoneInfo("America/New_York")
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def require_aware(value: datetime, name: str = "time") -> datetime:
+    """Return `value` if it carries a time zone, else raise ValueError naming it."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
+    return value
+
+
+def to_eastern(value: datetime) -> datetime:
+    """The same instant in US/Eastern (with the offset in force that day)."""
+    return require_aware(value).astimezone(EASTERN)
+
+
+def parse_utc(text: str) -> datetime:
+    """Parse an ISO-8601 time; a time without zone is taken as UTC (TradingView's {{time}})."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,329 @@
+"""Strategies, tickers, destinations and settings in SQLite; import and export of the JSON file.
+
+Import is all-or-nothing: the whole document is checked first, and applied in
+one transaction only if every key is valid. Every change bumps the config
+revision, which a running Station watches (so a CLI import takes effect live).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from typing import Any
+
+from station.domain.config import (
+    DestinationConfig,
+    RoutingConfig,
+    StrategyConfig,
+    TickerConfig,
+    TickerDestination,
+)
+from station.store import config_schema as schema
+from station.store.database import Store
+from station.store.validation import ConfigError, Invalid
+
+FORMAT = "station-config"
+FORMAT_VERSION = 1
+TOP_LEVEL = ("format", "version", "settings", "destinations", "strategies")
+
+
+def json_number(value: Decimal | None) -> int | float | None:
+    """A Decimal as the plainest JSON number (int when whole)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class ConfigRepository:
+    """Reads and writes the routing configuration and settings."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        row = self.store.query("SELECT value FROM meta WHERE key = 'config_revision'")
+        return int(row[0]["value"]) if row else 0
+
+    def load(self) -> RoutingConfig:
+        """A snapshot of every destination and strategy, read in one transaction."""
+        conn = self.store.reader()
+        conn.execute("BEGIN")
+        try:
+            return _read_config(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    def settings(self, section: str) -> dict[str, Any]:
+        """A settings section with defaults for keys never set."""
+        fields = schema.SETTINGS[section]
+        rows = self.store.query("SELECT value FROM settings WHERE section = ?", (section,))
+        values = fields.defaults()
+        if rows:
+            values.update({k: val for k, val in json.loads(rows[0]["value"]).items() if k in fields.fields})
+        return values
+
+    def export_document(self) -> dict[str, Any]:
+        """The whole configuration as Station's JSON document (round-trips through import)."""
+        config = self.load()
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "settings": {section: self.settings(section) for section in schema.SETTINGS},
+            "destinations": {d.name: {"type": d.type, **d.params} for d in config.destinations},
+            "strategies": {s.name: _export_strategy(s) for s in config.strategies},
+        }
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def import_document(self, document: Any) -> int:
+        """Check and apply a config document (blocking); returns the new revision."""
+        plan = check_document(document)
+        return self.store.writer.call(lambda conn: _apply(conn, plan))
+
+    async def import_document_async(self, document: Any) -> int:
+        """As `import_document`, awaiting the commit without blocking the loop."""
+        plan = check_document(document)
+        return await self.store.writer.run(lambda conn: _apply(conn, plan))
+
+    async def update_settings(self, section: str, values: dict[str, Any]) -> int:
+        """Change some keys of one settings section; returns the new revision."""
+        return await self.import_document_async({"settings": {section: values}})
+
+
+# ---- checking ------------------------------------------------------------------------------
+
+
+def check_document(document: Any) -> dict[str, Any]:
+    """Validate a whole document; raises ConfigError naming every bad key, else a clean plan."""
+    errors: dict[str, str] = {}
+    if not isinstance(document, dict):
+        raise ConfigError({"(document)": "must be a JSON object"})
+    for key in document:
+        if key not in TOP_LEVEL:
+            errors[key] = f"unknown key (known: {', '.join(TOP_LEVEL)})"
+    if document.get("format", FORMAT) != FORMAT:
+        errors["format"] = f"must be {FORMAT!r}"
+    version = document.get("version", FORMAT_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        errors["version"] = f"must be a version up to {FORMAT_VERSION}"
+    plan = {
+        "settings": _check_settings(document.get("settings", {}), errors),
+        "destinations": _check_destinations(document.get("destinations", {}), errors),
+        "strategies": _check_strategies(document.get("strategies", {}), errors),
+    }
+    if errors:
+        raise ConfigError(errors)
+    return plan
+
+
+def _check_settings(value: Any, errors: dict[str, str]) -> dict[str, dict]:
+    if not isinstance(value, dict):
+        errors["settings"] = "must be an object"
+        return {}
+    clean = {}
+    for section, values in value.items():
+        if section not in schema.SETTINGS:
+            errors[f"settings.{section}"] = f"unknown section (known: {', '.join(sorted(schema.SETTINGS))})"
+            continue
+        clean[section] = schema.SETTINGS[section].check(values, f"settings.{section}", errors)
+    return clean
+
+
+def _check_destinations(value: Any, errors: dict[str, str]) -> dict[str, DestinationConfig]:
+    if not isinstance(value, dict):
+        errors["destinations"] = "must be an object"
+        return {}
+    clean = {}
+    for name, spec in value.items():
+        path = f"destinations.{name}"
+        if not name.strip():
+            errors[path] = "a destination needs a name"
+            continue
+        if not isinstance(spec, dict):
+            errors[path] = "must be an object"
+            continue
+        kind = spec.get("type")
+        if kind not in schema.DESTINATION_TYPES:
+            errors[f"{path}.type"] = f"must be one of {', '.join(schema.DESTINATION_TYPES)}"
+            continue
+        fields, required = schema.DESTINATION_TYPES[kind]
+        params = {k: val for k, val in spec.items() if k != "type"}
+        for key in params:
+            if any(word in key.lower() for word in schema.SECRET_WORDS):
+                errors[f"{path}.{key}"] = f"credentials belong in the keyring: station secret set {kind}-{key.replace('_', '-')}"
+        params = {k: val for k, val in params.items() if f"{path}.{k}" not in errors}
+        checked = fields.check(params, path, errors, required=required)
+        full = {**{k: d for k, d in fields.defaults().items() if d is not None}, **checked}
+        clean[name] = DestinationConfig(name=name, type=kind, params=full)
+    return clean
+
+
+def _check_strategies(value: Any, errors: dict[str, str]) -> dict[str, StrategyConfig]:
+    if not isinstance(value, dict):
+        errors["strategies"] = "must be an object"
+        return {}
+    clean = {}
+    for name, spec in value.items():
+        path = f"strategies.{name}"
+        if not name.strip():
+            errors[path] = "a strategy needs a name"
+            continue
+        fields = schema.STRATEGY.check(spec, path, errors)
+        tickers = tuple(_check_tickers(fields.get("tickers", {}), f"{path}.tickers", errors))
+        options = {k: fields[k] for k in schema.STRATEGY_OPTION_KEYS if k in fields}
+        clean[name] = StrategyConfig(
+            name=name, enabled=fields.get("enabled", True), accounts=fields.get("accounts", {}),
+            tickers=tickers, options={**{k: schema.STRATEGY.fields[k][1] for k in schema.STRATEGY_OPTION_KEYS}, **options},
+        )
+    return clean
+
+
+def _check_tickers(value: dict, path: str, errors: dict[str, str]):
+    for ticker, spec in value.items():
+        where = f"{path}.{ticker}"
+        if not ticker.strip():
+            errors[where] = "a ticker needs a symbol"
+            continue
+        fields = schema.TICKER.check(spec, where, errors)
+        routes = []
+        for dest, sizing in fields.get("destinations", {}).items():
+            at = f"{where}.destinations.{dest}"
+            got = schema.TICKER_DESTINATION.check(sizing, at, errors)
+            if got.get("qty") is not None and got.get("multiplier") is not None:
+                errors[at] = "give either qty (a fixed size) or multiplier (scales the alert), not both"
+            routes.append(TickerDestination(
+                destination=dest, qty=got.get("qty"), multiplier=got.get("multiplier"),
+                instrument=got.get("instrument"),
+                options={k: got[k] for k in schema.TICKER_DESTINATION_OPTION_KEYS if k in got},
+            ))
+        yield TickerConfig(
+            ticker=ticker.strip(), enabled=fields.get("enabled", True), ports=tuple(fields.get("ports", [])),
+            destinations=tuple(routes), options={k: fields[k] for k in schema.TICKER_OPTION_KEYS if k in fields},
+        )
+
+
+# ---- applying (in the writer thread) --------------------------------------------------------
+
+
+def _apply(conn: sqlite3.Connection, plan: dict[str, Any]) -> int:
+    for section, values in plan["settings"].items():
+        row = conn.execute("SELECT value FROM settings WHERE section = ?", (section,)).fetchone()
+        merged = {**(json.loads(row["value"]) if row else {}), **values}
+        conn.execute(
+            "INSERT INTO settings (section, value) VALUES (?, ?) "
+            "ON CONFLICT(section) DO UPDATE SET value = excluded.value",
+            (section, _dumps(merged)),
+        )
+    for dest in plan["destinations"].values():
+        conn.execute(
+            "INSERT INTO destinations (name, type, params) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET type = excluded.type, params = excluded.params",
+            (dest.name, dest.type, _dumps(dest.params)),
+        )
+    known = {row["name"] for row in conn.execute("SELECT name FROM destinations")}
+    missing = {
+        f"strategies.{s.name}.tickers.{t.ticker}.destinations.{r.destination}": "no such destination; name it under destinations"
+        for s in plan["strategies"].values() for t in s.tickers for r in t.destinations
+        if r.destination not in known
+    }
+    if missing:
+        raise ConfigError(missing)
+    for strategy in plan["strategies"].values():
+        write_strategy(conn, strategy)
+    return bump_revision(conn)
+
+
+def write_strategy(conn: sqlite3.Connection, strategy: StrategyConfig) -> None:
+    """Replace one strategy (and its tickers and routes) with `strategy`."""
+    row = conn.execute("SELECT seq FROM strategies WHERE name = ?", (strategy.name,)).fetchone()
+    seq = row["seq"] if row else conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM strategies").fetchone()[0]
+    conn.execute("DELETE FROM strategies WHERE name = ?", (strategy.name,))
+    conn.execute(
+        "INSERT INTO strategies (name, enabled, accounts, options, seq) VALUES (?, ?, ?, ?, ?)",
+        (strategy.name, int(strategy.enabled), _dumps(strategy.accounts), _dumps(strategy.options), seq),
+    )
+    for index, ticker in enumerate(strategy.tickers):
+        conn.execute(
+            "INSERT INTO strategy_tickers (strategy, ticker, enabled, ports, options, seq) VALUES (?, ?, ?, ?, ?, ?)",
+            (strategy.name, ticker.ticker, int(ticker.enabled), _dumps(list(ticker.ports)), _dumps(ticker.options), index),
+        )
+        for route in ticker.destinations:
+            conn.execute(
+                "INSERT INTO ticker_destinations (strategy, ticker, destination, qty, multiplier, instrument, options) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (strategy.name, ticker.ticker, route.destination,
+                 None if route.qty is None else str(route.qty),
+                 None if route.multiplier is None else str(route.multiplier),
+                 route.instrument, _dumps(route.options)),
+            )
+
+
+def bump_revision(conn: sqlite3.Connection) -> int:
+    """Advance the config revision (watched by running Stations); returns the new one."""
+    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_revision'")
+    return int(conn.execute("SELECT value FROM meta WHERE key = 'config_revision'").fetchone()[0])
+
+
+def _read_config(conn: sqlite3.Connection) -> RoutingConfig:
+    revision = int(conn.execute("SELECT value FROM meta WHERE key = 'config_revision'").fetchone()[0])
+    destinations = tuple(
+        DestinationConfig(name=r["name"], type=r["type"], params=json.loads(r["params"]))
+        for r in conn.execute("SELECT * FROM destinations ORDER BY name")
+    )
+    routes: dict[tuple[str, str], list[TickerDestination]] = {}
+    for r in conn.execute("SELECT * FROM ticker_destinations ORDER BY rowid"):
+        routes.setdefault((r["strategy"], r["ticker"]), []).append(TickerDestination(
+            destination=r["destination"],
+            qty=None if r["qty"] is None else Decimal(r["qty"]),
+            multiplier=None if r["multiplier"] is None else Decimal(r["multiplier"]),
+            instrument=r["instrument"], options=json.loads(r["options"]),
+        ))
+    tickers: dict[str, list[TickerConfig]] = {}
+    for r in conn.execute("SELECT * FROM strategy_tickers ORDER BY strategy, seq"):
+        tickers.setdefault(r["strategy"], []).append(TickerConfig(
+            ticker=r["ticker"], enabled=bool(r["enabled"]), ports=tuple(json.loads(r["ports"])),
+            destinations=tuple(routes.get((r["strategy"], r["ticker"]), ())), options=json.loads(r["options"]),
+        ))
+    strategies = tuple(
+        StrategyConfig(
+            name=r["name"], enabled=bool(r["enabled"]), accounts=json.loads(r["accounts"]),
+            tickers=tuple(tickers.get(r["name"], ())), options=json.loads(r["options"]),
+        )
+        for r in conn.execute("SELECT * FROM strategies ORDER BY seq, name")
+    )
+    return RoutingConfig(revision=revision, strategies=strategies, destinations=destinations)
+
+
+def _export_strategy(strategy: StrategyConfig) -> dict[str, Any]:
+    return {
+        "enabled": strategy.enabled,
+        "accounts": strategy.accounts,
+        **strategy.options,
+        "tickers": {
+            t.ticker: {
+                "enabled": t.enabled,
+                "ports": list(t.ports),
+                **t.options,
+                "destinations": {
+                    r.destination: {
+                        k: val for k, val in (
+                            ("qty", json_number(r.qty)), ("multiplier", json_number(r.multiplier)),
+                            ("instrument", r.instrument),
+                        ) if val is not None
+                    } | r.options
+                    for r in t.destinations
+                },
+            }
+            for t in strategy.tickers
+        },
+    }
+
+
+__all__ = ["ConfigRepository", "ConfigError", "Invalid", "check_document", "json_number", "write_strategy", "bump_revision"]

@@ -1,0 +1,61 @@
+"""Numbered schema migrations: `mNNNN_name.py` modules with `apply(db)`, run in order once.
+
+The schema version is SQLite's `user_version`. Each migration runs in its own
+transaction together with the version bump, so a failure leaves the previous
+version intact.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import re
+import sqlite3
+
+import sqlite_utils
+
+log = logging.getLogger("station.store")
+
+_NAME = re.compile(r"^m(\d{4})_\w+$")
+
+
+def available() -> list[tuple[int, str]]:
+    """(version, module name) of every migration shipped, in order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        match = _NAME.match(info.name)
+        if match:
+            found.append((int(match.group(1)), info.name))
+    found.sort()
+    versions = [v for v, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {found}")
+    return found
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database up to the newest schema; returns the resulting version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    shipped = available()
+    newest = shipped[-1][0] if shipped else 0
+    if current > newest:
+        raise RuntimeError(
+            f"the database has schema {current}, newer than this Station knows ({newest}); "
+            "use a newer Station or another --data-dir"
+        )
+    for version, name in shipped:
+        if version <= current:
+            continue
+        module = importlib.import_module(f"{__name__}.{name}")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            module.apply(sqlite_utils.Database(conn))
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("schema migrated to %d (%s)", version, name)
+        current = version
+    return current

@@ -1,0 +1,180 @@
+"""Secrets (broker keys, tokens, the webhook passphrase) in the OS keyring, and nowhere else.
+
+A keyring backend chosen explicitly (`PYTHON_KEYRING_BACKEND` or keyring's own
+config file) is used as chosen. Otherwise the best backend keyring finds is
+used, unless that is a plain-text file (keyrings.alt) or nothing at all: then
+`KeyringUnavailable` says how to fix it. We never fall back to plain text silently.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets as random_source
+from typing import Callable
+
+from station.logs import SecretMask
+
+SERVICE = "station"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+KNOWN_NAMES = ("webhook-passphrase", "api-token", "databento-key", "schwab-app-key", "schwab-app-secret",
+               "schwab-refresh-token", "tastytrade-username", "tastytrade-password", "smtp-password")
+
+FIX = ("no usable OS keyring: install and unlock a Secret Service (e.g. gnome-keyring) or, "
+       "on a headless server, choose a backend explicitly, e.g. "
+       "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring")
+
+
+class KeyringUnavailable(RuntimeError):
+    """No secure keyring backend is usable; the message names the fix."""
+
+
+class Secret:
+    """A secret value whose repr and str never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        SecretMask.register(value)
+
+    def reveal(self) -> str:
+        """The plain value, for the one place that must send or compare it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and random_source.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(Secret)
+
+    def matches(self, candidate: str | None) -> bool:
+        """Constant-time comparison with an offered value."""
+        if candidate is None:
+            return False
+        return random_source.compare_digest(self._value.encode("utf-8"), str(candidate).encode("utf-8"))
+
+
+def check_name(name: str) -> str:
+    """`name` if it is a valid secret name, else ValueError."""
+    if not NAME_PATTERN.match(name or ""):
+        raise ValueError(f"invalid secret name {name!r}: use lower-case letters, digits and '-', "
+                         f"e.g. {', '.join(KNOWN_NAMES[:3])}")
+    return name
+
+
+def _describe(backend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _is_plaintext_or_fail(backend) -> bool:
+    from keyring.backends import chainer, fail
+
+    if isinstance(backend, fail.Keyring):
+        return True
+    if isinstance(backend, chainer.ChainerBackend):
+        return not backend.backends or any(_is_plaintext_or_fail(b) for b in backend.backends)
+    return type(backend).__module__.startswith("keyrings.alt")
+
+
+def system_backend():
+    """The keyring backend to use, or KeyringUnavailable naming the fix."""
+    import keyring
+    import keyring.core
+
+    try:
+        explicit = keyring.core.load_env() or keyring.core.load_config()
+    except Exception as exc:  # a backend named explicitly but not importable
+        raise KeyringUnavailable(f"the keyring backend chosen cannot be loaded ({exc}); {FIX}") from None
+    if explicit is not None:
+        return explicit
+    backend = keyring.get_keyring()
+    if _is_plaintext_or_fail(backend):
+        raise KeyringUnavailable(FIX)
+    return backend
+
+
+class SecretStore:
+    """Reads and writes named secrets in one keyring backend (service `station`)."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+
+    @classmethod
+    def system(cls) -> "SecretStore":
+        """The store over the OS keyring, checked usable now (not at the first trade)."""
+        store = cls(system_backend())
+        store.get("webhook-passphrase")
+        return store
+
+    @property
+    def description(self) -> str:
+        """Which backend holds the secrets (shown in Settings and `station --version`)."""
+        return _describe(self.backend)
+
+    def get(self, name: str) -> Secret | None:
+        value = self._call(self.backend.get_password, SERVICE, check_name(name))
+        return None if value is None else Secret(value)
+
+    def set(self, name: str, value: str) -> Secret:
+        if not value:
+            raise ValueError(f"secret {name} is empty")
+        self._call(self.backend.set_password, SERVICE, check_name(name), value)
+        return Secret(value)
+
+    def delete(self, name: str) -> bool:
+        """Remove a secret; False if it was not set."""
+        from keyring.errors import PasswordDeleteError
+
+        if self.get(name) is None:
+            return False
+        try:
+            self._call(self.backend.delete_password, SERVICE, check_name(name))
+        except PasswordDeleteError:
+            return False
+        return True
+
+    def ensure(self, name: str, make: Callable[[], str] | None = None) -> tuple[Secret, bool]:
+        """The secret `name`, creating a random one first if absent; (secret, created)."""
+        current = self.get(name)
+        if current is not None:
+            return current, False
+        return self.set(name, (make or random_token)()), True
+
+    def _call(self, fn, *args):
+        from keyring.errors import KeyringError, PasswordDeleteError
+
+        try:
+            return fn(*args)
+        except PasswordDeleteError:
+            raise
+        except KeyringError as exc:
+            raise KeyringUnavailable(f"the keyring ({self.description}) failed: {exc}; {FIX}") from None
+
+
+class MemoryBackend:
+    """Secrets kept in memory for this run only (the demo, when no keyring is usable)."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, name: str) -> str | None:
+        return self._values.get((service, name))
+
+    def set_password(self, service: str, name: str, value: str) -> None:
+        self._values[(service, name)] = value
+
+    def delete_password(self, service: str, name: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        if self._values.pop((service, name), None) is None:
+            raise PasswordDeleteError(name)
+
+
+def random_token(nbytes: int = 24) -> str:
+    """A URL-safe random secret."""
+    return random_source.token_urlsafe(nbytes)

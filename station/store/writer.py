@@ -1,0 +1,122 @@
+"""The single writer: one thread, one connection, group commits.
+
+Jobs are callables `fn(conn) -> result`. The thread takes every job waiting,
+runs each inside its own savepoint of one transaction, commits once, and only
+then resolves the jobs' futures. A job that raises is rolled back alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable
+
+log = logging.getLogger("station.store")
+
+Job = Callable[[sqlite3.Connection], Any]
+_STOP = object()
+MAX_GROUP = 512
+
+
+class WriterClosed(RuntimeError):
+    """The writer was closed; nothing more can be written."""
+
+
+class StoreWriter:
+    """Owns the only writing connection to the database."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._closed = False
+        self._lock = threading.Lock()
+        self.commits = 0
+        self._thread.start()
+
+    def submit(self, job: Job) -> Future:
+        """Queue `job`; the returned future resolves after the commit that contains it."""
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise WriterClosed("the store is closed")
+            self._queue.put((job, future))
+        return future
+
+    async def run(self, job: Job) -> Any:
+        """Run `job` in the writer and wait, without blocking the loop, until it is committed."""
+        return await asyncio.wrap_future(self.submit(job))
+
+    def call(self, job: Job, timeout: float | None = 30.0) -> Any:
+        """Run `job` and block until committed (for code off the loop: CLI, threads)."""
+        return self.submit(job).result(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, then stop the thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        conn = self._connect()
+        try:
+            while True:
+                item = self._queue.get()
+                batch = []
+                stop = item is _STOP
+                if not stop:
+                    batch.append(item)
+                while len(batch) < MAX_GROUP:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop = True
+                        continue
+                    batch.append(item)
+                if batch:
+                    self._commit_group(conn, batch)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _commit_group(self, conn: sqlite3.Connection, batch: list) -> None:
+        outcomes = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, future in batch:
+                if not future.set_running_or_notify_cancel():
+                    continue
+                conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((future, True, job(conn)))
+                    conn.execute("RELEASE job")
+                except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((future, False, exc))
+            conn.execute("COMMIT")
+            self.commits += 1
+        except BaseException as exc:  # noqa: BLE001 - the commit itself failed: nobody's job is durable
+            log.exception("group commit failed")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job, future in batch:
+                if not future.done():
+                    if future.running():
+                        future.set_exception(exc)
+            return
+        for future, ok, value in outcomes:
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)

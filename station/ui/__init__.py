@@ -1,0 +1,1 @@
+"""The Qt layer: main window, docks, charts, dialogs. Talks to the core only through the bus."""

@@ -1,0 +1,92 @@
+"""Starting the desktop app: one QApplication, one qasync loop running Qt, aiohttp and the core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+
+from station.app import Options, Station
+from station.store.secret_store import SecretStore
+
+log = logging.getLogger("station.ui")
+
+NO_DISPLAY = ("no display to open a window on: set QT_QPA_PLATFORM=offscreen (or run under Xvfb), "
+              "or use station --headless")
+
+
+class NoDisplay(RuntimeError):
+    """The window cannot be shown on this machine."""
+
+
+def check_display() -> None:
+    """Refuse early, with the fix, where Qt would otherwise abort (Linux with no display)."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise NoDisplay(NO_DISPLAY)
+
+
+def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> int:
+    """Run the window until it is closed; with `smoke`, close it after the first paint."""
+    started = time.perf_counter()
+    check_display()
+    import qasync
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from station.paths import resources_dir
+    from station.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("Station")
+    app.setApplicationName("Station")
+    app.setQuitOnLastWindowClosed(False)  # the loop ends when our main coroutine does
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "station.svg")))
+    apply_theme(app)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(_main(options, secrets, smoke=smoke, started=started))
+
+
+async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started: float) -> int:
+    from station.ui.main_window import MainWindow
+
+    station = Station(options, secrets)
+    try:
+        await station.start()
+    except BaseException:
+        await station.stop()
+        raise
+    window = MainWindow(station)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, window.close)
+        except (NotImplementedError, RuntimeError):
+            pass
+    if smoke:
+        _close_after_first_paint(window, started)
+    window.show()
+    await closed.wait()
+    await station.stop()
+    return 0
+
+
+def _close_after_first_paint(window, started: float) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802
+            if event.type() == QEvent.Paint:
+                watched.removeEventFilter(self)
+                print(f"first paint after {time.perf_counter() - started:.3f} s", flush=True)
+                QTimer.singleShot(0, window.close)
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.statusBar().installEventFilter(window._first_paint)

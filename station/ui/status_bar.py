@@ -1,0 +1,65 @@
+"""Status bar: the receiver's address and one light per connection (receiver, feeds, brokers, ports)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
+
+from station.domain.enums import ConnectionState
+from station.domain.events import ConnectionChanged, ErrorRaised
+from station.ui import theme
+
+LIGHT_COLORS = {
+    ConnectionState.CONNECTED: theme.GREEN,
+    ConnectionState.REPLAYING: theme.ACCENT,
+    ConnectionState.CONNECTING: theme.AMBER,
+    ConnectionState.STALE: theme.AMBER,
+    ConnectionState.DISCONNECTED: theme.GREY,
+    ConnectionState.ERROR: theme.RED,
+}
+
+
+class ConnectionLight(QLabel):
+    """A coloured dot and a name; the tooltip says the state and detail."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.state = ConnectionState.DISCONNECTED
+
+    def show_state(self, event: ConnectionChanged) -> None:
+        self.state = event.state
+        color = LIGHT_COLORS.get(event.state, theme.GREY)
+        self.setText(f'<span style="color:{color}">●</span> {event.name}')
+        self.setToolTip(f"{event.name} ({event.kind}): {event.state}" + (f" — {event.detail}" if event.detail else ""))
+
+
+class StationStatusBar(QStatusBar):
+    """Receiver address on the left, errors in the middle, connection lights on the right."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.receiver = QLabel("Receiver: starting…")
+        self.receiver.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.addWidget(self.receiver)
+        holder = QWidget()
+        self._lights_layout = QHBoxLayout(holder)
+        self._lights_layout.setContentsMargins(0, 0, 4, 0)
+        self._lights_layout.setSpacing(10)
+        self.addPermanentWidget(holder)
+        self.lights: dict[str, ConnectionLight] = {}
+
+    def on_connections(self, events: list[ConnectionChanged]) -> None:
+        for event in events:
+            light = self.lights.get(event.name)
+            if light is None:
+                light = self.lights[event.name] = ConnectionLight(event.name)
+                self._lights_layout.addWidget(light)
+            light.show_state(event)
+            if event.name == "receiver" and event.state is ConnectionState.CONNECTED:
+                self.receiver.setText(f"Receiver: {event.detail}")
+
+    def on_errors(self, events: list[ErrorRaised]) -> None:
+        last = events[-1]
+        more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
+        self.showMessage(f"⚠ {last.source}: {last.message}{more}", 15000)

@@ -1,0 +1,1 @@
+"""The embedded aiohttp server: TradingView webhook, REST API, script feed, health."""

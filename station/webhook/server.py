@@ -1,0 +1,71 @@
+"""The HTTP receiver: one aiohttp application inside Station's event loop.
+
+Capabilities add their routes (webhook, REST API, Socket.IO) to `receiver.app`
+before `start()`. `GET /health` answers as soon as the receiver listens,
+before any broker is connected.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from aiohttp import web
+
+from station import __version__
+
+log = logging.getLogger("station.webhook")
+
+SHUTDOWN_GRACE_S = 1.0
+
+
+class ReceiverError(RuntimeError):
+    """The receiver could not start (port taken, address not available)."""
+
+
+class Receiver:
+    """Owns the aiohttp application, its runner and listening socket."""
+
+    def __init__(self, host: str, port: int, *, status: Callable[[], dict[str, Any]] | None = None) -> None:
+        self.host, self.port = host, port
+        self.app = web.Application(client_max_size=64 * 1024)
+        self.app.router.add_get("/health", self._health)
+        self._status = status or (lambda: {})
+        self._runner: web.AppRunner | None = None
+        self.started_at: float | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Listen on host:port; port 0 picks a free port (then `self.port` is the real one)."""
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S,
+                                     handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise ReceiverError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        sockets = [s for s in (site._server.sockets if site._server else [])]
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        self.started_at = time.monotonic()
+        log.info("receiver listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (up to a second), close."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            log.info("receiver stopped")
+
+    async def _health(self, request: web.Request) -> web.Response:
+        uptime = 0.0 if self.started_at is None else time.monotonic() - self.started_at
+        return web.json_response({"status": "ok", "version": __version__, "uptime_s": round(uptime, 3),
+                                  **self._status()})

@@ -1,0 +1,107 @@
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from station.store import Store
+from station.store.migrations import available
+
+
+def test_migrates_an_empty_database_and_reopens_without_rerunning(data_dir):
+    store = Store(data_dir)
+    newest = available()[-1][0]
+    assert store.schema_version == newest
+    mode = store.query("PRAGMA journal_mode")[0][0]
+    assert mode == "wal"
+    store.writer.call(lambda c: c.execute("INSERT INTO meta (key, value) VALUES ('probe', 'kept')"))
+    store.close()
+    again = Store(data_dir)
+    assert again.schema_version == newest
+    assert again.query("SELECT value FROM meta WHERE key = 'probe'")[0][0] == "kept"
+    again.close()
+
+
+def test_refuses_a_database_from_a_newer_station(data_dir):
+    Store(data_dir).close()
+    conn = sqlite3.connect(data_dir / "station.db")
+    conn.execute("PRAGMA user_version = 9999")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this Station"):
+        Store(data_dir)
+
+
+def test_a_job_is_resolved_only_after_its_commit_is_visible(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
+    futures = [store.writer.submit(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,)).lastrowid)
+               for i in range(500)]
+    seen = []
+    for future in futures:
+        future.result(10)
+        seen.append(store.query("SELECT COUNT(*) FROM t")[0][0])
+    # every resolved job is already visible to another connection
+    assert all(count >= index + 1 for index, count in enumerate(seen))
+    assert store.writer.commits < 500  # jobs were committed in groups
+    store.close()
+
+
+def test_a_failing_job_is_rolled_back_alone(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+
+    def bad(conn):
+        conn.execute("INSERT INTO t VALUES (100)")
+        raise ValueError("nope")
+
+    good = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)"))
+    failing = store.writer.submit(bad)
+    after = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2)"))
+    good.result(5)
+    after.result(5)
+    with pytest.raises(ValueError, match="nope"):
+        failing.result(5)
+    assert [r[0] for r in store.query("SELECT n FROM t ORDER BY n")] == [1, 2]
+    store.close()
+
+
+def test_readers_keep_reading_while_the_writer_commits(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
+    stop, errors, reads = threading.Event(), [], {}
+
+    def read():
+        mine = reads.setdefault(threading.get_ident(), [])
+        try:
+            while not stop.is_set():
+                mine.append(store.query("SELECT COUNT(*) FROM t")[0][0])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    for i in range(200):
+        store.writer.submit(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,)))
+    store.writer.call(lambda c: None)
+    time.sleep(0.05)
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert not errors
+    assert len(reads) == 3
+    for counts in reads.values():  # each reader sees the table only grow, commit by commit
+        assert counts and counts == sorted(counts)
+    assert store.query("SELECT COUNT(*) FROM t")[0][0] == 200
+    store.close()
+
+
+def test_close_commits_what_is_queued(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
+    for i in range(100):
+        store.writer.submit(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,)))
+    store.close()
+    conn = sqlite3.connect(data_dir / "station.db")
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 100
+    conn.close()
