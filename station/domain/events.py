@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from decimal import Decimal
+
 from station.domain.alert import Alert
-from station.domain.enums import ConnectionState
+from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.fills import Fill
 from station.domain.marketdata import Bar, Tick
 from station.domain.orders import Order
@@ -60,6 +62,14 @@ class AlertUnrouted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRejected(Event):
+    """An alert was refused by a risk rule or the kill switch (journaled, never traded)."""
+
+    alert_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class OrderUpdated(Event):
     """An order was created or changed status (submitted, working, filled, rejected, …)."""
 
@@ -72,6 +82,35 @@ class OrderFilled(Event):
 
     order: Order
     fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReported(Event):
+    """A destination says what became of an order (the oms applies it to the book)."""
+
+    destination: str
+    client_order_id: str
+    status: OrderStatus
+    broker_order_id: str | None = None
+    reason: str | None = None
+    at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class FillReported(Event):
+    """A destination reports an execution (the oms applies it once, by `fill.fill_id`)."""
+
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReported(Event):
+    """A destination's own view of a position (reconciliation; the oms compares and corrects)."""
+
+    destination: str
+    ticker: str
+    qty: Decimal
+    avg_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

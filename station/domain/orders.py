@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from station.domain.alert import Alert
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from station.domain.timeutil import require_aware, utc_now
 
@@ -46,6 +47,8 @@ class OrderRequest:
     price_hint: Decimal | None = None
     instrument: str | None = None
     created_at: datetime = dataclasses.field(default_factory=utc_now)
+    # the alert that caused this order, when one did (NinjaTrader port lines carry its fields)
+    alert: Alert | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         require_aware(self.created_at, "created_at")

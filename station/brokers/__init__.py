@@ -1,0 +1,1 @@
+"""Order destinations, one folder each (paper, ib, schwab, tastytrade, ninjatrader), behind `Broker`."""
