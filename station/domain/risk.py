@@ -1,0 +1,41 @@
+"""The risk hook: rules that may refuse an order before it reaches a destination.
+
+The oms holds the book and calls every rule for every order; the first reason
+returned rejects the order (visibly, with that reason). Rules come from the oms
+itself (max size, max position, kill switch) and from the engine (daily loss,
+trading window, …), wired together in `station/app.py`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from station.domain.orders import OrderRequest
+
+
+class BookView(Protocol):
+    """What a rule may read of the book (implemented by the oms)."""
+
+    @property
+    def kill_switch_engaged(self) -> bool: ...
+
+    def position(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
+        """Signed quantity held at one destination (for one strategy, or all)."""
+
+    def net_position(self, ticker: str, strategy: str | None = None) -> Decimal:
+        """Signed quantity over every destination."""
+
+    def realized_pnl_today(self, strategy: str | None = None) -> Decimal:
+        """Realised PnL since the start of today's session (one strategy, or all)."""
+
+    def unrealized_pnl(self, strategy: str | None = None) -> Decimal:
+        """Open PnL at the latest marks (one strategy, or all)."""
+
+
+class RiskRule(Protocol):
+    """One check; `check` returns None to allow, or the reason to refuse."""
+
+    name: str
+
+    def check(self, request: OrderRequest, book: BookView) -> str | None: ...
