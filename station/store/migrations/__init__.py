@@ -13,8 +13,6 @@ import pkgutil
 import re
 import sqlite3
 
-import sqlite_utils
-
 log = logging.getLogger("station.store")
 
 _NAME = re.compile(r"^m(\d{4})_\w+$")
@@ -47,6 +45,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     for version, name in shipped:
         if version <= current:
             continue
+        import sqlite_utils  # only when migrating: it pulls in pandas (~0.4 s of start-up)
+
         module = importlib.import_module(f"{__name__}.{name}")
         conn.execute("BEGIN IMMEDIATE")
         try:
