@@ -83,3 +83,92 @@ def crossover_signals(df: pd.DataFrame, line1: tuple[str, int], line2: tuple[str
     side[up] = 1
     side[down] = -1
     return pd.DataFrame({"side": side, "close": df["close"]})[side != 0]
+
+
+# ---- strategy references: indicators and conditions vectorised, the position kept in a plain loop ----
+
+Expected = list[tuple[pd.Timestamp, str, str]]  # (bar start, action, target position)
+NAMES = {1: "long", -1: "short", 0: "flat"}
+
+
+def crossover_expected(df: pd.DataFrame, line1: tuple[str, int], line2: tuple[str, int]) -> Expected:
+    """Entries and reversals of the crossover strategy (no stop): a cross the same way as the last one does nothing."""
+    crosses = crossover_signals(df, line1, line2)["side"]
+    crosses = crosses[crosses != crosses.shift(1)]
+    out: Expected = []
+    for i, (ts, side) in enumerate(crosses.items()):
+        action = "buy" if side > 0 else "sell"
+        if i:
+            out.append((ts, action, "flat"))
+        out.append((ts, action, NAMES[side]))
+    return out
+
+
+def supertrend_reversal_expected(df: pd.DataFrame, period: int, multiplier: float, confirm_bars: int,
+                                 trail_atr: float, take_profit_atr: float | None) -> Expected:
+    st = supertrend(df, period, multiplier)
+    a = atr(df, period).to_numpy()
+    direction = st["direction"].to_numpy()
+    prev_dir = st["direction"].shift(1).to_numpy()
+    flip = (direction != prev_dir) & ~np.isnan(prev_dir) & ~np.isnan(direction)
+    bull = ((df["close"] > df["open"]) & (df["close"] > df["high"].shift(1))).to_numpy()
+    bear = ((df["close"] < df["open"]) & (df["close"] < df["low"].shift(1))).to_numpy()
+    high, low, close = df["high"].to_numpy(), df["low"].to_numpy(), df["close"].to_numpy()
+    out: Expected = []
+    pos, stop, target, pending, age = 0, np.nan, np.nan, 0, 0
+    index = df.index
+
+    def trade(i, new_pos):
+        nonlocal pos
+        out.append((index[i], "buy" if new_pos > pos else "sell", NAMES[new_pos]))
+        pos = new_pos
+
+    for i in range(len(df)):
+        if pos > 0 and (low[i] <= stop or (take_profit_atr and high[i] >= target)):
+            trade(i, 0)
+        elif pos < 0 and (high[i] >= stop or (take_profit_atr and low[i] <= target)):
+            trade(i, 0)
+        if np.isnan(direction[i]):
+            continue
+        if flip[i]:
+            pending, age = int(direction[i]), 0
+            if pos == -pending:
+                trade(i, 0)
+        if pending:
+            if bull[i] if pending > 0 else bear[i]:
+                if pos != pending:
+                    if pos:
+                        trade(i, 0)
+                    trade(i, pending)
+                    stop = close[i] - pending * trail_atr * a[i]
+                    target = close[i] + pending * (take_profit_atr or 0) * a[i]
+                pending = 0
+            else:
+                age += 1
+                if age >= confirm_bars:
+                    pending = 0
+        if pos:
+            trail = close[i] - pos * trail_atr * a[i]
+            stop = max(stop, trail) if pos > 0 else min(stop, trail)
+    return out
+
+
+def pairs_expected(one: pd.DataFrame, two: pd.DataFrame, hedge: float, lookback: int, entry_z: float,
+                   exit_z: float) -> tuple[Expected, pd.DataFrame]:
+    both = one[["close"]].join(two[["close"]], how="inner", suffixes=("1", "2"))
+    spread = both["close1"] - hedge * both["close2"]
+    mean = spread.rolling(lookback).mean()
+    std = spread.rolling(lookback).std(ddof=0)
+    z = (spread - mean) / std
+    out: Expected = []
+    pos = 0
+    for ts, value in z.items():
+        if np.isnan(value):
+            continue
+        if (pos > 0 and value >= -exit_z) or (pos < 0 and value <= exit_z):
+            out.append((ts, "sell" if pos > 0 else "buy", "flat"))
+            pos = 0
+        if pos == 0 and abs(value) >= entry_z:
+            pos = -1 if value > 0 else 1
+            out.append((ts, "buy" if pos > 0 else "sell", NAMES[pos]))
+    return out, pd.DataFrame({"spread": spread, "mean": mean, "std": std, "z": z})
