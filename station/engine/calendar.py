@@ -53,6 +53,8 @@ class TradingCalendars:
         key = (name, day)
         if key in self._sessions:
             return self._sessions[key]
+        import warnings
+
         import pandas as pd
 
         calendar = self.load(name)
@@ -61,8 +63,11 @@ class TradingCalendars:
             raise CalendarError(f"{name} calendar covers {calendar.first_session.date()} to "
                                 f"{calendar.last_session.date()}, not {day}")
         result = None
-        if calendar.is_session(stamp):
-            open_, close = calendar.session_open_close(stamp)
+        with warnings.catch_warnings():  # the library's own pandas deprecations, not ours to act on
+            warnings.simplefilter("ignore")
+            is_session = calendar.is_session(stamp)
+            open_, close = calendar.session_open_close(stamp) if is_session else (None, None)
+        if is_session:
             result = (open_.to_pydatetime().astimezone(UTC), close.to_pydatetime().astimezone(UTC))
         self._sessions[key] = result
         return result
