@@ -8,6 +8,7 @@ answered from a per-day cache.
 from __future__ import annotations
 
 import threading
+import warnings
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,9 @@ class TradingCalendars:
                 calendar = self._calendars.get(name)
                 if calendar is None:
                     try:
-                        calendar = xc.get_calendar(name, start=f"{FIRST_YEAR}-01-01")
+                        with warnings.catch_warnings():  # the library's own pandas deprecations
+                            warnings.simplefilter("ignore")
+                            calendar = xc.get_calendar(name, start=f"{FIRST_YEAR}-01-01")
                     except xc.errors.InvalidCalendarName:
                         raise CalendarError(f"unknown exchange calendar {name!r}") from None
                     self._calendars[name] = calendar
@@ -53,8 +56,6 @@ class TradingCalendars:
         key = (name, day)
         if key in self._sessions:
             return self._sessions[key]
-        import warnings
-
         import pandas as pd
 
         calendar = self.load(name)
