@@ -19,7 +19,6 @@ class SupertrendReversal(Strategy):
     """
 
     kind = "supertrend"
-    STATE = ("pending", "pending_age")
 
     def __init__(self, name: str, ticker: str, params: dict[str, Any], **context: Any) -> None:
         super().__init__(name, ticker, params, **context)
