@@ -127,3 +127,11 @@ class SubscribeBars(Command):
     symbol: str
     timeframe: str
     requester: str = "engine"
+
+
+@dataclass(frozen=True, slots=True)
+class HaltStrategy(Command):
+    """Halt an engine strategy (`*` for all) with the reason shown to the trader; it stays halted until started again."""
+
+    name: str
+    reason: str

@@ -16,7 +16,7 @@ from typing import Any, Callable, Protocol
 
 from station.bus import Bus
 from station.domain.commands import (
-    BuyZeroDte, CloseZeroDte, SetKillSwitch, StartStrategy, StopStrategy, SubscribeBars,
+    BuyZeroDte, CloseZeroDte, HaltStrategy, SetKillSwitch, StartStrategy, StopStrategy, SubscribeBars,
 )
 from station.domain.config import RoutingConfig
 from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
@@ -72,7 +72,7 @@ class StrategyRunner:
         for kind, handler in ((BarUpdated, self.on_bar_event), (StartStrategy, self._on_start),
                               (StopStrategy, self._on_stop), (SetKillSwitch, self._on_kill_switch),
                               (ConfigChanged, self._on_config), (BuyZeroDte, self._on_zero_dte),
-                              (CloseZeroDte, self._on_zero_dte)):
+                              (CloseZeroDte, self._on_zero_dte), (HaltStrategy, self._on_halt)):
             self._unsubscribe.append(self.bus.subscribe(kind, handler))
         await self.reload()
         desired = self.store.desired() if self.store else {}
@@ -287,6 +287,12 @@ class StrategyRunner:
         names = list(self.groups) if command.name in ("*", "all") else [command.name]
         for name in names:
             self.stop_strategy(name, "stopped by the trader")
+
+    def _on_halt(self, command: HaltStrategy) -> None:
+        names = list(self.groups) if command.name in ("*", "all") else [command.name]
+        for name in names:
+            if name in self.groups and self.groups[name].active:
+                self.halt(name, command.reason)
 
     def _on_kill_switch(self, command: SetKillSwitch) -> None:
         self.kill_switch = command.engaged
