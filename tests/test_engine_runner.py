@@ -95,9 +95,11 @@ async def test_start_warm_up_run_and_signals_become_record_signal_commands(harne
     configure(harness)
     runner = harness.runner(history=ListHistory(bars[:80]), clock=lambda: bars[80].start)
     await runner.start()
+    await runner.ready()
     assert runner.groups["Cross"].state == "stopped"
     assert await runner.start_strategy("Cross")
-    assert [(e.state, e.reason) for e in harness.of(StrategyStateChanged)] == [("warming_up", ""), ("running", "")]
+    assert [(e.state, e.reason) for e in harness.of(StrategyStateChanged)] == [
+        ("stopped", ""), ("warming_up", ""), ("running", "")]
     assert [(c.symbol, c.timeframe) for c in harness.of(SubscribeBars)] == [("MES", "1m")]
     harness.feed(bars[80:])
     commands = harness.of(RecordSignal)
@@ -118,13 +120,15 @@ async def test_restart_mid_session_repeats_no_signal_and_misses_none(harness, se
     cut = len(bars) // 2
     first = harness.runner(history=ListHistory(bars[:20]), clock=lambda: bars[20].start)
     await first.start()
+    await first.ready()
     await first.start_strategy("Cross")
     harness.feed(bars[20:cut])
     await first.stop()
     harness.store.writer.call(lambda conn: None)  # everything queued is committed
     # a new process: history now holds every bar so far; the feed re-sends the last bar it had
     second = harness.runner(history=ListHistory(bars[:cut]), clock=lambda: bars[cut].start)
-    await second.start()  # resumes by itself: it was running
+    await second.start()
+    await second.ready()  # resumes by itself: it was running
     assert second.groups["Cross"].state == "running"
     harness.feed(bars[cut - 1:])
     ids = [c.alert.trade_id for c in harness.of(RecordSignal)]
@@ -139,6 +143,7 @@ async def test_restart_keeps_the_traded_position_when_history_disagrees(harness,
     configure(harness)
     runner = harness.runner(history=None)
     await runner.start()
+    await runner.ready()
     await runner.start_strategy("Cross")
     harness.feed(bars[:150])
     position = runner.groups["Cross"].instances[0].position
@@ -148,6 +153,7 @@ async def test_restart_keeps_the_traded_position_when_history_disagrees(harness,
     # the history source now only has a short, different stretch: the traded state wins
     again = harness.runner(history=ListHistory(bars[140:150]), clock=lambda: bars[150].start)
     await again.start()
+    await again.ready()
     assert again.groups["Cross"].instances[0].position == position
     await again.stop()
 
@@ -157,6 +163,7 @@ async def test_stop_kill_switch_and_start_refused_while_engaged(harness, session
     configure(harness)
     runner = harness.runner()
     await runner.start()
+    await runner.ready()
     harness.bus.publish(StartStrategy("Cross"))
     await asyncio.sleep(0.05)
     assert runner.groups["Cross"].state == "running"
@@ -181,6 +188,7 @@ async def test_trade_disabled_signals_are_shown_not_sent(harness, session_bars):
     configure(harness, engine={**CROSS, "trade_enabled": False})
     runner = harness.runner()
     await runner.start()
+    await runner.ready()
     await runner.start_strategy("Cross")
     harness.feed(session_bars["1m"][:200])
     shown = harness.of(StrategySignalled)
@@ -193,6 +201,7 @@ async def test_a_strategy_error_halts_it_with_the_reason(harness, session_bars, 
     configure(harness)
     runner = harness.runner()
     await runner.start()
+    await runner.ready()
     await runner.start_strategy("Cross")
 
     def broken(self, bar):
@@ -210,6 +219,7 @@ async def test_bad_ticker_override_halts_with_the_config_error(harness):
         "MES": {"engine": {"line1": {"type": "sma", "period": 3}}}, "ES": {"engine": {"warmup_bars": 5}}}}}})
     runner = harness.runner()
     await runner.start()
+    await runner.ready()
     assert await runner.start_strategy("Cross")
     periods = {i.ticker: i.lines.line1.period for i in runner.groups["Cross"].instances}
     assert periods == {"MES": 3, "ES": 5}
@@ -220,6 +230,7 @@ async def test_config_change_restarts_a_running_strategy_with_the_new_parameters
     configure(harness)
     runner = harness.runner()
     await runner.start()
+    await runner.ready()
     await runner.start_strategy("Cross")
     configure(harness, engine={**CROSS, "line2": {"type": "sma", "period": 30}})
     await runner.reload()
@@ -239,6 +250,7 @@ async def test_zero_dte_buttons_through_the_bus(harness, calendars):
     now = dt.datetime(2024, 1, 4, 16, 0, tzinfo=UTC)  # 11:00 ET
     runner = harness.runner(clock=lambda: now)
     await runner.start()
+    await runner.ready()
     await runner.start_strategy("Zero")
     harness.bus.publish(BarUpdated(Bar("SPX", "1m", now, 4751, 4752, 4750, 4751.2, closed=False)))
     harness.bus.publish(BuyZeroDte("k1", "Zero", OptionRight.CALL))

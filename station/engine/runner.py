@@ -64,6 +64,7 @@ class StrategyRunner:
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task] = set()
         self._clock_task: asyncio.Task | None = None
+        self._ready: asyncio.Task | None = None
 
     # ---- lifetime --------------------------------------------------------------------------------
 
@@ -74,19 +75,28 @@ class StrategyRunner:
                               (ConfigChanged, self._on_config), (BuyZeroDte, self._on_zero_dte),
                               (CloseZeroDte, self._on_zero_dte), (HaltStrategy, self._on_halt)):
             self._unsubscribe.append(self.bus.subscribe(kind, handler))
+        # calendars and history may take a while: resume in the background so start-up (and /health) never waits
+        self._ready = asyncio.create_task(self._resume(), name="engine-resume")
+        self._clock_task = asyncio.create_task(self._tick(), name="engine-clock")
+
+    async def ready(self) -> None:
+        """Wait until the config is read and the strategies left running are running again."""
+        if self._ready is not None:
+            await asyncio.shield(self._ready)
+
+    async def _resume(self) -> None:
         await self.reload()
         desired = self.store.desired() if self.store else {}
-        for name, group in self.groups.items():
+        for name in list(self.groups):
             if desired.get(name) == "running":
                 await self.start_strategy(name)
-        self._clock_task = asyncio.create_task(self._tick(), name="engine-clock")
 
     async def stop(self) -> None:
         """Persist every strategy's state; they resume on the next start."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        tasks = [t for t in (self._clock_task, *self._tasks) if t is not None]
+        tasks = [t for t in (self._ready, self._clock_task, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -114,9 +124,9 @@ class StrategyRunner:
                     await self.start_strategy(name)
         for name, config_ in wanted.items():
             if name not in self.groups:
-                self.groups[name] = self._group(config_)
-                if not config_.enabled:
-                    self.groups[name].reason = "disabled in the config"
+                group = self.groups[name] = self._group(config_)
+                reason = "disabled in the config" if not config_.enabled else (group.error or "")
+                self._set_state(group, STOPPED, reason)
 
     def _group(self, config) -> StrategyGroup:
         group = StrategyGroup(config, self.calendars, self.log_dir)
