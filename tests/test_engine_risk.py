@@ -157,3 +157,16 @@ def test_loss_guard_flattens_and_halts_its_scope_once_a_day():
     assert seen[7] == HaltStrategy("*", "overall daily loss limit 2000 reached (PnL today -2050)")
     now["t"] = dt.datetime(2024, 1, 5, 9, 0, tzinfo=NY)  # a new day in New York
     assert not guard.breached("S") and not guard.breached(None)
+
+
+def test_build_risk_gives_the_rules_and_a_guard_sharing_its_breaches(calendars):
+    from station.engine.risk import build_risk
+
+    now = dt.datetime(2024, 1, 4, 11, 0, tzinfo=NY)
+    book = Book(realized={"S": D(-600)})
+    config = limits({"S": {"daily_loss_limit": 500}}).config
+    rules, guard = build_risk(Bus(), book, lambda: config, lambda: {}, calendars, clock=lambda: now)
+    assert [r.name for r in rules] == ["kill_switch", "daily_loss", "max_position", "trading_window"]
+    guard.check()
+    book.realized["S"] = D(0)  # PnL recovered on paper: still blocked today
+    assert "daily loss limit 500 of S" in rules[1].check(order("buy"), book)

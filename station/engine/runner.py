@@ -289,9 +289,11 @@ class StrategyRunner:
     # ---- commands --------------------------------------------------------------------------------
 
     def _on_start(self, command: StartStrategy) -> None:
+        # a name the engine does not run is an alert strategy: the oms starts and stops those
         names = list(self.groups) if command.name in ("*", "all") else [command.name]
         for name in names:
-            self._spawn(self.start_strategy(name))
+            if name in self.groups:
+                self._spawn(self.start_strategy(name))
 
     def _on_stop(self, command: StopStrategy) -> None:
         names = list(self.groups) if command.name in ("*", "all") else [command.name]

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 from concurrent.futures import Future
 from typing import Any
 
 from station.domain.timeutil import utc_now
 from station.store.database import Store
+
+log = logging.getLogger("station.store")
+
+
+def _report(what: str):
+    def done(future: Future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.error("could not save %s", what, exc_info=future.exception())
+    return done
 
 
 class EngineStateRepository:
@@ -23,11 +33,13 @@ class EngineStateRepository:
     def set_run_state(self, strategy: str, desired: str, state: str, reason: str = "") -> Future:
         """Remember whether `strategy` should run and what it shows now."""
         at = utc_now().isoformat()
-        return self.store.writer.submit(lambda conn: conn.execute(
+        future = self.store.writer.submit(lambda conn: conn.execute(
             "INSERT INTO engine_strategies (strategy, desired, state, reason, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(strategy) DO UPDATE SET desired = excluded.desired, state = excluded.state, "
             "reason = excluded.reason, updated_at = excluded.updated_at",
             (strategy, desired, state, reason, at)))
+        future.add_done_callback(_report(f"the run state of {strategy}"))
+        return future
 
     def load(self, strategy: str) -> dict[str, dict[str, Any]]:
         """ticker → persisted trading state of one strategy."""
@@ -38,8 +50,10 @@ class EngineStateRepository:
         """Persist one instrument's trading state (the future resolves once committed)."""
         text = json.dumps(state, sort_keys=True, default=str)
         at = utc_now().isoformat()
-        return self.store.writer.submit(lambda conn: conn.execute(
+        future = self.store.writer.submit(lambda conn: conn.execute(
             "INSERT INTO engine_state (strategy, ticker, state, last_signal_id, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(strategy, ticker) DO UPDATE SET state = excluded.state, "
             "last_signal_id = COALESCE(excluded.last_signal_id, engine_state.last_signal_id), updated_at = excluded.updated_at",
             (strategy, ticker, text, last_signal_id, at)))
+        future.add_done_callback(_report(f"the trading state of {strategy} {ticker}"))
+        return future
