@@ -13,8 +13,10 @@ from station import __version__
 from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
+from station.engine.runner import StrategyRunner
 from station.store import Store
 from station.store.config_repo import ConfigRepository
+from station.store.engine_repo import EngineStateRepository
 from station.store.secret_store import SecretStore
 from station.store.watcher import ConfigWatcher
 from station.webhook.server import Receiver
@@ -58,6 +60,10 @@ class Station:
         self.receiver = Receiver(options.host, options.port, status=self.status)
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
+        # Station's own strategies; market data (bars, history) and the oms's risk hook are wired to it by their parts
+        self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
+                                     log_dir=options.data_dir / "logs")
+        self.components.append(self.engine)
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 

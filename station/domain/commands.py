@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from station.domain.alert import Alert
-from station.domain.enums import Side
+from station.domain.enums import OptionRight, Side
 from station.domain.orders import OrderRequest
 
 
@@ -97,3 +97,41 @@ class ReversePosition(Command):
     click_id: str
     strategy: str
     ticker: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuyZeroDte(Command):
+    """Buy today's at-the-money option (`right` "call" or "put") of a 0DTE strategy, closing the other one first.
+
+    Published by the manual Call/Put buttons and the REST API; `click_id` makes the
+    signal (and so every order) unique to this press.
+    """
+
+    click_id: str
+    strategy: str
+    right: OptionRight
+
+
+@dataclass(frozen=True, slots=True)
+class CloseZeroDte(Command):
+    """Close the option a 0DTE strategy holds (the manual Close button)."""
+
+    click_id: str
+    strategy: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeBars(Command):
+    """Ask market data to build `timeframe` bars (`1m`…`1d`, `512t`) of `symbol` and publish them as BarUpdated."""
+
+    symbol: str
+    timeframe: str
+    requester: str = "engine"
+
+
+@dataclass(frozen=True, slots=True)
+class HaltStrategy(Command):
+    """Halt an engine strategy (`*` for all) with the reason shown to the trader; it stays halted until started again."""
+
+    name: str
+    reason: str

@@ -167,3 +167,49 @@ class Notified(Event):
     title: str
     message: str
     level: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyStateChanged(Event):
+    """An engine strategy is now `stopped`, `warming_up`, `running` or `halted` (`reason` says why)."""
+
+    name: str
+    state: str
+    reason: str = ""
+    kind: str = ""
+    at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class StrategySignalled(Event):
+    """An engine strategy made a signal; `traded` is False when it was not sent (and `note` says why)."""
+
+    strategy: str
+    ticker: str
+    action: str
+    signal_id: str
+    price: float | None
+    qty: Decimal
+    reason: str
+    position: str
+    target_position: str
+    traded: bool
+    note: str = ""
+    at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class PairUpdated(Event):
+    """A pairs strategy's spread after a bar: its mean and σ over the lookback, and the distance in σ."""
+
+    strategy: str
+    pair: str
+    ticker1: str
+    ticker2: str
+    hedge: float
+    spread: float
+    mean: float | None
+    std: float | None
+    distance: float | None
+    position: str
+    at: datetime

@@ -6,6 +6,7 @@ type's parameters), so import, export and the Settings dialog all see them.
 
 from __future__ import annotations
 
+from station.store import engine_schema as engine
 from station.store import validation as v
 
 # Settings sections: key -> (check, default). A key left out of an import keeps its value.
@@ -17,6 +18,7 @@ SETTINGS: dict[str, v.Fields] = {
         "behind_tunnel": (v.boolean, False),
         "delay_s": (v.number(0, 3600), 0),
     }),
+    "risk": engine.SETTINGS_RISK,
 }
 
 # Destination types and their parameters; credentials never appear here (they live in the keyring).
@@ -51,12 +53,15 @@ STRATEGY = v.Fields({
     "tickers": (v.mapping, {}),
     "delay_s": (v.number(0, 3600), 0),
     "order_type": (v.choice("market", "limit"), "market"),
+    "engine": (v.optional(engine.engine_params), None),
+    "risk": (engine.strategy_risk, engine.strategy_risk({})),
 })
 
 TICKER = v.Fields({
     "enabled": (v.boolean, True),
     "ports": (v.list_of(v.port, unique=True), []),
     "destinations": (v.mapping, {}),
+    "engine": (engine.engine_override, {}),
 })
 
 TICKER_DESTINATION = v.Fields({

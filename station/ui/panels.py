@@ -29,6 +29,20 @@ def _log(window: "MainWindow") -> QWidget:
     return LogDock()
 
 
+def _engine(window: "MainWindow") -> QWidget:
+    from station.ui.engine_dock import EngineDock
+
+    return EngineDock(window)
+
+
+def _watchlist(window: "MainWindow") -> QWidget:
+    from station.ui.watchlist_dock import WatchlistDock
+
+    return WatchlistDock(window)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
+    Panel("WatchlistDock", "Pairs watchlist", Qt.RightDockWidgetArea, _watchlist),
 ]

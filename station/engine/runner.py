@@ -1,0 +1,394 @@
+"""The strategy runner: routes closed bars to running strategies and turns their signals into commands.
+
+Per strategy: start (warm-up from history, then live), stop, halt with a reason; the
+trading state is persisted after every signal and restored after a restart, and signal
+ids are deterministic, so a restart never repeats a signal. Manual 0DTE buttons and the
+kill switch arrive as commands on the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from station.bus import Bus
+from station.domain.commands import (
+    BuyZeroDte, CloseZeroDte, HaltStrategy, SetKillSwitch, StartStrategy, StopStrategy, SubscribeBars,
+)
+from station.domain.config import RoutingConfig
+from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
+from station.domain.timeutil import utc_now
+from station.engine.calendar import TradingCalendars
+from station.engine.group import HALTED, RUNNING, STOPPED, WARMING_UP, StrategyGroup
+from station.engine.history import BarHistory
+from station.engine.signals import Signal
+from station.engine.strategies.base import Strategy
+from station.engine.strategies.zero_dte import ZeroDte, ZeroDteRefused
+
+log = logging.getLogger("station.engine")
+
+
+class EngineState(Protocol):
+    """Where the runner keeps what must survive a restart (`station.store.engine_repo.EngineStateRepository`)."""
+
+    def desired(self) -> dict[str, str]: ...
+    def set_run_state(self, strategy: str, desired: str, state: str, reason: str = "") -> Any: ...
+    def load(self, strategy: str) -> dict[str, dict[str, Any]]: ...
+    def save(self, strategy: str, ticker: str, state: dict[str, Any], last_signal_id: str | None) -> Any: ...
+
+
+class StrategyRunner:
+    """Runs every strategy whose config has an `engine` object (a component: `start`/`stop`)."""
+
+    name = "engine"
+
+    def __init__(self, bus: Bus, load_config: Callable[[], RoutingConfig], state: EngineState | None = None, *,
+                 history: BarHistory | None = None, calendars: TradingCalendars | None = None,
+                 log_dir: Path | None = None, clock: Callable[[], datetime] = utc_now,
+                 clock_interval_s: float = 1.0) -> None:
+        self.bus = bus
+        self.load_config = load_config
+        self.store = state
+        self.history = history
+        self.calendars = calendars or TradingCalendars()
+        self.log_dir = log_dir
+        self.clock = clock
+        self.clock_interval_s = clock_interval_s
+        self.groups: dict[str, StrategyGroup] = {}
+        self.kill_switch = False
+        self._routes: dict[tuple[str, str], list[tuple[StrategyGroup, Strategy]]] = {}
+        self._price_routes: dict[tuple[str, str], list[Strategy]] = {}
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._clock_task: asyncio.Task | None = None
+        self._ready: asyncio.Task | None = None
+
+    # ---- lifetime --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Read the config, load the exchange calendars (in a thread), resume what was running."""
+        for kind, handler in ((BarUpdated, self.on_bar_event), (StartStrategy, self._on_start),
+                              (StopStrategy, self._on_stop), (SetKillSwitch, self._on_kill_switch),
+                              (ConfigChanged, self._on_config), (BuyZeroDte, self._on_zero_dte),
+                              (CloseZeroDte, self._on_zero_dte), (HaltStrategy, self._on_halt)):
+            self._unsubscribe.append(self.bus.subscribe(kind, handler))
+        # calendars and history may take a while: resume in the background so start-up (and /health) never waits
+        self._ready = asyncio.create_task(self._resume(), name="engine-resume")
+        self._clock_task = asyncio.create_task(self._tick(), name="engine-clock")
+
+    async def ready(self) -> None:
+        """Wait until the config is read and the strategies left running are running again."""
+        if self._ready is not None:
+            await asyncio.shield(self._ready)
+
+    async def _resume(self) -> None:
+        await self.reload()
+        desired = self.store.desired() if self.store else {}
+        for name in list(self.groups):
+            if desired.get(name) == "running":
+                await self.start_strategy(name)
+
+    async def stop(self) -> None:
+        """Persist every strategy's state; they resume on the next start."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        tasks = [t for t in (self._ready, self._clock_task, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for group in self.groups.values():
+            if group.active:
+                self._persist_all(group)
+            group.close()
+
+    # ---- config ----------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Take the config as it is now: new strategies appear stopped, changed running ones restart."""
+        config = self.load_config()
+        wanted = {s.name: s for s in config.strategies if s.options.get("engine")}
+        await asyncio.to_thread(lambda: [self.calendars.load(n) for n in calendar_names(config)])
+        for name in list(self.groups):
+            group = self.groups[name]
+            if name not in wanted or wanted[name] != group.config or not wanted[name].enabled:
+                was_active = group.active
+                self._deactivate(group, STOPPED, "removed from the config" if name not in wanted else "")
+                group.close()
+                del self.groups[name]
+                if was_active and name in wanted and wanted[name].enabled:
+                    self.groups[name] = self._group(wanted[name])
+                    await self.start_strategy(name)
+        for name, config_ in wanted.items():
+            if name not in self.groups:
+                group = self.groups[name] = self._group(config_)
+                reason = "disabled in the config" if not config_.enabled else (group.error or "")
+                self._set_state(group, STOPPED, reason)
+
+    def _group(self, config) -> StrategyGroup:
+        group = StrategyGroup(config, self.calendars, self.log_dir)
+        group.build()
+        return group
+
+    # ---- start / stop / halt ---------------------------------------------------------------------
+
+    async def start_strategy(self, name: str) -> bool:
+        """Warm up and run one strategy; False (with the reason shown) when it cannot."""
+        group = self.groups.get(name)
+        if group is None:
+            self.bus.publish(Notified("Strategy", f"no engine strategy named {name!r}", "warning"))
+            return False
+        if group.active:
+            return True
+        if self.kill_switch:
+            self._set_state(group, HALTED, "the kill switch is engaged")
+            return False
+        if not group.config.enabled:
+            self._set_state(group, STOPPED, "disabled in the config")
+            return False
+        group.build()
+        if group.error:
+            self._set_state(group, HALTED, group.error)
+            return False
+        self._set_state(group, WARMING_UP, "", desired="running")
+        self._add_routes(group)
+        for symbol, timeframe in sorted(group.subscriptions()):
+            self.bus.publish(SubscribeBars(symbol, timeframe, requester=f"strategy:{name}"))
+        try:
+            await self._warm_up(group)
+        except Exception as exc:  # a history source that fails must not take the engine down
+            group.log.exception("%s: warm-up failed", name)
+            self._deactivate(group, HALTED, f"warm-up failed: {type(exc).__name__}: {exc}")
+            return False
+        if group.state != WARMING_UP:  # stopped or halted while waiting for history
+            return False
+        buffered, group.buffer = group.buffer, []
+        self._set_state(group, RUNNING, "" if self.history else "no history source: indicators warm on live bars")
+        for instance, bar in buffered:
+            self._feed(group, instance, bar)
+        return group.state == RUNNING
+
+    def stop_strategy(self, name: str, reason: str = "") -> None:
+        """Stop one strategy (its state is kept for the next start)."""
+        group = self.groups.get(name)
+        if group is not None:
+            self._deactivate(group, STOPPED, reason)
+
+    def halt(self, name: str, reason: str) -> None:
+        """Stop a strategy because something went wrong (loss limit, kill switch, error): shown with `reason`."""
+        group = self.groups.get(name)
+        if group is not None and group.state != HALTED:
+            self._deactivate(group, HALTED, reason)
+
+    def _deactivate(self, group: StrategyGroup, state: str, reason: str) -> None:
+        if group.active:
+            self._persist_all(group)
+        self._remove_routes(group)
+        group.buffer.clear()
+        self._set_state(group, state, reason, desired="stopped")
+
+    def _set_state(self, group: StrategyGroup, state: str, reason: str, desired: str | None = None) -> None:
+        group.state, group.reason = state, reason
+        if self.store is not None and desired is not None:
+            self.store.set_run_state(group.name, desired, state, reason)
+        group.log.info("%s is %s%s", group.name, state.replace("_", " "), f": {reason}" if reason else "")
+        self.bus.publish(StrategyStateChanged(group.name, state, reason, kind=group.kind))
+
+    async def _warm_up(self, group: StrategyGroup) -> None:
+        """Feed history silently, then take back the persisted trading state where it differs."""
+        end = self.clock()
+        persisted = self.store.load(group.name) if self.store else {}
+        for instance in group.instances:
+            if self.history is not None:
+                series = []
+                for symbol, timeframe in instance.subscriptions():
+                    series += await self.history.closed_bars(symbol, timeframe, end, instance.warmup_bars())
+                for bar in sorted(series, key=lambda b: (b.start, b.symbol)):
+                    instance.on_bar(bar)
+                instance.events.clear()
+                group.log.info("%s %s warmed up on %d bars", group.name, instance.ticker, len(series))
+            saved = persisted.get(instance.ticker)
+            if saved:
+                _restore(instance, saved, group.log)
+
+    # ---- bars, clock, signals --------------------------------------------------------------------
+
+    def on_bar_event(self, event: BarUpdated) -> None:
+        """The hot path: a bar from market data goes to the strategies subscribed to its series."""
+        bar = event.bar
+        key = (bar.symbol, bar.timeframe)
+        if not bar.closed:
+            for instance in self._price_routes.get(key, ()):
+                instance.on_price(bar.symbol, bar.close)
+            return
+        for group, instance in self._routes.get(key, ()):
+            if group.state == WARMING_UP:
+                group.buffer.append((instance, bar))
+            else:
+                self._feed(group, instance, bar)
+
+    def _feed(self, group: StrategyGroup, instance: Strategy, bar) -> None:
+        try:
+            signals = instance.on_bar(bar)
+        except Exception as exc:  # a strategy bug halts that strategy only
+            group.log.exception("%s %s failed on a bar", group.name, instance.ticker)
+            self.halt(group.name, f"error on {bar.symbol} {bar.timeframe} bar: {type(exc).__name__}: {exc}")
+            return
+        if signals:
+            self.emit(group, instance, signals)
+        if instance.events:
+            for event in instance.events:
+                self.bus.publish(event)
+            instance.events.clear()
+
+    def emit(self, group: StrategyGroup, instance: Strategy, signals: list[Signal], *, manual: bool = False) -> None:
+        """Publish signals (RecordSignal when traded), then persist the instrument's state."""
+        now = self.clock()
+        for signal in signals:
+            note = ""
+            if group.state != RUNNING and not manual:
+                note = f"strategy is {group.state}"
+            elif not group.trade_enabled and not manual:
+                note = "trade_enabled is off"
+            if not note:
+                self.bus.publish(signal.command(now))
+            group.log.info("%s %s %s %s %s -> %s (%s)%s [%s]", signal.strategy, signal.action, signal.qty, signal.ticker,
+                           signal.position, signal.target_position, signal.reason, f" not traded: {note}" if note else "",
+                           signal.signal_id)
+            self.bus.publish(StrategySignalled(
+                strategy=signal.strategy, ticker=signal.ticker, action=str(signal.action), signal_id=signal.signal_id,
+                price=signal.price, qty=signal.qty, reason=signal.reason, position=signal.position,
+                target_position=signal.target_position, traded=not note, note=note, at=now,
+            ))
+        if self.store is not None:
+            self.store.save(group.name, instance.ticker, instance.state(), signals[-1].signal_id)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.clock_interval_s)
+            self.on_clock(self.clock())
+
+    def on_clock(self, now: datetime) -> None:
+        """Time-based decisions of running strategies (e.g. the 0DTE auto-close)."""
+        for group in list(self.groups.values()):
+            if group.state != RUNNING:
+                continue
+            for instance in group.instances:
+                try:
+                    signals = instance.on_clock(now)
+                except Exception as exc:
+                    group.log.exception("%s %s failed on the clock", group.name, instance.ticker)
+                    self.halt(group.name, f"error: {type(exc).__name__}: {exc}")
+                    break
+                if signals:
+                    self.emit(group, instance, signals)
+
+    # ---- commands --------------------------------------------------------------------------------
+
+    def _on_start(self, command: StartStrategy) -> None:
+        # a name the engine does not run is an alert strategy: the oms starts and stops those
+        names = list(self.groups) if command.name in ("*", "all") else [command.name]
+        for name in names:
+            if name in self.groups:
+                self._spawn(self.start_strategy(name))
+
+    def _on_stop(self, command: StopStrategy) -> None:
+        names = list(self.groups) if command.name in ("*", "all") else [command.name]
+        for name in names:
+            self.stop_strategy(name, "stopped by the trader")
+
+    def _on_halt(self, command: HaltStrategy) -> None:
+        names = list(self.groups) if command.name in ("*", "all") else [command.name]
+        for name in names:
+            if name in self.groups and self.groups[name].active:
+                self.halt(name, command.reason)
+
+    def _on_kill_switch(self, command: SetKillSwitch) -> None:
+        self.kill_switch = command.engaged
+        if command.engaged:
+            for name, group in self.groups.items():
+                if group.active:
+                    self.halt(name, f"kill switch: {command.reason}")
+
+    def _on_config(self, event: ConfigChanged) -> None:
+        self._spawn(self.reload())
+
+    def _on_zero_dte(self, command: BuyZeroDte | CloseZeroDte) -> None:
+        group = self.groups.get(command.strategy)
+        right = getattr(command, "right", None)
+        try:
+            if group is None or group.kind != "zero_dte":
+                raise ZeroDteRefused(f"{command.strategy!r} is not a 0DTE strategy")
+            if group.state == HALTED or self.kill_switch:
+                raise ZeroDteRefused(f"{group.name} is halted: {group.reason or 'kill switch'}")
+            if not group.instances:
+                raise ZeroDteRefused(group.error or "no instrument configured")
+            for instance in group.instances:
+                assert isinstance(instance, ZeroDte)
+                signals = instance.manual(right, command.click_id, self.clock())
+                if signals:
+                    self.emit(group, instance, signals, manual=True)
+        except ZeroDteRefused as exc:
+            log.warning("0DTE %s on %s refused: %s", right or "close", command.strategy, exc)
+            self.bus.publish(Notified("0DTE", f"{command.strategy}: {exc}", "warning"))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- routing and persistence -----------------------------------------------------------------
+
+    def _add_routes(self, group: StrategyGroup) -> None:
+        for instance in group.instances:
+            for key in instance.subscriptions():
+                self._routes.setdefault(key, []).append((group, instance))
+                if type(instance).on_price is not Strategy.on_price:
+                    self._price_routes.setdefault(key, []).append(instance)
+
+    def _remove_routes(self, group: StrategyGroup) -> None:
+        for key in list(self._routes):
+            self._routes[key] = [(g, i) for g, i in self._routes[key] if g is not group]
+            if not self._routes[key]:
+                del self._routes[key]
+        for key in list(self._price_routes):
+            self._price_routes[key] = [i for i in self._price_routes[key] if i not in group.instances]
+            if not self._price_routes[key]:
+                del self._price_routes[key]
+
+    def _persist_all(self, group: StrategyGroup) -> None:
+        if self.store is not None:
+            for instance in group.instances:
+                self.store.save(group.name, instance.ticker, instance.state(), None)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every engine strategy as the Strategies dock shows it."""
+        return [group.snapshot() for group in self.groups.values()]
+
+
+def calendar_names(config: RoutingConfig) -> set[str]:
+    """Exchange calendars the config's strategies and risk windows use."""
+    names = set()
+    for strategy in config.strategies:
+        engine = strategy.options.get("engine") or {}
+        if engine.get("kind") == "zero_dte":
+            names.add(engine.get("calendar") or "XNYS")
+        window = (strategy.options.get("risk") or {}).get("window")
+        if window:
+            names.add(window.get("calendar") or "XNYS")
+    return names
+
+
+def _restore(instance: Strategy, saved: dict[str, Any], log: logging.Logger) -> None:
+    """Keep the warmed-up state when it agrees with what was last traded; else take the traded one."""
+    now = instance.state()
+    keys = ("position",) + instance.STATE
+    if any(now.get(k) != saved.get(k) for k in keys if k in saved):
+        log.warning("%s %s: history says %s, the last traded state says %s; keeping the traded state",
+                    instance.name, instance.ticker, {k: now.get(k) for k in keys}, {k: saved.get(k) for k in keys})
+        instance.restore(saved)
+    else:
+        instance.restore({"last_bars": saved.get("last_bars", {})})

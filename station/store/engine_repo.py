@@ -1,0 +1,59 @@
+"""The engine's durable state: which strategies run, and each instrument's trading state after its last signal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from station.domain.timeutil import utc_now
+from station.store.database import Store
+
+log = logging.getLogger("station.store")
+
+
+def _report(what: str):
+    def done(future: Future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.error("could not save %s", what, exc_info=future.exception())
+    return done
+
+
+class EngineStateRepository:
+    """Reads on the caller's thread; writes go through the store's writer (group-committed)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def desired(self) -> dict[str, str]:
+        """strategy → `running` or `stopped`, as the trader last left it."""
+        return {r["strategy"]: r["desired"] for r in self.store.query("SELECT strategy, desired FROM engine_strategies")}
+
+    def set_run_state(self, strategy: str, desired: str, state: str, reason: str = "") -> Future:
+        """Remember whether `strategy` should run and what it shows now."""
+        at = utc_now().isoformat()
+        future = self.store.writer.submit(lambda conn: conn.execute(
+            "INSERT INTO engine_strategies (strategy, desired, state, reason, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(strategy) DO UPDATE SET desired = excluded.desired, state = excluded.state, "
+            "reason = excluded.reason, updated_at = excluded.updated_at",
+            (strategy, desired, state, reason, at)))
+        future.add_done_callback(_report(f"the run state of {strategy}"))
+        return future
+
+    def load(self, strategy: str) -> dict[str, dict[str, Any]]:
+        """ticker → persisted trading state of one strategy."""
+        rows = self.store.query("SELECT ticker, state FROM engine_state WHERE strategy = ?", (strategy,))
+        return {r["ticker"]: json.loads(r["state"]) for r in rows}
+
+    def save(self, strategy: str, ticker: str, state: dict[str, Any], last_signal_id: str | None) -> Future:
+        """Persist one instrument's trading state (the future resolves once committed)."""
+        text = json.dumps(state, sort_keys=True, default=str)
+        at = utc_now().isoformat()
+        future = self.store.writer.submit(lambda conn: conn.execute(
+            "INSERT INTO engine_state (strategy, ticker, state, last_signal_id, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(strategy, ticker) DO UPDATE SET state = excluded.state, "
+            "last_signal_id = COALESCE(excluded.last_signal_id, engine_state.last_signal_id), updated_at = excluded.updated_at",
+            (strategy, ticker, text, last_signal_id, at)))
+        future.add_done_callback(_report(f"the trading state of {strategy} {ticker}"))
+        return future
