@@ -44,6 +44,8 @@ class Component(Protocol):
 
     async def stop(self) -> None: ...
 
+    # optional: `async def closing(self)`, awaited before the receiver stops (close long-lived sessions)
+
 
 class Station:
     """The trading core: everything but the window. Runs the same headless and in the GUI."""
@@ -58,6 +60,7 @@ class Station:
         self.receiver = Receiver(options.host, options.port, status=self.status)
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
+        self._build()
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 
@@ -78,6 +81,13 @@ class Station:
     async def stop(self) -> None:
         """Stop listening (in-flight requests finish), stop components, commit, close the store."""
         try:
+            for component in self.components:  # e.g. close websockets before the receiver waits on them
+                closing = getattr(component, "closing", None)
+                if closing is not None:
+                    try:
+                        await asyncio.wait_for(closing(), STOP_TIMEOUT_S)
+                    except Exception:
+                        log.exception("closing %s failed", getattr(component, "name", component))
             await self.receiver.stop()
             for component in reversed(self.components):
                 try:
@@ -92,6 +102,12 @@ class Station:
         finally:
             self.store.close()
             log.info("Station stopped")
+
+    def _build(self) -> None:
+        """Create the components, in start order (each capability adds its line)."""
+        from station.webhook.script_feed import ScriptFeed
+
+        self.components.append(ScriptFeed(self.receiver.app, self.store, self.bus, self.secrets))
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""

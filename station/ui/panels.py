@@ -29,6 +29,17 @@ def _log(window: "MainWindow") -> QWidget:
     return LogDock()
 
 
+def _script_feed(window: "MainWindow") -> QWidget:
+    from station.domain.events import ScriptDataReceived
+    from station.store.script_feed_repo import ScriptFeedRepository
+    from station.ui.script_feed_dock import ScriptFeedDock
+
+    dock = ScriptFeedDock(ScriptFeedRepository(window.station.store))
+    window.bridge.on(ScriptDataReceived, dock.on_uploads)
+    return dock
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("ScriptFeedDock", "Script Feed", Qt.BottomDockWidgetArea, _script_feed, tabify_with="LogDock"),
 ]
