@@ -13,10 +13,8 @@ from station import __version__
 from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
-from station.engine.runner import StrategyRunner
 from station.store import Store
 from station.store.config_repo import ConfigRepository
-from station.store.engine_repo import EngineStateRepository
 from station.store.secret_store import SecretStore
 from station.store.watcher import ConfigWatcher
 from station.webhook.server import Receiver
@@ -46,6 +44,8 @@ class Component(Protocol):
 
     async def stop(self) -> None: ...
 
+    # optional: `async def closing(self)`, awaited before the receiver stops (close long-lived sessions)
+
 
 class Station:
     """The trading core: everything but the window. Runs the same headless and in the GUI."""
@@ -60,10 +60,7 @@ class Station:
         self.receiver = Receiver(options.host, options.port, status=self.status)
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
-        # Station's own strategies; market data (bars, history) and the oms's risk hook are wired to it by their parts
-        self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
-                                     log_dir=options.data_dir / "logs")
-        self.components.append(self.engine)
+        self._build()
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 
@@ -84,6 +81,13 @@ class Station:
     async def stop(self) -> None:
         """Stop listening (in-flight requests finish), stop components, commit, close the store."""
         try:
+            for component in self.components:  # e.g. close websockets before the receiver waits on them
+                closing = getattr(component, "closing", None)
+                if closing is not None:
+                    try:
+                        await asyncio.wait_for(closing(), STOP_TIMEOUT_S)
+                    except Exception:
+                        log.exception("closing %s failed", getattr(component, "name", component))
             await self.receiver.stop()
             for component in reversed(self.components):
                 try:
@@ -98,6 +102,18 @@ class Station:
         finally:
             self.store.close()
             log.info("Station stopped")
+
+    def _build(self) -> None:
+        """Create the components, in start order (each capability adds its line)."""
+        from station.engine.runner import StrategyRunner
+        from station.store.engine_repo import EngineStateRepository
+        from station.webhook.script_feed import ScriptFeed
+
+        # Station's own strategies; market data (bars, history) and the oms's risk hook are wired to it by their parts
+        self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
+                                     log_dir=self.options.data_dir / "logs")
+        self.components.append(self.engine)
+        self.components.append(ScriptFeed(self.receiver.app, self.store, self.bus, self.secrets))
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""

@@ -13,6 +13,7 @@ from station.domain.fills import Fill
 from station.domain.marketdata import Bar, Tick
 from station.domain.orders import Order
 from station.domain.positions import Position
+from station.domain.script_feed import ScriptUpload
 from station.domain.timeutil import utc_now
 
 
@@ -142,6 +143,13 @@ class BarUpdated(Event):
     """A bar in progress changed (`bar.closed` is False) or a bar closed (True)."""
 
     bar: Bar
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptDataReceived(Event):
+    """An external script's trades and market data were stored (one upload)."""
+
+    upload: ScriptUpload
 
 
 @dataclass(frozen=True, slots=True)

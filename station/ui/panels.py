@@ -41,8 +41,19 @@ def _watchlist(window: "MainWindow") -> QWidget:
     return WatchlistDock(window)
 
 
+def _script_feed(window: "MainWindow") -> QWidget:
+    from station.domain.events import ScriptDataReceived
+    from station.store.script_feed_repo import ScriptFeedRepository
+    from station.ui.script_feed_dock import ScriptFeedDock
+
+    dock = ScriptFeedDock(ScriptFeedRepository(window.station.store))
+    window.bridge.on(ScriptDataReceived, dock.on_uploads)
+    return dock
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
     Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
     Panel("WatchlistDock", "Pairs watchlist", Qt.RightDockWidgetArea, _watchlist),
+    Panel("ScriptFeedDock", "Script Feed", Qt.BottomDockWidgetArea, _script_feed, tabify_with="LogDock"),
 ]

@@ -57,6 +57,8 @@ class RecordTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation, role=Qt.DisplayRole):  # noqa: N802
         if orientation == Qt.Horizontal and role == Qt.DisplayRole:
             return self.columns[section].title
+        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole:
+            return int(self.columns[section].align)
         return None
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
@@ -201,6 +203,7 @@ def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_
     for index, column in enumerate(columns):
         if column.width:
             header.resizeSection(index, column.width)
+    header.setStretchLastSection(False)
     if stretch_last:
         header.setSectionResizeMode(len(columns) - 1, QHeaderView.Stretch)
     return view
