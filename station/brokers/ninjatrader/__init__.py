@@ -1,0 +1,1 @@
+"""NinjaTrader destinations: TCP ports (JSON lines) and ATI accounts (order instruction files)."""
