@@ -29,6 +29,13 @@ def _log(window: "MainWindow") -> QWidget:
     return LogDock()
 
 
+def _ninjatrader(window: "MainWindow") -> QWidget:
+    from station.ui.ninjatrader_dock import NinjaTraderDock
+
+    return NinjaTraderDock(window)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("NinjaTraderDock", "NinjaTrader", Qt.BottomDockWidgetArea, _ninjatrader, tabify_with="LogDock"),
 ]
