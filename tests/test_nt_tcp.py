@@ -263,3 +263,14 @@ def test_build_and_names(data_dir):
     assert broker.capabilities.reports_fills is False
     with pytest.raises(ValueError):
         TcpPortBroker(70000, Bus())
+
+
+def test_ports_bench_runs_and_loses_nothing(monkeypatch):
+    from station.bench import ports
+
+    monkeypatch.setattr(ports, "PACED", 20)
+    monkeypatch.setattr(ports, "BURST", 200)
+    monkeypatch.setattr(ports, "RATE", 1000)
+    result = ports.run(None)
+    assert result["lost"] == 0 and result["duplicates"] == 0
+    assert result["p99_us"] > 0 and result["burst_lines_per_s"] > 0 and result["p99_vs_baseline"] > 0
