@@ -58,6 +58,16 @@ def fast_broker(port: int, bus: Bus, **kw) -> TcpPortBroker:
     return TcpPortBroker(port, bus, backoff=Backoff(initial=0.02, maximum=0.2), **kw)
 
 
+async def connected(port: int) -> tuple[TcpPortBroker, Recorder]:
+    """A started broker for `port` once it reports CONNECTED, and what it publishes."""
+    bus = Bus()
+    seen = Recorder(bus)
+    broker = fast_broker(port, bus)
+    await broker.start()
+    await seen.state(broker.name, ConnectionState.CONNECTED)
+    return broker, seen
+
+
 @pytest.fixture
 async def nt():
     """A started loopback NinjaTrader listener (stopped after the test)."""
@@ -76,12 +86,8 @@ async def nt():
 
 async def test_one_port_gets_the_exact_line_and_reports_submitted(nt):
     listener = await nt()
-    bus = Bus()
-    seen = Recorder(bus)
-    broker = fast_broker(listener.port, bus)
+    broker, seen = await connected(listener.port)
     assert isinstance(broker, Broker) and broker.name == f"port:{listener.port}"
-    await broker.start()
-    await seen.state(broker.name, ConnectionState.CONNECTED)
     request = order(17, listener.port)
     await broker.submit(request)
     await listener.wait_for(1)
@@ -116,11 +122,7 @@ async def test_two_ports_each_get_the_line(nt):
 
 async def test_port_down_for_a_while_then_back_delivers_in_order_none_twice(nt):
     listener = await nt()
-    bus = Bus()
-    seen = Recorder(bus)
-    broker = fast_broker(listener.port, bus)
-    await broker.start()
-    await seen.state(broker.name, ConnectionState.CONNECTED)
+    broker, seen = await connected(listener.port)
     for n in range(1, 6):
         await broker.submit(order(n, listener.port))
     await listener.wait_for(5)
@@ -144,11 +146,7 @@ async def test_port_down_for_a_while_then_back_delivers_in_order_none_twice(nt):
 async def test_connection_reset_mid_stream_loses_nothing_and_keeps_order(nt):
     listener = await nt()
     listener.break_after = 7  # the strategy dies (reset) after every 7 lines it reads
-    bus = Bus()
-    seen = Recorder(bus)
-    broker = fast_broker(listener.port, bus)
-    await broker.start()
-    await seen.state(broker.name, ConnectionState.CONNECTED)
+    broker, seen = await connected(listener.port)
     for n in range(1, 31):
         await broker.submit(order(n, listener.port))
         if n % 4 == 0:
@@ -166,11 +164,7 @@ async def test_where_acknowledgements_are_unknown_recent_lines_are_resent_and_dr
 
     monkeypatch.setattr(tcp, "unconfirmed_bytes", lambda writer: None)  # as on Windows or macOS
     listener = await nt()
-    bus = Bus()
-    seen = Recorder(bus)
-    broker = fast_broker(listener.port, bus)
-    await broker.start()
-    await seen.state(broker.name, ConnectionState.CONNECTED)
+    broker, seen = await connected(listener.port)
     for n in (1, 2, 3):
         await broker.submit(order(n, listener.port))
     await listener.wait_for(3)
