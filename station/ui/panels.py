@@ -51,9 +51,16 @@ def _script_feed(window: "MainWindow") -> QWidget:
     return dock
 
 
+def _ninjatrader(window: "MainWindow") -> QWidget:
+    from station.ui.ninjatrader_dock import NinjaTraderDock
+
+    return NinjaTraderDock(window)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
     Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
     Panel("WatchlistDock", "Pairs watchlist", Qt.RightDockWidgetArea, _watchlist),
     Panel("ScriptFeedDock", "Script Feed", Qt.BottomDockWidgetArea, _script_feed, tabify_with="LogDock"),
+    Panel("NinjaTraderDock", "NinjaTrader", Qt.BottomDockWidgetArea, _ninjatrader, tabify_with="LogDock"),
 ]

@@ -1,0 +1,316 @@
+"""A NinjaTrader account through the ATI file interface: order files in, state files out.
+
+Orders go into `incoming` as `oif<N>.txt` (see `files.OifWriter`). NinjaTrader's
+`outgoing` folder is polled rather than watched with OS notifications: polling
+needs no extra dependency, behaves the same on every OS and on folders that
+notifications miss (network drives, OneDrive-synced Documents, where NinjaTrader's
+folder often lives), and costs one directory listing per interval. A file is
+read when its size or time changed, or while it is younger than `RECENT_S`
+(NinjaTrader may rewrite it within the file system's time resolution).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from station.brokers.base import BrokerCapabilities, BrokerError
+from station.brokers.ninjatrader.ati_book import AtiBook, AtiOrder
+from station.brokers.ninjatrader.files import OIF_NAME, OifWriter, run_file_job
+from station.brokers.ninjatrader.parsing import (
+    fill_delta, instrument_without_exchange, oif_cancel, oif_place, parse_connection_state,
+    parse_order_state, parse_position, position_instrument,
+)
+from station.bus import Bus
+from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side, TimeInForce
+from station.domain.events import ConnectionChanged, ErrorRaised, FillReported, OrderReported, PositionReported
+from station.domain.fills import Fill
+from station.domain.orders import TRANSITIONS, OrderRequest
+from station.domain.timeutil import UTC
+
+log = logging.getLogger("station.ninjatrader")
+
+RECENT_S = 2.0
+FILL_STATES = (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """One file of `outgoing` as read: name, text, modification time (epoch seconds)."""
+
+    name: str
+    text: str
+    mtime: float
+
+
+class OutgoingScanner:
+    """Lists `outgoing` and returns the files that changed (blocking: run it in a thread)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._signatures: dict[str, tuple[int, int]] = {}
+
+    def scan(self, reread: set[str]) -> list[OutgoingFile]:
+        seen: dict[str, tuple[int, int]] = {}
+        changed: list[OutgoingFile] = []
+        now = time.time()
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                if not entry.name.lower().endswith(".txt"):
+                    continue
+                try:
+                    stat = entry.stat()
+                    signature = (stat.st_mtime_ns, stat.st_size)
+                    if (self._signatures.get(entry.name) == signature and entry.name not in reread
+                            and now - stat.st_mtime > RECENT_S):
+                        seen[entry.name] = signature
+                        continue
+                    with open(entry.path, encoding="utf-8", errors="replace") as handle:
+                        text = handle.read(4096)
+                except OSError:  # being written (Windows locks it) or just deleted: next time
+                    continue
+                seen[entry.name] = signature
+                changed.append(OutgoingFile(entry.name, text, stat.st_mtime))
+        self._signatures = seen
+        return changed
+
+
+class AtiBroker:
+    """Destination `{"type": "ninjatrader-ati", "account", "incoming", "outgoing"}`."""
+
+    capabilities = BrokerCapabilities(order_types=("market", "limit", "stop", "stop_limit"),
+                                      notes=("quantities are whole numbers",))
+
+    def __init__(self, name: str, bus: Bus, *, account: str, incoming: Path, outgoing: Path,
+                 data_dir: Path, order_type: str = "market", tif: str = "day",
+                 poll_s: float = 0.2, stale_after_s: float = 15.0) -> None:
+        self.name = name
+        self.bus = bus
+        self.account = account
+        self.incoming = Path(incoming)
+        self.outgoing = Path(outgoing)
+        self.order_type = OrderType.parse(order_type)
+        self.tif = TimeInForce.parse(tif)
+        self.poll_s = poll_s
+        self.stale_after_s = stale_after_s
+        self.state = ConnectionState.DISCONNECTED
+        self.detail = ""
+        self.connections: dict[str, str] = {}  # NinjaTrader's own connection state files
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        self.book = AtiBook(Path(data_dir) / "ninjatrader" / f"ati-{safe}.json")
+        self._writer = OifWriter.for_folder(self.incoming, Path(data_dir))
+        self._scanner = OutgoingScanner(self.outgoing)
+        self._texts: dict[str, str] = {}
+        self._doubtful: dict[str, str] = {}  # unreadable once: reported if read the same again
+        self._submit_lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+
+    def __repr__(self) -> str:
+        return f"AtiBroker({self.name!r}, account={self.account!r}, {self.state})"
+
+    # ---- Broker protocol ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Read what this destination remembers, then watch the folders in the background."""
+        await run_file_job(self.book.load)
+        self._set_state(ConnectionState.CONNECTING, f"account {self.account}")
+        self._task = asyncio.create_task(self._run(), name=f"ninjatrader ati {self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._save()
+        self._set_state(ConnectionState.DISCONNECTED, "stopped")
+
+    async def submit(self, request: OrderRequest) -> None:
+        """Write a PLACE file; SUBMITTED is reported once it is in place."""
+        cid = request.client_order_id
+        try:
+            line = oif_place(request, self.account, **self._overrides(request))
+        except ValueError as exc:
+            raise BrokerError(f"cannot place {cid} through the ATI: {exc}") from None
+        async with self._submit_lock:
+            order = self.book.orders.get(cid)
+            if order is not None and order.file is not None:
+                log.info("%s: %s was already written as %s; not written again", self.name, cid, order.file)
+                self.bus.publish(OrderReported(self.name, cid, order.order_status))
+                return
+            order = self.book.add(request)
+            await self._save()  # known before NinjaTrader can answer about it
+            path = await self._write(line)
+            order.file = path.name
+            log.info("%s: %s -> %s: %s", self.name, cid, path.name, line)
+            if order.order_status is OrderStatus.NEW:  # NinjaTrader may have answered already
+                order.status = OrderStatus.SUBMITTED.value
+                self.bus.publish(OrderReported(self.name, cid, OrderStatus.SUBMITTED, broker_order_id=path.name))
+            await self._save()
+
+    async def cancel(self, client_order_id: str) -> None:
+        """Write a CANCEL file; NinjaTrader's CANCELLED state file then moves the order."""
+        try:
+            line = oif_cancel(client_order_id)
+        except ValueError as exc:
+            raise BrokerError(str(exc)) from None
+        async with self._submit_lock:
+            path = await self._write(line)
+        log.info("%s: cancel %s -> %s", self.name, client_order_id, path.name)
+
+    def _overrides(self, request: OrderRequest) -> dict:
+        """The destination's order type and time in force applied to a plain market order."""
+        extra: dict = {}
+        if self.tif is TimeInForce.GTC:
+            extra["tif"] = TimeInForce.GTC
+        if self.order_type is OrderType.LIMIT and request.order_type is OrderType.MARKET:
+            price = request.limit_price if request.limit_price is not None else request.price_hint
+            if price is None:
+                raise ValueError(f"{self.name} sends limit orders and the order has no price")
+            extra.update(order_type=OrderType.LIMIT, limit_price=price)
+        return extra
+
+    async def _write(self, line: str) -> Path:
+        try:
+            return await run_file_job(self._writer.write, line)
+        except OSError as exc:
+            raise BrokerError(f"cannot write an order file into {self.incoming}: {exc}") from None
+
+    # ---- watching NinjaTrader --------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                problem, files, stale = await asyncio.to_thread(self._look, set(self._doubtful))
+                if problem:
+                    self._set_state(ConnectionState.DISCONNECTED, problem)
+                else:
+                    changed = [self._on_file(f) for f in files]
+                    if any(changed):
+                        await self._save()
+                    # reconciled: everything outgoing holds is reported before CONNECTED
+                    if stale:
+                        self._set_state(ConnectionState.STALE, stale)
+                    else:
+                        self._set_state(ConnectionState.CONNECTED, self._connected_detail())
+            except OSError as exc:
+                self._set_state(ConnectionState.ERROR, f"{exc}")
+            except Exception as exc:  # a bug must not silently stop the watching: say so and go on
+                log.exception("%s: unexpected failure", self.name)
+                self._set_state(ConnectionState.ERROR, f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(self.poll_s)
+
+    def _look(self, reread: set[str]) -> tuple[str | None, list[OutgoingFile], str | None]:
+        """One poll, off the loop: a folder problem, or the changed outgoing files and staleness."""
+        problem = self._check_folders()
+        if problem:
+            return problem, [], None
+        return None, self._scanner.scan(reread), self._oldest_unread()
+
+    def _check_folders(self) -> str | None:
+        if not self.incoming.is_dir():
+            return f"incoming folder not found: {self.incoming}"
+        if not os.access(self.incoming, os.W_OK):
+            return f"incoming folder is not writable: {self.incoming}"
+        if not self.outgoing.is_dir():
+            return f"outgoing folder not found: {self.outgoing}"
+        return None
+
+    def _oldest_unread(self) -> str | None:
+        now, oldest = time.time(), None
+        with os.scandir(self.incoming) as entries:
+            for entry in entries:
+                if OIF_NAME.match(entry.name):
+                    age = now - entry.stat().st_mtime
+                    if age > self.stale_after_s and (oldest is None or age > oldest[0]):
+                        oldest = (age, entry.name)
+        if oldest is None:
+            return None
+        return f"NinjaTrader has not read {oldest[1]} for {oldest[0]:.0f} s (is the ATI enabled?)"
+
+    def _connected_detail(self) -> str:
+        down = sorted(name for name, state in self.connections.items() if state != "CONNECTED")
+        text = f"account {self.account}"
+        return text + (f"; NinjaTrader connection down: {', '.join(down)}" if down else "")
+
+    def _on_file(self, file: OutgoingFile) -> bool:
+        """Apply one changed outgoing file; True if the kept book changed."""
+        if self._texts.get(file.name) == file.text:
+            self._doubtful.pop(file.name, None)
+            return False
+        stem = file.name[:-4]
+        try:
+            changed = self._interpret(stem, file)
+        except ValueError as exc:
+            if self._doubtful.get(file.name) != file.text:
+                self._doubtful[file.name] = file.text  # maybe caught mid-write: read it once more
+                return False
+            del self._doubtful[file.name]
+            message = f"outgoing file {file.name!r} ignored: {exc}"
+            log.warning("%s: %s (content %r)", self.name, message, file.text[:200])
+            self.bus.publish(ErrorRaised(source=self.name, message=message))
+            changed = False
+        self._doubtful.pop(file.name, None)
+        self._texts[file.name] = file.text
+        return changed
+
+    def _interpret(self, stem: str, file: OutgoingFile) -> bool:
+        order = self.book.orders.get(stem)
+        if order is not None:
+            return self._apply_order_state(order, file)
+        instrument = position_instrument(file.name, self.account)
+        if instrument is not None:
+            position = parse_position(instrument_without_exchange(instrument), file.text)
+            ticker = self.book.ticker_for(position.instrument)
+            self.bus.publish(PositionReported(self.name, ticker, position.qty, position.avg_price))
+            return False
+        connection = parse_connection_state(file.text)
+        if connection is not None:
+            self.connections[stem] = connection
+            return False
+        try:
+            parse_order_state(file.text)  # another program's order (or an order we forgot): not ours
+        except ValueError as exc:
+            raise ValueError(f"not an order state, position or connection file ({exc})") from None
+        return False
+
+    def _apply_order_state(self, order: AtiOrder, file: OutgoingFile) -> bool:
+        report = parse_order_state(file.text)
+        cid = order.client_order_id
+        changed = False
+        if report.filled > order.filled_qty:
+            if report.filled > Decimal(order.qty):
+                raise ValueError(f"{report.filled} filled of an order for {order.qty}")
+            qty, price = fill_delta(order.filled_qty, order.average, report.filled, report.avg_price)
+            fill = Fill(fill_id=f"{self.name}:{cid}:{report.filled}", client_order_id=cid,
+                        destination=self.name, ticker=order.ticker, side=Side(order.side), qty=qty,
+                        price=price, time=datetime.fromtimestamp(file.mtime, UTC), strategy=order.strategy)
+            order.filled, order.avg_price = str(report.filled), str(report.avg_price)
+            order.status = (OrderStatus.FILLED if report.filled == Decimal(order.qty)
+                            else OrderStatus.PARTIALLY_FILLED).value
+            log.info("%s: %s filled %s @ %s (%s of %s)", self.name, cid, qty, price, report.filled, order.qty)
+            self.bus.publish(FillReported(fill))
+            changed = True
+        status = report.status
+        if status is not None and status not in FILL_STATES and status in TRANSITIONS[order.order_status]:
+            order.status = status.value
+            reason = f"NinjaTrader: {report.state}" if status is OrderStatus.REJECTED else None
+            self.bus.publish(OrderReported(self.name, cid, status, reason=reason))
+            changed = True
+        return changed
+
+    async def _save(self) -> None:
+        await run_file_job(self.book.save, self.book.snapshot())
+
+    def _set_state(self, state: ConnectionState, detail: str = "") -> None:
+        if state is self.state and detail == self.detail:
+            return
+        self.state, self.detail = state, detail
+        level = logging.INFO if state in (ConnectionState.CONNECTED, ConnectionState.CONNECTING) else logging.WARNING
+        log.log(level, "%s %s%s", self.name, state, f" ({detail})" if detail else "")
+        self.bus.publish(ConnectionChanged(self.name, "broker", state, detail))

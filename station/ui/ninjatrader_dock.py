@@ -1,0 +1,203 @@
+"""The NinjaTrader dock: every TCP port and ATI account, its link, lines waiting, last delivery.
+
+Rows come from the configuration (ports listed under strategies' tickers, ATI
+destinations) plus any NinjaTrader destination that reports; the live figures come
+from bus events only: `ConnectionChanged` (state), `OrderUpdated` (an order created
+and still `new` is waiting for its destination), `OrderReported` (SUBMITTED: written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from station.domain.config import RoutingConfig
+from station.domain.enums import ConnectionState, OrderStatus
+from station.domain.events import ConfigChanged, ConnectionChanged, OrderReported, OrderUpdated
+from station.domain.timeutil import to_eastern
+from station.ui import theme
+from station.ui.status_bar import LIGHT_COLORS
+from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
+
+if TYPE_CHECKING:
+    from station.ui.main_window import MainWindow
+
+PORT_PREFIX = "port:"
+ATI_TYPE = "ninjatrader-ati"
+
+
+@dataclass(frozen=True)
+class NinjaTraderRow:
+    """What the dock shows for one destination."""
+
+    name: str
+    kind: str
+    target: str
+    used_by: str = ""
+    state: ConnectionState | None = None
+    detail: str = ""
+    waiting: frozenset[str] = field(default_factory=frozenset)
+    sent: int = 0
+    last_delivery: datetime | None = None
+
+    @property
+    def title(self) -> str:
+        return f"Port {self.name[len(PORT_PREFIX):]}" if self.name.startswith(PORT_PREFIX) else self.name
+
+
+def _last(row: NinjaTraderRow) -> str:
+    return to_eastern(row.last_delivery).strftime("%H:%M:%S") if row.last_delivery else "—"
+
+
+def _last_tip(row: NinjaTraderRow) -> str | None:
+    return to_eastern(row.last_delivery).strftime("%Y-%m-%d %H:%M:%S %Z") if row.last_delivery else None
+
+
+def _state_color(row: NinjaTraderRow) -> str:
+    if row.waiting and row.state is not ConnectionState.CONNECTED:
+        return theme.RED  # down while lines wait for it: the trader must look
+    return LIGHT_COLORS.get(row.state, theme.GREY)
+
+
+COLUMNS = [
+    Column("Destination", lambda r: r.title, tooltip=lambda r: f"{r.kind}: {r.target}", width=120),
+    Column("State", lambda r: f"● {r.state}" if r.state else "○ not started",
+           color=_state_color, tooltip=lambda r: r.detail or None, width=120),
+    Column("Waiting", lambda r: len(r.waiting), align=ALIGN_RIGHT,
+           color=lambda r: theme.AMBER if r.waiting else None, width=64),
+    Column("Sent", lambda r: r.sent, align=ALIGN_RIGHT, width=56),
+    Column("Last delivery (ET)", _last, tooltip=_last_tip, width=130),
+    Column("Used by", lambda r: r.used_by, tooltip=lambda r: r.used_by or None, width=220),
+    Column("Detail", lambda r: r.detail, tooltip=lambda r: r.detail or None),
+]
+
+
+def configured_rows(config: RoutingConfig) -> list[NinjaTraderRow]:
+    """One row per port listed by any strategy's ticker and per ATI destination, in a stable order."""
+    users: dict[str, dict[str, list[str]]] = {}  # destination -> strategy -> tickers
+    for strategy in config.strategies:
+        for ticker in strategy.tickers:
+            names = [f"{PORT_PREFIX}{port}" for port in ticker.ports]
+            for name in names + [dest.destination for dest in ticker.destinations]:
+                users.setdefault(name, {}).setdefault(strategy.name, []).append(ticker.ticker)
+
+    def used_by(name: str) -> str:
+        return "; ".join(f"{strategy}: {', '.join(tickers)}" for strategy, tickers in users.get(name, {}).items())
+
+    ports = sorted((n for n in users if n.startswith(PORT_PREFIX)), key=lambda n: int(n[len(PORT_PREFIX):]))
+    rows = [NinjaTraderRow(name, "TCP port", f"127.0.0.1:{name[len(PORT_PREFIX):]}", used_by(name))
+            for name in ports]
+    for dest in sorted(config.destinations, key=lambda d: d.name):
+        if dest.type == ATI_TYPE:
+            target = f"account {dest.params.get('account')} — {dest.params.get('incoming')}"
+            rows.append(NinjaTraderRow(dest.name, "ATI files", target, used_by(dest.name)))
+    return rows
+
+
+class NinjaTraderDock(QWidget):
+    """A table of NinjaTrader destinations with a one-line summary above it."""
+
+    def __init__(self, window: "MainWindow | None" = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._window = window
+        self.rows: dict[str, NinjaTraderRow] = {}
+        self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=1000)
+        self.summary = QLabel()
+        self.summary.setStyleSheet(f"color: {theme.MUTED}; padding: 2px 2px 4px 2px;")
+        self.table = make_table(self.model, COLUMNS)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+        if window is not None:
+            bridge = window.bridge
+            bridge.on(ConnectionChanged, self.on_connections)
+            bridge.on(OrderUpdated, self.on_orders)
+            bridge.on(OrderReported, self.on_reports)
+            bridge.on(ConfigChanged, lambda _batch: self.reload())
+            self.reload()
+            self.on_connections(list(window.station.connections.values()))
+        self._refresh_summary()
+
+    def reload(self) -> None:
+        """Rebuild the list from the configuration, keeping the live figures of known rows."""
+        if self._window is None:
+            return
+        self.set_configured(configured_rows(self._window.station.config.load()))
+
+    def set_configured(self, configured: list[NinjaTraderRow]) -> None:
+        known = self.rows
+        rows: dict[str, NinjaTraderRow] = {}
+        for row in configured:
+            old = known.get(row.name)
+            rows[row.name] = replace(old, kind=row.kind, target=row.target, used_by=row.used_by) if old else row
+        for name, old in known.items():  # still reporting, though no longer configured
+            if name not in rows and (old.state not in (None, ConnectionState.DISCONNECTED) or old.waiting):
+                rows[name] = replace(old, used_by="")
+        self.rows = rows
+        self.model.clear()
+        self.model.upsert(rows.values())
+        self._refresh_summary()
+
+    # ---- events (batches from the bridge) -------------------------------------------------
+
+    def _row(self, name: str) -> NinjaTraderRow | None:
+        row = self.rows.get(name)
+        if row is None and name.startswith(PORT_PREFIX):
+            row = NinjaTraderRow(name, "TCP port", f"127.0.0.1:{name[len(PORT_PREFIX):]}")
+        return row
+
+    def _update(self, changed: dict[str, NinjaTraderRow]) -> None:
+        if not changed:
+            return
+        self.rows.update(changed)
+        self.model.upsert(changed.values())
+        self._refresh_summary()
+
+    def on_connections(self, events: list[ConnectionChanged]) -> None:
+        changed: dict[str, NinjaTraderRow] = {}
+        for event in events:
+            row = changed.get(event.name) or self._row(event.name)
+            if row is not None:
+                changed[event.name] = replace(row, state=event.state, detail=event.detail)
+        self._update(changed)
+
+    def on_orders(self, events: list[OrderUpdated]) -> None:
+        changed: dict[str, NinjaTraderRow] = {}
+        for event in events:
+            name, cid = event.order.request.destination, event.order.client_order_id
+            row = changed.get(name) or self._row(name)
+            if row is None:
+                continue
+            waiting = row.waiting | {cid} if event.order.status is OrderStatus.NEW else row.waiting - {cid}
+            changed[name] = replace(row, waiting=frozenset(waiting))
+        self._update(changed)
+
+    def on_reports(self, events: list[OrderReported]) -> None:
+        changed: dict[str, NinjaTraderRow] = {}
+        for event in events:
+            row = changed.get(event.destination) or self._row(event.destination)
+            if row is None or event.status is OrderStatus.NEW:
+                continue
+            row = replace(row, waiting=row.waiting - {event.client_order_id})
+            if event.status is OrderStatus.SUBMITTED:
+                row = replace(row, sent=row.sent + 1, last_delivery=event.at)
+            changed[event.destination] = row
+        self._update(changed)
+
+    def _refresh_summary(self) -> None:
+        rows = list(self.rows.values())
+        if not rows:
+            self.summary.setText("No NinjaTrader ports or ATI accounts configured yet: list ports under a "
+                                 "strategy's ticker (File › Import config).")
+            return
+        up = sum(1 for r in rows if r.state is ConnectionState.CONNECTED)
+        waiting = sum(len(r.waiting) for r in rows)
+        last = max((r.last_delivery for r in rows if r.last_delivery), default=None)
+        parts = [f"{up} of {len(rows)} connected", f"{waiting} line{'s' if waiting != 1 else ''} waiting"]
+        if last:
+            parts.append(f"last delivery {to_eastern(last):%H:%M:%S} ET")
+        self.summary.setText(" · ".join(parts))
