@@ -18,6 +18,11 @@ from station.store.config_repo import ConfigRepository
 from station.store.secret_store import SecretStore
 from station.store.watcher import ConfigWatcher
 from station.webhook.server import Receiver
+from station.brokers.paper import paper_factory
+from station.brokers.registry import register_broker
+from station.oms.service import OrderManager
+
+register_broker("paper", paper_factory)
 
 log = logging.getLogger("station.app")
 
@@ -58,6 +63,10 @@ class Station:
         self.receiver = Receiver(options.host, options.port, status=self.status)
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
+        # order management; other branches register broker types (register_broker) and add risk rules
+        # (self.oms.gate.add(rule)) here
+        self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, secrets, demo=options.demo)
+        self.components.append(self.oms)
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from station.domain.alert import Alert
-from station.domain.enums import Side
+from station.domain.enums import OptionRight, Side
 from station.domain.orders import OrderRequest
 
 
@@ -97,3 +97,14 @@ class ReversePosition(Command):
     click_id: str
     strategy: str
     ticker: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenZeroDteOption(Command):
+    """Buy a same-day-expiry option (0DTE call or put) on `underlying`; handled by the strategy engine."""
+
+    click_id: str
+    right: OptionRight
+    qty: Decimal = Decimal(1)
+    underlying: str = "SPX"
+    strategy: str | None = None
