@@ -238,3 +238,15 @@ class OrderRepository:
     def state(self, key: str, default: Any = None) -> Any:
         rows = self.store.query("SELECT value FROM oms_state WHERE key = ?", (key,))
         return json.loads(rows[0]["value"]) if rows else default
+
+
+def pair_legs(store: Store, groups: Iterable[str]) -> dict[str, dict[str, dict]]:
+    """The leg orders of pair groups: {group: {leg: orders row}}."""
+    names = list(groups)
+    if not names:
+        return {}
+    rows = store.query(f"SELECT * FROM orders WHERE pair_group IN ({','.join('?' * len(names))})", tuple(names))
+    out: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        out.setdefault(row["pair_group"], {})[row["leg"]] = dict(row)
+    return out
