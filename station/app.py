@@ -67,6 +67,11 @@ class Station:
         # (self.oms.gate.add(rule)) here
         self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, secrets, demo=options.demo)
         self.components.append(self.oms)
+        from station.webhook.rest_api import RestApi
+
+        self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
+                            book=self.oms.book, secrets=secrets)
+        self.components.append(self.rest)
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 

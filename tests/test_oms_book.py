@@ -15,7 +15,7 @@ from station.domain.marketdata import Bar, Tick
 from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
 from station.oms.book import Book, OrderMeta
-from station.oms.pairs import Leg, PairFill
+from station.domain.pairs import Leg, PairFill
 from station.oms.risk import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
 
 
@@ -163,8 +163,7 @@ async def test_risk_refusals_are_visible_orders_and_only_the_refused_one(station
 
 
 async def test_pair_alert_makes_two_legs_and_the_book_computes_the_spread_fill(station):
-    from station.oms.pairs import pair_from_rows
-    from station.store.order_repo import pair_legs
+    from station.store.order_repo import pair_fill, pair_legs
 
     for symbol, price in (("NMFC", 11.5), ("ROIC", 10.5)):
         station.bus.publish(TickReceived(Tick(symbol, utc_now(), price)))
@@ -174,7 +173,7 @@ async def test_pair_alert_makes_two_legs_and_the_book_computes_the_spread_fill(s
     legs = rows(station, alert_id=alert.alert_id)
     assert [(r["leg"], r["ticker"], r["side"], r["qty"]) for r in legs] == [("1", "NMFC", "buy", "10"), ("2", "ROIC", "sell", "7")]
     group = station.store.query("SELECT * FROM pair_groups")[0]
-    pair = pair_from_rows(group, pair_legs(station.store, [group["pair_group"]])[group["pair_group"]])
+    pair = pair_fill(group, pair_legs(station.store, [group["pair_group"]])[group["pair_group"]])
     assert pair.fill_price == D("3.94") and pair.slippage == D("0.06") and pair.complete
 
 

@@ -36,7 +36,8 @@ def json_number(value: Decimal | None) -> int | float | None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"),
+                      default=lambda v: json_number(v) if isinstance(v, Decimal) else str(v))
 
 
 class ConfigRepository:

@@ -17,6 +17,7 @@ from station.domain.alert import Alert, SpreadTicker
 from station.domain.enums import AlertStatus, OrderStatus, OrderType, Side, TimeInForce
 from station.domain.fills import Fill
 from station.domain.orders import Order, OrderRequest
+from station.domain.pairs import Leg, PairFill
 from station.domain.positions import Position
 from station.domain.timeutil import UTC, utc_now
 from station.store.database import Store
@@ -250,3 +251,15 @@ def pair_legs(store: Store, groups: Iterable[str]) -> dict[str, dict[str, dict]]
     for row in rows:
         out.setdefault(row["pair_group"], {})[row["leg"]] = dict(row)
     return out
+
+
+def pair_fill(group, legs: dict[str, dict]) -> PairFill:
+    """A PairFill from a `pair_groups` row and its legs' `orders` rows keyed by leg ('1', '2')."""
+    def leg(key: str, ticker: str) -> Leg:
+        row = legs.get(key)
+        if row is None:
+            return Leg(ticker, Decimal(0))
+        return Leg(row["ticker"], Decimal(row["qty"]), Decimal(row["filled_qty"]), _dec(row["avg_price"]))
+
+    return PairFill(Side(group["side"]), Decimal(group["hedge"]), _dec(group["order_price"]),
+                    leg("1", group["ticker1"]), leg("2", group["ticker2"]))

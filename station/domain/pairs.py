@@ -50,18 +50,3 @@ class PairFill:
     @property
     def complete(self) -> bool:
         return self.leg1.remaining_qty == 0 and self.leg2.remaining_qty == 0
-
-
-def pair_from_rows(group, legs: dict[str, dict]) -> PairFill:
-    """A PairFill from a `pair_groups` row and its legs' `orders` rows keyed by leg ('1', '2')."""
-    def leg(key: str, ticker: str, default_qty: Decimal) -> Leg:
-        row = legs.get(key)
-        if row is None:
-            return Leg(ticker, default_qty)
-        return Leg(row["ticker"], Decimal(row["qty"]), Decimal(row["filled_qty"]),
-                   None if row["avg_price"] is None else Decimal(row["avg_price"]))
-
-    qty = Decimal(group["qty"])
-    hedge = Decimal(group["hedge"])
-    return PairFill(Side(group["side"]), hedge, None if group["order_price"] is None else Decimal(group["order_price"]),
-                    leg("1", group["ticker1"], qty), leg("2", group["ticker2"], Decimal(0)))
