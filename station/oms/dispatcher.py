@@ -86,6 +86,10 @@ class Dispatcher:
             except Exception as exc:
                 log.exception("destination %s failed to start", name)
                 self.context.bus.publish(ConnectionChanged(name, "broker", ConnectionState.ERROR, str(exc)))
+        for order in self.book.pending():
+            reason = self.unavailable.get(order.request.destination)
+            if reason:
+                await self._update(order, OrderStatus.REJECTED, reason)
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep(), name="pending-orders")
 
@@ -120,13 +124,10 @@ class Dispatcher:
     def offer(self, order: Order) -> None:
         """Queue a new order for sending (it waits if its destination is down)."""
         name = order.request.destination
-        if name in self.unavailable and name not in self.brokers:
+        if name in self.unavailable:
             asyncio.ensure_future(self._update(order, OrderStatus.REJECTED, self.unavailable[name]))
             return
-        if name not in self.brokers:
-            asyncio.ensure_future(self._update(order, OrderStatus.REJECTED, f"no destination named {name}"))
-            return
-        if self.is_connected(name):
+        if self.is_connected(name):  # else it waits: down, or configured a moment ago and not built yet
             self._enqueue(order)
 
     def on_connection(self, event: ConnectionChanged) -> None:

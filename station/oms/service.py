@@ -84,7 +84,7 @@ class OrderManager:
         self.dispatcher = Dispatcher(self.book, context, self.reports.set_status_async,
                                      lambda: float(self._settings["oms"]["pending_limit_s"]), factories)
         self.router = Router(bus, self.book, self.gate, self.recorder, self.dispatcher,
-                             lambda: self.config, self._delay_s)
+                             self.current_config, self._delay_s)
         self._unsubscribe: list = []
         self._mark_task: asyncio.Task | None = None
         self._marked_version = -1
@@ -150,6 +150,12 @@ class OrderManager:
 
     # ---- configuration ---------------------------------------------------------------------------
 
+    def current_config(self) -> RoutingConfig:
+        """The routing config, re-read if any process changed it since (a cheap revision check)."""
+        if self.config_repo.revision() != self.config.revision:
+            self._reload()
+        return self.config
+
     def _reload(self) -> None:
         self.config = self.config_repo.load()
         self._settings = {name: self.config_repo.settings(name) for name in ("webhook", "risk", "oms")}
@@ -196,7 +202,7 @@ class OrderManager:
         return self.router.record(plan, done)
 
     def manual_order(self, command: ManualOrder):
-        return self._manual(command.click_id, lambda: manual.order_plan(command, self.config, self.book))
+        return self._manual(command.click_id, lambda: manual.order_plan(command, self.current_config(), self.book))
 
     def close_position(self, command: ClosePosition):
         return self._manual(command.click_id, lambda: manual.check_closing(manual.closing_plan(
