@@ -72,6 +72,12 @@ class Station:
         self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
                             book=self.oms.book, secrets=secrets)
         self.components.append(self.rest)
+        from station.notify.email import EmailNotifier
+        from station.notify.watch import ConnectionNotices
+
+        self.connection_notices = ConnectionNotices(self.bus)
+        self.email = EmailNotifier(self.bus, self.config, secrets)
+        self.components.append(self.email)
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 

@@ -89,6 +89,7 @@ class OrderManager:
         self._mark_task: asyncio.Task | None = None
         self._marked_version = -1
         self._demo = demo
+        self._stuck: set[str] = set()
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -245,10 +246,30 @@ class OrderManager:
 
     # ---- marks --------------------------------------------------------------------------------
 
+    def check_stuck(self) -> list[str]:
+        """Market orders sent but neither filled nor refused after `oms.stuck_order_s`: notify once each."""
+        limit = float(self._settings["oms"]["stuck_order_s"])
+        now, stuck = utc_now(), []
+        for order in self.book.open_orders():
+            request = order.request
+            if (request.order_type.value != "market" or order.status is OrderStatus.NEW
+                    or request.destination.startswith("port:") or order.client_order_id in self._stuck):
+                continue
+            if (now - order.updated_at).total_seconds() > limit:
+                self._stuck.add(order.client_order_id)
+                stuck.append(order.client_order_id)
+                self.bus.publish(Notified("Order stuck", f"{order.client_order_id} at {request.destination} is "
+                                          f"{order.status} for more than {int(limit)} s", "warning"))
+        return stuck
+
     async def _publish_marks(self) -> None:
-        """Positions at the latest marks, a few times a second while anything moves."""
+        """Positions at the latest marks, a few times a second while anything moves; stuck orders each second."""
+        ticks = 0
         while True:
             await asyncio.sleep(1.0 / MARK_HZ)
+            ticks += 1
+            if ticks % int(MARK_HZ) == 0:
+                self.check_stuck()
             version = (self.marks.version, len(self.book.fill_ids), len(self.book.positions))
             if version != self._marked_version and self.book.positions:
                 self._marked_version = version

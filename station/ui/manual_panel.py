@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -104,7 +105,15 @@ class ManualTradingDock(QWidget):
 
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        scroll = QScrollArea()  # the dock may be made small; the panel scrolls instead of forcing its size
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(form)
         layout.addWidget(self.confirm)

@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QLabel,
     QMenu,
+    QToolBar,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -55,8 +55,8 @@ class StrategiesDock(QWidget):
         self.tree.itemChanged.connect(self._edited)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+        bar = QToolBar()  # overflows into a menu when the dock is narrow
+        bar.setIconSize(bar.iconSize() * 0)
         self.buttons: dict[str, QToolButton] = {}
         for key, text, slot in (("strategy", "+ Strategy", self.add_strategy), ("ticker", "+ Ticker", self.add_ticker),
                                 ("port", "+ Port", self.add_port), ("route", "+ Destination", None),
@@ -72,10 +72,9 @@ class StrategiesDock(QWidget):
         self.route_menu.aboutToShow.connect(self._fill_route_menu)
         self.buttons["route"].setMenu(self.route_menu)
         self.buttons["route"].setPopupMode(QToolButton.InstantPopup)
-        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
+        layout.addWidget(bar)
         layout.addWidget(self.tree)
         layout.addWidget(self.message)
         self.reload()
