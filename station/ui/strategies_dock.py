@@ -149,6 +149,12 @@ class StrategiesDock(QWidget):
     def invalid_items(self) -> list[QTreeWidgetItem]:
         return [i for i in self._all_items() if i.data(0, Qt.UserRole + 2)]
 
+    def _clear_invalid(self, items: list[QTreeWidgetItem]) -> None:
+        self.tree.blockSignals(True)  # marks are not edits
+        for item in items:
+            item.setData(0, Qt.UserRole + 2, None)
+        self.tree.blockSignals(False)
+
     def _all_items(self) -> list[QTreeWidgetItem]:
         out, stack = [], [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
         while stack:
@@ -231,8 +237,7 @@ class StrategiesDock(QWidget):
                 else:
                     self._say(str(exc), theme.RED)
                 return
-            if item is not None:
-                item.setData(0, Qt.UserRole + 2, None)
+            self._clear_invalid([item] if item is not None else [])
             self._say(f"{strategy} saved", theme.GREEN)
             self.reload()
 
@@ -328,6 +333,5 @@ class StrategiesDock(QWidget):
                 ticker["ports"] = [p for p in ticker["ports"] if p != kind[3]]
             else:
                 ticker["destinations"].pop(kind[3], None)
-            for item in self.invalid_items():
-                item.setData(0, Qt.UserRole + 2, None)
+            self._clear_invalid(self.invalid_items())
             self._save(kind[1], doc)
