@@ -236,3 +236,35 @@ async def test_processing_delay_of_the_strategy_holds_the_alert(make_station, fa
     assert alert_row(station, alert.alert_id)["status"] == "queued"
     await wait_for(lambda: alert_row(station, alert.alert_id)["status"] == "routed", timeout=3)
     await station.stop()
+
+
+async def test_demo_seeds_a_visible_strategy_routing_es_and_nq_to_paper(data_dir, secrets):
+    station = Station(Options(data_dir=data_dir, port=0, demo=True), secrets)
+    await station.start()
+    demo = station.config.load().strategy("Demo")
+    assert demo.enabled and [t.ticker for t in demo.tickers] == ["ES", "NQ"]
+    assert all(t.destinations[0].destination == "paper" for t in demo.tickers)
+    await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
+    await wait_for(lambda: orders(station, status="filled"))
+    await station.stop()
+    again = Station(Options(data_dir=data_dir, port=0, demo=True), secrets)
+    again.config.import_document({"strategies": {"Demo": {"enabled": False}}})
+    await again.start()  # an existing (even stopped) strategy is never re-seeded
+    assert not again.config.load().strategy("Demo").enabled
+    await again.stop()
+
+
+def test_headless_prints_the_api_token_once_and_it_opens_the_api(headless):
+    import json
+    import urllib.request
+
+    station = headless()
+    code, _ = station.stop()
+    out = station.proc.stdout.read()
+    token = next(line.split(": ")[-1] for line in out.splitlines() if "REST API token" in line)
+    again = headless()
+    request = urllib.request.Request(f"{again.url}/api/orders", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert json.loads(response.read()) == {"orders": []}
+    again.stop()
+    assert code == 0 and "REST API token" not in again.proc.stdout.read()
