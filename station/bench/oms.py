@@ -81,4 +81,4 @@ def run(options) -> dict:
     """Alert → paper fill at 100 alerts/s (p50/p99) and the rate of a burst, against the journal commit."""
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_measure(Path(tmp), paced=300, burst=2000))
-    return {"description": "journaled alert -> routed -> paper fill committed (one process, loopback-free)", **result}
+    return {"description": "journaled alert -> routed -> paper fill committed (one process, no network)", **result}

@@ -61,7 +61,7 @@ class ApiToken:
         self._value, self.created = self._secrets.ensure(TOKEN_NAME)
         self._read_at = time.monotonic()
         if self.created:
-            log.warning("created the API token (secret %s); see Settings > API to copy it", TOKEN_NAME)
+            log.warning("created the REST API token (secret %s); Settings > REST API and notifications shows it", TOKEN_NAME)
         return self._value
 
     def current_value(self) -> str:
