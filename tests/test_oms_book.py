@@ -200,3 +200,37 @@ async def test_paper_limit_and_stop_orders_fill_when_later_prices_cross(station)
     book = station.oms.book
     assert (book.orders["lim"].avg_price, book.orders["sl"].avg_price, book.orders["stp"].avg_price) == (4989, 5012, 4980)
     assert book.position("paper", "ES", "Rev") == 1
+
+
+async def test_limit_orders_from_alerts_work_at_paper_and_can_be_cancelled(station):
+    from station.domain.commands import CancelOrder
+
+    await station.config.save_strategy("Lim", {"order_type": "limit", "tickers": {"ES": {"destinations": {"paper": {}}}}})
+    alert = await journal(station, make_alert("ES", "buy", qty="1", price="4990", strategy="Lim"))
+    await wait_for(lambda: rows(station, alert_id=alert.alert_id, status="working"))
+    order = rows(station, alert_id=alert.alert_id)[0]
+    assert (order["order_type"], order["limit_price"]) == ("limit", "4990")
+    station.bus.publish(CancelOrder(order["client_order_id"]))
+    await wait_for(lambda: rows(station, alert_id=alert.alert_id, status="cancelled"))
+    station.bus.publish(TickReceived(Tick("ES", utc_now(), 4980.0)))  # a cancelled order never fills
+    await station.oms.recorder.flush()
+    assert station.oms.book.position("paper", "ES", "Lim") == 0
+
+
+async def test_a_destination_reporting_another_position_is_reconciled_visibly(station):
+    from station.domain.events import Notified, PositionReported
+
+    notes = []
+    station.bus.subscribe(Notified, notes.append)
+    ib = station.fakes["ib"]
+    await journal(station, make_alert("ES", "buy", qty="2", strategy="Rev"))
+    await wait_for(lambda: ib.sent)
+    ib.fill(ib.sent[0], 2, "5000")
+    await wait_for(lambda: station.oms.book.position("ib", "ES") == 2)
+    station.bus.publish(PositionReported("ib", "ES", D(2), D(5000)))   # agrees: nothing to do
+    station.bus.publish(PositionReported("ib", "ES", D(3), D(5001)))
+    await station.oms.recorder.flush()
+    assert station.oms.book.position("ib", "ES") == 3 and station.oms.book.position("ib", "ES", "Rev") == 2
+    assert [n.title for n in notes if n.title == "Position corrected"] == ["Position corrected"]
+    saved = station.store.query("SELECT qty FROM positions WHERE destination = 'ib' AND strategy = ''")
+    assert saved[0]["qty"] == "1"
