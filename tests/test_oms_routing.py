@@ -268,3 +268,25 @@ def test_headless_prints_the_api_token_once_and_it_opens_the_api(headless):
         assert json.loads(response.read()) == {"orders": []}
     again.stop()
     assert code == 0 and "REST API token" not in again.proc.stdout.read()
+
+
+async def test_port_orders_carry_the_alert_and_are_sent_once_per_port(make_station, monkeypatch):
+    made = {}
+
+    def port_factory(destination, context):
+        made[destination.name] = FakeDestination(destination.name, context.bus)
+        return made[destination.name]
+
+    monkeypatch.setitem(registry.BROKER_FACTORIES, registry.PORT_KIND, port_factory)
+    station = await make_station({"strategies": {"MomentumStrategy": {"accounts": {}, "tickers": {
+        "AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}})
+    alert = await journal(station, make_alert("TSLA", "buy", qty="10", price="150.25", position="short"))
+    await wait_for(lambda: made["port:5001"].sent and made["port:5002"].sent)
+    await station.oms.recorder.flush()
+    sent = made["port:5001"].sent[0]
+    assert sent.client_order_id == f"a{alert.alert_id}-MomentumStrategy-port:5001"
+    assert sent.alert.alert_id == alert.alert_id and sent.alert.position == "short" and sent.qty == 10
+    assert made["port:5000"].sent == [] and len(made["port:5002"].sent) == 1
+    assert [o["status"] for o in orders(station)] == ["submitted", "submitted"]
+    assert alert_row(station, alert.alert_id)["status"] == "routed"
+    await station.stop()
