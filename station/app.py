@@ -105,15 +105,37 @@ class Station:
 
     def _build(self) -> None:
         """Create the components, in start order (each capability adds its line)."""
+        from station.brokers.builtin import register_builtin_brokers
+        from station.engine.risk import build_risk
         from station.engine.runner import StrategyRunner
+        from station.notify.email import EmailNotifier
+        from station.notify.watch import ConnectionNotices
+        from station.oms.service import OrderManager
         from station.store.engine_repo import EngineStateRepository
+        from station.webhook.rest_api import RestApi
         from station.webhook.script_feed import ScriptFeed
 
-        # Station's own strategies; market data (bars, history) and the oms's risk hook are wired to it by their parts
+        options, add = self.options, self.components.append
+        register_builtin_brokers()
+        # order management first: on start it routes alerts journaled before a restart
+        self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets, demo=options.demo)
+        add(self.oms)
+        # Station's own strategies; their risk rules sit behind the oms's gate
         self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
-                                     log_dir=self.options.data_dir / "logs")
-        self.components.append(self.engine)
-        self.components.append(ScriptFeed(self.receiver.app, self.store, self.bus, self.secrets))
+                                     log_dir=options.data_dir / "logs")
+        add(self.engine)
+        rules, loss_guard = build_risk(self.bus, self.oms.book, self.config.load,
+                                       lambda: self.config.settings("risk"), self.engine.calendars)
+        for rule in rules:
+            self.oms.gate.add(rule)
+        add(loss_guard)
+        self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
+                            book=self.oms.book, secrets=self.secrets)
+        add(self.rest)
+        add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token))
+        self.connection_notices = ConnectionNotices(self.bus)
+        self.email = EmailNotifier(self.bus, self.config, self.secrets)
+        add(self.email)
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""

@@ -53,6 +53,10 @@ class Bus:
             self._routes[kind] = route
         return route
 
+    def has_subscribers(self, kind: type) -> bool:
+        """True if something handles `kind` (e.g. a command only another component carries out)."""
+        return bool(self._route(kind))
+
     def publish(self, message: Any) -> None:
         """Deliver `message` now, on the calling (loop) thread."""
         for handler in self._route(type(message)):

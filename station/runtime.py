@@ -34,6 +34,8 @@ async def _serve(options: Options, secrets: SecretStore) -> int:
         await station.stop()
         raise
     print(f"Station listening on {station.receiver.url} (data: {options.data_dir})", flush=True)
+    if station.rest.token.created:  # shown once, here, so a headless user can call /api at all
+        print(f"Created the REST API token (secret api-token): {station.rest.token.current_value()}", flush=True)
     await stop.wait()
     log.info("stop requested")
     await station.stop()

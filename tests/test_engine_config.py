@@ -12,7 +12,7 @@ from station.store.validation import ConfigError
 
 DOC = {
     "destinations": {"paper": {"type": "paper"}},
-    "settings": {"risk": {"daily_loss_limit": 2000, "max_position": {"MES": 4}}},
+    "settings": {"risk": {"daily_loss_limit": 2000, "max_position_by_ticker": {"MES": 4}}},
     "strategies": {
         "MESCross": {
             "engine": {"kind": "crossover", "timeframe": "512t", "line1": {"type": "ema", "period": 9},
@@ -47,7 +47,7 @@ def test_engine_strategies_import_with_defaults_and_round_trip(repo, data_dir, t
     assert cross.ticker("MES").options["engine"] == {"stop_points": 6}
     assert config.strategy("Zero").options["engine"]["calendar"] == "XNYS"
     assert config.strategy("Zero").options["engine"]["strike_step"] == 5
-    assert repo.settings("risk")["max_position"] == {"MES": 4}
+    assert repo.settings("risk")["max_position_by_ticker"] == {"MES": 4}
     exported = repo.export_document()
     assert exported["strategies"]["MESCross"]["engine"]["timeframe"] == "512t"
     assert exported["strategies"]["MESCross"]["tickers"]["MES"]["engine"] == {"stop_points": 6}
@@ -86,10 +86,10 @@ def test_bad_engine_config_names_the_key_and_changes_nothing(repo, engine, path,
 
 def test_bad_risk_and_ticker_override(repo):
     with pytest.raises(ConfigError) as info:
-        check_document({"settings": {"risk": {"max_position": {"MES": -1}}},
+        check_document({"settings": {"risk": {"max_position_by_ticker": {"MES": -1}}},
                         "strategies": {"S": {"risk": {"window": {"start": "9:30"}}, "tickers": {
                             "MES": {"engine": {"kind": "pairs"}}}}}})
     errors = info.value.errors
-    assert "MES: must be greater than 0" in errors["settings.risk.max_position"]
+    assert "MES: must be greater than 0" in errors["settings.risk.max_position_by_ticker"]
     assert "not a time HH:MM" in errors["strategies.S.risk"]
     assert "is the strategy's" in errors["strategies.S.tickers.MES.engine"]

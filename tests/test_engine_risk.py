@@ -16,7 +16,7 @@ from station.domain.orders import OrderRequest
 from station.engine.calendar import TradingCalendars
 from station.engine.risk.limits import RiskLimits
 from station.engine.risk.loss_guard import DailyLossGuard
-from station.engine.risk.rules import DailyLossRule, KillSwitchRule, MaxPositionRule, TradingWindowRule, engine_rules
+from station.engine.risk.rules import DailyLossRule, MaxPositionRule, TradingWindowRule, engine_rules
 from station.engine.risk.sizing import position_size
 
 NY = ZoneInfo("America/New_York")
@@ -64,17 +64,8 @@ def calendars():
     return TradingCalendars()
 
 
-def test_kill_switch_blocks_new_exposure_only():
-    rule = KillSwitchRule()
-    long_two = Book({("paper", "MES", "S"): D(2)}, kill=True)
-    assert "kill switch engaged" in rule.check(order("buy"), long_two)
-    assert "kill switch engaged" in rule.check(order("sell", 3), long_two)  # would reverse
-    assert rule.check(order("sell", 2), long_two) is None                   # flattening goes through
-    assert rule.check(order("buy"), Book()) is None                          # not engaged
-
-
 def test_max_position_per_instrument_and_destination():
-    rule = MaxPositionRule(limits({"S": {"max_position": 5}}, {"max_position": {"MES": 3}}))
+    rule = MaxPositionRule(limits({"S": {"max_position": 5}}, {"max_position_by_ticker": {"MES": 3}}))
     book = Book({("paper", "MES", "S"): D(2), ("paper", "MES", "T"): D(0), ("ib", "MES", "S"): D(3)})
     assert rule.check(order("buy", 1), book) is None                          # 2 → 3: at the ticker's limit
     reason = rule.check(order("buy", 2), book)
@@ -125,7 +116,7 @@ def test_trading_window_sessions_holidays_and_early_close(calendars):
 
 def test_rules_list_and_sizing(calendars):
     rules = engine_rules(limits(), calendars, breached=lambda scope: False)
-    assert [r.name for r in rules] == ["kill_switch", "daily_loss", "max_position", "trading_window"]
+    assert [r.name for r in rules] == ["daily_loss", "strategy max position", "trading_window"]
     assert all(rule.check(order(), Book()) is None for rule in rules)
     assert position_size({"qty": 3}, None) == (D(3), "fixed")
     assert position_size({"sizing": "risk", "risk_amount": 500, "point_value": 5}, 4.0)[0] == D(25)
@@ -166,7 +157,7 @@ def test_build_risk_gives_the_rules_and_a_guard_sharing_its_breaches(calendars):
     book = Book(realized={"S": D(-600)})
     config = limits({"S": {"daily_loss_limit": 500}}).config
     rules, guard = build_risk(Bus(), book, lambda: config, lambda: {}, calendars, clock=lambda: now)
-    assert [r.name for r in rules] == ["kill_switch", "daily_loss", "max_position", "trading_window"]
+    assert [r.name for r in rules] == ["daily_loss", "strategy max position", "trading_window"]
     guard.check()
     book.realized["S"] = D(0)  # PnL recovered on paper: still blocked today
-    assert "daily loss limit 500 of S" in rules[1].check(order("buy"), book)
+    assert "daily loss limit 500 of S" in rules[0].check(order("buy"), book)

@@ -88,6 +88,13 @@ class RoutingConfig:
                 return destination
         return None
 
+    def zero_dte_strategy(self, name: str | None = None) -> StrategyConfig | None:
+        """The 0DTE engine strategy `name`, or the first enabled one when no name is given."""
+        candidates = [s for s in self.strategies if (s.options.get("engine") or {}).get("kind") == "zero_dte"]
+        if name:
+            return next((s for s in candidates if s.name == name), None)
+        return next((s for s in candidates if s.enabled), None)
+
     def strategies_listing(self, ticker: str) -> list[StrategyConfig]:
         """Enabled strategies with an enabled entry for `ticker`."""
         out = []

@@ -12,6 +12,7 @@ from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.fills import Fill
 from station.domain.marketdata import Bar, Tick
 from station.domain.orders import Order
+from station.domain.pnl import MarkedPosition
 from station.domain.positions import Position
 from station.domain.script_feed import ScriptUpload
 from station.domain.timeutil import utc_now
@@ -189,6 +190,15 @@ class StrategyStateChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class KillSwitchChanged(Event):
+    """The kill switch was engaged (everything flattened, every strategy halted) or re-armed."""
+
+    engaged: bool
+    reason: str = ""
+    at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
 class StrategySignalled(Event):
     """An engine strategy made a signal; `traded` is False when it was not sent (and `note` says why)."""
 
@@ -221,3 +231,19 @@ class PairUpdated(Event):
     distance: float | None
     position: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManualActionCompleted(Event):
+    """A manual command (`click_id`) was handled: the orders it made, or why it made none."""
+
+    click_id: str
+    client_order_ids: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsMarked(Event):
+    """Every position at the latest marks (published a few times a second while prices move)."""
+
+    positions: tuple[MarkedPosition, ...]

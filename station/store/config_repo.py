@@ -36,7 +36,8 @@ def json_number(value: Decimal | None) -> int | float | None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"),
+                      default=lambda v: json_number(v) if isinstance(v, Decimal) else str(v))
 
 
 class ConfigRepository:
@@ -95,6 +96,79 @@ class ConfigRepository:
     async def update_settings(self, section: str, values: dict[str, Any]) -> int:
         """Change some keys of one settings section; returns the new revision."""
         return await self.import_document_async({"settings": {section: values}})
+
+    # ---- one strategy or destination at a time (Strategies dock, REST API) ----------------------
+
+    def strategy_document(self, name: str) -> dict[str, Any] | None:
+        """One strategy as its config-file object, or None."""
+        strategy = self.load().strategy(name)
+        return None if strategy is None else _export_strategy(strategy)
+
+    async def save_strategy(self, name: str, spec: Any, *, create: bool = False) -> int:
+        """Create or replace one strategy from its config-file object; ConfigError names bad keys.
+
+        With `create`, an existing strategy of that name is an error (nothing changes).
+        """
+        plan = check_document({"strategies": {name: spec}})
+
+        def apply(conn: sqlite3.Connection) -> int:
+            if create and conn.execute("SELECT 1 FROM strategies WHERE name = ?", (name,)).fetchone():
+                raise ConfigError({f"strategies.{name}": "a strategy of that name exists"})
+            return _apply(conn, plan)
+
+        return await self.store.writer.run(apply)
+
+    async def delete_strategy(self, name: str) -> int:
+        """Remove a strategy with its tickers and routes; KeyError if there is none."""
+        def apply(conn: sqlite3.Connection) -> int:
+            if not conn.execute("DELETE FROM strategies WHERE name = ?", (name,)).rowcount:
+                raise KeyError(name)
+            conn.execute("DELETE FROM ticker_destinations WHERE strategy = ?", (name,))
+            conn.execute("DELETE FROM strategy_tickers WHERE strategy = ?", (name,))
+            return bump_revision(conn)
+
+        return await self.store.writer.run(apply)
+
+    async def rename_strategy(self, old: str, new: str) -> int:
+        """Rename a strategy (tickers and routes follow); KeyError if absent, ConfigError if taken."""
+        if not new.strip():
+            raise ConfigError({"name": "a strategy needs a name"})
+
+        def apply(conn: sqlite3.Connection) -> int:
+            if conn.execute("SELECT 1 FROM strategies WHERE name = ?", (new,)).fetchone():
+                raise ConfigError({"name": f"a strategy named {new!r} exists"})
+            if not conn.execute("UPDATE strategies SET name = ? WHERE name = ?", (new.strip(), old)).rowcount:
+                raise KeyError(old)
+            return bump_revision(conn)
+
+        return await self.store.writer.run(apply)
+
+    async def set_strategy_enabled(self, name: str, enabled: bool) -> int:
+        """Start (enabled) or stop trading a strategy; KeyError if there is none."""
+        def apply(conn: sqlite3.Connection) -> int:
+            if not conn.execute("UPDATE strategies SET enabled = ? WHERE name = ?", (int(enabled), name)).rowcount:
+                raise KeyError(name)
+            return bump_revision(conn)
+
+        return await self.store.writer.run(apply)
+
+    async def save_destination(self, name: str, spec: Any) -> int:
+        """Create or replace one named destination; ConfigError names bad keys."""
+        return await self.import_document_async({"destinations": {name: spec}})
+
+    async def delete_destination(self, name: str) -> int:
+        """Remove a named destination; KeyError if absent, ConfigError while a ticker still uses it."""
+        def apply(conn: sqlite3.Connection) -> int:
+            users = conn.execute("SELECT strategy, ticker FROM ticker_destinations WHERE destination = ?",
+                                 (name,)).fetchall()
+            if users:
+                where = ", ".join(f"{u['strategy']}/{u['ticker']}" for u in users[:5])
+                raise ConfigError({f"destinations.{name}": f"still used by {where}"})
+            if not conn.execute("DELETE FROM destinations WHERE name = ?", (name,)).rowcount:
+                raise KeyError(name)
+            return bump_revision(conn)
+
+        return await self.store.writer.run(apply)
 
 
 # ---- checking ------------------------------------------------------------------------------

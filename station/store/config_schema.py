@@ -18,7 +18,28 @@ SETTINGS: dict[str, v.Fields] = {
         "behind_tunnel": (v.boolean, False),
         "delay_s": (v.number(0, 3600), 0),
     }),
-    "risk": engine.SETTINGS_RISK,
+    # order management (station/oms): risk limits (0 = no limit) and how long orders wait for a destination
+    "risk": v.Fields({
+        "max_order_qty": (v.number(0, 1e9), 0),
+        "max_position": (v.number(0, 1e9), 0),
+        # the engine's: overall daily loss limit, per-ticker position limits, flatten on a breach
+        **engine.SETTINGS_RISK.fields,
+    }),
+    "oms": v.Fields({
+        "pending_limit_s": (v.number(1, 7 * 86400), 300),
+        "stuck_order_s": (v.number(1, 86400), 30),
+    }),
+    # notifications: the tray always; e-mail through SMTP when enabled (password: secret smtp-password)
+    "notifications": v.Fields({
+        "email_enabled": (v.boolean, False),
+        "smtp_host": (v.text, "localhost"),
+        "smtp_port": (v.port, 587),
+        "smtp_username": (v.optional(v.text), None),
+        "smtp_security": (v.choice("starttls", "tls", "none"), "starttls"),
+        "email_from": (v.text, "station@localhost"),
+        "email_to": (v.list_of(v.text), []),
+        "min_level": (v.choice("info", "warning", "error"), "warning"),
+    }),
 }
 
 # Destination types and their parameters; credentials never appear here (they live in the keyring).
@@ -62,12 +83,15 @@ TICKER = v.Fields({
     "ports": (v.list_of(v.port, unique=True), []),
     "destinations": (v.mapping, {}),
     "engine": (engine.engine_override, {}),
+    "point_value": (v.decimal(), None),
+    "max_position": (v.decimal(), None),
 })
 
 TICKER_DESTINATION = v.Fields({
     "qty": (v.decimal(), None),
     "multiplier": (v.decimal(), None),
     "instrument": (v.text, None),
+    "reversal": (v.choice("single", "close_then_open"), "single"),
 })
 
 # Keys kept in the `options` column rather than a column of their own.

@@ -148,6 +148,6 @@ strategy_risk = _section(RISK)
 
 SETTINGS_RISK = v.Fields({
     "daily_loss_limit": (optional_positive, None),
-    "max_position": (limits_by_ticker, {}),
+    "max_position_by_ticker": (limits_by_ticker, {}),
     "flatten_on_loss": (v.boolean, True),
 })

@@ -49,6 +49,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         for panel in PANELS:
             self.add_panel(panel)
+        from station.ui.notifications import TrayNotifier
+
+        self.tray = TrayNotifier(self, self.bridge)
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restore_layout()
 
@@ -84,6 +87,9 @@ class MainWindow(QMainWindow):
         self._view_separator = self.view_menu.addSeparator()
         self._action(self.view_menu, "&Reset layout", self.reset_layout)
 
+        settings_menu = self.menuBar().addMenu("&Settings")
+        self._action(settings_menu, "REST &API and notifications…", self.show_api_settings)
+
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Station", self._about)
 
@@ -94,6 +100,14 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def show_api_settings(self):
+        """The API token (to copy or renew) and e-mail notification settings."""
+        from station.ui.notifications import ApiNotificationsDialog
+
+        self._api_settings = ApiNotificationsDialog(self.station, self)
+        self._api_settings.dialog.open()
+        return self._api_settings
 
     def _about(self) -> None:
         from station.ui.about import show_about

@@ -57,10 +57,48 @@ def _ninjatrader(window: "MainWindow") -> QWidget:
     return NinjaTraderDock(window)
 
 
+def _orders(window: "MainWindow") -> QWidget:
+    from station.store.order_repo import OrderRepository
+    from station.ui.orders_dock import OrdersDock
+
+    return OrdersDock(window.bridge, OrderRepository(window.station.store))
+
+
+def _fills(window: "MainWindow") -> QWidget:
+    from station.store.order_repo import OrderRepository
+    from station.ui.orders_dock import FillsDock
+
+    return FillsDock(window.bridge, OrderRepository(window.station.store))
+
+
+def _positions(window: "MainWindow") -> QWidget:
+    from station.ui.positions_dock import PositionsDock
+
+    return PositionsDock(window.bridge, window.station.oms.book.marked_positions())
+
+
+def _manual(window: "MainWindow") -> QWidget:
+    from station.ui.manual_panel import ManualTradingDock
+
+    return ManualTradingDock(window.bridge, window.station.config.load, window.settings,
+                             window.station.oms.book.kill_switch_reason)
+
+
+def _strategies(window: "MainWindow") -> QWidget:
+    from station.ui.strategies_dock import StrategiesDock
+
+    return StrategiesDock(window.bridge, window.station.config)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
     Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
     Panel("WatchlistDock", "Pairs watchlist", Qt.RightDockWidgetArea, _watchlist),
     Panel("ScriptFeedDock", "Script Feed", Qt.BottomDockWidgetArea, _script_feed, tabify_with="LogDock"),
     Panel("NinjaTraderDock", "NinjaTrader", Qt.BottomDockWidgetArea, _ninjatrader, tabify_with="LogDock"),
+    Panel("StrategiesDock", "Strategies", Qt.LeftDockWidgetArea, _strategies),
+    Panel("ManualTradingDock", "Manual Trading", Qt.RightDockWidgetArea, _manual),
+    Panel("PositionsDock", "Positions && PnL", Qt.RightDockWidgetArea, _positions),
+    Panel("OrdersDock", "Orders", Qt.BottomDockWidgetArea, _orders, tabify_with="LogDock"),
+    Panel("FillsDock", "Fills", Qt.BottomDockWidgetArea, _fills, tabify_with="OrdersDock"),
 ]

@@ -1,6 +1,6 @@
 """The script feed: trades and market data CSVs from external scripts, over REST and Socket.IO.
 
-`POST /api/trading-data` (bearer token; multipart fields or JSON keys
+`POST /api/trading-data` (bearer token, checked by the REST API's middleware; multipart fields or JSON keys
 `trades_csv`, `market_data_csv`) and Socket.IO on the same port with the
 events of the dashboards scripts were written for: `join_script`,
 `join_frontend`, `send_trading_data` (answered `data_received`) and
@@ -24,8 +24,7 @@ from station.domain.script_feed import ScriptBar, ScriptTrade, ScriptUpload
 from station.domain.timeutil import utc_now
 from station.store.database import Store
 from station.store.script_feed_repo import ScriptFeedRepository
-from station.store.secret_store import SecretStore
-from station.webhook.api_auth import ApiToken, is_loopback
+from station.webhook.rest_auth import ApiToken, is_loopback
 from station.webhook.script_csv import CsvRowError, parse_market_data, parse_trades
 
 log = logging.getLogger("station.scriptfeed")
@@ -101,12 +100,12 @@ class ScriptFeed:
 
     name = "script-feed"
 
-    def __init__(self, app: web.Application, store: Store, bus: Bus, secrets: SecretStore) -> None:
+    def __init__(self, app: web.Application, store: Store, bus: Bus, token: ApiToken) -> None:
         import socketio
 
         self.repo = ScriptFeedRepository(store)
         self.bus = bus
-        self.token = ApiToken(secrets)
+        self.token = token
         app.router.add_post("/api/trading-data", self._post)
         # async_handlers=False: one client's uploads are applied and answered in the order sent
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_UPLOAD, async_handlers=False,
@@ -146,7 +145,6 @@ class ScriptFeed:
     # ---- REST --------------------------------------------------------------------------------
 
     async def _post(self, request: web.Request) -> web.Response:
-        self.token.check(request)
         try:
             fields = await _read_fields(request)
             upload = await self.accept(fields, f"rest:{request.remote}")
@@ -164,7 +162,8 @@ class ScriptFeed:
         request = environ.get("aiohttp.request")
         remote = request.remote if request is not None else None
         offered = auth.get("token") if isinstance(auth, dict) else None
-        if not is_loopback(remote) and not self.token.accepts(offered):
+        token = await self.token.current()
+        if not is_loopback(remote) and (token is None or not token.matches(offered)):
             log.warning("Socket.IO connection from %s refused: no valid token", remote)
             raise socketio.exceptions.ConnectionRefusedError("unauthorized: pass auth={'token': <api-token>}")
         self._sessions.add(sid)

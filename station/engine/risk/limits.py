@@ -30,8 +30,9 @@ class RiskLimits:
         return (strategy.options.get("risk") or {}) if strategy else {}
 
     def max_position(self, strategy: str | None, ticker: str) -> Decimal | None:
-        """The tighter of the ticker's overall limit and the strategy's own, or None."""
-        limits = [self.settings.get("max_position", {}).get(ticker), self.for_strategy(strategy).get("max_position")]
+        """The tighter of the ticker's limit in settings and the strategy's own, or None."""
+        limits = [self.settings.get("max_position_by_ticker", {}).get(ticker),
+                  self.for_strategy(strategy).get("max_position")]
         limits = [Decimal(str(limit)) for limit in limits if limit is not None]
         return min(limits) if limits else None
 

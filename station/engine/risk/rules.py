@@ -17,22 +17,12 @@ from station.engine.calendar import CalendarError, TradingCalendars, local_time
 from station.engine.risk.limits import RiskLimits, pnl_today, reduces_exposure
 
 
-class KillSwitchRule:
-    """While the kill switch is engaged nothing adds exposure."""
-
-    name = "kill_switch"
-
-    def check(self, request: OrderRequest, book: BookView) -> str | None:
-        if book.kill_switch_engaged and not reduces_exposure(request, book):
-            return "kill switch engaged: only orders that reduce a position are sent"
-        return None
-
-
 class MaxPositionRule:
-    """The position in a ticker at a destination may not grow past its limit (settings `risk.max_position`
-    per ticker, and the strategy's `risk.max_position`, the tighter one applying)."""
+    """The position in a ticker at a destination may not grow past its limit (settings
+    `risk.max_position_by_ticker`, and the strategy's `risk.max_position`, the tighter one applying).
+    The oms's own rule applies the overall `risk.max_position` and a ticker's `max_position`."""
 
-    name = "max_position"
+    name = "strategy max position"
 
     def __init__(self, limits: RiskLimits) -> None:
         self.limits = limits
@@ -118,6 +108,5 @@ class TradingWindowRule:
 
 def engine_rules(limits: RiskLimits, calendars: TradingCalendars, breached: Callable[[str | None], bool],
                  clock: Callable[[], datetime] = utc_now) -> list:
-    """The engine's rules, in the order the oms should ask them."""
-    return [KillSwitchRule(), DailyLossRule(limits, breached), MaxPositionRule(limits),
-            TradingWindowRule(limits, calendars, clock)]
+    """The engine's rules, in the order the oms should ask them (the oms has the kill switch)."""
+    return [DailyLossRule(limits, breached), MaxPositionRule(limits), TradingWindowRule(limits, calendars, clock)]

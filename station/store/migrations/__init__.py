@@ -1,5 +1,9 @@
 """Numbered schema migrations: `mNNNN_name.py` modules with `apply(db)`, run in order once.
 
+`db` offers `execute(sql, params)` on the migrating connection, and `utils`, a
+sqlite-utils `Database` over it for table surgery (`transform`, `add_column`, …);
+sqlite-utils is imported only when a migration asks for it, since it pulls in pandas.
+
 The schema version is SQLite's `user_version`. Each migration runs in its own
 transaction together with the version bump, so a failure leaves the previous
 version intact.
@@ -16,6 +20,22 @@ import sqlite3
 log = logging.getLogger("station.store")
 
 _NAME = re.compile(r"^m(\d{4})_\w+$")
+
+
+class MigrationDb:
+    """What a migration gets: the connection's `execute`, and sqlite-utils on demand."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    @property
+    def utils(self):
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
 
 def available() -> list[tuple[int, str]]:
@@ -45,12 +65,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     for version, name in shipped:
         if version <= current:
             continue
-        import sqlite_utils  # only when migrating: it pulls in pandas (~0.4 s of start-up)
-
         module = importlib.import_module(f"{__name__}.{name}")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            module.apply(sqlite_utils.Database(conn))
+            module.apply(MigrationDb(conn))
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:

@@ -1,9 +1,9 @@
 """Configuration: destinations, strategies, their tickers and per-destination sizes, settings."""
 
-import sqlite_utils
+from station.store.migrations import MigrationDb
 
 
-def apply(db: sqlite_utils.Database) -> None:
+def apply(db: MigrationDb) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute("INSERT INTO meta (key, value) VALUES ('config_revision', '0')")
     db.execute(

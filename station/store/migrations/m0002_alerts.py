@@ -1,9 +1,9 @@
 """The durable alert journal: every accepted alert, its content, times and routing status."""
 
-import sqlite_utils
+from station.store.migrations import MigrationDb
 
 
-def apply(db: sqlite_utils.Database) -> None:
+def apply(db: MigrationDb) -> None:
     db.execute(
         """CREATE TABLE alerts (
             alert_id INTEGER PRIMARY KEY AUTOINCREMENT,

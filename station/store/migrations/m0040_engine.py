@@ -1,9 +1,9 @@
 """Engine strategies: whether each should run, its last visible state, and each instrument's trading state."""
 
-import sqlite_utils
+from station.store.migrations import MigrationDb
 
 
-def apply(db: sqlite_utils.Database) -> None:
+def apply(db: MigrationDb) -> None:
     db.execute(
         """CREATE TABLE engine_strategies (
             strategy TEXT PRIMARY KEY,

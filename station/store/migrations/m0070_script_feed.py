@@ -1,9 +1,9 @@
 """Trades and market data sent by external scripts, kept per upload."""
 
-import sqlite_utils
+from station.store.migrations import MigrationDb
 
 
-def apply(db: sqlite_utils.Database) -> None:
+def apply(db: MigrationDb) -> None:
     db.execute(
         """CREATE TABLE script_uploads (
             upload_id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,132 @@
+"""Paper trading: market orders fill at once, in full, at the feed's last price (else the alert's price);
+limit and stop orders work until a later price crosses them. Reports like any broker, on the bus."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Callable, Iterable
+
+from station.brokers.base import BrokerCapabilities
+from station.brokers.registry import BrokerContext
+from station.bus import Bus
+from station.domain.config import DestinationConfig
+from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side
+from station.domain.events import BarUpdated, ConnectionChanged, FillReported, OrderReported, TickReceived
+from station.domain.fills import Fill
+from station.domain.orders import Order, OrderRequest
+from station.domain.timeutil import utc_now
+
+log = logging.getLogger("station.brokers.paper")
+
+
+def _price(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+class PaperBroker:
+    """A simulated destination living in this process."""
+
+    capabilities = BrokerCapabilities(notes=("fills at the last price; no slippage, no commission",))
+
+    def __init__(self, name: str, bus: Bus, last_price: Callable[[str], Decimal | None],
+                 open_orders: Iterable[Order] = ()) -> None:
+        self.name = name
+        self.state = ConnectionState.DISCONNECTED
+        self._bus = bus
+        self._last_price = last_price
+        self._working: dict[str, OrderRequest] = {}
+        self._triggered: set[str] = set()
+        self._fills: dict[str, int] = {}
+        self._restore = list(open_orders)
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    async def start(self) -> None:
+        # working limit/stop orders of a previous run keep working (the book is durable, this broker is not)
+        for order in self._restore:
+            if order.request.order_type is not OrderType.MARKET and order.status is not OrderStatus.NEW:
+                self._working[order.client_order_id] = order.request
+                self._fills[order.client_order_id] = 0
+        self._unsubscribe = [self._bus.subscribe(TickReceived, self._on_tick),
+                             self._bus.subscribe(BarUpdated, self._on_bar)]
+        self._set_state(ConnectionState.CONNECTED)
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self._set_state(ConnectionState.DISCONNECTED)
+
+    async def submit(self, request: OrderRequest) -> None:
+        if request.order_type is OrderType.MARKET:
+            price = self._last_price(request.ticker) or request.price_hint
+            if price is None:
+                self._report(request, OrderStatus.REJECTED,
+                             f"no price for {request.ticker}: no market data and the order carries none")
+                return
+            self._fill(request, price)
+            return
+        self._working[request.client_order_id] = request
+        self._report(request, OrderStatus.WORKING)
+
+    async def cancel(self, client_order_id: str) -> None:
+        request = self._working.pop(client_order_id, None)
+        if request is not None:
+            self._triggered.discard(client_order_id)
+            self._report(request, OrderStatus.CANCELLED, "cancelled")
+
+    # ---- prices ----------------------------------------------------------------------------
+
+    def _on_tick(self, event: TickReceived) -> None:
+        price = _price(event.tick.price)
+        self._cross(event.tick.symbol, price, price, price)
+
+    def _on_bar(self, event: BarUpdated) -> None:
+        bar = event.bar
+        self._cross(bar.symbol, _price(bar.low), _price(bar.high), None)
+
+    def _cross(self, symbol: str, low: Decimal, high: Decimal, trade: Decimal | None) -> None:
+        """Fill working orders of `symbol` that a price range [low, high] reaches."""
+        upper = symbol.upper()
+        for coid, request in list(self._working.items()):
+            if request.ticker.upper() != upper:
+                continue
+            buy = request.side is Side.BUY
+            if request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT) and coid not in self._triggered:
+                stop = request.stop_price
+                if not (high >= stop if buy else low <= stop):
+                    continue
+                if request.order_type is OrderType.STOP:
+                    self._working.pop(coid)
+                    fill = stop if trade is None else (max(stop, trade) if buy else min(stop, trade))
+                    self._fill(request, fill)
+                    continue
+                self._triggered.add(coid)
+            limit = request.limit_price
+            if buy and low <= limit or not buy and high >= limit:
+                self._working.pop(coid)
+                self._triggered.discard(coid)
+                fill = limit if trade is None else (min(limit, trade) if buy else max(limit, trade))
+                self._fill(request, fill)
+
+    # ---- reports ---------------------------------------------------------------------------
+
+    def _fill(self, request: OrderRequest, price: Decimal) -> None:
+        count = self._fills.get(request.client_order_id, 0) + 1
+        self._fills[request.client_order_id] = count
+        fill = Fill(fill_id=f"{request.client_order_id}-f{count}", client_order_id=request.client_order_id,
+                    destination=self.name, ticker=request.ticker, side=request.side, qty=request.qty, price=price,
+                    time=utc_now(), strategy=request.strategy)
+        self._bus.publish(FillReported(fill))
+
+    def _report(self, request: OrderRequest, status: OrderStatus, reason: str | None = None) -> None:
+        self._bus.publish(OrderReported(self.name, request.client_order_id, status, reason=reason))
+
+    def _set_state(self, state: ConnectionState) -> None:
+        self.state = state
+        self._bus.publish(ConnectionChanged(self.name, "broker", state, "paper trading"))
+
+
+def paper_factory(destination: DestinationConfig, context: BrokerContext) -> PaperBroker:
+    """Registered for destination type `paper`."""
+    return PaperBroker(destination.name, context.bus, context.last_price, context.open_orders(destination.name))

@@ -1,0 +1,186 @@
+"""The in-memory book: orders, positions per destination/ticker/strategy, PnL; the oms's BookView.
+
+The book is the loop thread's view; every change is also written through the
+store's writer (see `order_repo`). It is rebuilt from the database at start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from station.domain.enums import OrderStatus
+from station.domain.fills import Fill
+from station.domain.orders import InvalidTransition, Order
+from station.domain.pnl import MarkedPosition
+from station.domain.positions import Position
+from station.domain.timeutil import to_eastern, utc_now
+from station.oms.marks import Marks
+
+ZERO = Decimal(0)
+PositionKey = tuple[str, str, str]  # destination, ticker, strategy ('' for none)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMeta:
+    """What the book keeps about an order besides its domain state."""
+
+    cause: str
+    pair_group: str | None = None
+    leg: str | None = None
+    point_value: Decimal = Decimal(1)
+
+
+def position_key(destination: str, ticker: str, strategy: str | None) -> PositionKey:
+    return destination, ticker.upper(), strategy or ""
+
+
+def session_day(at: datetime) -> date:
+    """The trading day a time belongs to (US/Eastern calendar day)."""
+    return to_eastern(at).date()
+
+
+class Book:
+    """Orders, fills applied, positions and marks; implements `station.domain.risk.BookView`."""
+
+    def __init__(self, marks: Marks | None = None) -> None:
+        self.marks = marks or Marks()
+        self.orders: dict[str, Order] = {}
+        self.open: dict[str, Order] = {}  # not yet final, in creation order
+        self.meta: dict[str, OrderMeta] = {}
+        self.positions: dict[PositionKey, Position] = {}
+        self.position_times: dict[PositionKey, datetime] = {}
+        self.fill_ids: set[str] = set()
+        self.realized_by_day: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
+        self.kill_switch_reason: str | None = None
+        self.kill_switch_since: datetime | None = None
+
+    # ---- BookView -------------------------------------------------------------------------
+
+    @property
+    def kill_switch_engaged(self) -> bool:
+        return self.kill_switch_reason is not None
+
+    def position(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
+        """Signed quantity held at one destination (for one strategy, or all)."""
+        if strategy is not None:
+            held = self.positions.get(position_key(destination, ticker, strategy))
+            return held.qty if held else ZERO
+        upper = ticker.upper()
+        return sum((p.qty for (d, t, _), p in self.positions.items() if d == destination and t == upper), ZERO)
+
+    def net_position(self, ticker: str, strategy: str | None = None) -> Decimal:
+        upper = ticker.upper()
+        return sum((p.qty for (_, t, s), p in self.positions.items()
+                    if t == upper and (strategy is None or s == strategy)), ZERO)
+
+    def realized_pnl_today(self, strategy: str | None = None) -> Decimal:
+        today = session_day(utc_now())
+        return sum((v for (day, s), v in self.realized_by_day.items()
+                    if day == today and (strategy is None or s == strategy)), ZERO)
+
+    def unrealized_pnl(self, strategy: str | None = None) -> Decimal:
+        return sum((m.unrealized_pnl for m in self.marked_positions()
+                    if strategy is None or (m.position.strategy or "") == strategy), ZERO)
+
+    # ---- orders ---------------------------------------------------------------------------
+
+    def add_order(self, order: Order, meta: OrderMeta) -> None:
+        self.meta[order.client_order_id] = meta
+        self.put(order)
+
+    def put(self, order: Order) -> None:
+        """Record an order's latest state."""
+        coid = order.client_order_id
+        self.orders[coid] = order
+        if order.status.is_terminal:
+            self.open.pop(coid, None)
+        else:
+            self.open[coid] = order
+
+    def forget(self, client_order_id: str) -> None:
+        self.orders.pop(client_order_id, None)
+        self.open.pop(client_order_id, None)
+        self.meta.pop(client_order_id, None)
+
+    def open_orders(self, destination: str | None = None) -> list[Order]:
+        """Orders not yet final, oldest first (optionally at one destination)."""
+        return [o for o in self.open.values() if destination is None or o.request.destination == destination]
+
+    def pending(self, destination: str | None = None) -> list[Order]:
+        """Orders never handed to their destination yet (status new), oldest first."""
+        return [o for o in self.open_orders(destination) if o.status is OrderStatus.NEW]
+
+    def working_qty(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
+        """Signed quantity still to fill of open orders at a destination for a ticker."""
+        upper = ticker.upper()
+        return sum((o.remaining_qty * o.request.side.sign for o in self.open_orders(destination)
+                    if o.request.ticker.upper() == upper and (strategy is None or o.request.strategy == strategy)),
+                   ZERO)
+
+    # ---- fills and positions --------------------------------------------------------------
+
+    def apply_fill(self, fill: Fill) -> tuple[Order | None, Position, Decimal]:
+        """Apply one fill (the caller checked it is new): (order after, position after, realised delta)."""
+        self.fill_ids.add(fill.fill_id)
+        order = self.orders.get(fill.client_order_id)
+        strategy = fill.strategy if fill.strategy is not None else (order.request.strategy if order else None)
+        if order is not None:
+            qty = min(fill.qty, order.remaining_qty)
+            if qty > 0:
+                try:
+                    order = order.with_fill(qty, fill.price, at=fill.time)
+                except InvalidTransition:  # a fill after a cancel or reject: the destination is the truth
+                    total = order.filled_qty + qty
+                    avg = ((order.avg_price or ZERO) * order.filled_qty + fill.price * qty) / total
+                    status = OrderStatus.FILLED if total == order.request.qty else OrderStatus.PARTIALLY_FILLED
+                    order = dataclasses.replace(order, status=status, filled_qty=total, avg_price=avg,
+                                                updated_at=fill.time)
+                self.put(order)
+        meta = self.meta.get(fill.client_order_id)
+        key = position_key(fill.destination, fill.ticker, strategy)
+        before = self.positions.get(key) or Position(
+            destination=fill.destination, ticker=fill.ticker.upper(), strategy=strategy or None,
+            multiplier=meta.point_value if meta else Decimal(1))
+        after = before.apply(fill)
+        delta = after.realized_pnl - before.realized_pnl
+        self.positions[key] = after
+        self.position_times[key] = fill.time
+        self.realized_by_day[(session_day(fill.time), strategy or "")] += delta
+        self.marks.seen(fill.ticker, fill.price)
+        return order, after, delta
+
+    def set_position(self, position: Position, at: datetime | None = None) -> None:
+        key = position_key(position.destination, position.ticker, position.strategy)
+        self.positions[key] = position
+        self.position_times[key] = at or utc_now()
+
+    def marked_positions(self, *, include_flat: bool = True) -> list[MarkedPosition]:
+        """Every position with its mark and open PnL, newest change first."""
+        out = []
+        for key, position in self.positions.items():
+            if not include_flat and position.is_flat:
+                continue
+            mark = self.marks.price(position.ticker)
+            out.append(MarkedPosition(position, mark, position.unrealized_pnl(mark), self.position_times.get(key, utc_now())))
+        out.sort(key=lambda m: m.updated_at, reverse=True)
+        return out
+
+    def pnl_by_strategy(self) -> list[dict]:
+        """Realised, unrealised and total PnL per strategy, newest change first."""
+        rows: dict[str, dict] = {}
+        for marked in self.marked_positions():
+            name = marked.position.strategy or ""
+            row = rows.setdefault(name, {"strategy": marked.position.strategy, "realized_pnl": ZERO,
+                                         "unrealized_pnl": ZERO, "open_positions": 0, "updated_at": marked.updated_at})
+            row["realized_pnl"] += marked.position.realized_pnl
+            row["unrealized_pnl"] += marked.unrealized_pnl
+            row["open_positions"] += 0 if marked.position.is_flat else 1
+            row["updated_at"] = max(row["updated_at"], marked.updated_at)
+        for row in rows.values():
+            row["total_pnl"] = row["realized_pnl"] + row["unrealized_pnl"]
+            row["realized_pnl_today"] = self.realized_pnl_today(row["strategy"] or "")
+        return sorted(rows.values(), key=lambda r: r["updated_at"], reverse=True)

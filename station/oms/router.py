@@ -1,0 +1,197 @@
+"""Alerts (and manual clicks) into orders: plan, risk check, record with the alert's status, then send.
+
+Each alert is routed once: the orders (unique client order ids) and the alert's
+new status are written in the same writer job, which first checks the alert is
+still `queued`. Events are published, and orders handed to the dispatcher, only
+after that job is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable
+
+from station.bus import Bus
+from station.domain.alert import Alert
+from station.domain.enums import AlertStatus, OrderStatus
+from station.domain.events import AlertRejected, AlertRouted, AlertUnrouted, Notified, OrderUpdated
+from station.domain.ids import alert_cause
+from station.domain.orders import Order
+from station.domain.timeutil import utc_now
+from station.oms.book import Book
+from station.oms.dispatcher import Dispatcher
+from station.oms.planner import Plan, Planner, select_strategies
+from station.oms.recorder import Recorder
+from station.oms.risk import RiskGate
+from station.store import order_repo as rows
+
+log = logging.getLogger("station.oms")
+
+# Destinations whose receiver drops a line it has already seen (the contract's `id`): their orders
+# are handed over while the order rows commit, not after, which saves a disk flush of latency. A
+# crash in between re-routes the still-queued alert with the same client order ids.
+SEND_BEFORE_COMMIT = ("port:",)
+
+
+@dataclass
+class Admitted:
+    """The outcome of admitting a plan: orders to record, and why the others were refused."""
+
+    orders: list[rows.NewOrder] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    sent_early: set[str] = field(default_factory=set)
+
+    @property
+    def accepted(self) -> list[Order]:
+        return [o.order for o in self.orders if o.order.status is OrderStatus.NEW]
+
+
+class Router:
+    """Routes journaled alerts and manual commands through the planner, the risk gate and the dispatcher."""
+
+    def __init__(self, bus: Bus, book: Book, gate: RiskGate, recorder: Recorder, dispatcher: Dispatcher,
+                 config: Callable, delay_s: Callable[[Alert], float]) -> None:
+        self.bus, self.book, self.gate = bus, book, gate
+        self.recorder, self.dispatcher = recorder, dispatcher
+        self._config = config
+        self._delay_s = delay_s
+        self._seen: set[int] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def on_alert(self, alert: Alert) -> None:
+        """Route a journaled alert once, after its strategy's processing delay."""
+        if alert.alert_id is None or alert.alert_id in self._seen:
+            return
+        self._seen.add(alert.alert_id)
+        if alert.spread is None:
+            self.book.marks.seen(alert.ticker, alert.price)
+        wait = (alert.received_at + timedelta(seconds=self._delay_s(alert)) - utc_now()).total_seconds()
+        if wait <= 0:
+            self.route(alert)
+            return
+        loop = asyncio.get_running_loop()
+        handle = loop.call_later(wait, lambda: (self._timers.discard(handle), self.route(alert)))
+        self._timers.add(handle)
+
+    def cancel_timers(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+
+    def route(self, alert: Alert) -> asyncio.Future:
+        """Plan, check and record one alert; the future resolves after its orders are committed."""
+        alert_id = alert.alert_id
+        plan, admitted = Plan(), Admitted()
+        if self.book.kill_switch_engaged:
+            status, reason = AlertStatus.REJECTED, f"kill switch engaged ({self.book.kill_switch_reason})"
+        else:
+            targets, reason = select_strategies(alert, self._config())
+            if not targets:
+                status = AlertStatus.UNROUTED
+            else:
+                plan = Planner(self._config(), self.book).plan(alert, alert_cause(alert_id), targets)
+                admitted = self.admit(plan)
+                status, reason = _alert_outcome(admitted)
+
+        def job(conn):
+            if not rows.alert_is_queued(conn, alert_id):
+                return None
+            inserted = rows.insert_orders(conn, admitted.orders)
+            rows.insert_pair_groups(conn, plan.pairs)
+            rows.set_alert_status(conn, alert_id, status, reason)
+            return inserted
+
+        def after(inserted):
+            if inserted is None:
+                log.info("alert %s was already routed; nothing sent again", alert_id)
+                self._forget(admitted, set())
+                return
+            self._publish_orders(admitted, set(inserted))
+            if status is AlertStatus.ROUTED:
+                self.bus.publish(AlertRouted(alert_id, tuple(inserted)))
+            elif status is AlertStatus.UNROUTED:
+                self.bus.publish(AlertUnrouted(alert_id, reason))
+                self.bus.publish(Notified("Alert not routed", f"Alert {alert_id} ({alert.ticker}): {reason}", "warning"))
+            else:
+                self.bus.publish(AlertRejected(alert_id, reason))
+                self.bus.publish(Notified("Alert rejected", f"Alert {alert_id} ({alert.ticker}): {reason}", "warning"))
+            self._send(admitted, set(inserted))
+
+        future = self.recorder.write(job, after, lambda exc: self._forget(admitted, set()))
+        self._send_early(admitted)
+        return future
+
+    def record(self, plan: Plan, on_done: Callable[[list[str], list[str]], None] | None = None) -> asyncio.Future:
+        """Admit and record a plan that has no journaled alert (manual clicks, flatten)."""
+        admitted = self.admit(plan)
+
+        def job(conn):
+            inserted = rows.insert_orders(conn, admitted.orders)
+            rows.insert_pair_groups(conn, plan.pairs)
+            return inserted
+
+        def after(inserted):
+            self._publish_orders(admitted, set(inserted))
+            self._send(admitted, set(inserted))
+            if on_done:
+                on_done(inserted, admitted.refusals)
+
+        return self.recorder.write(job, after, lambda exc: self._forget(admitted, set()))
+
+    def admit(self, plan: Plan) -> Admitted:
+        """Risk-check every planned order and put it in the book (new, or rejected with the reason)."""
+        admitted = Admitted()
+        for planned in plan.orders:
+            if planned.client_order_id in self.book.orders:
+                continue  # the same cause already made this order
+            if planned.request is None:
+                admitted.refusals.append(f"{planned.destination}: {planned.refusal}")
+                continue
+            reason = self.gate.check(planned.request)
+            order = Order(planned.request)
+            if reason:
+                order = order.transition(OrderStatus.REJECTED, reason=reason)
+                admitted.refusals.append(f"{planned.destination}: {reason}")
+            self.book.add_order(order, planned.meta)
+            admitted.orders.append(rows.NewOrder(order, planned.meta.cause, planned.meta.pair_group,
+                                                 planned.meta.leg, planned.meta.point_value))
+        return admitted
+
+    def _forget(self, admitted: Admitted, keep: set[str]) -> None:
+        for item in admitted.orders:
+            if item.order.client_order_id not in keep:
+                self.book.forget(item.order.client_order_id)
+
+    def _publish_orders(self, admitted: Admitted, inserted: set[str]) -> None:
+        self._forget(admitted, inserted)
+        for item in admitted.orders:
+            if item.order.client_order_id in inserted:
+                self.bus.publish(OrderUpdated(item.order))
+                if item.order.status is OrderStatus.REJECTED:
+                    self.bus.publish(Notified("Order rejected", f"{item.order.client_order_id}: {item.order.reason}",
+                                              "warning"))
+
+    def _send_early(self, admitted: Admitted) -> None:
+        for order in admitted.accepted:
+            if order.request.destination.startswith(SEND_BEFORE_COMMIT):
+                admitted.sent_early.add(order.client_order_id)
+                self.dispatcher.offer(order)
+
+    def _send(self, admitted: Admitted, inserted: set[str]) -> None:
+        for order in admitted.accepted:
+            if order.client_order_id in inserted and order.client_order_id not in admitted.sent_early:
+                self.dispatcher.offer(self.book.orders.get(order.client_order_id, order))
+
+
+def _alert_outcome(admitted: Admitted) -> tuple[AlertStatus, str | None]:
+    notes = "; ".join(admitted.refusals) or None
+    if admitted.accepted:
+        return AlertStatus.ROUTED, notes
+    if not admitted.orders and not admitted.refusals:
+        return AlertStatus.ROUTED, "already routed"
+    return AlertStatus.REJECTED, notes
+
+

@@ -1,0 +1,276 @@
+"""The order manager: a Station component that wires book, router, dispatcher and reports on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from station.brokers.registry import BrokerContext
+from station.bus import Bus
+from station.domain.alert import Alert
+from station.domain.commands import (
+    CancelOrder,
+    ClosePosition,
+    FlattenAll,
+    ManualOrder,
+    ReversePosition,
+    SetKillSwitch,
+    StartStrategy,
+    StopStrategy,
+)
+from station.domain.config import RoutingConfig
+from station.domain.enums import OrderStatus
+from station.domain.events import (
+    AlertReceived,
+    BarUpdated,
+    ConfigChanged,
+    ConnectionChanged,
+    FillReported,
+    KillSwitchChanged,
+    ManualActionCompleted,
+    Notified,
+    OrderReported,
+    PositionReported,
+    PositionsMarked,
+    TickReceived,
+)
+from station.domain.timeutil import EASTERN, to_eastern, utc_now
+from station.oms import manual
+from station.oms.book import Book, OrderMeta
+from station.oms.dispatcher import Dispatcher
+from station.oms.marks import Marks
+from station.oms.planner import Plan
+from station.oms.recorder import Recorder
+from station.oms.reports import ReportApplier
+from station.oms.risk import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.oms.router import Router
+from station.store import order_repo as rows
+from station.store.config_repo import ConfigRepository
+from station.store.database import Store
+from station.store.order_repo import OrderRepository
+
+log = logging.getLogger("station.oms")
+
+MARK_HZ = 4.0
+
+
+class OrderManager:
+    """Routes alerts, signals and clicks to destinations and keeps the book (component `oms`)."""
+
+    name = "oms"
+
+    def __init__(self, bus: Bus, store: Store, config: ConfigRepository, data_dir: Path, secrets: Any = None,
+                 *, factories: dict | None = None, demo: bool = False) -> None:
+        self.bus, self.store, self.config_repo = bus, store, config
+        self.repo = OrderRepository(store)
+        self.marks = Marks()
+        self.book = Book(self.marks)
+        self.config = RoutingConfig(revision=-1)
+        self._settings: dict[str, dict] = {}
+        self.gate = RiskGate(self.book, [
+            KillSwitchRule(),
+            MaxOrderQtyRule(lambda request: self._limit("max_order_qty")),
+            MaxPositionRule(self._max_position, lambda d, t: self.book.working_qty(d, t)),
+        ])
+        self.recorder = Recorder(store.writer)
+        self.reports = ReportApplier(bus, self.book, self.recorder)
+        context = BrokerContext(bus=bus, data_dir=data_dir, secrets=secrets, last_price=self.marks.price,
+                                open_orders=self.book.open_orders)
+        self.dispatcher = Dispatcher(self.book, context, self.reports.set_status_async,
+                                     lambda: float(self._settings["oms"]["pending_limit_s"]), factories)
+        self.router = Router(bus, self.book, self.gate, self.recorder, self.dispatcher,
+                             self.current_config, self._delay_s)
+        self._unsubscribe: list = []
+        self._mark_task: asyncio.Task | None = None
+        self._marked_version = -1
+        self._demo = demo
+        self._stuck: set[str] = set()
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._demo:
+            from station.oms.demo import seed_demo
+
+            await seed_demo(self.config_repo)
+        self._reload()
+        self._load_book()
+        self.recorder.start()
+        subscriptions = {
+            AlertReceived: lambda e: self.router.on_alert(e.alert),
+            OrderReported: self.reports.on_order_report,
+            FillReported: self.reports.on_fill,
+            PositionReported: self.reports.on_position_report,
+            ConnectionChanged: self.dispatcher.on_connection,
+            TickReceived: self.marks.on_tick,
+            BarUpdated: self.marks.on_bar,
+            ConfigChanged: self._on_config,
+            ManualOrder: self.manual_order,
+            ClosePosition: self.close_position,
+            ReversePosition: self.reverse_position,
+            FlattenAll: self.flatten_all,
+            SetKillSwitch: self.set_kill_switch,
+            StartStrategy: lambda c: self._set_enabled(c.name, True),
+            StopStrategy: lambda c: self._set_enabled(c.name, False),
+            CancelOrder: self.cancel_order,
+        }
+        self._unsubscribe = [self.bus.subscribe(kind, handler) for kind, handler in subscriptions.items()]
+        await self.dispatcher.apply_config(self.config)
+        for alert in self.repo.queued_alerts():  # journaled before a crash or while we were down
+            self.router.on_alert(alert)
+        self._mark_task = asyncio.create_task(self._publish_marks(), name="oms-marks")
+
+    async def stop(self) -> None:
+        self.router.cancel_timers()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self._mark_task:
+            self._mark_task.cancel()
+            await asyncio.gather(self._mark_task, return_exceptions=True)
+        await self.recorder.stop()
+        await self.dispatcher.stop()
+
+    def _load_book(self) -> None:
+        for order, row in self.repo.orders(open_only=True):
+            self.book.add_order(order, OrderMeta(row["cause"], row["pair_group"], row["leg"], Decimal(row["point_value"])))
+        for position, at in self.repo.positions():
+            self.book.set_position(position, at)
+        self.book.fill_ids = self.repo.fill_ids()
+        start_of_day = datetime.combine(to_eastern(utc_now()).date(), time(0), EASTERN)
+        for strategy, realized in self.repo.realized_since(start_of_day).items():
+            self.book.realized_by_day[(start_of_day.date(), strategy)] += realized
+        kill = self.repo.state("kill_switch")
+        if kill:
+            self.book.kill_switch_reason = kill["reason"]
+            self.book.kill_switch_since = datetime.fromisoformat(kill["since"])
+
+    # ---- configuration ---------------------------------------------------------------------------
+
+    def current_config(self) -> RoutingConfig:
+        """The routing config, re-read if any process changed it since (a cheap revision check)."""
+        if self.config_repo.revision() != self.config.revision:
+            self._reload()
+        return self.config
+
+    def _reload(self) -> None:
+        self.config = self.config_repo.load()
+        self._settings = {name: self.config_repo.settings(name) for name in ("webhook", "risk", "oms")}
+
+    async def _on_config(self, event: ConfigChanged) -> None:
+        self._reload()
+        await self.dispatcher.apply_config(self.config)
+
+    def _limit(self, key: str) -> Decimal | None:
+        value = self._settings["risk"].get(key) or 0
+        return Decimal(str(value)) if value else None
+
+    def _max_position(self, request) -> Decimal | None:
+        strategy = self.config.strategy(request.strategy) if request.strategy else None
+        entry = strategy.ticker(request.ticker) if strategy else None
+        own = entry.options.get("max_position") if entry else None
+        return Decimal(str(own)) if own else self._limit("max_position")
+
+    def _delay_s(self, alert: Alert) -> float:
+        names = [alert.strategy] if alert.strategy else [s.name for s in self.config.strategies_listing(alert.ticker)]
+        own = [float(s.options.get("delay_s") or 0) for s in map(self.config.strategy, names) if s is not None]
+        return max(own) if any(own) else float(self._settings["webhook"].get("delay_s") or 0)
+
+    async def _set_enabled(self, name: str, enabled: bool) -> None:
+        try:
+            await self.config_repo.set_strategy_enabled(name, enabled)
+        except KeyError:
+            self.bus.publish(Notified("Strategy", f"no strategy named {name!r}", "warning"))
+
+    # ---- manual commands ---------------------------------------------------------------------------
+
+    def _manual(self, click_id: str, build) -> asyncio.Future | None:
+        try:
+            plan: Plan = build()
+        except manual.ManualError as exc:
+            self.bus.publish(ManualActionCompleted(click_id, (), str(exc)))
+            return None
+
+        def done(inserted: list[str], refusals: list[str]) -> None:
+            rejected = [c for c in inserted if self.book.orders.get(c) and self.book.orders[c].status is OrderStatus.REJECTED]
+            error = "; ".join(refusals) if refusals and len(rejected) == len(inserted) else None
+            self.bus.publish(ManualActionCompleted(click_id, tuple(inserted), error))
+
+        return self.router.record(plan, done)
+
+    def manual_order(self, command: ManualOrder):
+        return self._manual(command.click_id, lambda: manual.order_plan(command, self.current_config(), self.book))
+
+    def close_position(self, command: ClosePosition):
+        return self._manual(command.click_id, lambda: manual.check_closing(manual.closing_plan(
+            manual.manual_cause(command.click_id), self.book, strategy=command.strategy, ticker=command.ticker),
+            f"for {command.strategy} / {command.ticker}"))
+
+    def reverse_position(self, command: ReversePosition):
+        return self._manual(command.click_id, lambda: manual.check_closing(manual.closing_plan(
+            manual.manual_cause(command.click_id), self.book, strategy=command.strategy, ticker=command.ticker,
+            reverse=True), f"for {command.strategy} / {command.ticker}"))
+
+    async def flatten_all(self, command: FlattenAll) -> None:
+        """Cancel every working order, then close every open position."""
+        for order in self.book.open_orders():
+            await self.dispatcher.cancel(order)
+        cause = f"x{uuid.uuid4().hex[:12]}"
+        plan = manual.closing_plan(cause, self.book)
+        log.warning("flatten all (%s): %d positions", command.reason, len(plan.orders))
+        await self.router.record(plan)
+
+    async def set_kill_switch(self, command: SetKillSwitch) -> None:
+        now = utc_now()
+        if command.engaged:
+            self.book.kill_switch_reason, self.book.kill_switch_since = command.reason or "manual", now
+            value = {"reason": self.book.kill_switch_reason, "since": now.isoformat()}
+        else:
+            self.book.kill_switch_reason, self.book.kill_switch_since, value = None, None, None
+        await self.recorder.write(lambda conn: rows.set_state(conn, "kill_switch", value))
+        self.bus.publish(KillSwitchChanged(command.engaged, command.reason))
+        level, text = ("error", f"Kill switch engaged ({command.reason}): flattening, trading halted") \
+            if command.engaged else ("info", "Kill switch re-armed: trading resumes")
+        self.bus.publish(Notified("Kill switch", text, level))
+        if command.engaged:
+            await self.flatten_all(FlattenAll(reason=f"kill switch: {command.reason}"))
+
+    async def cancel_order(self, command: CancelOrder) -> None:
+        order = self.book.orders.get(command.client_order_id)
+        if order is not None and not order.status.is_terminal:
+            await self.dispatcher.cancel(order)
+
+    # ---- marks --------------------------------------------------------------------------------
+
+    def check_stuck(self) -> list[str]:
+        """Market orders sent but neither filled nor refused after `oms.stuck_order_s`: notify once each."""
+        limit = float(self._settings["oms"]["stuck_order_s"])
+        now, stuck = utc_now(), []
+        for order in self.book.open_orders():
+            request = order.request
+            if (request.order_type.value != "market" or order.status is OrderStatus.NEW
+                    or request.destination.startswith("port:") or order.client_order_id in self._stuck):
+                continue
+            if (now - order.updated_at).total_seconds() > limit:
+                self._stuck.add(order.client_order_id)
+                stuck.append(order.client_order_id)
+                self.bus.publish(Notified("Order stuck", f"{order.client_order_id} at {request.destination} is "
+                                          f"{order.status} for more than {int(limit)} s", "warning"))
+        return stuck
+
+    async def _publish_marks(self) -> None:
+        """Positions at the latest marks, a few times a second while anything moves; stuck orders each second."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(1.0 / MARK_HZ)
+            ticks += 1
+            if ticks % int(MARK_HZ) == 0:
+                self.check_stuck()
+            version = (self.marks.version, len(self.book.fill_ids), len(self.book.positions))
+            if version != self._marked_version and self.book.positions:
+                self._marked_version = version
+                self.bus.publish(PositionsMarked(tuple(self.book.marked_positions())))

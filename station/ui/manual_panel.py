@@ -1,0 +1,253 @@
+"""The Manual Trading panel: Buy, Sell, Close, Reverse, Flatten All, 0DTE and the Kill Switch.
+
+Every button publishes a command with a fresh click id (the cause of its orders);
+confirmations can be switched off; every button has a keyboard shortcut.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.domain.commands import (
+    ClosePosition,
+    FlattenAll,
+    ManualOrder,
+    BuyZeroDte,
+    ReversePosition,
+    SetKillSwitch,
+)
+from station.domain.config import RoutingConfig
+from station.domain.enums import OptionRight, Side
+from station.domain.events import ConfigChanged, KillSwitchChanged, ManualActionCompleted
+from station.ui import theme
+from station.ui.bridge import UiBridge
+from station.ui.forms import child, load_form
+
+CONFIRM_KEY = "manual/confirm"
+SHORTCUTS = {"buy": "Ctrl+Alt+B", "sell": "Ctrl+Alt+S", "close": "Ctrl+Alt+C", "reverse": "Ctrl+Alt+R",
+             "flatten": "Ctrl+Alt+F", "kill": "Ctrl+Alt+K", "call": "Ctrl+Alt+Up", "put": "Ctrl+Alt+Down"}
+
+
+def _button(text: str, color: str | None = None) -> QPushButton:
+    button = QPushButton(text)
+    button.setMinimumHeight(30)
+    if color:
+        button.setStyleSheet(f"QPushButton {{ background: {color}; color: white; font-weight: 600; border: none; }}"
+                             f"QPushButton:disabled {{ background: #3a424e; color: {theme.GREY}; }}")
+    return button
+
+
+class ManualTradingDock(QWidget):
+    """Manual orders for the selected strategy and ticker."""
+
+    def __init__(self, bridge: UiBridge, config_source, settings: QSettings, kill_reason: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self._config_source = config_source  # () -> RoutingConfig
+        self.settings = settings
+        self.pending: dict[str, str] = {}
+        self.strategy = QComboBox()
+        self.ticker = QComboBox()
+        self.qty = QDoubleSpinBox()
+        self.qty.setDecimals(0)
+        self.qty.setRange(1, 1_000_000)
+        self.qty.setValue(1)
+        self.confirm = QCheckBox("Confirm orders")
+        self.confirm.setChecked(settings.value(CONFIRM_KEY, True, type=bool))
+        self.confirm.toggled.connect(lambda on: settings.setValue(CONFIRM_KEY, on))
+
+        form = QFormLayout()
+        form.addRow("Strategy", self.strategy)
+        form.addRow("Ticker", self.ticker)
+        form.addRow("Quantity", self.qty)
+
+        self.buttons = {
+            "buy": _button("Buy", "#15803d"), "sell": _button("Sell", "#b91c1c"),
+            "close": _button("Close"), "reverse": _button("Reverse"),
+            "call": _button("0DTE Call"), "put": _button("0DTE Put"),
+            "flatten": _button("Flatten All", "#b45309"), "kill": _button("KILL SWITCH", "#7f1d1d"),
+        }
+        grid = QGridLayout()
+        for index, key in enumerate(("buy", "sell", "close", "reverse", "call", "put")):
+            grid.addWidget(self.buttons[key], index // 2, index % 2)
+        grid.addWidget(self.buttons["flatten"], 3, 0, 1, 2)
+        grid.addWidget(self.buttons["kill"], 4, 0, 1, 2)
+        self.buttons["kill"].setMinimumHeight(38)
+        actions = {"buy": lambda: self.order(Side.BUY), "sell": lambda: self.order(Side.SELL),
+                   "close": self.close_position, "reverse": self.reverse, "flatten": self.flatten_all,
+                   "kill": self.toggle_kill_switch, "call": lambda: self.zero_dte(OptionRight.CALL),
+                   "put": lambda: self.zero_dte(OptionRight.PUT)}
+        self.shortcuts = []
+        for key, slot in actions.items():
+            self.buttons[key].clicked.connect(slot)
+            self.buttons[key].setToolTip(f"{self.buttons[key].text()} ({SHORTCUTS[key]})")
+            shortcut = QShortcut(QKeySequence(SHORTCUTS[key]), self, context=Qt.WindowShortcut)
+            shortcut.activated.connect(slot)
+            self.shortcuts.append(shortcut)
+
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        content = QWidget()
+        scroll = QScrollArea()  # the dock may be made small; the panel scrolls instead of forcing its size
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(form)
+        layout.addWidget(self.confirm)
+        layout.addLayout(grid)
+        layout.addWidget(self.result)
+        layout.addStretch(1)
+
+        self.kill_engaged = False
+        self.show_kill_switch(kill_reason is not None, kill_reason or "")
+        self.strategy.currentTextChanged.connect(self._fill_tickers)
+        self.reload()
+        bridge.on(ConfigChanged, lambda batch: self.reload())
+        bridge.on(ManualActionCompleted, self._on_completed)
+        bridge.on(KillSwitchChanged, lambda batch: self.show_kill_switch(batch[-1].engaged, batch[-1].reason))
+
+    # ---- choices ---------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Offer the configured strategies and their tickers (keeping the selection)."""
+        self.config: RoutingConfig = self._config_source()
+        current = self.strategy.currentText()
+        self.strategy.blockSignals(True)
+        self.strategy.clear()
+        self.strategy.addItems([s.name for s in self.config.strategies])
+        if current:
+            self.strategy.setCurrentText(current)
+        self.strategy.blockSignals(False)
+        self._fill_tickers()
+
+    def _fill_tickers(self) -> None:
+        current = self.ticker.currentText()
+        strategy = self.config.strategy(self.strategy.currentText())
+        self.ticker.clear()
+        if strategy:
+            self.ticker.addItems([t.ticker for t in strategy.tickers])
+            if current:
+                self.ticker.setCurrentText(current)
+
+    # ---- actions ----------------------------------------------------------------------------------
+
+    def ask(self, text: str) -> bool:
+        """Confirm an action (unless confirmations are off); "don't ask again" turns them off."""
+        if not self.confirm.isChecked():
+            return True
+        dialog: QDialog = load_form("confirm_action", self)
+        child(dialog, QLabel, "message").setText(text)
+        accepted = dialog.exec() == QDialog.Accepted
+        if accepted and child(dialog, QCheckBox, "dontAsk").isChecked():
+            self.confirm.setChecked(False)
+        return accepted
+
+    def _selection(self) -> tuple[str, str] | None:
+        strategy, ticker = self.strategy.currentText(), self.ticker.currentText()
+        if not strategy or not ticker:
+            self._say("Choose a strategy and a ticker first.", theme.AMBER)
+            return None
+        return strategy, ticker
+
+    def _send(self, command, label: str) -> None:
+        self.pending[command.click_id] = label
+        self._say(f"{label}: sent…", theme.MUTED)
+        self.bridge.publish(command)
+
+    def order(self, side: Side) -> None:
+        chosen = self._selection()
+        if chosen is None:
+            return
+        qty = Decimal(int(self.qty.value()))
+        label = f"{side.value.capitalize()} {qty} {chosen[1]} ({chosen[0]})"
+        if self.ask(f"<b>{label}</b> at every destination of the strategy's ticker?"):
+            self._send(ManualOrder(_click(), chosen[0], chosen[1], side, qty), label)
+
+    def close_position(self) -> None:
+        chosen = self._selection()
+        if chosen and self.ask(f"<b>Close</b> {chosen[0]}'s position in {chosen[1]}?"):
+            self._send(ClosePosition(_click(), *chosen), f"Close {chosen[1]} ({chosen[0]})")
+
+    def reverse(self) -> None:
+        chosen = self._selection()
+        if chosen and self.ask(f"<b>Reverse</b> {chosen[0]}'s position in {chosen[1]}?"):
+            self._send(ReversePosition(_click(), *chosen), f"Reverse {chosen[1]} ({chosen[0]})")
+
+    def zero_dte(self, right: OptionRight) -> None:
+        strategy = self.config.zero_dte_strategy(self.strategy.currentText()) or self.config.zero_dte_strategy()
+        if strategy is None:
+            self._say("0DTE orders need a 0DTE strategy (add one in the Engine dock).", theme.AMBER)
+            return
+        if not self.bridge.bus.has_subscribers(BuyZeroDte):
+            self._say("0DTE orders need the strategy engine, which is not running.", theme.AMBER)
+            return
+        if self.ask(f"Buy the <b>0DTE SPX {right.value}</b> of {strategy.name}?"):
+            self.bridge.publish(BuyZeroDte(_click(), strategy.name, right))
+            self._say(f"0DTE {right.value}: sent to {strategy.name}", theme.MUTED)
+
+    def flatten_all(self) -> None:
+        if self.ask("<b>Flatten All</b>: cancel every working order and close every position?"):
+            self.bridge.publish(FlattenAll(reason="manual"))
+            self._say("Flatten All: sent", theme.AMBER)
+
+    def toggle_kill_switch(self) -> None:
+        if self.kill_engaged:
+            if self.ask("<b>Re-arm</b>: let strategies and orders trade again?"):
+                self.bridge.publish(SetKillSwitch(False, "manual"))
+        elif self.ask("<b>Kill switch</b>: flatten everything and halt every strategy until re-armed?"):
+            self.bridge.publish(SetKillSwitch(True, "manual"))
+
+    # ---- results ----------------------------------------------------------------------------------
+
+    def show_kill_switch(self, engaged: bool, reason: str) -> None:
+        self.kill_engaged = engaged
+        button = self.buttons["kill"]
+        button.setText("KILL SWITCH ENGAGED — click to re-arm" if engaged else "KILL SWITCH")
+        button.setStyleSheet(button.styleSheet().replace("#7f1d1d", "#dc2626") if engaged
+                             else button.styleSheet().replace("#dc2626", "#7f1d1d"))
+        for key in ("buy", "sell", "reverse", "call", "put"):
+            self.buttons[key].setEnabled(not engaged)
+        if engaged:
+            self._say(f"Trading halted ({reason}).", theme.RED)
+
+    def _on_completed(self, batch: list[ManualActionCompleted]) -> None:
+        for event in batch:
+            label = self.pending.pop(event.click_id, None)
+            if label is None:
+                continue
+            if event.error:
+                self._say(f"{label}: {event.error}", theme.RED)
+            else:
+                count = len(event.client_order_ids)
+                self._say(f"{label}: {count} order{'s' if count != 1 else ''} placed", theme.GREEN)
+
+    def _say(self, text: str, color: str) -> None:
+        self.result.setText(text)
+        self.result.setStyleSheet(f"color: {color}")
+
+
+def _click() -> str:
+    return uuid.uuid4().hex[:16]

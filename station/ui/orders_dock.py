@@ -1,0 +1,128 @@
+"""The Orders and Fills docks: live tables of every order (with its state) and every execution."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from station.domain.commands import CancelOrder
+from station.domain.events import OrderFilled, OrderUpdated
+from station.domain.orders import Order
+from station.store.order_repo import OrderRepository, fill_from_row, order_from_row
+from station.ui import theme
+from station.ui.bridge import UiBridge
+from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
+from station.ui.trading_format import STATUS_COLORS, et_time, price, qty, side_color
+
+CAP = 5000
+
+
+def _order_price(order: Order) -> str:
+    request = order.request
+    shown = request.limit_price or request.stop_price
+    return price(shown) if shown is not None else ("mkt" if request.price_hint is None else f"~{price(request.price_hint)}")
+
+
+ORDER_COLUMNS = [
+    Column("Time (ET)", lambda o: et_time(o.request.created_at), width=80),
+    Column("Strategy", lambda o: o.request.strategy or "—", width=100),
+    Column("Ticker", lambda o: o.request.symbol, width=80),
+    Column("Side", lambda o: o.request.side.value.upper(), color=lambda o: side_color(o.request.side), width=44),
+    Column("Qty", lambda o: qty(o.request.qty), ALIGN_RIGHT, width=50),
+    Column("Type", lambda o: o.request.order_type.value, width=60),
+    Column("Price", _order_price, ALIGN_RIGHT, width=80),
+    Column("Status", lambda o: o.status.value.replace("_", " "), color=lambda o: STATUS_COLORS.get(o.status), width=100,
+           tooltip=lambda o: o.reason),
+    Column("Filled", lambda o: qty(o.filled_qty), ALIGN_RIGHT, width=50),
+    Column("Avg", lambda o: price(o.avg_price), ALIGN_RIGHT, width=80),
+    Column("Destination", lambda o: o.request.destination, width=96),
+    Column("Id / reason", lambda o: o.reason or o.client_order_id, tooltip=lambda o: o.client_order_id,
+           color=lambda o: theme.RED if o.reason and o.status.value == "rejected" else None),
+]
+
+FILL_COLUMNS = [
+    Column("Time (ET)", lambda f: et_time(f.time), width=80),
+    Column("Strategy", lambda f: f.strategy or "—", width=100),
+    Column("Ticker", lambda f: f.ticker, width=80),
+    Column("Side", lambda f: f.side.value.upper(), color=lambda f: side_color(f.side), width=44),
+    Column("Qty", lambda f: qty(f.qty), ALIGN_RIGHT, width=50),
+    Column("Price", lambda f: price(f.price), ALIGN_RIGHT, width=90),
+    Column("Destination", lambda f: f.destination, width=96),
+    Column("Order", lambda f: f.client_order_id, tooltip=lambda f: f.fill_id),
+]
+
+
+def _filtered_table(parent: QWidget, model: RecordTableModel, columns: list[Column], placeholder: str):
+    proxy = TextFilterProxy(parent)
+    proxy.setSourceModel(model)
+    search = QLineEdit()
+    search.setPlaceholderText(placeholder)
+    search.setClearButtonEnabled(True)
+    search.textChanged.connect(proxy.set_text)
+    table = make_table(proxy, columns)
+    return proxy, search, table
+
+
+class OrdersDock(QWidget):
+    """Every order, newest first, updated in place; Delete cancels the selected working orders."""
+
+    def __init__(self, bridge: UiBridge, repo: OrderRepository | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.model = RecordTableModel(ORDER_COLUMNS, key=lambda o: o.client_order_id, cap=CAP)
+        self.proxy, self.search, self.table = _filtered_table(self, self.model, ORDER_COLUMNS, "Filter orders…")
+        self.summary = QLabel()
+        self.summary.setStyleSheet(f"color: {theme.MUTED}")
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.summary)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        cancel = QAction("Cancel order", self.table)
+        cancel.setShortcut(QKeySequence.Delete)
+        cancel.setShortcutContext(Qt.WidgetShortcut)
+        cancel.triggered.connect(self.cancel_selected)
+        self.table.addAction(cancel)
+        self.table.setContextMenuPolicy(Qt.ActionsContextMenu)
+        if repo is not None:
+            self.model.upsert(order_from_row(r) for r in reversed(repo.recent_orders(CAP)))
+        bridge.on(OrderUpdated, lambda batch: self.show_orders([e.order for e in batch]))
+        self._count()
+
+    def show_orders(self, orders: list[Order]) -> None:
+        self.model.upsert(orders)
+        self._count()
+
+    def selected(self) -> list[Order]:
+        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
+        return [self.model.record(r) for r in sorted(rows)]
+
+    def cancel_selected(self) -> None:
+        for order in self.selected():
+            if not order.status.is_terminal:
+                self.bridge.publish(CancelOrder(order.client_order_id))
+
+    def _count(self) -> None:
+        records = self.model.records()
+        working = sum(1 for o in records if not o.status.is_terminal)
+        self.summary.setText(f"{len(records)} orders · {working} open")
+
+
+class FillsDock(QWidget):
+    """Every execution, newest first."""
+
+    def __init__(self, bridge: UiBridge, repo: OrderRepository | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = RecordTableModel(FILL_COLUMNS, key=lambda f: f.fill_id, cap=CAP)
+        self.proxy, self.search, self.table = _filtered_table(self, self.model, FILL_COLUMNS, "Filter fills…")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table)
+        if repo is not None:
+            self.model.upsert(fill_from_row(r) for r in reversed(repo.recent_fills(CAP)))
+        bridge.on(OrderFilled, lambda batch: self.model.upsert(e.fill for e in batch))

@@ -1,0 +1,166 @@
+"""The REST API (`/api/…`): alerts, orders, fills, positions, PnL; strategies; manual actions; kill switch.
+
+Collections answer `{"<collection>": [...]}` newest first, `?limit=N` (default 100, at most 1000).
+Reads of alerts, orders and fills come from the database; positions and PnL from the
+live book (marked at the feed's last prices), given to the API as a `BookReader`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from station.bus import Bus
+from station.store.config_repo import ConfigRepository, json_number
+from station.store.database import Store
+from station.store.order_repo import OrderRepository, pair_fill, pair_legs
+from station.webhook import rest_config, rest_manual
+from station.webhook.rest_auth import ApiError, ApiToken, api_middleware
+
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+
+
+class BookReader(Protocol):
+    """What the API reads of the live book (the oms's `Book`)."""
+
+    kill_switch_reason: str | None
+
+    def marked_positions(self, *, include_flat: bool = True) -> list: ...
+
+    def pnl_by_strategy(self) -> list[dict]: ...
+
+
+def num(value: Any) -> int | float | None:
+    """A stored decimal (text or Decimal) as a JSON number."""
+    if value is None:
+        return None
+    return json_number(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def limit_of(request: web.Request) -> int:
+    text = request.query.get("limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    try:
+        value = int(text)
+    except ValueError:
+        raise ApiError(400, "limit must be a whole number", {"limit": f"{text!r} is not a whole number"}) from None
+    if value < 1:
+        raise ApiError(400, "limit must be at least 1", {"limit": "must be at least 1"})
+    return min(value, MAX_LIMIT)
+
+
+def alert_json(row) -> dict:
+    return {
+        "alert_id": row["alert_id"], "status": row["status"], "status_reason": row["status_reason"],
+        "strategy": row["strategy"], "ticker": row["ticker"], "action": row["action"].lower(),
+        "qty": num(row["qty"]), "price": num(row["price"]), "received_at": row["received_at"],
+        "routed_at": row["routed_at"], "filled_at": row["filled_at"], "source": row["source"],
+        "trade_id": row["trade_id"], "position": row["position"], "target_position": row["target_position"],
+        "ticker1": row["ticker1"], "hedge": num(row["hedge"]), "ticker2": row["ticker2"],
+    }
+
+
+def order_json(row) -> dict:
+    return {
+        "id": row["client_order_id"], "alert_id": row["alert_id"], "strategy": row["strategy"],
+        "destination": row["destination"], "ticker": row["ticker"], "instrument": row["instrument"],
+        "action": row["side"], "qty": num(row["qty"]), "order_type": row["order_type"],
+        "limit_price": num(row["limit_price"]), "stop_price": num(row["stop_price"]), "tif": row["tif"],
+        "status": row["status"], "filled_qty": num(row["filled_qty"]), "avg_price": num(row["avg_price"]),
+        "broker_order_id": row["broker_order_id"], "reason": row["reason"], "pair_group": row["pair_group"],
+        "leg": row["leg"], "created_at": row["created_at"], "updated_at": row["updated_at"],
+    }
+
+
+def fill_json(row) -> dict:
+    return {
+        "fill_id": row["fill_id"], "order_id": row["client_order_id"], "destination": row["destination"],
+        "strategy": row["strategy"], "ticker": row["ticker"], "action": row["side"], "qty": num(row["qty"]),
+        "price": num(row["price"]), "commission": num(row["commission"]), "realized_pnl": num(row["realized_pnl"]),
+        "time": row["time"],
+    }
+
+
+def position_json(marked) -> dict:
+    p = marked.position
+    return {
+        "destination": p.destination, "strategy": p.strategy, "ticker": p.ticker, "qty": num(p.qty),
+        "side": "long" if p.qty > 0 else "short" if p.qty < 0 else "flat", "avg_price": num(p.avg_price),
+        "mark": num(marked.mark), "unrealized_pnl": num(marked.unrealized_pnl), "realized_pnl": num(p.realized_pnl),
+        "total_pnl": num(marked.total_pnl), "point_value": num(p.multiplier), "updated_at": marked.updated_at.isoformat(),
+    }
+
+
+class RestApi:
+    """Installs the `/api/…` routes on the receiver's application (component `rest-api`)."""
+
+    name = "rest-api"
+
+    def __init__(self, app: web.Application, *, bus: Bus, store: Store, config: ConfigRepository, book: BookReader,
+                 secrets) -> None:
+        self.bus, self.store, self.config, self.book = bus, store, config, book
+        self.orders = OrderRepository(store)
+        self.token = ApiToken(secrets)
+        app.middlewares.append(api_middleware(self.token))
+        add = app.router
+        add.add_get("/api/alerts", self.alerts)
+        add.add_get("/api/orders", self.list_orders)
+        add.add_get("/api/fills", self.fills)
+        add.add_get("/api/positions", self.positions)
+        add.add_get("/api/pnl", self.pnl)
+        add.add_get("/api/pairs", self.pairs)
+        rest_config.install(self, add)
+        rest_manual.install(self, add)
+
+    async def start(self) -> None:
+        import asyncio
+
+        await asyncio.to_thread(self.token.ensure)
+
+    async def stop(self) -> None:
+        pass
+
+    async def alerts(self, request: web.Request) -> web.Response:
+        return web.json_response({"alerts": [alert_json(r) for r in self.orders.recent_alerts(limit_of(request))]})
+
+    async def list_orders(self, request: web.Request) -> web.Response:
+        return web.json_response({"orders": [order_json(r) for r in self.orders.recent_orders(limit_of(request))]})
+
+    async def fills(self, request: web.Request) -> web.Response:
+        return web.json_response({"fills": [fill_json(r) for r in self.orders.recent_fills(limit_of(request))]})
+
+    async def positions(self, request: web.Request) -> web.Response:
+        limit = limit_of(request)
+        flat = request.query.get("include_flat", "true").lower() != "false"
+        rows = self.book.marked_positions(include_flat=flat)[:limit]
+        return web.json_response({"positions": [position_json(m) for m in rows]})
+
+    async def pnl(self, request: web.Request) -> web.Response:
+        limit = limit_of(request)
+        rows = self.book.pnl_by_strategy()
+        entries = [{"strategy": r["strategy"], "realized_pnl": num(r["realized_pnl"]),
+                    "unrealized_pnl": num(r["unrealized_pnl"]), "total_pnl": num(r["total_pnl"]),
+                    "realized_pnl_today": num(r["realized_pnl_today"]), "open_positions": r["open_positions"],
+                    "updated_at": r["updated_at"].isoformat()} for r in rows]
+        total = {key: num(sum((r[key] for r in rows), Decimal(0)))
+                 for key in ("realized_pnl", "unrealized_pnl", "total_pnl", "realized_pnl_today")}
+        return web.json_response({"pnl": entries[:limit], "total": total})
+
+    async def pairs(self, request: web.Request) -> web.Response:
+        groups = self.orders.pair_groups(limit_of(request))
+        legs = pair_legs(self.store, [g["pair_group"] for g in groups])
+        return web.json_response({"pairs": [pair_json(g, legs.get(g["pair_group"], {})) for g in groups]})
+
+
+def pair_json(group, legs: dict[str, dict]) -> dict:
+    pair = pair_fill(group, legs)
+    leg = lambda item: {"ticker": item.ticker, "qty": num(item.qty), "filled_qty": num(item.filled_qty),  # noqa: E731
+                        "remaining_qty": num(item.remaining_qty), "avg_price": num(item.avg_price)}
+    return {"pair_group": group["pair_group"], "alert_id": group["alert_id"], "strategy": group["strategy"],
+            "destination": group["destination"], "ticker1": group["ticker1"], "hedge": num(group["hedge"]),
+            "ticker2": group["ticker2"], "action": group["side"], "qty": num(group["qty"]),
+            "order_price": num(pair.order_price), "fill_price": num(pair.fill_price), "slippage": num(pair.slippage),
+            "complete": pair.complete, "legs": [leg(pair.leg1), leg(pair.leg2)], "created_at": group["created_at"]}

@@ -1,0 +1,100 @@
+"""Helpers for the oms tests: journal alerts as the webhook does, a controllable destination, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+
+from station.domain.alert import Alert, SpreadTicker
+from station.domain.enums import ConnectionState, OrderStatus, Side
+from station.domain.events import AlertReceived, ConnectionChanged, FillReported, OrderReported
+from station.domain.fills import Fill
+from station.domain.timeutil import utc_now
+
+
+def make_alert(ticker="ES", action="buy", qty="1", price="5000", **kw) -> Alert:
+    return Alert(ticker=ticker, action=Side.parse(action), received_at=kw.pop("received_at", utc_now()),
+                 qty=None if qty is None else Decimal(qty), price=None if price is None else Decimal(price), **kw)
+
+
+def journal_row(conn, alert: Alert) -> int:
+    """Insert an alert into the journal exactly as the webhook does (status queued)."""
+    spread = alert.spread or SpreadTicker("", Decimal(0), "")
+    cursor = conn.execute(
+        "INSERT INTO alerts (status, strategy, ticker, action, qty, price, dialect, source, trade_id, position, "
+        "target_position, ticker1, hedge, ticker2, fingerprint, raw, sent_at, received_at, committed_at) "
+        "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (alert.strategy, alert.ticker, str(alert.action), None if alert.qty is None else str(alert.qty),
+         None if alert.price is None else str(alert.price), alert.dialect, alert.source, alert.trade_id,
+         alert.position, alert.target_position, spread.ticker1 or None,
+         str(spread.hedge) if alert.spread else None, spread.ticker2 or None, "fp", json.dumps({}),
+         None, alert.received_at.isoformat(), utc_now().isoformat()),
+    )
+    return cursor.lastrowid
+
+
+async def journal(station, alert: Alert, publish: bool = True) -> Alert:
+    """Journal `alert` (committed), then publish AlertReceived like the webhook."""
+    import dataclasses
+
+    alert_id = await station.store.writer.run(lambda conn: journal_row(conn, alert))
+    alert = dataclasses.replace(alert, alert_id=alert_id)
+    if publish:
+        station.bus.publish(AlertReceived(alert))
+    return alert
+
+
+async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
+    """Poll `predicate()` on the loop until it is truthy; its value, or AssertionError."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+class FakeDestination:
+    """A destination double behind the Broker protocol: up/down on demand, records what it was sent."""
+
+    def __init__(self, name: str, bus, *, fill_price: Decimal | None = None, up: bool = True) -> None:
+        self.name, self.bus = name, bus
+        self.state = ConnectionState.DISCONNECTED
+        self.sent: list = []
+        self.cancelled: list[str] = []
+        self.fill_price = fill_price
+        self._up = up
+
+    async def start(self) -> None:
+        if self._up:
+            self.connect()
+
+    async def stop(self) -> None:
+        self.state = ConnectionState.DISCONNECTED
+
+    def connect(self) -> None:
+        self.state = ConnectionState.CONNECTED
+        self.bus.publish(ConnectionChanged(self.name, "broker", ConnectionState.CONNECTED))
+
+    def disconnect(self) -> None:
+        self.state = ConnectionState.DISCONNECTED
+        self.bus.publish(ConnectionChanged(self.name, "broker", ConnectionState.DISCONNECTED))
+
+    async def submit(self, request) -> None:
+        self.sent.append(request)
+        self.bus.publish(OrderReported(self.name, request.client_order_id, OrderStatus.SUBMITTED, broker_order_id=f"B{len(self.sent)}"))
+        if self.fill_price is not None:
+            self.fill(request, request.qty, self.fill_price)
+
+    def fill(self, request, qty, price, fill_id=None) -> None:
+        self.bus.publish(FillReported(Fill(
+            fill_id=fill_id or f"{request.client_order_id}-{len(self.sent)}-{qty}", client_order_id=request.client_order_id,
+            destination=self.name, ticker=request.ticker, side=request.side, qty=Decimal(qty), price=Decimal(price),
+            time=utc_now(), strategy=request.strategy)))
+
+    async def cancel(self, client_order_id: str) -> None:
+        self.cancelled.append(client_order_id)
+        self.bus.publish(OrderReported(self.name, client_order_id, OrderStatus.CANCELLED))
