@@ -1,0 +1,32 @@
+"""Reading and saving broker credentials in the keyring without blocking the loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from station.brokers.rest import AuthError
+from station.store.secret_store import KeyringUnavailable, Secret, SecretStore
+
+
+async def optional_secret(secrets: SecretStore, name: str) -> Secret | None:
+    """The secret `name`, or None; the keyring is read in a thread (it may block on D-Bus)."""
+    try:
+        return await asyncio.to_thread(secrets.get, name)
+    except KeyringUnavailable as exc:
+        raise AuthError(str(exc)) from None
+
+
+async def required_secret(secrets: SecretStore, name: str, why: str) -> Secret:
+    """The secret `name`, or AuthError naming the command that stores it."""
+    value = await optional_secret(secrets, name)
+    if value is None:
+        raise AuthError(f"{why}: no {name} in the keyring; run `station secret set {name}`")
+    return value
+
+
+async def save_secret(secrets: SecretStore, name: str, value: str) -> Secret:
+    """Store `value` under `name` (in a thread)."""
+    try:
+        return await asyncio.to_thread(secrets.set, name, value)
+    except KeyringUnavailable as exc:
+        raise AuthError(str(exc)) from None
