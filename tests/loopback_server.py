@@ -41,3 +41,18 @@ class LoopbackServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def move_position(positions: dict[str, dict], symbol: str, signed: int, price, **fields) -> None:
+    """Apply a fill of `signed` quantity at `price` to a double's book of {symbol: {qty, avg, …}}."""
+    from decimal import Decimal
+
+    held = positions.setdefault(symbol, {"qty": 0, "avg": Decimal(0), **fields})
+    qty, price = held["qty"], Decimal(price)
+    if qty == 0 or (qty > 0) == (signed > 0):
+        held["avg"] = (held["avg"] * abs(qty) + price * abs(signed)) / abs(qty + signed)
+    elif abs(signed) > abs(qty):
+        held["avg"] = price
+    held["qty"] = qty + signed
+    if held["qty"] == 0:
+        del positions[symbol]

@@ -13,11 +13,10 @@ import itertools
 import secrets as random
 import time
 from datetime import datetime, timezone
-from decimal import Decimal
 
 from aiohttp import web
 
-from loopback_server import LoopbackServer
+from loopback_server import LoopbackServer, move_position
 
 APP_KEY, APP_SECRET = "double-app-key-7Q2", "double-app-secret-9Z4"
 ACCOUNT, ACCOUNT_HASH = "12345678", "E5B3F0A1C2D4HASH"
@@ -89,18 +88,7 @@ class SchwabDouble(LoopbackServer):
         if remaining == 0:
             order["closeTime"] = _now_text()
         sign = 1 if leg["instruction"].startswith("BUY") else -1
-        self._move_position(leg["instrument"], sign * qty, Decimal(price))
-
-    def _move_position(self, instrument: dict, signed: int, price: Decimal) -> None:
-        held = self.positions.setdefault(instrument["symbol"], {"qty": 0, "avg": Decimal(0), "asset": instrument["assetType"]})
-        qty = held["qty"]
-        if qty == 0 or (qty > 0) == (signed > 0):
-            held["avg"] = (held["avg"] * abs(qty) + price * abs(signed)) / abs(qty + signed)
-        elif abs(signed) > abs(qty):
-            held["avg"] = price
-        held["qty"] = qty + signed
-        if held["qty"] == 0:
-            del self.positions[instrument["symbol"]]
+        move_position(self.positions, leg["instrument"]["symbol"], sign * qty, price, asset=leg["instrument"]["assetType"])
 
     # ---- OAuth ----------------------------------------------------------------------------
 
