@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -262,6 +263,9 @@ async def test_missing_credentials_name_the_command(secrets, double, make_broker
     secrets.set("schwab-refresh-token", "rt-revoked-or-expired")
     await seen.wait(lambda: "Failed refresh token authentication" in broker.detail, what="refresh refused")
     assert "7 days" in broker.detail
+    asked = double.token_requests
+    await asyncio.sleep(0.6)  # three retry periods: a refused token is not sent again
+    assert double.token_requests == asked
     secrets.set("schwab-refresh-token", double.issue_refresh_token())
     await seen.connected(broker)
     assert any("station secret set schwab-app-key" in n.message for n in seen.of(Notified))

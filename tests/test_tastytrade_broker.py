@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -204,3 +205,16 @@ async def test_credentials_missing_or_wrong(secrets, double, make_broker):
     wrong, seen2 = make_broker(secrets, account="5WT77777")
     await wrong.start()
     await seen2.wait(lambda: "5WT77777 is not among" in wrong.detail)
+
+
+async def test_refused_password_is_not_retried_until_changed(secrets, double, make_broker):
+    secrets.set("tastytrade-username", USERNAME)
+    secrets.set("tastytrade-password", "wrong-password")
+    broker, seen = make_broker(secrets)
+    await broker.start()
+    await seen.wait(lambda: "Invalid login" in broker.detail)
+    await asyncio.sleep(0.6)  # three retry periods
+    assert double.count("POST", "/sessions") == 1  # repeated failed logins can lock the account
+    secrets.set("tastytrade-password", PASSWORD)
+    await seen.connected(broker)
+    assert double.logins == ["password"]

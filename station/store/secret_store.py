@@ -17,7 +17,8 @@ from station.logs import SecretMask
 SERVICE = "station"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 KNOWN_NAMES = ("webhook-passphrase", "api-token", "databento-key", "schwab-app-key", "schwab-app-secret",
-               "schwab-refresh-token", "tastytrade-username", "tastytrade-password", "smtp-password")
+               "schwab-refresh-token", "tastytrade-client-secret", "tastytrade-refresh-token", "tastytrade-username",
+               "tastytrade-password", "smtp-password")
 
 FIX = ("no usable OS keyring: install and unlock a Secret Service (e.g. gnome-keyring) or, "
        "on a headless server, choose a backend explicitly, e.g. "

@@ -13,7 +13,7 @@ import base64
 import time
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
-from station.brokers.credentials import optional_secret, required_secret, save_secret
+from station.brokers.credentials import RefusedCredentials, optional_secret, required_secret, save_secret
 from station.brokers.rest import AuthError, RejectedError, RestClient
 from station.store.secret_store import Secret, SecretStore
 
@@ -65,6 +65,7 @@ class SchwabAuth:
         self._access: Secret | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        self._refused = RefusedCredentials()
 
     def __repr__(self) -> str:
         return "SchwabAuth(***)"
@@ -86,11 +87,13 @@ class SchwabAuth:
         if refresh is None:
             raise AuthError(f"Schwab is not authorised yet: no {REFRESH_TOKEN} in the keyring; {AUTHORIZE_HINT} "
                             f"(or store one with `station secret set {REFRESH_TOKEN}`)")
+        self._refused.check(app_key, app_secret, refresh)
         try:
             body = await request_tokens(http, app_key, app_secret,
                                         {"grant_type": "refresh_token", "refresh_token": refresh.reveal()})
         except AuthError as exc:
-            raise AuthError(f"{exc}: the refresh token lasts 7 days after the browser login; {AUTHORIZE_HINT}") from None
+            raise self._refused.refused(AuthError(f"{exc}: the refresh token lasts 7 days after the browser login; "
+                                                  f"{AUTHORIZE_HINT}"), app_key, app_secret, refresh) from None
         self._access = Secret(str(body["access_token"]))
         self._expires_at = time.monotonic() + float(body.get("expires_in") or 1800)
         renewed = body.get("refresh_token")

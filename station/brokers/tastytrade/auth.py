@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from station.brokers.credentials import optional_secret, required_secret
+from station.brokers.credentials import RefusedCredentials, optional_secret, required_secret
 from station.brokers.rest import AuthError, RejectedError, RestClient
 from station.store.secret_store import Secret, SecretStore
 
@@ -35,6 +35,7 @@ class TastytradeAuth:
         self._expires_at = 0.0
         self._remember: Secret | None = None
         self._lock = asyncio.Lock()
+        self._refused = RefusedCredentials()
 
     def __repr__(self) -> str:
         return "TastytradeAuth(***)"
@@ -64,9 +65,13 @@ class TastytradeAuth:
         await self._session(http, username)
 
     async def _oauth(self, http: RestClient, client_secret: Secret, refresh: Secret) -> None:
-        body = await self._post(http, "/oauth/token", {"grant_type": "refresh_token",
-                                                      "client_secret": client_secret.reveal(),
-                                                      "refresh_token": refresh.reveal()}, "the OAuth refresh token")
+        self._refused.check(client_secret, refresh)
+        try:
+            body = await self._post(http, "/oauth/token", {"grant_type": "refresh_token",
+                                                          "client_secret": client_secret.reveal(),
+                                                          "refresh_token": refresh.reveal()}, "the OAuth refresh token")
+        except AuthError as exc:
+            raise self._refused.refused(exc, client_secret, refresh) from None
         token = body.get("access_token")
         if not token:
             raise AuthError("Tastytrade's token answer carried no access token")
@@ -83,8 +88,12 @@ class TastytradeAuth:
                 self._remember = None  # expired or used: fall back to the password
         if body is None:
             password = await required_secret(self.secrets, PASSWORD, f"Tastytrade login {USERNAME} is set")
-            body = await self._post(http, "/sessions", {"login": username.reveal(), "password": password.reveal(),
-                                                       "remember-me": True}, "the username and password")
+            self._refused.check(username, password)
+            try:
+                body = await self._post(http, "/sessions", {"login": username.reveal(), "password": password.reveal(),
+                                                           "remember-me": True}, "the username and password")
+            except AuthError as exc:
+                raise self._refused.refused(exc, username, password) from None
         data = body.get("data") or {}
         if not data.get("session-token"):
             raise AuthError("Tastytrade's login answer carried no session token")
