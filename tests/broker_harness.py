@@ -55,3 +55,23 @@ def request(coid: str, destination: str, ticker: str, side: str = "buy", qty: in
         client_order_id=coid, destination=destination, ticker=ticker, side=Side(side), qty=Decimal(qty),
         order_type=order_type, limit_price=Decimal(limit) if limit else None, stop_price=Decimal(stop) if stop else None,
         instrument=instrument, strategy=strategy, created_at=created_at or utc_now())
+
+
+class Brokers:
+    """Builds brokers for one destination in a test (each with its own bus and Recorder); stops them after."""
+
+    def __init__(self, build, name: str, kind: str, params: dict) -> None:
+        self.build, self.name, self.kind, self.params = build, name, kind, params
+        self.made: list = []
+
+    def __call__(self, secrets, **params):
+        from station.domain.config import DestinationConfig
+
+        bus = Bus()
+        broker = self.build(DestinationConfig(self.name, self.kind, {**self.params, **params}), bus, secrets, **FAST)
+        self.made.append(broker)
+        return broker, Recorder(bus)
+
+    async def stop_all(self) -> None:
+        for broker in self.made:
+            await broker.stop()

@@ -44,7 +44,7 @@ class SchwabDouble(LoopbackServer):
         self.fail_after_placing = False
         self._ids = itertools.count(1001)
         self._activities = itertools.count(90001)
-        base = f"/trader/v1/accounts/{{hash}}"
+        base = "/trader/v1/accounts/{hash}"
         self.routes([
             ("POST", "/v1/oauth/token", self.token),
             ("GET", "/trader/v1/accounts/accountNumbers", self.account_numbers),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from broker_harness import FAST, Recorder, request
+from broker_harness import Brokers, Recorder, request
 from schwab_double import ACCOUNT, APP_KEY, APP_SECRET, SchwabDouble
 from station.brokers.base import Broker, BrokerError
 from station.brokers.schwab import build
@@ -41,18 +41,9 @@ def authorised(secrets, double):
 
 @pytest.fixture
 async def make_broker(double):
-    made = []
-
-    def make(secrets, **params):
-        bus = Bus()
-        config = DestinationConfig("schwab", "schwab", {"base_url": double.url, "account": ACCOUNT, **params})
-        broker = build(config, bus, secrets, **FAST)
-        made.append(broker)
-        return broker, Recorder(bus)
-
-    yield make
-    for broker in made:
-        await broker.stop()
+    brokers = Brokers(build, "schwab", "schwab", {"base_url": double.url, "account": ACCOUNT})
+    yield brokers
+    await brokers.stop_all()
 
 
 async def test_order_working_partial_fills_position(authorised, double, make_broker):
@@ -284,3 +275,27 @@ async def test_secrets_never_reach_logs_or_reprs(authorised, double, make_broker
     for secret in (APP_KEY, APP_SECRET, refresh, *double.access_tokens):
         assert secret not in texts
     assert "placed as" in caplog.text
+
+
+@pytest.mark.slow
+async def test_reconnects_within_15_s_of_the_broker_being_back_with_the_default_back_off(authorised, double):
+    import time
+
+    bus = Bus()
+    seen = Recorder(bus)
+    config = DestinationConfig("schwab", "schwab", {"base_url": double.url, "account": ACCOUNT})
+    broker = build(config, bus, authorised, idle_poll_s=0.2)  # production back-off (reconnect_max_s 5 s)
+    await broker.start()
+    try:
+        await seen.connected(broker)
+        await double.stop()
+        await seen.wait(lambda: broker.state is ConnectionState.DISCONNECTED)
+        await asyncio.sleep(7)  # long enough for the back-off to reach its cap
+        back = time.monotonic()
+        await double.start()
+        await seen.connected(broker, timeout=15)
+        took = time.monotonic() - back
+        print(f"reconnected {took:.2f} s after Schwab was back")
+        assert took < 15
+    finally:
+        await broker.stop()

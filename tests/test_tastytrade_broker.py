@@ -9,11 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from broker_harness import FAST, Recorder, request
+from broker_harness import Brokers, request
 from station.brokers.base import Broker, BrokerError
 from station.brokers.tastytrade import build
-from station.bus import Bus
-from station.domain.config import DestinationConfig
 from station.domain.enums import ConnectionState, OrderStatus, OrderType
 from station.domain.events import Notified, OrderReported
 from station.domain.timeutil import utc_now
@@ -38,18 +36,9 @@ def oauth(secrets, double):
 
 @pytest.fixture
 async def make_broker(double):
-    made = []
-
-    def make(secrets, **params):
-        bus = Bus()
-        config = DestinationConfig("tasty", "tastytrade", {"base_url": double.url, **params})
-        broker = build(config, bus, secrets, **FAST)
-        made.append(broker)
-        return broker, Recorder(bus)
-
-    yield make
-    for broker in made:
-        await broker.stop()
+    brokers = Brokers(build, "tasty", "tastytrade", {"base_url": double.url})
+    yield brokers
+    await brokers.stop_all()
 
 
 async def test_equity_order_partial_fills_and_position(oauth, double, make_broker):

@@ -22,12 +22,12 @@ import logging
 import time
 from datetime import timedelta
 from decimal import Decimal
-from typing import Awaitable, Callable, Iterable, Protocol
+from typing import Iterable
 
 from station.brokers.base import BrokerCapabilities, BrokerError
 from station.brokers.instruments import same_symbol, symbol_key
 from station.brokers.rest import AuthError, RejectedError, TransientError
-from station.brokers.snapshots import OrderSnapshot, PositionSnapshot
+from station.brokers.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConnectionChanged, FillReported, Notified, OrderReported, PositionReported
@@ -43,34 +43,6 @@ POSITIONS_EVERY_S = 30.0
 POSITION_FRESH_S = 1.0
 MATCH_SKEW = timedelta(minutes=2)
 MISSING_PER_CYCLE = 5
-
-
-class BrokerApi(Protocol):
-    """One broker's REST API in Station's terms (see each broker's `api.py`)."""
-
-    title: str
-    carries_client_ids: bool  # the broker stores our client order id on its orders
-
-    @property
-    def description(self) -> str: ...
-
-    def check(self, request: OrderRequest) -> None:
-        """Raise BrokerError if this broker cannot take the order at all (before anything is sent)."""
-
-    async def connect(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def orders(self, since) -> list[OrderSnapshot]: ...
-
-    async def order(self, broker_order_id: str) -> OrderSnapshot | None: ...
-
-    async def positions(self) -> list[PositionSnapshot]: ...
-
-    async def place(self, request: OrderRequest, position: Callable[[], Awaitable[Decimal]]) -> str:
-        """Send the order; return the broker's order id. `position()` gives the current position."""
-
-    async def cancel(self, broker_order_id: str) -> None: ...
 
 
 class RestBroker:

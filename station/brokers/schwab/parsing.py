@@ -16,7 +16,7 @@ from typing import Any
 
 from station.brokers.base import BrokerError
 from station.brokers.instruments import is_future, opens, parse_option, price_text, whole_quantity
-from station.brokers.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial
+from station.brokers.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import UTC, parse_utc
@@ -112,10 +112,6 @@ def parse_time(text: str | None) -> datetime | None:
         return None
 
 
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
-
-
 def parse_order(raw: dict[str, Any]) -> OrderSnapshot | None:
     """One listed order, or None for what Station never sends (multi-leg, unknown status)."""
     legs = raw.get("orderLegCollection") or []
@@ -133,24 +129,24 @@ def parse_order(raw: dict[str, Any]) -> OrderSnapshot | None:
             continue
         activity_id = activity.get("activityId", f"a{index}")
         for leg_index, execution in enumerate(activity.get("executionLegs") or []):
-            qty = _decimal(execution.get("quantity")) or Decimal(0)
+            qty = to_decimal(execution.get("quantity")) or Decimal(0)
             if qty <= 0:
                 continue
             executions.append(Execution(
-                fill_id=f"{order_id}-{activity_id}-{leg_index}", qty=qty, price=_decimal(execution.get("price")) or Decimal(0),
+                fill_id=f"{order_id}-{activity_id}-{leg_index}", qty=qty, price=to_decimal(execution.get("price")) or Decimal(0),
                 time=parse_time(execution.get("time")) or parse_time(raw.get("closeTime")) or datetime.now(UTC)))
-    filled = _decimal(raw.get("filledQuantity")) or sum((e.qty for e in executions), Decimal(0))
+    filled = to_decimal(raw.get("filledQuantity")) or sum((e.qty for e in executions), Decimal(0))
     reason = raw.get("statusDescription") if status in (S.REJECTED, S.CANCELLED) else None
     return OrderSnapshot(
         broker_order_id=order_id,
         symbol=str(leg.get("instrument", {}).get("symbol", "")),
         side=side,
-        qty=_decimal(leg.get("quantity")) or _decimal(raw.get("quantity")) or Decimal(0),
+        qty=to_decimal(leg.get("quantity")) or to_decimal(raw.get("quantity")) or Decimal(0),
         status=open_or_partial(status, filled),
         filled_qty=filled,
         order_type=ORDER_TYPE_FROM.get(str(raw.get("orderType", "")).upper()),
-        limit_price=_decimal(raw.get("price")),
-        stop_price=_decimal(raw.get("stopPrice")),
+        limit_price=to_decimal(raw.get("price")),
+        stop_price=to_decimal(raw.get("stopPrice")),
         entered_at=parse_time(raw.get("enteredTime")),
         reason=str(reason) if reason else None,
         executions=tuple(executions),
@@ -170,8 +166,8 @@ def parse_positions(body: Any) -> list[PositionSnapshot]:
         symbol = (raw.get("instrument") or {}).get("symbol")
         if not symbol:
             continue
-        qty = (_decimal(raw.get("longQuantity")) or Decimal(0)) - (_decimal(raw.get("shortQuantity")) or Decimal(0))
-        out.append(PositionSnapshot(symbol=str(symbol), qty=qty, avg_price=_decimal(raw.get("averagePrice"))))
+        qty = (to_decimal(raw.get("longQuantity")) or Decimal(0)) - (to_decimal(raw.get("shortQuantity")) or Decimal(0))
+        out.append(PositionSnapshot(symbol=str(symbol), qty=qty, avg_price=to_decimal(raw.get("averagePrice"))))
     return out
 
 

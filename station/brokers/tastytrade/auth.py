@@ -31,7 +31,8 @@ class TastytradeAuth:
 
     def __init__(self, secrets: SecretStore) -> None:
         self.secrets = secrets
-        self._header: Secret | None = None
+        self._token: Secret | None = None
+        self._scheme = ""  # "Bearer " for OAuth access tokens; session tokens go bare
         self._expires_at = 0.0
         self._remember: Secret | None = None
         self._lock = asyncio.Lock()
@@ -41,14 +42,14 @@ class TastytradeAuth:
         return "TastytradeAuth(***)"
 
     async def header(self, http: RestClient) -> str:
-        if self._header is None or time.monotonic() > self._expires_at - EARLY_S:
+        if self._token is None or time.monotonic() > self._expires_at - EARLY_S:
             async with self._lock:
-                if self._header is None or time.monotonic() > self._expires_at - EARLY_S:
+                if self._token is None or time.monotonic() > self._expires_at - EARLY_S:
                     await self._login(http)
-        return self._header.reveal()
+        return f"{self._scheme}{self._token.reveal()}"
 
     def invalidate(self) -> None:
-        self._header = None
+        self._token = None
 
     async def _login(self, http: RestClient) -> None:
         client_secret = await optional_secret(self.secrets, CLIENT_SECRET)
@@ -75,7 +76,7 @@ class TastytradeAuth:
         token = body.get("access_token")
         if not token:
             raise AuthError("Tastytrade's token answer carried no access token")
-        self._header = Secret(f"Bearer {token}")
+        self._token, self._scheme = Secret(str(token)), "Bearer "
         self._expires_at = time.monotonic() + float(body.get("expires_in") or 900)
 
     async def _session(self, http: RestClient, username: Secret) -> None:
@@ -97,7 +98,7 @@ class TastytradeAuth:
         data = body.get("data") or {}
         if not data.get("session-token"):
             raise AuthError("Tastytrade's login answer carried no session token")
-        self._header = Secret(str(data["session-token"]))
+        self._token, self._scheme = Secret(str(data["session-token"])), ""
         self._remember = Secret(str(data["remember-token"])) if data.get("remember-token") else None
         self._expires_at = time.monotonic() + SESSION_LIFETIME_S
 

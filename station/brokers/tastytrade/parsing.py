@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from station.brokers.instruments import is_future, opens, parse_option, price_text, whole_quantity
-from station.brokers.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial
+from station.brokers.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import parse_utc, utc_now
@@ -100,10 +100,6 @@ def order_json(request: OrderRequest, position: Decimal) -> dict[str, Any]:
     return body
 
 
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
-
-
 def _time(text: Any):
     try:
         return parse_utc(str(text)) if text else None
@@ -122,11 +118,11 @@ def parse_order(raw: dict[str, Any]) -> OrderSnapshot | None:
     if side is None:
         return None
     executions = tuple(
-        Execution(fill_id=str(fill.get("fill-id") or f"{raw['id']}-{index}"), qty=_decimal(fill.get("quantity")),
-                  price=_decimal(fill.get("fill-price")) or Decimal(0), time=_time(fill.get("filled-at")) or utc_now())
-        for index, fill in enumerate(leg.get("fills") or []) if (_decimal(fill.get("quantity")) or 0) > 0)
-    qty = _decimal(leg.get("quantity")) or _decimal(raw.get("size")) or Decimal(0)
-    remaining = _decimal(leg.get("remaining-quantity"))
+        Execution(fill_id=str(fill.get("fill-id") or f"{raw['id']}-{index}"), qty=to_decimal(fill.get("quantity")),
+                  price=to_decimal(fill.get("fill-price")) or Decimal(0), time=_time(fill.get("filled-at")) or utc_now())
+        for index, fill in enumerate(leg.get("fills") or []) if (to_decimal(fill.get("quantity")) or 0) > 0)
+    qty = to_decimal(leg.get("quantity")) or to_decimal(raw.get("size")) or Decimal(0)
+    remaining = to_decimal(leg.get("remaining-quantity"))
     filled = max(sum((e.qty for e in executions), Decimal(0)), qty - remaining if remaining is not None else Decimal(0))
     reason = raw.get("reject-reason") if status is S.REJECTED else None
     return OrderSnapshot(
@@ -137,8 +133,8 @@ def parse_order(raw: dict[str, Any]) -> OrderSnapshot | None:
         status=open_or_partial(status, filled),
         filled_qty=filled,
         order_type=ORDER_TYPE_FROM.get(str(raw.get("order-type", ""))),
-        limit_price=_decimal(raw.get("price")),
-        stop_price=_decimal(raw.get("stop-trigger")),
+        limit_price=to_decimal(raw.get("price")),
+        stop_price=to_decimal(raw.get("stop-trigger")),
         entered_at=_time(raw.get("received-at")) or _time(raw.get("updated-at")),
         client_order_id=raw.get("external-identifier") or None,
         reason=str(reason) if reason else None,
@@ -166,11 +162,11 @@ def parse_positions(body: Any) -> list[PositionSnapshot]:
     """`GET /accounts/{account}/positions`: signed quantity from `quantity-direction`."""
     out = []
     for raw in (_data(body) or {}).get("items") or []:
-        qty = _decimal(raw.get("quantity")) or Decimal(0)
+        qty = to_decimal(raw.get("quantity")) or Decimal(0)
         if str(raw.get("quantity-direction", "")).lower() == "short":
             qty = -abs(qty)
         out.append(PositionSnapshot(symbol=str(raw.get("symbol", "")), qty=qty,
-                                    avg_price=_decimal(raw.get("average-open-price"))))
+                                    avg_price=to_decimal(raw.get("average-open-price"))))
     return [p for p in out if p.symbol]
 
 
