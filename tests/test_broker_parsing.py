@@ -175,3 +175,21 @@ def test_error_bodies_become_the_brokers_words():
         "Missing header"
     assert error_text({"error": "invalid_grant", "error_description": "Grant is invalid"}, "?") == "Grant is invalid"
     assert error_text(None, "HTTP 502") == "HTTP 502"
+
+
+def test_broker_destination_config():
+    from station.store.config_repo import check_document
+    from station.store.validation import ConfigError
+
+    plan = check_document({"destinations": {
+        "schwab": {"type": "schwab", "account": "12345678", "callback_url": "https://127.0.0.1:8182/"},
+        "tt": {"type": "tastytrade", "sandbox": True, "poll_s": 2}}})
+    schwab_params = plan["destinations"]["schwab"].params
+    assert schwab_params == {"account": "12345678", "base_url": "https://api.schwabapi.com",
+                             "callback_url": "https://127.0.0.1:8182/", "poll_s": 1}
+    assert plan["destinations"]["tt"].params["poll_s"] == 2
+    with pytest.raises(ConfigError) as caught:
+        check_document({"destinations": {"s": {"type": "schwab", "base_url": "api.schwabapi.com", "poll_s": 0}}})
+    assert set(caught.value.errors) == {"destinations.s.base_url", "destinations.s.poll_s"}
+    with pytest.raises(ConfigError, match="station secret set schwab-app-secret"):
+        check_document({"destinations": {"s": {"type": "schwab", "app_secret": "x"}}})
