@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     secret_sub.add_parser("set", help="read the value from stdin", parents=[common]).add_argument("name")
     secret_sub.add_parser("delete", help="remove it", parents=[common]).add_argument("name")
 
+    broker = sub.add_parser("broker", help="broker logins (Schwab's browser authorisation)", parents=[common])
+    broker_sub = broker.add_subparsers(dest="action", required=True, parser_class=_Parser, metavar="ACTION")
+    authorize = broker_sub.add_parser("authorize", help="log in to a broker in the browser and store its token",
+                                      parents=[common])
+    authorize.add_argument("broker", choices=["schwab"], help="schwab")
+    authorize.add_argument("--destination", metavar="NAME", help="which schwab destination's URLs to use")
+    authorize.add_argument("--redirect-url", metavar="URL", help="the address Schwab redirected to (else asked for)")
+
     from station.bench import available as benches
 
     bench = sub.add_parser("bench", help="built-in benchmarks", parents=[common])
@@ -109,6 +117,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "secret":
         setup_logging(None)
         return _secret(args)
+    if args.command == "broker":
+        setup_logging(None)
+        return _broker(args)
     if args.command == "bench":
         setup_logging(None)
         from station.bench import run_bench
@@ -202,6 +213,32 @@ def _config(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {args.file}: {exc.strerror or exc}") from None
     print(f"exported the config to {args.file}")
+    return 0
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from station.brokers.schwab.authorize import AuthorizeError, authorize, pick_destination
+    from station.store import Store
+    from station.store.config_repo import ConfigRepository
+    from station.store.secret_store import KeyringUnavailable
+
+    store = Store(_data_dir(args))
+    try:
+        destinations = list(ConfigRepository(store).load().destinations)
+    finally:
+        store.close()
+
+    def read_line() -> str:
+        line = sys.stdin.readline() if sys.stdin else ""
+        if not line.strip():
+            raise UsageError("no redirected address given: nothing stored")
+        return line
+
+    try:
+        destination = pick_destination(destinations, args.destination)
+        authorize(_secret_store(demo=False), destination, read_line=read_line, say=print, redirect_url=args.redirect_url)
+    except (AuthorizeError, KeyringUnavailable) as exc:
+        raise UsageError(str(exc)) from None
     return 0
 
 

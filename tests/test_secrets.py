@@ -89,3 +89,28 @@ def test_memory_backend_holds_secrets_for_the_run():
     assert store.get("webhook-passphrase").reveal() == "abcd1234"
     assert store.delete("webhook-passphrase") and store.get("webhook-passphrase") is None
     SecretMask._secrets.discard("abcd1234")
+
+
+def test_reads_never_miss_a_secret_while_another_thread_writes(secrets):
+    """keyrings.alt rewrites its whole file on every set; unserialised, a racing read finds nothing."""
+    import threading
+
+    secrets.set("tastytrade-client-secret", "client-secret-value")
+    stop, misses = threading.Event(), []
+
+    def writer():
+        n = 0
+        while not stop.is_set():
+            secrets.set("api-token", f"token-{n:06d}")
+            n += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(300):
+            if secrets.get("tastytrade-client-secret") is None:
+                misses.append(1)
+    finally:
+        stop.set()
+        thread.join()
+    assert misses == []

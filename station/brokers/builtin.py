@@ -28,7 +28,20 @@ def _ninjatrader_ati(destination: DestinationConfig, context: BrokerContext):
     return ninjatrader.build(destination, context.bus, context.data_dir)
 
 
-BUILTIN = {"paper": _paper, PORT_KIND: _ninjatrader_port, "ninjatrader-ati": _ninjatrader_ati}
+def _rest_broker(package: str):
+    def factory(destination: DestinationConfig, context: BrokerContext):
+        import importlib
+
+        broker = importlib.import_module(f"station.brokers.{package}").build(destination, context.bus, context.secrets)
+        # orders sent before a restart, so the broker's reports find their client order ids again
+        broker.resume(context.open_orders(destination.name))
+        return broker
+
+    return factory
+
+
+BUILTIN = {"paper": _paper, PORT_KIND: _ninjatrader_port, "ninjatrader-ati": _ninjatrader_ati,
+           "schwab": _rest_broker("schwab"), "tastytrade": _rest_broker("tastytrade")}
 
 
 def register_builtin_brokers() -> None:

@@ -84,6 +84,10 @@ def intends_reversal(alert: Alert) -> bool:
     return before in LONG_WORDS or after in SHORT_WORDS
 
 
+# brokers that refuse one order crossing zero (Schwab's and Tastytrade's open/close instructions)
+SPLIT_REVERSAL_TYPES = frozenset({"schwab", "tastytrade"})
+
+
 class Planner:
     """Builds the orders of one alert (or a manual click) for the strategies it goes to."""
 
@@ -129,13 +133,20 @@ class Planner:
             plan.orders.append(self._order(alert, base, meta, strategy, entry, route, alert.action, size))
             return
         close = abs(held)
-        if route.options.get("reversal", "single") == "close_then_open":
+        if self._reversal(route) == "close_then_open":
             for leg, qty in (("close", close), ("open", size)):
                 coid = client_order_id(cause, strategy.name, route.destination, leg)
                 plan.orders.append(self._order(alert, coid, OrderMeta(cause, leg=leg, point_value=meta.point_value),
                                                strategy, entry, route, alert.action, qty))
         else:
             plan.orders.append(self._order(alert, base, meta, strategy, entry, route, alert.action, close + size))
+
+    def _reversal(self, route: TickerDestination) -> str:
+        """The route's `reversal` setting, else what its destination type accepts."""
+        if "reversal" in route.options:
+            return route.options["reversal"]
+        destination = self.config.destination(route.destination)
+        return "close_then_open" if destination and destination.type in SPLIT_REVERSAL_TYPES else "single"
 
     def _order(self, alert: Alert, coid: str, meta: OrderMeta, strategy: StrategyConfig, entry: TickerConfig,
                route: TickerDestination, side: Side, qty: Decimal, ticker: str | None = None,

@@ -60,11 +60,16 @@ DESTINATION_TYPES: dict[str, tuple[v.Fields, tuple[str, ...]]] = {
     }), ()),
     "schwab": (v.Fields({
         "account": (v.optional(v.text), None),
-        "base_url": (v.text, "https://api.schwabapi.com"),
+        "base_url": (v.url, "https://api.schwabapi.com"),
+        # where Schwab sends the browser after login; must equal the developer app's callback URL
+        "callback_url": (v.url, "https://127.0.0.1"),
+        "poll_s": (v.number(0.2, 60), 1),
     }), ()),
     "tastytrade": (v.Fields({
         "account": (v.optional(v.text), None),
         "sandbox": (v.boolean, False),
+        "base_url": (v.optional(v.url), None),  # overrides sandbox/production (e.g. a proxy)
+        "poll_s": (v.number(0.2, 60), 1),
     }), ()),
 }
 

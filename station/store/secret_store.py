@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets as random_source
+import threading
 from typing import Callable
 
 from station.logs import SecretMask
@@ -17,7 +18,8 @@ from station.logs import SecretMask
 SERVICE = "station"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 KNOWN_NAMES = ("webhook-passphrase", "api-token", "databento-key", "schwab-app-key", "schwab-app-secret",
-               "schwab-refresh-token", "tastytrade-username", "tastytrade-password", "smtp-password")
+               "schwab-refresh-token", "tastytrade-client-secret", "tastytrade-refresh-token", "tastytrade-username",
+               "tastytrade-password", "smtp-password")
 
 FIX = ("no usable OS keyring: install and unlock a Secret Service (e.g. gnome-keyring) or, "
        "on a headless server, choose a backend explicitly, e.g. "
@@ -103,6 +105,9 @@ class SecretStore:
 
     def __init__(self, backend) -> None:
         self.backend = backend
+        # file backends (keyrings.alt) rewrite their file on every set: a read racing a write
+        # from another thread sees no value, so every call goes through one lock
+        self._lock = threading.RLock()
 
     @classmethod
     def system(cls) -> "SecretStore":
@@ -149,7 +154,8 @@ class SecretStore:
         from keyring.errors import KeyringError, PasswordDeleteError
 
         try:
-            return fn(*args)
+            with self._lock:
+                return fn(*args)
         except PasswordDeleteError:
             raise
         except KeyringError as exc:

@@ -124,6 +124,17 @@ def list_of(item: Check, *, unique: bool = False) -> Check:
     return run
 
 
+def url(value: Any) -> str:
+    """An http(s) URL with a host (kept as written: OAuth callbacks must match exactly)."""
+    from urllib.parse import urlparse
+
+    clean = text(value)
+    parsed = urlparse(clean)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise Invalid(f"{clean!r} is not an http(s) URL")
+    return clean
+
+
 def mapping(value: Any) -> dict:
     if not isinstance(value, dict):
         raise Invalid(f"must be an object, not {_type_name(value)}")

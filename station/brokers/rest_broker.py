@@ -1,0 +1,394 @@
+"""A `Broker` over a REST API (Schwab, Tastytrade): background connection, reconciliation, polling.
+
+The cycle: log in and find the account → reconcile (orders since the oldest open
+one, their fills, positions) → report CONNECTED → send what waited → poll (every
+`poll_s` while an order is open, every `idle_poll_s` otherwise). Any failure drops
+back to reconnecting with a back-off capped at `reconnect_max_s`, so Station is
+reconnected within seconds of the broker being back.
+
+Exactly once: a client order id is sent at most once per process. An order whose
+POST may have reached the broker (timeout, 5xx) is "in doubt" and is looked for at
+the next reconciliation before it is sent again; so is an order handed over by the
+oms that was created before this process started (a resend after a restart). It is
+found by the client order id the broker stores (Tastytrade's `external-identifier`)
+or, where there is none (Schwab), by an order of the same symbol, side, size, type
+and prices entered since the request was made and not claimed by another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from decimal import Decimal
+from typing import Iterable
+
+from station.brokers.base import BrokerCapabilities, BrokerError
+from station.brokers.instruments import same_symbol, symbol_key
+from station.brokers.rest import AuthError, RejectedError, TransientError
+from station.brokers.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
+from station.bus import Bus
+from station.domain.enums import ConnectionState, OrderStatus
+from station.domain.events import ConnectionChanged, FillReported, Notified, OrderReported, PositionReported
+from station.domain.fills import Fill
+from station.domain.orders import Order, OrderRequest
+from station.domain.timeutil import utc_now
+
+log = logging.getLogger("station.brokers")
+
+ZERO = Decimal(0)
+C = ConnectionState
+POSITIONS_EVERY_S = 30.0
+POSITION_FRESH_S = 1.0
+MATCH_SKEW = timedelta(minutes=2)
+MISSING_PER_CYCLE = 5
+
+
+class RestBroker:
+    """The `Broker` protocol for a REST API: connects, reconciles, polls, reports on the bus."""
+
+    kind = "broker"
+
+    def __init__(self, name: str, bus: Bus, api: BrokerApi, *, poll_s: float = 1.0, idle_poll_s: float = 5.0,
+                 reconnect_max_s: float = 5.0, auth_retry_s: float = 15.0,
+                 capabilities: BrokerCapabilities | None = None) -> None:
+        self.name, self.bus, self.api = name, bus, api
+        self.state = C.DISCONNECTED
+        self.detail = ""
+        self.capabilities = capabilities or BrokerCapabilities()
+        self._poll_s, self._idle_poll_s = poll_s, max(poll_s, idle_poll_s)
+        self._reconnect_max_s, self._auth_retry_s = reconnect_max_s, auth_retry_s
+        self._requests: dict[str, OrderRequest] = {}
+        self._broker_ids: dict[str, str] = {}  # client order id -> broker order id
+        self._client_ids: dict[str, str] = {}  # broker order id -> client order id
+        self._reported: dict[str, tuple[OrderStatus, Decimal]] = {}
+        self._fill_ids: set[str] = set()
+        self._outbox: dict[str, OrderRequest] = {}  # never reached the broker; sent after reconnect
+        self._in_doubt: dict[str, OrderRequest] = {}  # may have reached it; looked for first
+        self._positions: dict[str, tuple[Decimal, Decimal | None]] = {}
+        self._position_cache: tuple[float, list[PositionSnapshot]] | None = None
+        self._fills_since_positions = False
+        self._tickers: dict[str, str] = {}
+        self._notified: str | None = None
+        self._broken: Exception | None = None
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._started_at = utc_now()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {self.api.title}, {self.state})"
+
+    # ---- Broker protocol ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Begin connecting in the background; returns at once."""
+        if self._task is None or self._task.done():
+            self._started_at = utc_now()
+            self._task = asyncio.create_task(self._run(), name=f"broker-{self.name}")
+
+    async def stop(self) -> None:
+        """Stop polling and reconnecting, close the HTTP session."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.api.close()
+        self._set_state(C.DISCONNECTED, "stopped")
+
+    async def submit(self, request: OrderRequest) -> None:
+        """Send one order (or keep it until reconnected); a refusal raises BrokerError with the reason."""
+        self.api.check(request)
+        coid = request.client_order_id
+        if coid in self._requests:
+            log.warning("%s: order %s was handed over already; it is not sent again", self.name, coid)
+            return
+        self._remember(request)
+        if self.state is not C.CONNECTED:
+            self._outbox[coid] = request
+            log.info("%s: not connected; order %s waits and is sent after reconnecting", self.name, coid)
+            return
+        async with self._lock:
+            if request.created_at < self._started_at and await self._adopt_existing(request):
+                return
+            await self._place(request, report_reject=False)
+
+    async def cancel(self, client_order_id: str) -> None:
+        """Ask the broker to cancel; the outcome arrives as an OrderReported from the next poll."""
+        if self._outbox.pop(client_order_id, None) is not None:
+            self._report(client_order_id, OrderStatus.CANCELLED, None, "cancelled before it was sent")
+            return
+        broker_id = self._broker_ids.get(client_order_id)
+        if broker_id is None:
+            raise BrokerError(f"order {client_order_id} is not known at {self.name} yet; it cannot be cancelled now")
+        if self.state is not C.CONNECTED:
+            raise BrokerError(f"{self.name} is not connected; cancel {client_order_id} again once it is")
+        try:
+            await self.api.cancel(broker_id)
+        except RejectedError as exc:
+            raise BrokerError(f"{self.api.title} refused to cancel {client_order_id}: {exc.message}") from None
+        except (TransientError, AuthError) as exc:
+            self._lost(exc)
+            raise BrokerError(f"{self.name}: cancel of {client_order_id} not confirmed: {exc}") from None
+        self._wake.set()
+
+    def resume(self, orders: Iterable[Order]) -> None:
+        """Orders handed to this destination before a restart (the oms's book), so reports find them again."""
+        for order in orders:
+            if order.request.destination != self.name or order.status is OrderStatus.NEW:
+                continue
+            coid = order.client_order_id
+            self._remember(order.request)
+            self._reported.setdefault(coid, (order.status, order.filled_qty))
+            if order.broker_order_id:
+                self._link(coid, order.broker_order_id)
+            elif not order.status.is_terminal:
+                self._in_doubt[coid] = order.request
+
+    # ---- connection cycle -----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        self._set_state(C.CONNECTING, "")
+        delay = 0.0
+        while True:
+            try:
+                await self.api.connect()
+                await self._reconcile()
+                delay = 0.0
+                await self._poll()
+            except asyncio.CancelledError:
+                raise
+            except (AuthError, RejectedError) as exc:
+                self._set_state(C.ERROR, str(exc))
+                self._notify(str(exc))
+                await asyncio.sleep(self._auth_retry_s)
+            except TransientError as exc:
+                delay = min(self._reconnect_max_s, max(0.25, delay * 2))
+                self._set_state(C.DISCONNECTED, f"{exc}; reconnecting")
+                await asyncio.sleep(delay)
+            except Exception as exc:  # a broker answer we could not read: log it, keep trying
+                log.exception("%s: unexpected failure", self.name)
+                self._set_state(C.ERROR, f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(self._reconnect_max_s)
+
+    async def _reconcile(self) -> None:
+        """Orders, fills and positions as the broker has them, then CONNECTED, then what waited."""
+        async with self._lock:
+            self._broken = None
+            snapshots = await self.api.orders(self._since())
+            for coid, request in list(self._in_doubt.items()):
+                found = self._find(request, snapshots)
+                if found is not None:
+                    del self._in_doubt[coid]
+                    self._link(coid, found.broker_order_id)
+                    log.info("%s: order %s had reached the broker (%s); not sent again", self.name, coid, found.broker_order_id)
+            self._apply(snapshots)
+            await self._fetch_missing(snapshots)
+            await self._refresh_positions()
+            self._notified = None
+            self._set_state(C.CONNECTED, self.api.description)
+            waiting = sorted([*self._in_doubt.values(), *self._outbox.values()], key=lambda r: r.created_at)
+            self._in_doubt.clear()
+            self._outbox.clear()
+            for index, request in enumerate(waiting):
+                if self._broken is not None:
+                    self._outbox.update({r.client_order_id: r for r in waiting[index:]})
+                    break
+                await self._place(request, report_reject=True)
+
+    async def _poll(self) -> None:
+        while True:
+            await self._sleep_or_wake(self._poll_s if self._has_open() else self._idle_poll_s)
+            if self._broken is not None:
+                raise self._broken
+            async with self._lock:
+                snapshots = await self.api.orders(self._since())
+                self._apply(snapshots)
+                await self._fetch_missing(snapshots)
+                stale = self._position_cache is None or time.monotonic() - self._position_cache[0] > POSITIONS_EVERY_S
+                if self._fills_since_positions or stale:
+                    await self._refresh_positions()
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        # asyncio.wait, not wait_for: on 3.11 wait_for can swallow the cancel that stop() sends
+        waiter = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=seconds)
+        finally:
+            waiter.cancel()
+        self._wake.clear()
+
+    # ---- sending --------------------------------------------------------------------------
+
+    async def _place(self, request: OrderRequest, *, report_reject: bool) -> None:
+        coid = request.client_order_id
+        try:
+            broker_id = await self.api.place(request, lambda: self._position(request.symbol))
+        except BrokerError as exc:
+            reason = f"{self.api.title} rejected the order: {exc}" if isinstance(exc, RejectedError) else str(exc)
+            self._reported[coid] = (OrderStatus.REJECTED, ZERO)
+            log.warning("%s: order %s rejected: %s", self.name, coid, reason)
+            if not report_reject:
+                raise BrokerError(reason) from None
+            self.bus.publish(OrderReported(self.name, coid, OrderStatus.REJECTED, None, reason))
+            return
+        except TransientError as exc:
+            (self._in_doubt if exc.sent else self._outbox)[coid] = request
+            self._lost(exc)
+            return
+        except AuthError as exc:
+            self._outbox[coid] = request
+            self._lost(exc)
+            return
+        self._link(coid, broker_id)
+        log.info("%s: order %s (%s %s %s) placed as %s", self.name, coid, request.side, request.qty,
+                 request.symbol, broker_id)
+        if coid not in self._reported:
+            self._report(coid, OrderStatus.SUBMITTED, broker_id, None)
+        self._wake.set()
+
+    async def _adopt_existing(self, request: OrderRequest) -> bool:
+        """For a request made before this process started: is it at the broker already?"""
+        try:
+            snapshots = await self.api.orders(request.created_at - MATCH_SKEW)
+        except (TransientError, AuthError) as exc:
+            self._in_doubt[request.client_order_id] = request
+            self._lost(exc)
+            return True
+        found = self._find(request, snapshots)
+        if found is None:
+            return False
+        self._link(request.client_order_id, found.broker_order_id)
+        log.info("%s: order %s is at the broker already as %s; not sent again", self.name,
+                 request.client_order_id, found.broker_order_id)
+        self._apply([found])
+        return True
+
+    async def _position(self, symbol: str) -> Decimal:
+        cache = self._position_cache
+        if cache is None or self._fills_since_positions or time.monotonic() - cache[0] > POSITION_FRESH_S:
+            await self._refresh_positions()
+            cache = self._position_cache
+        return next((p.qty for p in cache[1] if same_symbol(p.symbol, symbol)), ZERO)
+
+    def _lost(self, exc: Exception) -> None:
+        """The link failed under a request: reconnect (and reconcile) before anything else is sent."""
+        self._broken = exc
+        if isinstance(exc, AuthError):
+            self._set_state(C.ERROR, str(exc))
+        else:
+            self._set_state(C.DISCONNECTED, f"{exc}; reconnecting")
+        self._wake.set()
+
+    # ---- reports --------------------------------------------------------------------------
+
+    def _find(self, request: OrderRequest, snapshots: list[OrderSnapshot]) -> OrderSnapshot | None:
+        coid = request.client_order_id
+        exact = next((s for s in snapshots if s.client_order_id == coid), None)
+        if exact is not None or self.api.carries_client_ids:
+            return exact
+        since = request.created_at - MATCH_SKEW
+        candidates = [
+            s for s in snapshots
+            if s.broker_order_id not in self._client_ids and same_symbol(s.symbol, request.symbol)
+            and s.side is request.side and s.qty == request.qty
+            and s.order_type in (None, request.order_type)
+            and s.limit_price == request.limit_price and s.stop_price == request.stop_price
+            and (s.entered_at is None or s.entered_at >= since)
+        ]
+        return min(candidates, key=lambda s: s.entered_at or since, default=None)
+
+    def _apply(self, snapshots: Iterable[OrderSnapshot]) -> None:
+        for snap in snapshots:
+            coid = self._client_ids.get(snap.broker_order_id)
+            if coid is None and snap.client_order_id:
+                coid = snap.client_order_id
+                self._link(coid, snap.broker_order_id)
+            if coid is None:
+                continue  # placed outside Station: its effect shows in the positions
+            request = self._requests.get(coid)
+            ticker = request.ticker if request else self._ticker(snap.symbol)
+            for execution in snap.executions:
+                fill_id = f"{self.name}:{execution.fill_id}"
+                if fill_id in self._fill_ids:
+                    continue
+                self._fill_ids.add(fill_id)
+                self._fills_since_positions = True
+                self.bus.publish(FillReported(Fill(
+                    fill_id=fill_id, client_order_id=coid, destination=self.name, ticker=ticker, side=snap.side,
+                    qty=execution.qty, price=execution.price, time=execution.time,
+                    strategy=request.strategy if request else None)))
+            if snap.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED) and snap.executed_qty < snap.filled_qty:
+                continue  # the executions are not listed yet: report the status with them, next poll
+            if self._reported.get(coid) != (snap.status, snap.filled_qty):
+                self._report(coid, snap.status, snap.broker_order_id, snap.reason, snap.filled_qty)
+
+    async def _fetch_missing(self, snapshots: list[OrderSnapshot]) -> None:
+        """Open orders the list no longer shows (older than its window): ask for each one."""
+        listed = {s.broker_order_id for s in snapshots}
+        missing = [bid for coid, bid in self._broker_ids.items()
+                   if bid not in listed and not self._final(coid)][:MISSING_PER_CYCLE]
+        for broker_id in missing:
+            snap = await self.api.order(broker_id)
+            if snap is not None:
+                self._apply([snap])
+
+    async def _refresh_positions(self) -> None:
+        snapshots = await self.api.positions()
+        self._position_cache = (time.monotonic(), snapshots)
+        self._fills_since_positions = False
+        current = {symbol_key(p.symbol): p for p in snapshots}
+        for key in sorted(set(self._positions) | set(current)):
+            snap = current.get(key)
+            value = (snap.qty, snap.avg_price) if snap else (ZERO, None)
+            if self._positions.get(key) == value:
+                continue
+            self._positions[key] = value
+            symbol = snap.symbol if snap else key
+            self.bus.publish(PositionReported(self.name, self._ticker(symbol), value[0], value[1]))
+
+    def _report(self, coid: str, status: OrderStatus, broker_id: str | None, reason: str | None,
+                filled: Decimal = ZERO) -> None:
+        self._reported[coid] = (status, filled)
+        self.bus.publish(OrderReported(self.name, coid, status, broker_id, reason))
+
+    def _set_state(self, state: ConnectionState, detail: str) -> None:
+        if (state, detail) == (self.state, self.detail):
+            return
+        self.state, self.detail = state, detail
+        level = logging.INFO if state in (C.CONNECTED, C.CONNECTING) else logging.WARNING
+        log.log(level, "%s: %s%s", self.name, state, f" ({detail})" if detail else "")
+        self.bus.publish(ConnectionChanged(self.name, self.kind, state, detail))
+
+    def _notify(self, message: str) -> None:
+        if message != self._notified:
+            self._notified = message
+            self.bus.publish(Notified(f"{self.name}: cannot connect", message, level="error"))
+
+    # ---- bookkeeping ----------------------------------------------------------------------
+
+    def _remember(self, request: OrderRequest) -> None:
+        self._requests[request.client_order_id] = request
+        self._tickers[symbol_key(request.symbol)] = request.ticker
+
+    def _link(self, coid: str, broker_id: str) -> None:
+        self._broker_ids[coid] = broker_id
+        self._client_ids[broker_id] = coid
+
+    def _ticker(self, symbol: str) -> str:
+        return self._tickers.get(symbol_key(symbol), symbol)
+
+    def _final(self, coid: str) -> bool:
+        reported = self._reported.get(coid)
+        return reported is not None and reported[0].is_terminal
+
+    def _has_open(self) -> bool:
+        return bool(self._outbox or self._in_doubt) or any(not self._final(c) for c in self._broker_ids)
+
+    def _since(self):
+        now = utc_now()
+        open_times = [self._requests[c].created_at for c in self._broker_ids if not self._final(c) and c in self._requests]
+        open_times += [r.created_at for r in self._in_doubt.values()]
+        earliest = min([now - timedelta(days=1), *open_times]) - MATCH_SKEW
+        return max(earliest, now - timedelta(days=59))

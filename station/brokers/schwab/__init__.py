@@ -1,0 +1,29 @@
+"""Charles Schwab (Trader API): equities and SPX/SPXW and equity options, polled over REST.
+
+`build(destination, bus, secrets)` makes the `Broker` for a configured `schwab` destination.
+Credentials: `schwab-app-key`, `schwab-app-secret` (`station secret set …`) and the refresh
+token that `station broker authorize schwab` stores after the browser login.
+"""
+
+from __future__ import annotations
+
+from station.brokers.base import BrokerCapabilities
+from station.brokers.rest_broker import RestBroker
+from station.bus import Bus
+from station.domain.config import DestinationConfig
+from station.store.secret_store import SecretStore
+
+DEFAULT_BASE_URL = "https://api.schwabapi.com"
+CAPABILITIES = BrokerCapabilities(notes=("equities and equity/index options (OCC symbols such as SPXW  240104C04700000)",
+                                         "no futures: Schwab's Trader API does not take them"))
+
+
+def build(destination: DestinationConfig, bus: Bus, secrets: SecretStore, **tuning) -> RestBroker:
+    """The broker for one `schwab` destination (`tuning`: poll and reconnect intervals, for tests)."""
+    from station.brokers.schwab.api import SchwabApi
+
+    params = destination.params
+    api = SchwabApi(secrets, base_url=params.get("base_url") or DEFAULT_BASE_URL, account=params.get("account"))
+    if params.get("poll_s") is not None:
+        tuning.setdefault("poll_s", float(params["poll_s"]))
+    return RestBroker(destination.name, bus, api, capabilities=CAPABILITIES, **tuning)

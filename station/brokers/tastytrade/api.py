@@ -1,0 +1,85 @@
+"""The Tastytrade Open API in Station's terms (`BrokerApi` for `RestBroker`), over aiohttp."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Awaitable, Callable
+
+from station import __version__
+from station.brokers.rest import AuthError, RejectedError, RestClient, TransientError
+from station.brokers.snapshots import OrderSnapshot, PositionSnapshot
+from station.brokers.tastytrade import parsing
+from station.brokers.tastytrade.auth import TastytradeAuth
+from station.domain.orders import OrderRequest
+from station.store.secret_store import SecretStore
+
+
+class TastytradeApi:
+    """Accounts, orders and positions of one Tastytrade account."""
+
+    title = "Tastytrade"
+    carries_client_ids = True  # `external-identifier`
+
+    def __init__(self, secrets: SecretStore, *, base_url: str, account: str | None = None) -> None:
+        self.auth = TastytradeAuth(secrets)
+        self.http = RestClient(base_url, self.auth, title=self.title,
+                               headers={"User-Agent": f"station/{__version__}"})
+        self.account = account
+        self._number: str | None = None
+
+    def __repr__(self) -> str:
+        return f"TastytradeApi({self.http.base_url!r}, {self.description})"
+
+    @property
+    def description(self) -> str:
+        return f"Tastytrade account {self._number}" if self._number else "Tastytrade"
+
+    def check(self, request: OrderRequest) -> None:
+        parsing.check(request)
+
+    async def connect(self) -> None:
+        response = await self.http.request("GET", "/customers/me/accounts")
+        try:
+            self._number = parsing.pick_account(response.body, self.account)
+        except ValueError as exc:
+            raise AuthError(str(exc)) from None
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def orders(self, since: datetime) -> list[OrderSnapshot]:
+        # "live" lists every order created or updated today plus the GTC ones still working;
+        # older finished ones are asked for one by one (`order`).
+        response = await self.http.request("GET", f"{self._path()}/orders/live")
+        return parsing.parse_orders(response.body)
+
+    async def order(self, broker_order_id: str) -> OrderSnapshot | None:
+        try:
+            response = await self.http.request("GET", f"{self._path()}/orders/{broker_order_id}")
+        except RejectedError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        data = response.body.get("data") if isinstance(response.body, dict) else None
+        return parsing.parse_order(data) if isinstance(data, dict) else None
+
+    async def positions(self) -> list[PositionSnapshot]:
+        response = await self.http.request("GET", f"{self._path()}/positions")
+        return parsing.parse_positions(response.body)
+
+    async def place(self, request: OrderRequest, position: Callable[[], Awaitable[Decimal]]) -> str:
+        held = await position() if parsing.needs_position(request) else Decimal(0)
+        response = await self.http.request("POST", f"{self._path()}/orders", json_body=parsing.order_json(request, held))
+        order_id = parsing.placed_order_id(response.body)
+        if order_id is None:  # accepted without an id: the external identifier finds it when reconciling
+            raise TransientError("Tastytrade accepted the order without an id", sent=True)
+        return order_id
+
+    async def cancel(self, broker_order_id: str) -> None:
+        await self.http.request("DELETE", f"{self._path()}/orders/{broker_order_id}")
+
+    def _path(self) -> str:
+        if self._number is None:
+            raise TransientError("Tastytrade account not resolved yet", sent=False)
+        return f"/accounts/{self._number}"
