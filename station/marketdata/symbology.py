@@ -25,3 +25,12 @@ def display_symbol(stype_in: str, requested: str, raw_symbol: str | int | None =
             return raw_symbol
         return f"{text}#{raw_symbol}" if raw_symbol is not None else text
     return text
+
+
+def infer_stype(symbol: str) -> str:
+    """The Databento symbology a symbol is written in: continuous, parent or raw_symbol."""
+    if _CONTINUOUS.match(symbol):
+        return "continuous"
+    if _PARENT.match(symbol):
+        return "parent"
+    return "raw_symbol"
