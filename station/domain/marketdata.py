@@ -89,3 +89,18 @@ class HistoryRequest:
     start: datetime
     end: datetime
     stype_in: str = "raw_symbol"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedHistory:
+    """A piece of bought historical data kept on disk: what it covers ([start_ns, end_ns)) and where it is."""
+
+    dataset: str
+    schema: str
+    stype_in: str
+    symbol: str
+    start_ns: int
+    end_ns: int
+    path: str
+    size_bytes: int
+    cost_usd: float | None = None

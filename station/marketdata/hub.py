@@ -144,7 +144,7 @@ class BarHub:
         parts = [(ts, px, sz) for sym, ts, px, sz in batch.by_symbol() if sym == symbol]
         ts, px, sz = (np.concatenate(c) for c in zip(*parts)) if parts else (np.empty(0, np.int64), np.empty(0), np.empty(0))
         tape.replace_range(lo_ns, hi_ns, ts, px, sz, np.full(len(ts), batch.synthetic))
-        for series in self._by_symbol.get(symbol, []):
+        for series in list(self._series_of(symbol)):
             rebuilt = self._build_series(symbol, series.builder.timeframe)
             series.builder, series.store = rebuilt.builder, rebuilt.store
             self.bus.publish(BarsLoaded(series.columns(), ""))
