@@ -58,6 +58,8 @@ class Station:
         self.receiver = Receiver(options.host, options.port, status=self.status)
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
+        self.marketdata = _market_data(self)
+        self.components.append(self.marketdata)
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 
@@ -99,6 +101,16 @@ class Station:
 
     def _on_connection(self, event: ConnectionChanged) -> None:
         self.connections[event.name] = event
+
+
+def _market_data(station: "Station"):
+    """Bars, replay (the demo's sample), Databento live and history, from the `marketdata` settings."""
+    from station.marketdata.service import MarketData
+    from station.store.history_cache_repo import HistoryCacheRepository
+
+    return MarketData(station.bus, station.secrets, lambda: station.config.settings("marketdata"),
+                      demo=station.options.demo, data_dir=station.options.data_dir,
+                      cache_index=HistoryCacheRepository(station.store))
 
 
 def install_exception_handlers(loop: asyncio.AbstractEventLoop, bus: Bus) -> None:

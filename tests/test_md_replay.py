@@ -73,7 +73,7 @@ async def test_closed_hours_are_skipped_at_real_time_speed(tmp_path):
 
 async def test_start_at_fast_forwards_then_paces(tmp_path):
     path, ts = trades_file(tmp_path, np.concatenate([np.arange(0, 3000, 1.0), [3000.5, 3001.0]]))
-    _, replay, _, elapsed = await replayed(path, 1.0, start_at_ns=int(ts[3000]))
+    _, replay, _, elapsed = await replayed(path, 1.0, start_at=int(ts[3000]))
     assert replay.replayed == 3002 and 0.45 <= elapsed < 3.0  # 3000 s at once, then 0.5 s paced
 
 

@@ -3,8 +3,10 @@
 Paced replay maps file time to the loop clock (data time = anchor + elapsed × speed)
 and hands the hub everything due every `step_s` (20 ms), so the bus sees the same
 coalesced events as live. Gaps longer than `max_gap_s` of wall time (closed hours,
-weekends) are skipped. `start_at_ns` fast-forwards: everything before it is
-ingested as fast as possible first (the demo opens with the night already charted).
+weekends) are skipped. `start_at` fast-forwards: everything before it (a UTC ns
+time, or the first time the exchange clock (ET) reads a given `datetime.time` after
+the file starts) is ingested as fast as possible first, so the demo opens with the
+night already charted.
 The feed light says `replaying`, then `disconnected` with "replay finished".
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import time
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +26,7 @@ from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
 from station.marketdata.dbn_file import DbnError, DbnFile
 from station.marketdata.hub import BarHub
+from station.marketdata.sessions import next_local_time
 from station.marketdata.trades import TradeBatch, ns_to_datetime
 
 log = logging.getLogger("station.marketdata")
@@ -41,13 +45,14 @@ class DbnReplay:
     name = "replay"
 
     def __init__(self, bus: Bus, hub: BarHub, path: str | Path | None = None, *, speed: float = 0.0,
-                 start_at_ns: int | None = None, step_s: float = 0.02, max_gap_s: float = 3.0,
+                 start_at: int | time | None = None, step_s: float = 0.02, max_gap_s: float = 3.0,
                  chunk: int = 65_536) -> None:
         self.bus = bus
         self.hub = hub
         self.path = Path(path) if path else None
         self.speed = speed
-        self.start_at_ns = start_at_ns
+        self.start_at = start_at
+        self._start_ns: int | None = None
         self.step_s = step_s
         self.max_gap_s = max_gap_s
         self.chunk = chunk
@@ -63,17 +68,17 @@ class DbnReplay:
         self._unsubscribe = [self.bus.subscribe(StartReplay, self._on_start),
                              self.bus.subscribe(SetReplaySpeed, lambda c: self.set_speed(c.speed))]
         if self.path is not None:
-            self.play(self.path, self.speed, self.start_at_ns)
+            self.play(self.path, self.speed, self.start_at)
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         await self._cancel()
 
-    def play(self, path: str | Path, speed: float, start_at_ns: int | None = None) -> None:
+    def play(self, path: str | Path, speed: float, start_at: int | time | None = None) -> None:
         """Replay `path` from its beginning (replacing a replay in progress)."""
         previous = self._task
-        self.path, self.speed, self.start_at_ns = Path(path), max(0.0, float(speed)), start_at_ns
+        self.path, self.speed, self.start_at = Path(path), max(0.0, float(speed)), start_at
         self.finished = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run(previous))
 
@@ -110,6 +115,8 @@ class DbnReplay:
         self.position_ns, self.replayed, self._anchor = None, 0, None
         try:
             replay = await asyncio.to_thread(DbnFile, self.path)
+            self._start_ns = (next_local_time(replay.start_ns, self.start_at) if isinstance(self.start_at, time)
+                              else self.start_at)
             self._light(ConnectionState.REPLAYING)
             for batch in replay.batches(self.chunk):
                 await self._feed(batch)
@@ -130,8 +137,8 @@ class DbnReplay:
         """Hand one decoded chunk to the hub, paced by the current speed."""
         key = np.maximum.accumulate(batch.ts)
         i, n = 0, len(key)
-        if self.start_at_ns is not None and key[0] < self.start_at_ns:
-            i = int(np.searchsorted(key, self.start_at_ns, "left"))
+        if self._start_ns is not None and key[0] < self._start_ns:
+            i = int(np.searchsorted(key, self._start_ns, "left"))
             self._ingest(batch, 0, i, int(key[i - 1]))
         while i < n:
             if self.speed <= 0:

@@ -77,6 +77,17 @@ def utc_offset_s(ts_ns: int, zone: ZoneInfo) -> int:
     return int(moment.utcoffset().total_seconds())
 
 
+def next_local_time(after_ns: int, at: time, tz: str = "America/New_York") -> int:
+    """The first instant at or after `after_ns` when the clock in `tz` reads `at`, in UTC ns."""
+    zone = _zone(tz)
+    day = datetime.fromtimestamp(after_ns // NS, timezone.utc).astimezone(zone).date()
+    while True:
+        candidate = to_utc_ns(datetime.combine(day, at), zone)
+        if candidate >= after_ns:
+            return candidate
+        day += timedelta(days=1)
+
+
 CME_GLOBEX = TradingSession("cme-globex", "America/New_York", timedelta(hours=-6), timedelta(hours=23))
 US_EQUITY = TradingSession("us-equity", "America/New_York", timedelta(hours=9, minutes=30), timedelta(hours=6, minutes=30))
 ALWAYS = TradingSession("24x7", "UTC", timedelta(0), timedelta(hours=24), frozenset(range(7)))
