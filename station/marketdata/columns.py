@@ -43,6 +43,10 @@ class Columns:
             self._data[name][self._n:self._n + add] = values
         self._n += add
 
+    def truncate(self, n: int) -> None:
+        """Keep only the first `n` rows."""
+        self._n = max(0, min(n, self._n))
+
     def replace_range(self, lo: int, hi: int, *arrays: np.ndarray) -> None:
         """Replace rows whose first column lies in [lo, hi) by `arrays`, keeping the first column sorted."""
         key = self.column(self.fields[0][0])

@@ -29,6 +29,13 @@ def _log(window: "MainWindow") -> QWidget:
     return LogDock()
 
 
+def _chart(window: "MainWindow") -> QWidget:
+    from station.ui.chart.manager import chart_docks
+
+    return chart_docks(window).build()
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("ChartDock", "Chart", Qt.LeftDockWidgetArea, _chart),
 ]
