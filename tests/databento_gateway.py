@@ -44,7 +44,7 @@ class _Session:
     dataset: str = ""
     heartbeat_s: float = 30.0
     subscriptions: list[dict] = field(default_factory=list)
-    instruments: set[int] = field(default_factory=set)
+    instruments: set[tuple[int, str]] = field(default_factory=set)  # (instrument id, schema) subscribed
     streaming: bool = False
     last_sent: float = 0.0
 
@@ -88,18 +88,29 @@ class LoopbackGateway:
         self.sessions.clear()
 
     def publish(self, symbol: str, price: float, size: int = 1, ts_event: int | None = None) -> int:
-        """A trade on `symbol`'s instrument, now: recorded for replay and sent to subscribed sessions."""
+        """A trade on `symbol`'s instrument, now: recorded for replay and sent to trades subscribers."""
         instrument = self._resolve(symbol)
         ts = ts_event if ts_event is not None else time.time_ns()
         record = trade_records(instrument.instrument_id, np.array([ts]), np.array([price]), np.array([size]))
         record["ts_recv"] = max(ts, time.time_ns())
         record["sequence"] = next(self._sequence)
         self.history.append(record)
-        data = record.tobytes()
-        for session in self.sessions:
-            if session.streaming and instrument.instrument_id in session.instruments:
-                self._send(session, data)
+        self._broadcast(instrument, "trades", record.tobytes())
         return int(record["ts_recv"][0])
+
+    def publish_bar(self, symbol: str, schema: str, ts_event: int, o: float, h: float, low: float, c: float,
+                    volume: int) -> None:
+        """An OHLCV record (`ohlcv-1s` / `ohlcv-1m`) to that schema's subscribers."""
+        instrument = self._resolve(symbol)
+        rtype = {"ohlcv-1s": dbn.RType.OHLCV_1S, "ohlcv-1m": dbn.RType.OHLCV_1M}[schema]
+        fixed = [int(round(p * 1e9)) for p in (o, h, low, c)]
+        record = dbn.OHLCVMsg(rtype, 1, instrument.instrument_id, ts_event, *fixed, volume)
+        self._broadcast(instrument, schema, bytes(record))
+
+    def _broadcast(self, instrument: Instrument, schema: str, data: bytes) -> None:
+        for session in self.sessions:
+            if session.streaming and (instrument.instrument_id, schema) in session.instruments:
+                self._send(session, data)
 
     # ---- one connection -----------------------------------------------------------------------
 
@@ -172,19 +183,18 @@ class LoopbackGateway:
                 replay_from = start if replay_from is None else min(replay_from, start)
             stype = dbn.SType(sub["stype_in"])
             for symbol in filter(None, sub.get("symbols", "").split(",")):
-                try:
-                    instrument = self._resolve(symbol)
-                except KeyError:
+                matches = [i for i in self.instruments if symbol == i.raw_symbol or symbol in i.aliases]
+                if not matches:
                     self._send(session, bytes(dbn.ErrorMsg(now, f"Failed to resolve symbol {symbol}",
                                                            code=dbn.ErrorCode.SYMBOL_RESOLUTION_FAILED)))
-                    continue
-                session.instruments.add(instrument.instrument_id)
-                self._send(session, bytes(dbn.SymbolMappingMsg(
-                    1, instrument.instrument_id, now, stype, symbol, dbn.SType.RAW_SYMBOL, instrument.raw_symbol,
-                    now, now + 86400 * 10**9)))
+                for instrument in matches:  # a parent (ES.FUT) resolves to every contract it covers
+                    session.instruments.add((instrument.instrument_id, sub["schema"]))
+                    self._send(session, bytes(dbn.SymbolMappingMsg(
+                        1, instrument.instrument_id, now, stype, symbol, dbn.SType.RAW_SYMBOL, instrument.raw_symbol,
+                        now, now + 86400 * 10**9)))
         if replay_from is not None:
             for record in self.history:
-                if record["ts_recv"][0] >= replay_from and record["instrument_id"][0] in session.instruments:
+                if record["ts_recv"][0] >= replay_from and (int(record["instrument_id"][0]), "trades") in session.instruments:
                     self._send(session, record.tobytes())
         session.streaming = True
 

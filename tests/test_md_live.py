@@ -159,3 +159,32 @@ async def test_unknown_symbols_are_reported(gateway, secrets):
     await until(lambda: errors)
     assert "Failed to resolve symbol ZZZ.c.0" in errors[0].message
     await live.stop()
+
+
+async def test_parent_symbology_publishes_each_contract_and_ohlcv_feeds_the_bars(secrets):
+    gateway = LoopbackGateway([Instrument(4916, "ESM5", ("ES.FUT",)), Instrument(4917, "ESU5", ("ES.FUT",))])
+    await gateway.start()
+    secrets.set("databento-key", VALID_KEY)
+    bus = Bus()
+    bus.bind(asyncio.get_running_loop())
+    hub = BarHub(bus, timeframes=("1m", "5m"))
+    await hub.start()
+    subscriptions = [LiveSubscription("GLBX.MDP3", "trades", ("ES.FUT",), "parent"),
+                     LiveSubscription("GLBX.MDP3", "ohlcv-1m", ("ES.FUT",), "parent")]
+    live = DatabentoLive(bus, hub, secrets, subscriptions, gateway="127.0.0.1", port=gateway.port, warmup="none")
+    await live.start()
+    await until(lambda: live.state is ConnectionState.CONNECTED)
+    assert [s["schema"] for s in gateway.subscription_log[0]] == ["trades", "ohlcv-1m"]
+    assert gateway.subscription_log[0][0]["stype_in"] == "parent"
+    gateway.publish("ESM5", 5900.0, ts_event=SESSION_TIME)
+    gateway.publish("ESU5", 5950.0, ts_event=SESSION_TIME + 1)
+    await until(lambda: set(hub.tapes) == {"ESM5", "ESU5"})  # each contract under its own name
+    for minute in range(6):
+        price = 5900.0 + minute
+        gateway.publish_bar("ESM5", "ohlcv-1m", SESSION_TIME + minute * 60 * 10**9, price, price + 2, price - 1,
+                            price + 1, 100)
+    await until(lambda: len(hub.series[("ESM5", "5m")].store) == 1)
+    five = hub.series[("ESM5", "5m")].store.arrays()
+    assert [float(x[0]) for x in five[1:]] == [5900.0, 5906.0, 5899.0, 5905.0, 501.0]  # the trade + 5 bars
+    await live.stop()
+    await gateway.stop()

@@ -60,6 +60,7 @@ class LiveInbox:
         self.last_recv = 0  # ts_recv of the last record kept
         self._seen_at_last: set[tuple[int, int]] = set()
         self.received = 0
+        self.definitions: dict[str, tuple[int, float | None, str]] = {}  # raw symbol → (id, tick size, class)
 
     # ---- the client's thread ------------------------------------------------------------------
 
@@ -86,6 +87,9 @@ class LiveInbox:
             name = display_symbol(infer_stype(symbol), symbol, record.stype_out_symbol)
             with self._lock:
                 self._code_of_iid[record.instrument_id] = self._name_code(name)
+        elif isinstance(record, dbn.InstrumentDefMsg):
+            tick = None if record.min_price_increment == UNDEF_PRICE else record.min_price_increment / 1e9
+            self.definitions[record.raw_symbol] = (record.instrument_id, tick, str(record.instrument_class))
         elif isinstance(record, dbn.ErrorMsg):
             self._message(f"gateway error: {record.err}")
         elif isinstance(record, dbn.SystemMsg) and not record.is_heartbeat():

@@ -24,7 +24,7 @@ log = logging.getLogger("station.marketdata")
 
 SAMPLE = Path("sample") / "glbx-es-nq-trades.dbn.zst"
 DEMO_PREROLL = time(9, 25)  # exchange time the demo fast-forwards to: five minutes before the cash open
-LIVE_KEYS = ("live_dataset", "live_schema", "live_symbols", "live_stype_in", "live_gateway", "live_port", "warmup",
+LIVE_KEYS = ("live_dataset", "live_schemas", "live_symbols", "live_stype_in", "live_gateway", "live_port", "warmup",
              "stale_after_s")
 
 
@@ -80,9 +80,9 @@ class MarketData:
         if not settings["live_symbols"]:
             self.live = None
             return
-        subscription = LiveSubscription(settings["live_dataset"], settings["live_schema"],
-                                        tuple(settings["live_symbols"]), settings["live_stype_in"])
-        self.live = DatabentoLive(self.bus, self.hub, self.secrets, [subscription], gateway=settings["live_gateway"],
+        subscriptions = [LiveSubscription(settings["live_dataset"], schema, tuple(settings["live_symbols"]),
+                                          settings["live_stype_in"]) for schema in settings["live_schemas"]]
+        self.live = DatabentoLive(self.bus, self.hub, self.secrets, subscriptions, gateway=settings["live_gateway"],
                                   port=settings["live_port"], warmup=settings["warmup"],
                                   stale_after_s=settings["stale_after_s"])
         await self.live.start()
