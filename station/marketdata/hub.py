@@ -281,9 +281,12 @@ class BarHub:
     def _on_tick(self, event: TickReceived) -> None:
         if self._publishing:
             return  # our own last-price tick: its trade is already in the bars
-        if not self._foreign:
-            asyncio.get_running_loop().call_soon(self._ingest_foreign)
         self._foreign.append(event.tick)
+        if len(self._foreign) == 1:  # coalesce a loop turn's ticks into one batch
+            try:
+                asyncio.get_running_loop().call_soon(self._ingest_foreign)
+            except RuntimeError:  # published outside the loop (a script, a test): take it now
+                self._ingest_foreign()
 
     def _ingest_foreign(self) -> None:
         ticks, self._foreign = self._foreign, []
