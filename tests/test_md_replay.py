@@ -125,3 +125,18 @@ async def test_replayed_bars_equal_bars_built_at_once(tmp_path):
     for key in (("ES", "1m"), ("NQ", "1m")):
         got, want = hub.series[key].store.arrays(), direct.series[key].store.arrays()
         assert all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
+@pytest.mark.slow
+def test_the_replay_benchmark_runs_and_reports_against_the_decode_rate():
+    import json
+
+    from conftest import run_cli
+
+    result = run_cli("bench", "replay", "--json", timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["bench"] == "replay" and figures["replay_trades_per_s"] > 0 and figures["decode_trades_per_s"] > 0
+    assert figures["replay_vs_decode"] == pytest.approx(figures["replay_trades_per_s"] / figures["decode_trades_per_s"],
+                                                        rel=0.01)
+    assert figures["bus_events"]["closed_bars"] > 1000 and figures["bus_events"]["ticks"] >= 2

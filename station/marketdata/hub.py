@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -63,15 +64,14 @@ class BarHub:
     name = "bars"
 
     def __init__(self, bus: Bus, *, timeframes: tuple[str, ...] = ("1m",), sessions: dict[str, str] | None = None,
-                 tick_interval_s: float = 0.005, tape_capacity: int = 2_000_000, bar_capacity: int = 2_000_000,
-                 clock: Callable[[], float] | None = None) -> None:
+                 tick_interval_s: float = 0.005, tape_capacity: int = 2_000_000,
+                 bar_capacity: int = 2_000_000) -> None:
         self.bus = bus
         self.defaults = tuple(parse_timeframe(t) for t in timeframes)
         self.session_overrides = dict(sessions or {})
         self.tick_interval_s = tick_interval_s
         self.tape_capacity = tape_capacity
         self.bar_capacity = bar_capacity
-        self._clock = clock
         self.tapes: dict[str, Columns] = {}
         self.series: dict[tuple[str, str], BarSeries] = {}
         self._by_symbol: dict[str, list[BarSeries]] = {}
@@ -237,14 +237,11 @@ class BarHub:
         self.bus.publish(BarUpdated(Bar(b.symbol, b.timeframe.name, ns_to_datetime(f.start), f.open, f.high,
                                         f.low, f.close, f.volume, False)))
 
-    def _now(self) -> float:
-        if self._clock is not None:
-            return self._clock()
+    @staticmethod
+    def _now() -> float:
         try:
             return asyncio.get_running_loop().time()
-        except RuntimeError:
-            import time
-
+        except RuntimeError:  # ingesting outside the loop (benchmarks, tools): the same clock
             return time.monotonic()
 
     def _send_ticks(self) -> None:

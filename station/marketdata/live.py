@@ -124,8 +124,9 @@ class DatabentoLive:
 
     async def _rejected(self, reason: str) -> None:
         message = f"Databento rejected the key ({KEY_NAME}): {reason}"
-        log.error("%s", message)
-        self.bus.publish(ErrorRaised(source="databento", message=message))
+        if self.state is not ConnectionState.ERROR:  # said once, not at every retry
+            log.error("%s", message)
+            self.bus.publish(ErrorRaised(source="databento", message=message))
         self._light(ConnectionState.ERROR, f"{message}; retrying in {self.bad_key_retry_s:.0f} s")
         await asyncio.sleep(self.bad_key_retry_s)
 

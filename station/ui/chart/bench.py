@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from station.bench._machine import load_average
+
 BARS = 1_000_000
 FRAMES = 240
 STREAM_S = 6.0
@@ -145,7 +147,7 @@ def run(options) -> dict:
         "bars": BARS,
         "load_ms": round(result["load_ms"], 1),
         "frames": len(frames),
-        "load_average": _load_average(),
+        "load_average": load_average(),
         "frame_ms_median": round(statistics.median(frames), 2),
         "frame_ms_p99": round(float(np.percentile(frames, 99)), 2),
         "frame_ms_max": round(max(frames), 2),
@@ -160,12 +162,3 @@ def run(options) -> dict:
         "bars_on_chart_after": result["bars_on_chart"],
     }
 
-
-def _load_average() -> str:
-    """How busy the (shared) machine was, for reading the figures."""
-    import os
-
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
-    except OSError:
-        return "unknown"

@@ -166,7 +166,9 @@ class CandleItem(BlockedItem):
 
 
 class VolumeItem(BlockedItem):
-    """Volume bars from zero, in the candle's colour, half transparent."""
+    """Volume bars from zero, in the candle's colour, faded; merged like the candles above them."""
+
+    min_pixels = CandleItem.min_pixels
 
     def __init__(self, series: ChartSeries) -> None:
         super().__init__(series)
@@ -185,6 +187,8 @@ class VolumeItem(BlockedItem):
 
 class LineItem(BlockedItem):
     """An indicator line over the bars (one value per bar; NaN where undefined)."""
+
+    min_pixels = 2.0
 
     def __init__(self, series: ChartSeries, values, color: str, name: str) -> None:
         super().__init__(series)
