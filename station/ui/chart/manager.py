@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
+from shiboken6 import isValid
 
 from station.marketdata.symbology import display_symbol, infer_stype
 from station.ui.chart.dock import ChartDock
@@ -78,10 +79,9 @@ class ChartDocks:
         return self.window.add_panel(Panel(name, f"Chart {number}", Qt.LeftDockWidgetArea, lambda w: self.build(name)))
 
     def _restore_extra(self) -> None:
-        try:
-            names = self.window.settings.value("charts/extra", [])
-        except RuntimeError:  # the window is already gone
+        if not isValid(self.window):  # the window closed before the event loop came round
             return
+        names = self.window.settings.value("charts/extra", [])
         for name in [names] if isinstance(names, str) else list(names or []):
             if name in self.window.docks:
                 continue
