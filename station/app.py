@@ -120,9 +120,11 @@ class Station:
         # order management first: on start it routes alerts journaled before a restart
         self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets, demo=options.demo)
         add(self.oms)
+        self.marketdata = _market_data(self)
+        add(self.marketdata)
         # Station's own strategies; their risk rules sit behind the oms's gate
         self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
-                                     log_dir=options.data_dir / "logs")
+                                     log_dir=options.data_dir / "logs", history=self.marketdata)
         add(self.engine)
         rules, loss_guard = build_risk(self.bus, self.oms.book, self.config.load,
                                        lambda: self.config.settings("risk"), self.engine.calendars)
@@ -143,6 +145,16 @@ class Station:
 
     def _on_connection(self, event: ConnectionChanged) -> None:
         self.connections[event.name] = event
+
+
+def _market_data(station: "Station"):
+    """Bars, replay (the demo's sample), Databento live and history, from the `marketdata` settings."""
+    from station.marketdata.service import MarketData
+    from station.store.history_cache_repo import HistoryCacheRepository
+
+    return MarketData(station.bus, station.secrets, lambda: station.config.settings("marketdata"),
+                      demo=station.options.demo, data_dir=station.options.data_dir,
+                      cache_index=HistoryCacheRepository(station.store))
 
 
 def install_exception_handlers(loop: asyncio.AbstractEventLoop, bus: Bus) -> None:

@@ -9,7 +9,7 @@ import pytest
 from engine_bars import read_trades, time_bars, tick_bars, to_bars, write_trades_dbn
 from station.bus import Bus
 from station.domain.commands import (
-    BuyZeroDte, CloseZeroDte, RecordSignal, SetKillSwitch, StartStrategy, StopStrategy, SubscribeBars,
+    BuyZeroDte, CloseZeroDte, RecordSignal, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
 )
 from station.domain.enums import OptionRight
 from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
@@ -51,7 +51,7 @@ class Harness:
         self.calendars = calendars
         self.bus = Bus()
         self.seen = []
-        for kind in (RecordSignal, StrategyStateChanged, StrategySignalled, SubscribeBars, Notified):
+        for kind in (RecordSignal, StrategyStateChanged, StrategySignalled, RequestBars, Notified):
             self.bus.subscribe(kind, self.seen.append)
 
     def of(self, kind):
@@ -100,7 +100,7 @@ async def test_start_warm_up_run_and_signals_become_record_signal_commands(harne
     assert await runner.start_strategy("Cross")
     assert [(e.state, e.reason) for e in harness.of(StrategyStateChanged)] == [
         ("stopped", ""), ("warming_up", ""), ("running", "")]
-    assert [(c.symbol, c.timeframe) for c in harness.of(SubscribeBars)] == [("MES", "1m")]
+    assert [(c.symbol, c.timeframe) for c in harness.of(RequestBars)] == [("MES", "1m")]
     harness.feed(bars[80:])
     commands = harness.of(RecordSignal)
     want = [sid for sid in uninterrupted(bars) if sid > f"Cross:MES:1m:{bars[80].start:%Y%m%dT%H%M%S}"]

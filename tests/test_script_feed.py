@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 from station.app import Options, Station
-from station.domain.events import ScriptDataReceived
+from station.domain.events import MarketDataReceived, ScriptDataReceived
 from station.webhook.script_csv import CsvRowError, parse_market_data, parse_trades
 
 TRADES = """timestamp,symbol,side,quantity,price,profit_loss,strategy
@@ -76,8 +76,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 async def test_rest_multipart_upload_is_stored_published_and_answered(station):
-    seen = []
+    seen, rows = [], []
     station.bus.subscribe(ScriptDataReceived, seen.append)
+    station.bus.subscribe(MarketDataReceived, rows.append)  # the bar builders' input
     form = aiohttp.FormData()
     form.add_field("trades_csv", TRADES, filename="trades.csv", content_type="text/csv")
     form.add_field("market_data_csv", MARKET, filename="market.csv", content_type="text/csv")
@@ -88,6 +89,7 @@ async def test_rest_multipart_upload_is_stored_published_and_answered(station):
     assert body["status"] == "success" and body["trades_processed"] == 3 and body["market_data_processed"] == 2
     assert counts(station) == (3, 2)
     assert len(seen) == 1 and seen[0].upload.upload_id == body["upload_id"]
+    assert [(r.symbol, r.close) for r in rows[0].rows] == [("AAPL", 150.25), ("AAPL", 150.8)]
 
 
 async def test_rest_json_and_plain_multipart_fields(station):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from station.domain.alert import Alert
 from station.domain.enums import OptionRight, Side
+from station.domain.marketdata import HistoryRequest
 from station.domain.orders import OrderRequest
 
 
@@ -121,17 +122,63 @@ class CloseZeroDte(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class SubscribeBars(Command):
-    """Ask market data to build `timeframe` bars (`1m`…`1d`, `512t`) of `symbol` and publish them as BarUpdated."""
-
-    symbol: str
-    timeframe: str
-    requester: str = "engine"
-
-
-@dataclass(frozen=True, slots=True)
 class HaltStrategy(Command):
     """Halt an engine strategy (`*` for all) with the reason shown to the trader; it stays halted until started again."""
 
     name: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBars(Command):
+    """Build `timeframe` bars of `symbol` live and answer with `BarsLoaded` (the history so far)."""
+
+    symbol: str
+    timeframe: str
+    requester: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseBars(Command):
+    """The requester no longer needs these bars (a chart closed or switched)."""
+
+    symbol: str
+    timeframe: str
+    requester: str
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateHistory(Command):
+    """Ask what a history request would cost (answered by `HistoryEstimated`)."""
+
+    request: HistoryRequest
+
+
+@dataclass(frozen=True, slots=True)
+class LoadHistory(Command):
+    """Load history into the bars: from the local cache, buying only what is missing, up to `max_cost_usd`."""
+
+    request: HistoryRequest
+    max_cost_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelHistory(Command):
+    """Stop a history load (what already arrived stays cached)."""
+
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartReplay(Command):
+    """Replay a DBN file into the bars at `speed` times real time (0: as fast as possible)."""
+
+    path: str
+    speed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SetReplaySpeed(Command):
+    """Change the running replay's speed (0: as fast as possible)."""
+
+    speed: float

@@ -10,7 +10,7 @@ from decimal import Decimal
 from station.domain.alert import Alert
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.fills import Fill
-from station.domain.marketdata import Bar, Tick
+from station.domain.marketdata import Bar, BarColumns, MarketDataRow, Tick
 from station.domain.orders import Order
 from station.domain.pnl import MarkedPosition
 from station.domain.positions import Position
@@ -151,6 +151,52 @@ class ScriptDataReceived(Event):
     """An external script's trades and market data were stored (one upload)."""
 
     upload: ScriptUpload
+
+
+@dataclass(frozen=True, slots=True)
+class BarsLoaded(Event):
+    """The bars of a symbol and timeframe so far, answering `RequestBars` (requester "" after a backfill: for all)."""
+
+    bars: BarColumns
+    requester: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataReceived(Event):
+    """OHLCV rows arrived from a script (market data CSV); they feed the bar builders like trades."""
+
+    rows: tuple[MarketDataRow, ...]
+    source: str = "script"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEstimated(Event):
+    """What loading a history request would buy: cost and size of the part not yet cached."""
+
+    request_id: str
+    cost_usd: float
+    size_bytes: int
+    fully_cached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryProgressed(Event):
+    """A history load advanced: `done` of `total` pieces, `bytes_received` so far."""
+
+    request_id: str
+    done: int
+    total: int
+    bytes_received: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFinished(Event):
+    """A history load ended: loaded (`ok`), cancelled or failed, with a message for the trader."""
+
+    request_id: str
+    ok: bool
+    message: str
+    records: int = 0
 
 
 @dataclass(frozen=True, slots=True)

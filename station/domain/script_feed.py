@@ -1,4 +1,4 @@
-"""Trades and market data rows sent by external scripts (CSV over REST or Socket.IO)."""
+"""Trades sent by external scripts (CSV over REST or Socket.IO); their market data rows are `MarketDataRow`s."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from station.domain.enums import Side
+from station.domain.marketdata import MarketDataRow
 from station.domain.timeutil import require_aware
 
 
@@ -27,24 +28,6 @@ class ScriptTrade:
 
 
 @dataclass(frozen=True, slots=True)
-class ScriptBar:
-    """One row of a market data CSV: `timestamp,symbol,open,high,low,close,volume,rsi,signal_strength`."""
-
-    timestamp: datetime
-    symbol: str
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float | None = None
-    rsi: float | None = None
-    signal_strength: float | None = None
-
-    def __post_init__(self) -> None:
-        require_aware(self.timestamp, "timestamp")
-
-
-@dataclass(frozen=True, slots=True)
 class ScriptUpload:
     """One accepted upload: every row of both CSVs, applied together or not at all."""
 
@@ -52,4 +35,4 @@ class ScriptUpload:
     source: str
     received_at: datetime
     trades: tuple[ScriptTrade, ...] = ()
-    bars: tuple[ScriptBar, ...] = ()
+    bars: tuple[MarketDataRow, ...] = ()

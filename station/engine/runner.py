@@ -16,7 +16,7 @@ from typing import Any, Callable, Protocol
 
 from station.bus import Bus
 from station.domain.commands import (
-    BuyZeroDte, CloseZeroDte, HaltStrategy, SetKillSwitch, StartStrategy, StopStrategy, SubscribeBars,
+    BuyZeroDte, CloseZeroDte, HaltStrategy, ReleaseBars, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
 )
 from station.domain.config import RoutingConfig
 from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
@@ -156,7 +156,7 @@ class StrategyRunner:
         self._set_state(group, WARMING_UP, "", desired="running")
         self._add_routes(group)
         for symbol, timeframe in sorted(group.subscriptions()):
-            self.bus.publish(SubscribeBars(symbol, timeframe, requester=f"strategy:{name}"))
+            self.bus.publish(RequestBars(symbol, timeframe, requester=f"strategy:{name}"))
         try:
             await self._warm_up(group)
         except Exception as exc:  # a history source that fails must not take the engine down
@@ -186,6 +186,8 @@ class StrategyRunner:
     def _deactivate(self, group: StrategyGroup, state: str, reason: str) -> None:
         if group.active:
             self._persist_all(group)
+            for symbol, timeframe in sorted(group.subscriptions()):
+                self.bus.publish(ReleaseBars(symbol, timeframe, requester=f"strategy:{group.name}"))
         self._remove_routes(group)
         group.buffer.clear()
         self._set_state(group, state, reason, desired="stopped")

@@ -6,8 +6,28 @@ type's parameters), so import, export and the Settings dialog all see them.
 
 from __future__ import annotations
 
+import re
+
 from station.store import engine_schema as engine
 from station.store import validation as v
+
+
+def _timeframe(value):
+    """A bar timeframe name such as `1m`, `4h`, `1d` or `512t` (fully checked by the bar hub)."""
+    text = v.text(value).lower()
+    if not re.fullmatch(r"[1-9]\d{0,6}[smhdt]", text):
+        raise v.Invalid(f"{value!r} is not a timeframe such as 1m, 4h, 1d or 512t")
+    return text
+
+
+def _sessions(value):
+    """Symbol → trading session name, overriding the built-in guess."""
+    names = ("cme-globex", "us-equity", "24x7")
+    for symbol, name in v.mapping(value).items():
+        if name not in names:
+            raise v.Invalid(f"{symbol}: {name!r} is not one of {', '.join(names)}")
+    return dict(value)
+
 
 # Settings sections: key -> (check, default). A key left out of an import keeps its value.
 SETTINGS: dict[str, v.Fields] = {
@@ -39,6 +59,24 @@ SETTINGS: dict[str, v.Fields] = {
         "email_from": (v.text, "station@localhost"),
         "email_to": (v.list_of(v.text), []),
         "min_level": (v.choice("info", "warning", "error"), "warning"),
+    }),
+    # Market data: bars built for every symbol, the Databento live feed, replay, history.
+    "marketdata": v.Fields({
+        "timeframes": (v.list_of(_timeframe, unique=True), ["1m"]),
+        "sessions": (_sessions, {}),
+        "live_dataset": (v.text, "GLBX.MDP3"),
+        "live_schemas": (v.list_of(v.choice("trades", "tbbo", "mbp-1", "ohlcv-1s", "ohlcv-1m", "definition"),
+                                   unique=True), ["trades"]),
+        "live_symbols": (v.list_of(v.text, unique=True), ["ES.c.0", "NQ.c.0"]),
+        "live_stype_in": (v.choice("raw_symbol", "continuous", "parent", "instrument_id"), "continuous"),
+        "live_gateway": (v.optional(v.text), None),
+        "live_port": (v.port, 13000),
+        "warmup": (v.choice("none", "session"), "session"),
+        "stale_after_s": (v.number(1, 3600), 30),
+        "replay_file": (v.optional(v.text), None),
+        "replay_speed": (v.number(0, 100000), 10),
+        "history_gateway": (v.optional(v.text), None),
+        "confirm_above_usd": (v.number(0, 1e6), 1.0),
     }),
 }
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from station.domain.enums import Side
-from station.domain.script_feed import ScriptBar, ScriptTrade, ScriptUpload
+from station.domain.marketdata import MarketDataRow
+from station.domain.script_feed import ScriptTrade, ScriptUpload
 from station.domain.timeutil import parse_utc, utc_now
 from station.store.database import Store
 
@@ -22,7 +23,7 @@ class ScriptFeedRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def record(self, source: str, trades: list[ScriptTrade], bars: list[ScriptBar]) -> ScriptUpload:
+    async def record(self, source: str, trades: list[ScriptTrade], bars: list[MarketDataRow]) -> ScriptUpload:
         """Store one upload atomically; returns it with its id once committed."""
         received = utc_now()
         upload_id = await self.store.writer.run(lambda conn: _insert(conn, source, received, trades, bars))
@@ -34,14 +35,14 @@ class ScriptFeedRepository:
                             Decimal(r["price"]), None if r["profit_loss"] is None else Decimal(r["profit_loss"]),
                             r["strategy"]) for r in rows]
 
-    def recent_bars(self, limit: int = 1000) -> list[ScriptBar]:
+    def recent_bars(self, limit: int = 1000) -> list[MarketDataRow]:
         rows = self.store.query("SELECT * FROM script_bars ORDER BY id DESC LIMIT ?", (limit,))
-        return [ScriptBar(parse_utc(r["timestamp"]), r["symbol"], r["open"], r["high"], r["low"], r["close"],
-                          r["volume"], r["rsi"], r["signal_strength"]) for r in rows]
+        return [MarketDataRow(parse_utc(r["timestamp"]), r["symbol"], r["open"], r["high"], r["low"], r["close"],
+                              r["volume"] or 0.0, r["rsi"], r["signal_strength"]) for r in rows]
 
 
 def _insert(conn: sqlite3.Connection, source: str, received: datetime,
-            trades: list[ScriptTrade], bars: list[ScriptBar]) -> int:
+            trades: list[ScriptTrade], bars: list[MarketDataRow]) -> int:
     upload_id = conn.execute(
         "INSERT INTO script_uploads (source, received_at, trades, bars) VALUES (?, ?, ?, ?)",
         (source, received.isoformat(), len(trades), len(bars)),
@@ -55,7 +56,7 @@ def _insert(conn: sqlite3.Connection, source: str, received: datetime,
     conn.executemany(
         "INSERT INTO script_bars (upload_id, timestamp, symbol, open, high, low, close, volume, rsi, signal_strength) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(upload_id, b.timestamp.isoformat(), b.symbol, b.open, b.high, b.low, b.close, b.volume, b.rsi,
+        [(upload_id, b.time.isoformat(), b.symbol, b.open, b.high, b.low, b.close, b.volume, b.rsi,
           b.signal_strength) for b in bars],
     )
     return upload_id

@@ -90,6 +90,12 @@ def _strategies(window: "MainWindow") -> QWidget:
     return StrategiesDock(window.bridge, window.station.config)
 
 
+def _chart(window: "MainWindow") -> QWidget:
+    from station.ui.chart.manager import chart_docks
+
+    return chart_docks(window).build()
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
     Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
@@ -101,4 +107,5 @@ PANELS: list[Panel] = [
     Panel("PositionsDock", "Positions && PnL", Qt.RightDockWidgetArea, _positions),
     Panel("OrdersDock", "Orders", Qt.BottomDockWidgetArea, _orders, tabify_with="LogDock"),
     Panel("FillsDock", "Fills", Qt.BottomDockWidgetArea, _fills, tabify_with="OrdersDock"),
+    Panel("ChartDock", "Chart", Qt.LeftDockWidgetArea, _chart),
 ]

@@ -8,7 +8,8 @@ from decimal import Decimal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from station.domain.events import ScriptDataReceived
-from station.domain.script_feed import ScriptBar, ScriptTrade
+from station.domain.marketdata import MarketDataRow
+from station.domain.script_feed import ScriptTrade
 from station.domain.timeutil import to_eastern
 from station.store.script_feed_repo import ScriptFeedRepository
 from station.ui import theme
@@ -17,8 +18,8 @@ from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_t
 CAP = 5000
 
 
-def _time(row) -> str:
-    return to_eastern(row.timestamp).strftime("%m-%d %H:%M:%S")
+def _et(value) -> str:
+    return to_eastern(value).strftime("%m-%d %H:%M:%S")
 
 
 def _num(value, places: int = 2) -> str:
@@ -32,7 +33,7 @@ def _pnl_color(value) -> str | None:
 
 
 TRADE_COLUMNS = [
-    Column("Time (ET)", _time, width=110),
+    Column("Time (ET)", lambda t: _et(t.timestamp), width=110),
     Column("Strategy", lambda t: t.strategy or "", width=120),
     Column("Symbol", lambda t: t.symbol, width=80),
     Column("Side", lambda t: t.side.value.upper(), width=50,
@@ -43,7 +44,7 @@ TRADE_COLUMNS = [
 ]
 
 BAR_COLUMNS = [
-    Column("Time (ET)", _time, width=110),
+    Column("Time (ET)", lambda b: _et(b.time), width=110),
     Column("Symbol", lambda b: b.symbol, width=80),
     Column("Open", lambda b: _num(b.open), ALIGN_RIGHT, width=80),
     Column("High", lambda b: _num(b.high), ALIGN_RIGHT, width=80),
@@ -80,7 +81,7 @@ class ScriptFeedDock(QWidget):
         bars = [b for e in events for b in e.upload.bars]
         self._add(trades, bars)
 
-    def _add(self, trades: list[ScriptTrade], bars: list[ScriptBar]) -> None:
+    def _add(self, trades: list[ScriptTrade], bars: list[MarketDataRow]) -> None:
         self.trades.upsert(trades)
         self.bars.upsert(bars)
         for trade in trades:

@@ -1,5 +1,8 @@
 """Parsing the script feed's CSV texts into domain rows; a malformed row is named by its line.
 
+Market data rows become `MarketDataRow`s, which the bar builders take as
+`MarketDataReceived` (the same path as trades).
+
 Both CSVs of one upload are checked completely before anything is applied, so
 the good rows of a bad upload are never half-applied.
 """
@@ -14,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable
 
 from station.domain.enums import Side
-from station.domain.script_feed import ScriptBar, ScriptTrade
+from station.domain.marketdata import MarketDataRow
+from station.domain.script_feed import ScriptTrade
 from station.domain.timeutil import parse_utc
 
 TRADE_COLUMNS = ("timestamp", "symbol", "side", "quantity", "price", "profit_loss", "strategy")
@@ -31,8 +35,8 @@ class CsvRowError(ValueError):
 
     def __init__(self, field: str, problems: list[tuple[int, str]]) -> None:
         self.field, self.problems = field, problems
-        first = "; ".join(f"line {line}: {why}" for line, why in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        first = "; ".join(f"line {line}: {why}" for line, why in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         super().__init__(f"{field} {first}{more}")
 
 
@@ -86,7 +90,7 @@ def _trade(row: dict[str, str]) -> ScriptTrade:
     side = SIDES.get(row["side"].strip().lower())
     if side is None:
         raise ValueError(f"side {row['side']!r} must be buy or sell")
-    symbol = row["symbol"].strip()
+    symbol = row["symbol"].strip().upper()
     if not symbol:
         raise ValueError("symbol is empty")
     return ScriptTrade(
@@ -98,16 +102,18 @@ def _trade(row: dict[str, str]) -> ScriptTrade:
     )
 
 
-def _bar(row: dict[str, str]) -> ScriptBar:
-    symbol = row["symbol"].strip()
+def _bar(row: dict[str, str]) -> MarketDataRow:
+    symbol = row["symbol"].strip().upper()
     if not symbol:
         raise ValueError("symbol is empty")
-    o, h, l, c = (_float(row[k], k, minimum=0) for k in ("open", "high", "low", "close"))
+    o, h, l, c = (_float(row[k], k) for k in ("open", "high", "low", "close"))
+    if min(o, h, l, c) <= 0:
+        raise ValueError("prices must be greater than 0")
     if h < max(o, c, l) or l > min(o, c, h):
         raise ValueError(f"high {h:g} / low {l:g} do not contain open {o:g} and close {c:g}")
-    return ScriptBar(
-        timestamp=_timestamp(row["timestamp"]), symbol=symbol, open=o, high=h, low=l, close=c,
-        volume=_optional(row.get("volume"), lambda t: _float(t, "volume", minimum=0)),
+    return MarketDataRow(
+        time=_timestamp(row["timestamp"]), symbol=symbol, open=o, high=h, low=l, close=c,
+        volume=_optional(row.get("volume"), lambda t: _float(t, "volume", minimum=0)) or 0.0,
         rsi=_optional(row.get("rsi"), lambda t: _float(t, "rsi", minimum=0, maximum=100)),
         signal_strength=_optional(row.get("signal_strength"), lambda t: _float(t, "signal_strength")),
     )
@@ -156,6 +162,6 @@ def parse_trades(text: str) -> list[ScriptTrade]:
     return _parse("trades_csv", text, TRADE_REQUIRED, _trade)
 
 
-def parse_market_data(text: str) -> list[ScriptBar]:
+def parse_market_data(text: str) -> list[MarketDataRow]:
     """Rows of a market data CSV; CsvRowError names every malformed line."""
     return _parse("market_data_csv", text, BAR_REQUIRED, _bar)

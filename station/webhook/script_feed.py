@@ -19,8 +19,9 @@ from typing import Any
 from aiohttp import web
 
 from station.bus import Bus
-from station.domain.events import ScriptDataReceived
-from station.domain.script_feed import ScriptBar, ScriptTrade, ScriptUpload
+from station.domain.events import MarketDataReceived, ScriptDataReceived
+from station.domain.marketdata import MarketDataRow
+from station.domain.script_feed import ScriptTrade, ScriptUpload
 from station.domain.timeutil import utc_now
 from station.store.database import Store
 from station.store.script_feed_repo import ScriptFeedRepository
@@ -49,7 +50,7 @@ def _error_body(message: str, errors: dict[str, Any] | None = None) -> dict[str,
     return body
 
 
-def parse_upload(fields: dict[str, Any]) -> tuple[list[ScriptTrade], list[ScriptBar]]:
+def parse_upload(fields: dict[str, Any]) -> tuple[list[ScriptTrade], list[MarketDataRow]]:
     """Both CSVs checked whole; UploadError names the field and every bad line."""
     present = [f for f in FIELDS if fields.get(f) is not None]
     if not present:
@@ -59,7 +60,7 @@ def parse_upload(fields: dict[str, Any]) -> tuple[list[ScriptTrade], list[Script
             raise UploadError(f"{field} must be CSV text", {field: "must be a string of CSV text"})
     problems: dict[str, Any] = {}
     trades: list[ScriptTrade] = []
-    bars: list[ScriptBar] = []
+    bars: list[MarketDataRow] = []
     try:
         trades = parse_trades(fields.get("trades_csv") or "")
     except CsvRowError as exc:
@@ -87,7 +88,7 @@ def update_payload(upload: ScriptUpload) -> dict[str, Any]:
     trades = [{"timestamp": t.timestamp.isoformat(), "symbol": t.symbol, "side": t.side.value,
                "quantity": _number(t.quantity), "price": _number(t.price),
                "profit_loss": _number(t.profit_loss), "strategy": t.strategy} for t in upload.trades]
-    bars = [{"timestamp": b.timestamp.isoformat(), "symbol": b.symbol, "open": b.open, "high": b.high,
+    bars = [{"timestamp": b.time.isoformat(), "symbol": b.symbol, "open": b.open, "high": b.high,
              "low": b.low, "close": b.close, "volume": b.volume, "rsi": b.rsi,
              "signal_strength": b.signal_strength} for b in upload.bars]
     return {"upload_id": upload.upload_id, "trades": trades, "market_data": bars,
@@ -139,6 +140,8 @@ class ScriptFeed:
         log.info("script upload %d from %s: %d trades, %d market data rows",
                  upload.upload_id, source, len(trades), len(bars))
         self.bus.publish(ScriptDataReceived(upload))
+        if upload.bars:  # into the bar builders and charts, like any feed
+            self.bus.publish(MarketDataReceived(upload.bars, source))
         await self.sio.emit("trading_update", update_payload(upload), room=FRONTENDS)
         return upload
 

@@ -1,0 +1,252 @@
+"""A chart dock: symbol and timeframe pickers, overlays, replay speed, history, and the chart, wired to the bus.
+
+The dock asks for bars with `RequestBars` (and lets go with `ReleaseBars`), draws the
+`BarsLoaded` answer, then applies `BarUpdated` batches as the UI bridge hands them
+over (20 Hz): one refresh per batch however many bars changed. Alerts and fills of
+its symbol become markers. Everything it shows arrives through the bridge.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.domain.commands import ReleaseBars, RequestBars, SetReplaySpeed, StartReplay
+from station.domain.enums import ConnectionState
+from station.domain.events import (
+    AlertReceived,
+    BarsLoaded,
+    BarUpdated,
+    ConnectionChanged,
+    HistoryEstimated,
+    HistoryFinished,
+    HistoryProgressed,
+    OrderFilled,
+    TickReceived,
+)
+from station.marketdata.timeframes import STANDARD, TimeframeError, parse_timeframe
+from station.marketdata.trades import to_ns
+from station.ui.chart.view import ChartView
+
+if TYPE_CHECKING:
+    from station.ui.bridge import UiBridge
+
+SPEEDS = (("×1", 1.0), ("×10", 10.0), ("×100", 100.0), ("Max", 0.0))
+OVERLAYS = (("EMA 20", ("ema", 20)), ("SMA 50", ("sma", 50)))
+_ids = itertools.count(1)
+
+
+class ChartDock(QWidget):
+    """One chart with its toolbar; `detach` lets go of the bars it asked for."""
+
+    changed = Signal()  # what the chart shows changed (symbol, timeframe, overlays)
+
+    def __init__(self, bridge: "UiBridge", symbol: str = "ES", timeframe: str = "1m",
+                 overlays: tuple[str, ...] = ("EMA 20",), name: str = "chart", *, dataset: str = "GLBX.MDP3",
+                 confirm_above_usd: float = 1.0) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.dataset, self.confirm_above_usd = dataset, confirm_above_usd
+        self.history_dialog = None
+        self.requester = f"{name}#{next(_ids)}"
+        self.symbol, self.timeframe = "", ""
+        self._waiting: list = []
+        self._loaded = False
+        self.view = ChartView(self)
+        self._toolbar(overlays)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.view, 1)
+        for kind, handler in ((BarsLoaded, self._on_loaded), (BarUpdated, self._on_bars),
+                              (TickReceived, self._on_ticks), (AlertReceived, self._on_alerts),
+                              (OrderFilled, self._on_fills), (ConnectionChanged, self._on_connections),
+                              (HistoryEstimated, self._on_history), (HistoryProgressed, self._on_history),
+                              (HistoryFinished, self._on_history)):
+            bridge.on(kind, handler)
+        self._apply_overlays()
+        self.show_symbol(symbol, timeframe)
+
+    # ---- toolbar --------------------------------------------------------------------------------
+
+    def _toolbar(self, overlays: tuple[str, ...]) -> None:
+        self.bar = QWidget(self)
+        self.bar.setObjectName("ChartToolbar")
+        self.bar.setStyleSheet("#ChartToolbar { background: #181c27; border-bottom: 1px solid #2a2e39; }"
+                               "QToolButton { padding: 2px 8px; border-radius: 3px; }"
+                               "QToolButton:checked { background: #2d4a7a; }")
+        row = QHBoxLayout(self.bar)
+        row.setContentsMargins(6, 3, 6, 3)
+        row.setSpacing(6)
+        self.symbol_box = QComboBox(editable=True)
+        self.symbol_box.setInsertPolicy(QComboBox.NoInsert)
+        self.symbol_box.setMinimumWidth(90)
+        self.symbol_box.setToolTip("Symbol (type one and press Enter)")
+        self.symbol_box.lineEdit().returnPressed.connect(self._picked)
+        self.symbol_box.activated.connect(lambda _: self._picked())
+        self.timeframe_box = QComboBox(editable=True)
+        self.timeframe_box.addItems(STANDARD)
+        self.timeframe_box.setInsertPolicy(QComboBox.NoInsert)
+        self.timeframe_box.setMinimumWidth(70)
+        self.timeframe_box.setToolTip("Timeframe: 1s … 1d, or tick bars such as 512t")
+        self.timeframe_box.lineEdit().returnPressed.connect(self._picked)
+        self.timeframe_box.activated.connect(lambda _: self._picked())
+        row.addWidget(self.symbol_box)
+        row.addWidget(self.timeframe_box)
+        self.overlay_buttons = {}
+        for label, _ in OVERLAYS:
+            button = QToolButton(text=label, checkable=True, checked=label in overlays)
+            button.toggled.connect(lambda _: self._apply_overlays())
+            self.overlay_buttons[label] = button
+            row.addWidget(button)
+        self.message = QLabel("")
+        self.message.setStyleSheet("color: #ef5350;")
+        row.addWidget(self.message)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        row.addWidget(spacer)
+        self.speed_box = QComboBox()
+        for label, speed in SPEEDS:
+            self.speed_box.addItem(label, speed)
+        self.speed_box.setCurrentIndex(1)  # ×10
+        self.speed_box.setToolTip("Replay speed")
+        self.speed_box.activated.connect(lambda i: self.bridge.publish(SetReplaySpeed(self.speed_box.itemData(i))))
+        self.speed_box.hide()
+        row.addWidget(self.speed_box)
+        self.replay_button = QToolButton(text="Replay…")
+        self.replay_button.setToolTip("Replay a DBN file into the charts")
+        self.replay_button.clicked.connect(self._replay_file)
+        row.addWidget(self.replay_button)
+        self.history_button = QToolButton(text="History…")
+        self.history_button.setToolTip("Load history from Databento (cost shown first; cached)")
+        self.history_button.clicked.connect(self._history)
+        row.addWidget(self.history_button)
+        self.live_button = QToolButton(text="Live ⇥")
+        self.live_button.setToolTip("Follow the newest bar again")
+        self.live_button.setEnabled(False)
+        self.live_button.clicked.connect(self.view.go_live)
+        self.view.followChanged.connect(lambda following: self.live_button.setEnabled(not following))
+        row.addWidget(self.live_button)
+
+    def _picked(self) -> None:
+        symbol = self.symbol_box.currentText().strip().upper()
+        timeframe = self.timeframe_box.currentText().strip().lower()
+        if symbol and (symbol, timeframe) != (self.symbol, self.timeframe):
+            self.show_symbol(symbol, timeframe)
+
+    def _apply_overlays(self) -> None:
+        self.view.set_overlays([spec for label, spec in OVERLAYS if self.overlay_buttons[label].isChecked()])
+        self.changed.emit()
+
+    def overlays(self) -> tuple[str, ...]:
+        return tuple(label for label, button in self.overlay_buttons.items() if button.isChecked())
+
+    # ---- what is shown --------------------------------------------------------------------------
+
+    def show_symbol(self, symbol: str, timeframe: str) -> bool:
+        """Switch to `symbol` and `timeframe` (False, with the reason shown, for a bad timeframe)."""
+        try:
+            timeframe = parse_timeframe(timeframe).name
+        except TimeframeError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText("")
+        if self.symbol:
+            self.bridge.publish(ReleaseBars(self.symbol, self.timeframe, self.requester))
+        self.symbol, self.timeframe = symbol, timeframe
+        self._loaded, self._waiting = False, []
+        if self.symbol_box.findText(symbol) < 0:
+            self.symbol_box.addItem(symbol)
+        self.symbol_box.setCurrentText(symbol)
+        self.timeframe_box.setCurrentText(timeframe)
+        self.view.set_empty(f"Loading {symbol} {timeframe}…")
+        self.bridge.publish(RequestBars(symbol, timeframe, self.requester))
+        self.changed.emit()
+        return True
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - the chart is the big thing in the window
+        return QSize(1000, 600)
+
+    def detach(self) -> None:
+        """The window closes: stop asking for bars."""
+        if self.symbol:
+            self.bridge.publish(ReleaseBars(self.symbol, self.timeframe, self.requester))
+
+    # ---- bus events (batches from the bridge) ---------------------------------------------------
+
+    def _on_loaded(self, events: list[BarsLoaded]) -> None:
+        for event in events:
+            bars = event.bars
+            if (bars.symbol, bars.timeframe) == (self.symbol, self.timeframe) and event.requester in ("", self.requester):
+                self.view.set_bars(bars)
+                self._loaded = True
+                if self._waiting:
+                    self.view.apply(self._waiting)
+                    self._waiting = []
+                    self.view.refresh()
+
+    def _on_bars(self, events: list[BarUpdated]) -> None:
+        mine = [e.bar for e in events if e.bar.symbol == self.symbol and e.bar.timeframe == self.timeframe]
+        if not mine:
+            return
+        if not self._loaded:
+            self._waiting += mine
+            return
+        if self.view.apply(mine):
+            self.view.refresh()
+
+    def _on_ticks(self, events: list[TickReceived]) -> None:
+        for symbol in {e.tick.symbol for e in events}:
+            if self.symbol_box.findText(symbol) < 0:
+                self.symbol_box.addItem(symbol)
+
+    def _on_alerts(self, events: list[AlertReceived]) -> None:
+        for event in events:
+            alert = event.alert
+            if alert.ticker.upper() == self.symbol:
+                price = float(alert.price) if alert.price is not None else None
+                self.view.add_marker(to_ns(alert.received_at), price, str(alert.action), "alert")
+
+    def _on_fills(self, events: list[OrderFilled]) -> None:
+        for event in events:
+            fill = event.fill
+            if fill.ticker.upper() == self.symbol:
+                self.view.add_marker(to_ns(fill.time), float(fill.price), str(fill.side), "fill")
+
+    def _on_connections(self, events: list[ConnectionChanged]) -> None:
+        for event in events:
+            if event.kind == "feed" and event.name == "replay":
+                self.speed_box.setVisible(event.state is ConnectionState.REPLAYING)
+
+    # ---- actions ----------------------------------------------------------------------------------
+
+    def _replay_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Replay a DBN file", "", "DBN files (*.dbn *.dbn.zst *.zst);;All files (*)")
+        if path:
+            self.bridge.publish(StartReplay(path, self.speed_box.currentData()))
+
+    def _history(self) -> None:
+        from station.ui.chart.history_dialog import HistoryDialog
+
+        if self.history_dialog is None or not self.history_dialog.dialog.isVisible():
+            self.history_dialog = HistoryDialog(self.bridge, self.symbol, self, dataset=self.dataset,
+                                                confirm_above_usd=self.confirm_above_usd)
+        self.history_dialog.show()
+
+    def _on_history(self, events: list) -> None:
+        if self.history_dialog is not None:
+            for event in events:
+                self.history_dialog.on_event(event)

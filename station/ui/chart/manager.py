@@ -1,0 +1,114 @@
+"""Chart docks, as many as the trader opens (View → New chart), each remembered across restarts.
+
+The first chart is the `ChartDock` panel. More are `ChartDock-2`, `ChartDock-3`…;
+their names and what each shows (symbol, timeframe, overlays) are kept in the
+window's settings, and they come back where they were (`restoreDockWidget`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget
+from shiboken6 import isValid
+
+from station.marketdata.symbology import display_symbol, infer_stype
+from station.ui.chart.dock import ChartDock
+
+if TYPE_CHECKING:
+    from station.ui.main_window import MainWindow
+
+MAIN = "ChartDock"
+
+
+class ChartDocks:
+    """Builds chart docks for one window and keeps their settings."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        self.window = window
+        self.docks: dict[str, ChartDock] = {}
+        action = QAction("&New chart", window)
+        action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        action.triggered.connect(lambda: self.new_chart())
+        window.view_menu.addAction(action)
+        self.new_chart_action = action
+        QTimer.singleShot(0, self._restore_extra)
+
+    def build(self, name: str = MAIN) -> ChartDock:
+        """The chart widget of dock `name`, showing what it showed last time (or the default symbol)."""
+        settings = self.window.settings
+        market = getattr(self.window.station, "marketdata", None)
+        values = market.settings if market is not None else {}
+        default = "ES"
+        if values.get("live_symbols") and not self.window.station.options.demo:
+            first = values["live_symbols"][0]
+            default = display_symbol(infer_stype(first), first)
+        overlays = settings.value(f"charts/{name}/overlays", "EMA 20")
+        chart = ChartDock(self.window.bridge, str(settings.value(f"charts/{name}/symbol", default)),
+                          str(settings.value(f"charts/{name}/timeframe", "1m")),
+                          tuple(o for o in str(overlays).split(",") if o), name,
+                          dataset=values.get("live_dataset", "GLBX.MDP3"),
+                          confirm_above_usd=float(values.get("confirm_above_usd", 1.0)))
+        chart.changed.connect(lambda: self._remember(name, chart))
+        self.docks[name] = chart
+        return chart
+
+    def new_chart(self, symbol: str | None = None, timeframe: str | None = None) -> QDockWidget:
+        """Open another chart dock, tabbed with the first one."""
+        number = 2
+        while f"{MAIN}-{number}" in self.window.docks:
+            number += 1
+        name = f"{MAIN}-{number}"
+        dock = self._add(name)
+        if MAIN in self.window.docks:
+            self.window.tabifyDockWidget(self.window.docks[MAIN], dock)
+        dock.show()
+        dock.raise_()
+        chart = self.docks[name]
+        if symbol or timeframe:
+            chart.show_symbol(symbol or chart.symbol, timeframe or chart.timeframe)
+        self._save_names()
+        return dock
+
+    def _add(self, name: str) -> QDockWidget:
+        from station.ui.panels import Panel
+
+        number = name.rsplit("-", 1)[-1]
+        return self.window.add_panel(Panel(name, f"Chart {number}", Qt.LeftDockWidgetArea, lambda w: self.build(name)))
+
+    def _restore_extra(self) -> None:
+        if not isValid(self.window):  # the window closed before the event loop came round
+            return
+        names = self.window.settings.value("charts/extra", [])
+        for name in [names] if isinstance(names, str) else list(names or []):
+            if name in self.window.docks:
+                continue
+            dock = QDockWidget(f"Chart {name.rsplit('-', 1)[-1]}", self.window)
+            dock.setObjectName(name)
+            dock.setWidget(self.build(name))
+            if not self.window.restoreDockWidget(dock):  # not in the saved layout: next to the first chart
+                self.window.addDockWidget(Qt.LeftDockWidgetArea, dock)
+                if MAIN in self.window.docks:
+                    self.window.tabifyDockWidget(self.window.docks[MAIN], dock)
+            self.window.docks[name] = dock
+            self.window.view_menu.addAction(dock.toggleViewAction())
+
+    def _save_names(self) -> None:
+        extra = [name for name in self.docks if name != MAIN]
+        self.window.settings.setValue("charts/extra", extra)
+
+    def _remember(self, name: str, chart: ChartDock) -> None:
+        settings = self.window.settings
+        settings.setValue(f"charts/{name}/symbol", chart.symbol)
+        settings.setValue(f"charts/{name}/timeframe", chart.timeframe)
+        settings.setValue(f"charts/{name}/overlays", ",".join(chart.overlays()))
+
+
+def chart_docks(window: "MainWindow") -> ChartDocks:
+    """The window's chart manager (made on first use)."""
+    manager = getattr(window, "charts", None)
+    if manager is None:
+        manager = window.charts = ChartDocks(window)
+    return manager

@@ -1,0 +1,324 @@
+"""The chart itself: price (candles, averages, markers, last price, crosshair) over volume, on an ET time axis.
+
+x is the bar index, so closed hours leave no gap. Only x pans and zooms (mouse drag
+and wheel); y always fits the visible bars. The chart follows the newest bar until
+the user moves away from it, and follows again once the newest bar is back in view.
+Updates are applied in batches (`apply` then `refresh`), never one repaint per bar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel
+
+from station.domain.marketdata import Bar, BarColumns
+from station.ui import theme
+from station.ui.chart.axis import ExchangeTimeAxis, to_eastern
+from station.ui.chart.grid import GridLines
+from station.ui.chart.items import DOWN, UP, CandleItem, LineItem, VolumeItem
+from station.ui.chart.overlays import MovingAverage
+from station.ui.chart.series import ChartSeries
+
+BACKGROUND = "#131722"
+AXIS_WIDTH = 78
+RIGHT_MARGIN_BARS = 4
+DEFAULT_VISIBLE_BARS = 140
+MAX_MARKERS = 2000
+OVERLAY_COLORS = ("#f5c542", "#7e57c2", "#29b6f6", "#ff9800")
+
+
+def nice_ceiling(value: float) -> float:
+    """`value` rounded up to 1, 2 or 5 × 10^k (the volume scale then changes only now and then)."""
+    power = 10 ** np.floor(np.log10(value))
+    return float(next(step * power for step in (1, 2, 5, 10) if step * power >= value))
+
+
+def price_text(value: float) -> str:
+    return f"{value:,.2f}" if abs(value) >= 10 else f"{value:,.4f}"
+
+
+class ChartView(pg.GraphicsLayoutWidget):
+    """Candles over volume with overlays, markers, a crosshair read-out and follow-the-newest scrolling."""
+
+    followChanged = Signal(bool)  # noqa: N815
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground(BACKGROUND)
+        self.series = ChartSeries()
+        self.follow = True
+        self.overlays: list[tuple[MovingAverage, LineItem]] = []
+        self.markers: list[tuple[int, float, str, str]] = []  # (time ns, price, side, kind)
+        self._setting_range = False
+
+        self.price = self.addPlot(row=0, col=0)
+        self.volume = self.addPlot(row=1, col=0, axisItems={"bottom": ExchangeTimeAxis(lambda: self.series)})
+        self.time_axis = self.volume.getAxis("bottom")
+        self.ci.layout.setRowStretchFactor(0, 4)
+        self.ci.layout.setRowStretchFactor(1, 1)
+        self.ci.layout.setVerticalSpacing(0)
+        self.ci.setContentsMargins(2, 4, 2, 2)
+        for plot in (self.price, self.volume):
+            plot.hideAxis("left")
+            plot.showAxis("right")
+            plot.getAxis("right").setWidth(AXIS_WIDTH)
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            vb = plot.getViewBox()
+            vb.setMouseEnabled(x=True, y=False)
+            vb.disableAutoRange()
+            for name in ("right", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen("#2a2e39"))
+                axis.setTextPen(pg.mkPen(theme.MUTED))
+                axis.setStyle(tickFont=QFont(self.font().family(), 8))
+        self.price.hideAxis("bottom")
+        self.volume.setXLink(self.price)
+        # The volume scale is read from the crosshair read-out; its axis only keeps the plots aligned.
+        # Fewer axis labels also keep each frame cheap (pyqtgraph lays out every label in Python).
+        self.volume.getAxis("right").setStyle(showValues=False, tickLength=0)
+        self.price.getAxis("right").setStyle(maxTickLevel=1, maxTextLevel=1)
+
+        self.price.addItem(GridLines(self.time_axis, self.price.getAxis("right")), ignoreBounds=True)
+        self.volume.addItem(GridLines(self.time_axis), ignoreBounds=True)
+        self.candles = CandleItem(self.series)
+        self.volumes = VolumeItem(self.series)
+        self.price.addItem(self.candles)
+        self.volume.addItem(self.volumes)
+        self.marker_item = pg.ScatterPlotItem(pxMode=True)
+        self.marker_item.setZValue(20)
+        self.price.addItem(self.marker_item)
+        self.last_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(UP, width=1, style=Qt.DotLine),
+                                         label="{value:,.2f}", labelOpts={"position": 0.985, "color": "#ffffff",
+                                                                          "fill": UP, "anchors": [(1, 0.5), (1, 0.5)]})
+        self.last_line.setZValue(15)
+        self.last_line.hide()
+        self.price.addItem(self.last_line, ignoreBounds=True)
+        self._crosshair()
+        self.empty = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
+        self.price.addItem(self.empty, ignoreBounds=True)
+
+        self.readout = QLabel(self)
+        self.readout.setTextFormat(Qt.RichText)
+        self.readout.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.readout.setStyleSheet("background: transparent; color: #d1d4dc; font-size: 12px; padding: 4px 8px;")
+        self.readout.move(4, 2)
+
+        self.price.getViewBox().sigXRangeChanged.connect(self._on_x_range)
+        self.price.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        self.volume.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        self.set_empty("No data yet")
+
+    # ---- data ---------------------------------------------------------------------------------
+
+    def set_bars(self, bars: BarColumns) -> None:
+        """Show `bars` (a history answer) and jump to the newest."""
+        self.series.load(bars)
+        self.time_axis.label_shift_ns = 12 * 3600 * 10**9 if bars.timeframe == "1d" else 0
+        for item in (self.candles, self.volumes):
+            item.reset()
+        for average, line in self.overlays:
+            average.update(0)
+            line.reset()
+        self.series.take_changes()
+        self.set_empty("" if len(self.series) else f"Waiting for {bars.symbol} trades…")
+        self.follow = True
+        self.followChanged.emit(True)
+        self._limits()
+        self.show_latest(DEFAULT_VISIBLE_BARS)
+        self._after_change()
+
+    def apply(self, bars: list[Bar]) -> int:
+        """Live bars (in order); returns how many changed the chart. Call `refresh` after a batch."""
+        return sum(1 for bar in bars if self.series.apply(bar))
+
+    def refresh(self) -> None:
+        """Redraw what changed since the last refresh (tail blocks only)."""
+        first = self.series.take_changes()
+        if first >= len(self.series):
+            return
+        grew = self.candles.boundingRect().width() < len(self.series) + 1
+        for item in (self.candles, self.volumes):
+            item.invalidate_from(first)
+        for average, line in self.overlays:
+            average.update(first)
+            line.invalidate_from(first)
+        if self.empty.isVisible() and len(self.series):
+            self.set_empty("")
+        if grew:
+            self._limits()
+            if self.follow:
+                self.show_latest()
+                return
+        self._fit_y()
+        self._after_change()
+
+    def show_latest(self, width: float | None = None) -> None:
+        """Scroll so the newest bar is at the right edge (keeping the zoom)."""
+        n = len(self.series)
+        if width is None:
+            lo, hi = self.price.getViewBox().viewRange()[0]
+            width = hi - lo
+        right = n - 1 + RIGHT_MARGIN_BARS
+        self._set_x(right - width, right)
+
+    def go_live(self) -> None:
+        self.follow = True
+        self.followChanged.emit(True)
+        self.show_latest()
+
+    def set_overlays(self, specs: list[tuple[str, int]]) -> None:
+        """Moving averages to draw, e.g. [("ema", 20), ("sma", 50)]."""
+        for _, line in self.overlays:
+            self.price.removeItem(line)
+        self.overlays = []
+        for number, (kind, length) in enumerate(specs):
+            average = MovingAverage(self.series, kind, length)
+            average.update(0)
+            line = LineItem(self.series, average, OVERLAY_COLORS[number % len(OVERLAY_COLORS)], average.label)
+            line.setZValue(10)
+            self.price.addItem(line)
+            self.overlays.append((average, line))
+
+    def add_marker(self, time_ns: int, price: float | None, side: str, kind: str) -> None:
+        """An alert ('alert') or a fill ('fill') at its time (the newest bar if later) and price."""
+        self.markers.append((time_ns, price, side, kind))
+        del self.markers[:-MAX_MARKERS]
+        self._draw_markers()
+
+    def set_empty(self, text: str) -> None:
+        self.empty.setText(text)
+        self.empty.setVisible(bool(text))
+        if text:
+            lo, hi = self.price.getViewBox().viewRange()[0]
+            y0, y1 = self.price.getViewBox().viewRange()[1]
+            self.empty.setPos((lo + hi) / 2, (y0 + y1) / 2)
+
+    # ---- ranges -------------------------------------------------------------------------------
+
+    def _set_x(self, lo: float, hi: float) -> None:
+        self._setting_range = True
+        try:
+            self.price.setXRange(lo, hi, padding=0)
+        finally:
+            self._setting_range = False
+        self._fit_y()
+
+    def _limits(self) -> None:
+        n = max(len(self.series), 1)
+        # a few bars sit at the right edge, as the newest bars always do, not alone at the left
+        self.price.getViewBox().setLimits(xMin=-DEFAULT_VISIBLE_BARS, xMax=n + 200, minXRange=8,
+                                         maxXRange=n + DEFAULT_VISIBLE_BARS + 200)
+
+    def _on_x_range(self, *_):
+        self._fit_y()
+
+    def _on_manual_range(self, *_):
+        n = len(self.series)
+        right = self.price.getViewBox().viewRange()[0][1]
+        following = right >= n - 1
+        if following != self.follow:
+            self.follow = following
+            self.followChanged.emit(following)
+
+    def _fit_y(self) -> None:
+        lo, hi = self.price.getViewBox().viewRange()[0]
+        low, high, volume = self.series.bounds(int(np.floor(lo)), int(np.ceil(hi)) + 1)
+        if not np.isfinite(low):
+            return
+        pad = max((high - low) * 0.08, abs(high) * 1e-4, 1e-6)
+        self.price.setYRange(low - pad, high + pad, padding=0)
+        self.volume.setYRange(0, nice_ceiling(max(volume, 1.0) * 1.1), padding=0)
+
+    # ---- decorations ----------------------------------------------------------------------------
+
+    def _after_change(self) -> None:
+        n = len(self.series)
+        if not n:
+            self.last_line.hide()
+            self._readout(None)
+            return
+        close, open_ = self.series.column("close")[-1], self.series.column("open")[-1]
+        color = UP if close >= open_ else DOWN
+        self.last_line.setPen(pg.mkPen(color, width=1, style=Qt.DotLine))
+        self.last_line.label.fill = pg.mkBrush(color)
+        self.last_line.show()  # before setValue: a hidden line's label does not follow its value
+        self.last_line.setValue(float(close))
+        self._draw_markers()
+        if not self.crosshair_v.isVisible():
+            self._readout(n - 1)
+
+    def _draw_markers(self) -> None:
+        if not self.markers or not len(self.series):
+            self.marker_item.clear()
+            return
+        spots = []
+        closes = self.series.column("close")
+        for time_ns, price, side, kind in self.markers:
+            i = self.series.index_at(time_ns)
+            buy = side == "buy"
+            y = price if price is not None else float(closes[i])
+            if kind == "fill":
+                spots.append({"pos": (i, y), "symbol": "d", "size": 11, "brush": pg.mkBrush(UP if buy else DOWN),
+                              "pen": pg.mkPen("#ffffff", width=1)})
+            else:
+                spots.append({"pos": (i, y), "symbol": "t1" if buy else "t", "size": 12, "pen": pg.mkPen(None),
+                              "brush": pg.mkBrush("#42a5f5" if buy else "#ffa726")})
+        self.marker_item.setData(spots)
+
+    def _crosshair(self) -> None:
+        pen = pg.mkPen("#9598a1", width=1, style=Qt.DashLine)
+        self.crosshair_v = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        self.crosshair_h = pg.InfiniteLine(angle=0, movable=False, pen=pen, label="{value:,.2f}",
+                                           labelOpts={"position": 0.985, "color": "#ffffff", "fill": "#363a45",
+                                                      "anchors": [(1, 0.5), (1, 0.5)]})
+        self.volume_v = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        for line, plot in ((self.crosshair_v, self.price), (self.crosshair_h, self.price), (self.volume_v, self.volume)):
+            line.setZValue(30)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+        self._mouse = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
+
+    def _on_mouse(self, event) -> None:
+        position = event[0]
+        inside = self.price.sceneBoundingRect().contains(position) or self.volume.sceneBoundingRect().contains(position)
+        n = len(self.series)
+        for line in (self.crosshair_v, self.crosshair_h, self.volume_v):
+            line.setVisible(inside and n > 0)
+        if not inside or not n:
+            self._readout(n - 1 if n else None)
+            return
+        point = self.price.getViewBox().mapSceneToView(position)
+        i = int(min(max(round(point.x()), 0), n - 1))
+        self.crosshair_v.setValue(i)
+        self.volume_v.setValue(i)
+        self.crosshair_h.setVisible(self.price.sceneBoundingRect().contains(position))
+        self.crosshair_h.setValue(point.y())
+        self._readout(i)
+
+    def hover(self, scene_pos: QPointF) -> None:
+        """Move the crosshair as the mouse would (tests, screenshots)."""
+        self._on_mouse((scene_pos,))
+
+    def _readout(self, i: int | None) -> None:
+        head = f"<b>{self.series.symbol}</b> · {self.series.timeframe}" if self.series.symbol else ""
+        if i is None:
+            self.readout.setText(head)
+            self.readout.adjustSize()
+            return
+        column = self.series.column
+        o, h, low, c, v = (float(column(k)[i]) for k in ("open", "high", "low", "close", "volume"))
+        previous = float(column("close")[i - 1]) if i > 0 else o
+        change = c - previous
+        color = UP if change >= 0 else DOWN
+        when = to_eastern(int(column("start")[i]))
+        value = lambda label, x: f"<span style='color:{theme.MUTED}'>{label}</span> {price_text(x)}"  # noqa: E731
+        self.readout.setText(
+            f"{head} &nbsp; <span style='color:{theme.MUTED}'>{when:%a %Y-%m-%d %H:%M} ET</span> &nbsp; "
+            f"{value('O', o)} {value('H', h)} {value('L', low)} {value('C', c)} "
+            f"<span style='color:{color}'>{change:+,.2f} ({change / previous * 100 if previous else 0:+.2f}%)</span>"
+            f" &nbsp; <span style='color:{theme.MUTED}'>Vol</span> {v:,.0f}")
+        self.readout.adjustSize()
