@@ -105,3 +105,29 @@ def test_close_commits_what_is_queued(data_dir):
     conn = sqlite3.connect(data_dir / "station.db")
     assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 100
     conn.close()
+
+
+def test_a_migration_numbered_below_one_applied_still_runs(data_dir, monkeypatch):
+    """Packages own number ranges: a later release may ship 0035 to a database that has 0070."""
+    import station.store.migrations as migrations
+
+    Store(data_dir).close()
+    shipped = migrations.available()
+    extra_ran = []
+
+    class Extra:
+        @staticmethod
+        def apply(db):
+            db.execute("CREATE TABLE late_arrival (n INTEGER)")
+            extra_ran.append(True)
+
+    monkeypatch.setattr(migrations, "available", lambda: sorted(shipped + [(35, "m0035_late")]))
+    real_import = migrations.importlib.import_module
+    monkeypatch.setattr(migrations.importlib, "import_module",
+                        lambda name: Extra if name.endswith("m0035_late") else real_import(name))
+    store = Store(data_dir)
+    assert extra_ran == [True]
+    assert store.query("SELECT COUNT(*) FROM schema_migrations WHERE version = 35")[0][0] == 1
+    store.close()
+    Store(data_dir).close()  # and only once
+    assert extra_ran == [True]

@@ -53,7 +53,11 @@ def available() -> list[tuple[int, str]]:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database up to the newest schema; returns the resulting version."""
+    """Apply every shipped migration not applied yet, in number order; returns the schema version.
+
+    Applied versions are recorded one by one (`schema_migrations`), so a migration
+    numbered below one already applied (packages own number ranges) still runs.
+    """
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     shipped = available()
     newest = shipped[-1][0] if shipped else 0
@@ -62,18 +66,26 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"the database has schema {current}, newer than this Station knows ({newest}); "
             "use a newer Station or another --data-dir"
         )
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    if not applied and current:  # made before versions were recorded: all up to user_version ran
+        applied = {version for version, _ in shipped if version <= current}
+        conn.executemany("INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))",
+                         [(version, name) for version, name in shipped if version in applied])
     for version, name in shipped:
-        if version <= current:
+        if version in applied:
             continue
         module = importlib.import_module(f"{__name__}.{name}")
         conn.execute("BEGIN IMMEDIATE")
         try:
             module.apply(MigrationDb(conn))
-            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))", (version, name))
+            conn.execute(f"PRAGMA user_version = {max(applied | {version})}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        log.info("schema migrated to %d (%s)", version, name)
-        current = version
-    return current
+        applied.add(version)
+        log.info("schema migration %d applied (%s)", version, name)
+    return max(applied, default=0)
