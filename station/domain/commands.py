@@ -97,3 +97,11 @@ class ReversePosition(Command):
     click_id: str
     strategy: str
     ticker: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveContract(Command):
+    """Ask a destination which contract a symbol means today (answered by `ContractResolved`)."""
+
+    destination: str
+    symbol: str
