@@ -20,6 +20,7 @@ from station.brokers.base import BrokerCapabilities, BrokerError
 from station.brokers.ib import parsing
 from station.brokers.ib.config import IBSettings
 from station.brokers.ib.link import IBLink
+from station.brokers.ib.pacing import Pacer
 from station.brokers.ib.reports import ReportLedger, Reporter
 from station.brokers.ib.symbols import UnknownSymbol
 from station.bus import Bus
@@ -63,6 +64,7 @@ class IBBroker:
         self.reporter = Reporter(name, bus, self.ledger, self.ticker_for, settings.account)
         self._trades: dict[str, Any] = {}  # client order id -> ib_async Trade
         self._max_order_id = 0
+        self.pacer = Pacer()
         self._unsubscribe: list[Callable[[], None]] = []
 
     @property
@@ -102,11 +104,13 @@ class IBBroker:
             raise BrokerError(f"{request.symbol}: {exc}") from None
         except (ConnectionError, asyncio.TimeoutError):
             raise BrokerError(f"lost the connection to TWS while looking up {request.symbol}") from None
+        legs = request.bracket_legs()
+        await self.pacer.take(1 + len(legs))  # a burst of alerts goes out no faster than TWS accepts
         self._require_connected()
         if coid in self.ledger.requests:
             return  # the same order id was sent by a concurrent call while the contract was looked up
         orders = self._build_orders(request)
-        requests = (request, *request.bracket_legs())
+        requests = (request, *legs)
         for each in requests:
             self.ledger.requests[each.client_order_id] = each
         self.ledger.con_tickers.setdefault(contract.conId, request.ticker)
@@ -149,6 +153,7 @@ class IBBroker:
             raise BrokerError(f"{self.name} has no order {client_order_id}")
         if trade.isDone():
             raise BrokerError(f"{client_order_id} is already {trade.orderStatus.status.lower()} at IB")
+        await self.pacer.take()
         try:
             self.link.ib.cancelOrder(trade.order)
         except ConnectionError:
