@@ -29,6 +29,13 @@ def _log(window: "MainWindow") -> QWidget:
     return LogDock()
 
 
+def _ib(window: "MainWindow") -> QWidget:
+    from station.ui.ib_dock import IbDock
+
+    return IbDock(window)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("IbDock", "Interactive Brokers", Qt.BottomDockWidgetArea, _ib, tabify_with="LogDock"),
 ]
