@@ -10,6 +10,7 @@ A heartbeat (`reqCurrentTime`) finds a link that died without a goodbye.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from typing import Awaitable, Callable
@@ -99,6 +100,7 @@ class IBLink:
 
     async def _connect(self) -> str:
         if self.ib is None:
+            await asyncio.to_thread(importlib.import_module, "ib_async")  # ~0.3 s of imports, off the loop
             self.ib = self._make_ib()
         self._lost = asyncio.Event()
         self._last_code = 0
