@@ -199,12 +199,14 @@ class IBBroker:
         trades = [t for t in ib.trades() if t.order.orderRef]
         fills = sorted(ib.fills(), key=lambda f: f.time)
         ours = self.settings.client_id
+        fresh: dict[str, Any] = {}  # this session's Trade objects replace the last session's
         for trade in trades:
-            current = self._trades.get(trade.order.orderRef)
-            if current is None or current.isDone() or not trade.isDone():
-                self._trades[trade.order.orderRef] = trade
+            current = fresh.get(trade.order.orderRef)
+            if current is None or current.isDone():  # an open order wins over a finished namesake
+                fresh[trade.order.orderRef] = trade
             if trade.order.clientId == ours:
                 self._max_order_id = max(self._max_order_id, trade.order.orderId)
+        self._trades.update(fresh)
         for fill in fills:
             if fill.execution.clientId == ours:
                 self._max_order_id = max(self._max_order_id, fill.execution.orderId)
@@ -240,7 +242,7 @@ class IBBroker:
 
     def _on_status(self, trade) -> None:
         if trade.order.orderRef:
-            self._trades.setdefault(trade.order.orderRef, trade)
+            self._trades[trade.order.orderRef] = trade
         self.reporter.status(trade)
 
     def _on_position(self, position) -> None:

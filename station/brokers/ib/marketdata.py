@@ -33,6 +33,7 @@ class IBMarketData:
         self.symbols = list(settings.market_data)
         self.failed: dict[str, str] = {}
         self._tickers: dict[int, tuple[str, object]] = {}  # id(Ticker) -> (symbol, contract)
+        self._primed: set[int] = set()  # tickers whose subscription snapshot has gone by
         self._bars: dict[int, tuple[str, object]] = {}  # id(RealTimeBarList) -> (symbol, list)
         self._last_mid: dict[str, float] = {}
         ib.pendingTickersEvent += self._on_tickers
@@ -46,6 +47,7 @@ class IBMarketData:
             for _symbol, bars in self._bars.values():
                 self.ib.cancelRealTimeBars(bars)
         self._tickers.clear()
+        self._primed.clear()
         self._bars.clear()
         self.failed.clear()
         for symbol in self.symbols:
@@ -76,8 +78,15 @@ class IBMarketData:
                 continue
             for tick in ticker.ticks:
                 price, size = clean_float(tick.price), clean_float(tick.size)
-                if tick.tickType in TRADE_TICK_TYPES and price and price > 0 and size and size > 0:
-                    self.bus.publish(TickReceived(Tick(symbol, _aware(tick.time), price, size)))
+                if tick.tickType not in TRADE_TICK_TYPES or not price or price <= 0 or not size or size <= 0:
+                    continue
+                if id(ticker) not in self._primed:
+                    # TWS answers a subscription with the last trade it already had, indistinguishable from
+                    # a new one: pass its price on (it is the market's price) but not its size, so a
+                    # reconnect never counts an old trade's volume twice.
+                    self._primed.add(id(ticker))
+                    size = 0.0
+                self.bus.publish(TickReceived(Tick(symbol, _aware(tick.time), price, size)))
 
     def _quote(self, symbol: str, ticker) -> None:
         bid, ask = clean_float(ticker.bid), clean_float(ticker.ask)
