@@ -78,10 +78,6 @@ class OrderRequest:
         """The symbol to send: the destination's instrument, else the ticker."""
         return self.instrument or self.ticker
 
-    @property
-    def is_bracket(self) -> bool:
-        return self.take_profit is not None or self.stop_loss is not None
-
     def bracket_legs(self) -> tuple["OrderRequest", ...]:
         """The exit orders of a bracket (ids `<id>-tp`, `<id>-sl`), opposite side, same size; () if none."""
         legs = []
