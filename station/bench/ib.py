@@ -72,6 +72,7 @@ async def _main(fake_tws) -> dict:
         raw_connect = await _raw_connects(fake.port)
         connect = await _broker_connects(fake.port)
         raw_ack, raw_fill = await _raw_orders(fake.port)
+        raw_burst = await _raw_burst(fake.port)
         ack, fill, burst = await _broker_orders(fake.port)
     finally:
         fake.close()
@@ -81,7 +82,7 @@ async def _main(fake_tws) -> dict:
         result |= {f"{name}_ms_median": ours[0], f"{name}_ms_p99": ours[1],
                    f"baseline_{name}_ms_median": base[0], f"baseline_{name}_ms_p99": base[1],
                    f"{name}_ratio": _ratio(ours[0], base[0])}
-    return result | burst | {"orders": ORDERS, "connects": CONNECTS}
+    return result | burst | {"baseline_burst_max_messages_in_1s": raw_burst, "orders": ORDERS, "connects": CONNECTS}
 
 
 def _ratio(ours: float, base: float) -> float:
@@ -100,6 +101,32 @@ async def _raw_connects(port: int) -> tuple[float, float]:
         ib.disconnect()
         await asyncio.sleep(0.02)
     return _ms(times)
+
+
+def _record_sends(ib) -> list[float]:
+    """When each message leaves ib_async for the socket (what TWS counts against its limit)."""
+    sends: list[float] = []
+    conn = ib.client.conn
+    original = conn.sendMsg
+    conn.sendMsg = lambda msg: (sends.append(time.monotonic()), original(msg))[1]
+    return sends
+
+
+async def _raw_burst(port: int) -> int:
+    """Bare ib_async given the whole burst at once: the most messages that left in one second."""
+    import ib_async
+
+    from station.brokers.ib.pacing import max_in_window
+
+    ib = ib_async.IB()
+    await ib.connectAsync("127.0.0.1", port, clientId=94, timeout=5)
+    [contract] = await ib.qualifyContractsAsync(ib_async.Stock("AAPL", "SMART", "USD"))
+    sends = _record_sends(ib)
+    await asyncio.sleep(1.1)
+    trades = [ib.placeOrder(contract, ib_async.MarketOrder("BUY", 1)) for _ in range(BURST)]
+    await _until(lambda: all(t.fills for t in trades), timeout=60)
+    ib.disconnect()
+    return max_in_window(sends, 1.0)
 
 
 def _broker(port: int, client_id: int):
@@ -183,10 +210,7 @@ async def _broker_orders(port: int) -> tuple[tuple, tuple, dict]:
     ack = _ms([acked[t] - s for t, s in started_at.items()])
     fill = _ms([filled[t] - s for t, s in started_at.items()])
 
-    sends: list[float] = []
-    conn = broker.link.ib.client.conn
-    original = conn.sendMsg
-    conn.sendMsg = lambda msg: (sends.append(time.monotonic()), original(msg))[1]
+    sends = _record_sends(broker.link.ib)
     await asyncio.sleep(1.1)  # let the pacing window empty
     began = time.perf_counter()  # a burst of alerts: all arrive now, the oms hands each over in turn
     handed = {}

@@ -23,6 +23,18 @@ from station.domain.events import ConnectionChanged
 
 log = logging.getLogger("station.brokers.ib")
 
+
+class _ConnectNoise(logging.Filter):
+    """Drops ib_async's own lines about failed connects: the link reports each state once, with the reason."""
+
+    NOISE = ("API connection failed", "Make sure API port", "Peer closed connection", "Disconnecting")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.NOISE)
+
+
+logging.getLogger("ib_async.client").addFilter(_ConnectNoise())
+
 OnConnected = Callable[..., Awaitable[str]]
 
 
@@ -64,8 +76,9 @@ class IBLink:
     def _set(self, state: ConnectionState, detail: str) -> None:
         if (state, detail) == (self.state, self.detail):
             return
+        level = logging.DEBUG if state is self.state else logging.WARNING if state is ConnectionState.ERROR else logging.INFO
         self.state, self.detail = state, detail
-        (log.info if state is not ConnectionState.ERROR else log.warning)("%s: %s — %s", self.name, state, detail)
+        log.log(level, "%s: %s — %s", self.name, state, detail)
         self.bus.publish(ConnectionChanged(self.name, "broker", state, detail))
 
     def _drop(self) -> None:
@@ -78,7 +91,10 @@ class IBLink:
         attempt = 0
         while True:
             where = f"{self.settings.address} as client {self.settings.client_id}"
-            self._set(ConnectionState.CONNECTING, f"connecting to {where}" + (f" (attempt {attempt + 1})" if attempt else ""))
+            if attempt == 0:
+                self._set(ConnectionState.CONNECTING, f"connecting to {where}")
+            else:  # retries keep the last verdict on screen (no flicker every few seconds)
+                self._set(self.state, f"{self.detail.split('; retrying')[0]}; connecting again (attempt {attempt + 1})")
             try:
                 summary = await self._connect()
             except asyncio.CancelledError:
