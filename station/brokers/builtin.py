@@ -40,8 +40,15 @@ def _rest_broker(package: str):
     return factory
 
 
+def _ib(destination: DestinationConfig, context: BrokerContext):
+    from station.brokers.ib import build
+
+    # the user's contract table (ib_contracts) lives in the store the oms hands over
+    return build(destination, context.bus, context.extras.get("store") or context.data_dir)
+
+
 BUILTIN = {"paper": _paper, PORT_KIND: _ninjatrader_port, "ninjatrader-ati": _ninjatrader_ati,
-           "schwab": _rest_broker("schwab"), "tastytrade": _rest_broker("tastytrade")}
+           "schwab": _rest_broker("schwab"), "tastytrade": _rest_broker("tastytrade"), "ib": _ib}
 
 
 def register_builtin_brokers() -> None:

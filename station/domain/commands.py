@@ -182,3 +182,11 @@ class SetReplaySpeed(Command):
     """Change the running replay's speed (0: as fast as possible)."""
 
     speed: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveContract(Command):
+    """Ask a destination which contract a symbol means today (answered by `ContractResolved`)."""
+
+    destination: str
+    symbol: str

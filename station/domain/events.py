@@ -116,6 +116,30 @@ class PositionReported(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PortfolioReported(Event):
+    """A broker account's own position and PnL for one contract (IB's portfolio updates)."""
+
+    destination: str
+    account: str
+    ticker: str
+    qty: Decimal
+    avg_price: Decimal | None = None
+    market_price: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    realized_pnl: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractResolved(Event):
+    """A destination looked a symbol up (answer to `ResolveContract`): the contract in words, or why not."""
+
+    destination: str
+    symbol: str
+    description: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PositionChanged(Event):
     """A position changed after a fill or a reconciliation."""
 

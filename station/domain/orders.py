@@ -46,6 +46,9 @@ class OrderRequest:
     alert_id: int | None = None
     price_hint: Decimal | None = None
     instrument: str | None = None
+    # a bracket: take-profit (limit) and stop-loss (stop) exits sent with the entry, one cancels the other
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
     created_at: datetime = dataclasses.field(default_factory=utc_now)
     # the alert that caused this order, when one did (NinjaTrader port lines carry its fields)
     alert: Alert | None = dataclasses.field(default=None, compare=False, repr=False)
@@ -60,11 +63,34 @@ class OrderRequest:
             raise ValueError(f"{self.order_type} order needs a limit price")
         if self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT) and self.stop_price is None:
             raise ValueError(f"{self.order_type} order needs a stop price")
+        for name in ("limit_price", "stop_price", "take_profit", "stop_loss"):
+            value = getattr(self, name)
+            if value is not None and (not value.is_finite() or value <= 0):
+                raise ValueError(f"{name} must be a positive price, got {value}")
+        if self.take_profit is not None and self.stop_loss is not None:
+            low, high = (self.stop_loss, self.take_profit) if self.side is Side.BUY else (self.take_profit, self.stop_loss)
+            if low >= high:
+                raise ValueError(f"a {self.side} bracket needs stop_loss on the losing side of take_profit "
+                                 f"(got take_profit {self.take_profit}, stop_loss {self.stop_loss})")
 
     @property
     def symbol(self) -> str:
         """The symbol to send: the destination's instrument, else the ticker."""
         return self.instrument or self.ticker
+
+    def bracket_legs(self) -> tuple["OrderRequest", ...]:
+        """The exit orders of a bracket (ids `<id>-tp`, `<id>-sl`), opposite side, same size; () if none."""
+        legs = []
+        common = dict(destination=self.destination, ticker=self.ticker, side=self.side.opposite, qty=self.qty,
+                      tif=self.tif, strategy=self.strategy, alert_id=self.alert_id, instrument=self.instrument,
+                      created_at=self.created_at)
+        if self.take_profit is not None:
+            legs.append(OrderRequest(client_order_id=f"{self.client_order_id}-tp", order_type=OrderType.LIMIT,
+                                     limit_price=self.take_profit, **common))
+        if self.stop_loss is not None:
+            legs.append(OrderRequest(client_order_id=f"{self.client_order_id}-sl", order_type=OrderType.STOP,
+                                     stop_price=self.stop_loss, **common))
+        return tuple(legs)
 
 
 @dataclass(frozen=True, slots=True)

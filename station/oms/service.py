@@ -80,7 +80,7 @@ class OrderManager:
         self.recorder = Recorder(store.writer)
         self.reports = ReportApplier(bus, self.book, self.recorder)
         context = BrokerContext(bus=bus, data_dir=data_dir, secrets=secrets, last_price=self.marks.price,
-                                open_orders=self.book.open_orders)
+                                open_orders=self.book.open_orders, extras={"store": store})
         self.dispatcher = Dispatcher(self.book, context, self.reports.set_status_async,
                                      lambda: float(self._settings["oms"]["pending_limit_s"]), factories)
         self.router = Router(bus, self.book, self.gate, self.recorder, self.dispatcher,

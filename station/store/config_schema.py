@@ -95,6 +95,12 @@ DESTINATION_TYPES: dict[str, tuple[v.Fields, tuple[str, ...]]] = {
         "port": (v.port, 7497),
         "client_id": (v.integer(0, 2**31 - 1), 1),
         "account": (v.optional(v.text), None),
+        # IB as a market data source: symbols to stream (TradingView style, mapped like orders).
+        # Left out, they stay out of the entry (defaults: none; trades; no bars; trades).
+        "market_data": (v.optional(v.list_of(v.text, unique=True)), None),
+        "ticks": (v.optional(v.choice("trades", "quotes", "off")), None),
+        "realtime_bars": (v.optional(v.boolean), None),
+        "bar_source": (v.optional(v.choice("trades", "midpoint", "bid", "ask")), None),
     }), ()),
     "schwab": (v.Fields({
         "account": (v.optional(v.text), None),

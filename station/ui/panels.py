@@ -96,6 +96,12 @@ def _chart(window: "MainWindow") -> QWidget:
     return chart_docks(window).build()
 
 
+def _ib(window: "MainWindow") -> QWidget:
+    from station.ui.ib_dock import IbDock
+
+    return IbDock(window)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
     Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
@@ -108,4 +114,5 @@ PANELS: list[Panel] = [
     Panel("OrdersDock", "Orders", Qt.BottomDockWidgetArea, _orders, tabify_with="LogDock"),
     Panel("FillsDock", "Fills", Qt.BottomDockWidgetArea, _fills, tabify_with="OrdersDock"),
     Panel("ChartDock", "Chart", Qt.LeftDockWidgetArea, _chart),
+    Panel("IbDock", "Interactive Brokers", Qt.BottomDockWidgetArea, _ib, tabify_with="LogDock"),
 ]

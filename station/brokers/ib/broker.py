@@ -1,0 +1,291 @@
+"""The IB destination: orders to TWS/IB Gateway through ib_async, reports back, and a link that heals itself.
+
+`start()` returns at once; a background task connects (only ib_async's `*Async`
+calls, ib_async imported there), reconciles and then reports CONNECTED. After a
+drop (TWS restarts daily) it reconnects with backoff, reconciles open orders,
+executions and positions (fills first, then statuses, then positions), restores
+market data, and only then reports CONNECTED again, so orders that waited are sent
+once, after IB's state is known. Order ids only ever grow (never error 103).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from station.brokers.base import BrokerCapabilities, BrokerError
+from station.brokers.ib import parsing
+from station.brokers.ib.config import IBSettings
+from station.brokers.ib.link import IBLink
+from station.brokers.ib.pacing import Pacer
+from station.brokers.ib.reports import ReportLedger, Reporter
+from station.brokers.ib.symbols import UnknownSymbol
+from station.bus import Bus
+from station.domain.commands import ResolveContract
+from station.domain.contract_map import ContractMapping
+from station.domain.enums import ConnectionState, OrderStatus
+from station.domain.events import ConfigChanged, ContractResolved, Notified, OrderReported
+from station.domain.orders import OrderRequest
+from station.domain.timeutil import EASTERN
+
+log = logging.getLogger("station.brokers.ib")
+
+LOST_IN_FLIGHT = ("TWS never confirmed this order before the connection dropped and IB does not list it: "
+                  "it did not trade and was not sent again")
+
+
+def eastern_today() -> date:
+    """Today's date in New York (the exchanges' day, for front months and 0DTE expiries)."""
+    return datetime.now(EASTERN).date()
+
+
+class IBBroker:
+    """One IB destination (a `{"type": "ib", …}` entry), behind the `Broker` protocol."""
+
+    capabilities = BrokerCapabilities(
+        order_types=("market", "limit", "stop", "stop_limit"),
+        notes=("brackets: take_profit/stop_loss legs, one cancels the other", "orderRef = client order id"))
+
+    def __init__(self, name: str, settings: IBSettings, bus: Bus, *,
+                 mappings: Callable[[], Iterable[ContractMapping]] = tuple,
+                 today: Callable[[], date] = eastern_today) -> None:
+        self.name = name
+        self.settings = settings
+        self.bus = bus
+        self.ledger = ReportLedger()
+        self.link = IBLink(name, settings, bus, on_connected=self._on_link_up, on_error=self._on_error)
+        self._mappings = mappings
+        self._today = today
+        self.resolver = None  # ContractResolver, made with the IB client on first connect
+        self.feed = None  # IBMarketData when the destination streams market data
+        self.reporter = Reporter(name, bus, self.ledger, self.ticker_for, settings.account)
+        self._trades: dict[str, Any] = {}  # client order id -> ib_async Trade
+        self._max_order_id = 0
+        self.pacer = Pacer()
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    @property
+    def state(self) -> ConnectionState:
+        return self.link.state
+
+    # ---- lifetime -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Begin connecting in the background; returns at once."""
+        self._unsubscribe = [self.bus.subscribe(ConfigChanged, self._on_config),
+                             self.bus.subscribe(ResolveContract, self._on_resolve)]
+        self.link.start()
+
+    async def stop(self) -> None:
+        """Report what is pending, disconnect, stop reconnecting."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self.reporter.flush_held()
+        await self.link.stop()
+
+    # ---- orders -------------------------------------------------------------------------------
+
+    async def submit(self, request: OrderRequest) -> None:
+        """Send one order (a bracket sends its two exits with it); results arrive as reports."""
+        self._require_connected()
+        coid = request.client_order_id
+        if coid in self.ledger.requests or coid in self._trades:
+            log.info("%s: %s is already at IB; not sent again", self.name, coid)
+            if coid in self._trades:
+                self.reporter.status(self._trades[coid])
+            return
+        try:
+            contract = await self.resolver.resolve(request.symbol)
+        except UnknownSymbol as exc:
+            raise BrokerError(f"{request.symbol}: {exc}") from None
+        except (ConnectionError, asyncio.TimeoutError):
+            raise BrokerError(f"lost the connection to TWS while looking up {request.symbol}") from None
+        legs = request.bracket_legs()
+        await self.pacer.take(1 + len(legs))  # a burst of alerts goes out no faster than TWS accepts
+        self._require_connected()
+        if coid in self.ledger.requests:
+            return  # the same order id was sent by a concurrent call while the contract was looked up
+        orders = self._build_orders(request)
+        requests = (request, *legs)
+        for each in requests:
+            self.ledger.requests[each.client_order_id] = each
+        self.ledger.con_tickers.setdefault(contract.conId, request.ticker)
+        try:
+            for order in orders:
+                self._trades[order.orderRef] = self.link.ib.placeOrder(contract, order)
+        except ConnectionError:
+            for each in requests:
+                if each.client_order_id not in self._trades:
+                    self.ledger.requests.pop(each.client_order_id, None)
+            if coid not in self._trades:
+                raise BrokerError("the connection to TWS dropped before the order went out") from None
+
+    def _build_orders(self, request: OrderRequest) -> list:
+        import ib_async
+
+        account = self.settings.account
+        parent = ib_async.Order(orderId=self._next_order_id(), **parsing.order_fields(request, account=account))
+        legs = request.bracket_legs()
+        if not legs:
+            return [parent]
+        parent.transmit = False  # TWS holds the entry until its last exit arrives, so all go live together
+        orders = [parent]
+        for index, leg in enumerate(legs):
+            orders.append(ib_async.Order(
+                orderId=self._next_order_id(), parentId=parent.orderId, ocaGroup=f"{request.client_order_id}-oca",
+                ocaType=1, transmit=index == len(legs) - 1, **parsing.order_fields(leg, account=account)))
+        return orders
+
+    def _next_order_id(self) -> int:
+        order_id = self.link.ib.client.getReqId()
+        self._max_order_id = max(self._max_order_id, order_id)
+        return order_id
+
+    async def cancel(self, client_order_id: str) -> None:
+        """Ask TWS to cancel a working order; the outcome arrives as an OrderReported."""
+        self._require_connected()
+        trade = self._trades.get(client_order_id)
+        if trade is None:
+            raise BrokerError(f"{self.name} has no order {client_order_id}")
+        if trade.isDone():
+            raise BrokerError(f"{client_order_id} is already {trade.orderStatus.status.lower()} at IB")
+        await self.pacer.take()
+        try:
+            self.link.ib.cancelOrder(trade.order)
+        except ConnectionError:
+            raise BrokerError("the connection to TWS dropped; the cancel was not sent") from None
+
+    def _require_connected(self) -> None:
+        if self.link.state is not ConnectionState.CONNECTED:
+            raise BrokerError(f"{self.name} is not connected to TWS/IB Gateway at {self.settings.address} "
+                              f"({self.link.state}: {self.link.detail})")
+
+    # ---- connecting and reconciling -------------------------------------------------------------
+
+    async def _on_link_up(self, ib, *, full: bool) -> str:
+        """Called by the link after each (re)connect, before CONNECTED is reported; returns a summary."""
+        if self.resolver is None:
+            self._wire(ib)
+        if not full:  # TWS got its own link back (1101/1102): ask again what may have changed meanwhile
+            await asyncio.wait_for(asyncio.gather(ib.reqPositionsAsync(), ib.reqOpenOrdersAsync()),
+                                   self.settings.connect_timeout_s)
+            await asyncio.wait_for(ib.reqExecutionsAsync(), self.settings.connect_timeout_s)
+        summary = self._reconcile(ib)
+        if self.feed is not None:
+            await self.feed.restore(fresh=full)
+        return summary
+
+    def _wire(self, ib) -> None:
+        from station.brokers.ib.contracts import ContractResolver
+
+        self.resolver = ContractResolver(ib, self._mappings, self._today)
+        ib.orderStatusEvent += self._on_status
+        ib.execDetailsEvent += self.reporter.execution
+        ib.commissionReportEvent += self.reporter.commission
+        ib.positionEvent += self._on_position
+        ib.updatePortfolioEvent += self.reporter.portfolio
+        if self.settings.market_data:
+            from station.brokers.ib.marketdata import IBMarketData
+
+            self.feed = IBMarketData(self.name, ib, self.resolver, self.bus, self.settings)
+
+    def _reconcile(self, ib) -> str:
+        """Report IB's truth: executions first, then order statuses, then positions."""
+        self.reporter.flush_held()
+        trades = [t for t in ib.trades() if t.order.orderRef]
+        fills = sorted(ib.fills(), key=lambda f: f.time)
+        ours = self.settings.client_id
+        fresh: dict[str, Any] = {}  # this session's Trade objects replace the last session's
+        for trade in trades:
+            current = fresh.get(trade.order.orderRef)
+            if current is None or current.isDone():  # an open order wins over a finished namesake
+                fresh[trade.order.orderRef] = trade
+            if trade.order.clientId == ours:
+                self._max_order_id = max(self._max_order_id, trade.order.orderId)
+        self._trades.update(fresh)
+        for fill in fills:
+            if fill.execution.clientId == ours:
+                self._max_order_id = max(self._max_order_id, fill.execution.orderId)
+        ib.client.updateReqId(self._max_order_id + 1)  # whatever TWS says, never reuse an id
+        for fill in fills:
+            self.reporter.fill(fill.execution.orderRef, fill.contract, fill)
+        for trade in trades:
+            self.reporter.status(trade)
+        lost = self._report_lost({t.order.orderRef for t in trades} | {f.execution.orderRef for f in fills})
+        positions = self.reporter.positions(ib.positions())
+        for item in ib.portfolio(self.settings.account or ""):
+            self.reporter.portfolio(item)
+        return (f"reconciled {sum(not t.isDone() for t in trades)} open orders, {len(fills)} executions, "
+                f"{positions} positions" + (f"; {lost} orders lost in the drop" if lost else ""))
+
+    def _report_lost(self, at_ib: set[str]) -> int:
+        """Orders sent that IB never saw (the link dropped with them queued) end visibly, not silently."""
+        lost = 0
+        for coid in list(self.ledger.requests):
+            track = self.ledger.track(coid)
+            if coid in at_ib or track.filled_reported or (track.status and track.status.is_terminal):
+                continue
+            trade = self._trades.get(coid)
+            if trade is not None and trade.orderStatus.status not in ("PendingSubmit", "ApiPending"):
+                continue
+            track.status = OrderStatus.REJECTED
+            self._trades.pop(coid, None)
+            self.bus.publish(OrderReported(self.name, coid, OrderStatus.REJECTED, reason=LOST_IN_FLIGHT))
+            lost += 1
+        return lost
+
+    # ---- what IB tells us -------------------------------------------------------------------------
+
+    def _on_status(self, trade) -> None:
+        if trade.order.orderRef:
+            self._trades[trade.order.orderRef] = trade
+        self.reporter.status(trade)
+
+    def _on_position(self, position) -> None:
+        if not self.link.reconciling:  # during a reconnect positions are reported after the fills
+            self.reporter.position(position)
+
+    def _on_error(self, req_id: int, code: int, text: str) -> None:
+        kind = parsing.classify_error(code)
+        trade = next((t for t in self._trades.values() if t.order.orderId == req_id), None) if req_id > 0 else None
+        if kind == "warning" and trade is not None:
+            self.bus.publish(Notified(f"IB {self.name}: order {trade.order.orderRef}", f"IB {code}: {text}", "warning"))
+
+    def ticker_for(self, contract) -> str:
+        """Station's name for an IB contract: as ordered this session, as the table maps it, or IB's own."""
+        if contract.conId in self.ledger.con_tickers:
+            return self.ledger.con_tickers[contract.conId]
+        if self.resolver is not None and contract.secType in ("STK", "IND"):
+            mapped = self.resolver.reverse(contract.secType, contract.symbol)
+            if mapped:
+                return mapped
+        return parsing.display_symbol(contract.secType, contract.symbol, contract.localSymbol,
+                                      contract.lastTradeDateOrContractMonth, parsing.clean_float(contract.strike),
+                                      contract.right, contract.tradingClass)
+
+    # ---- table changes and lookups from the window -----------------------------------------------
+
+    def _on_config(self, event: ConfigChanged) -> None:
+        if self.resolver is not None:
+            self.resolver.invalidate()
+
+    async def _on_resolve(self, command: ResolveContract) -> None:
+        if command.destination != self.name:
+            return
+        if self.link.state is not ConnectionState.CONNECTED:
+            self.bus.publish(ContractResolved(self.name, command.symbol, error=f"{self.name} is not connected"))
+            return
+        from station.brokers.ib.contracts import describe
+
+        try:
+            started = time.perf_counter()
+            contract = await self.resolver.resolve(command.symbol)
+            mapping = self.resolver.mapping_for(command.symbol)
+            text = f"{describe(contract, mapping)} ({(time.perf_counter() - started) * 1000:.0f} ms)"
+            self.bus.publish(ContractResolved(self.name, command.symbol, description=text))
+        except (UnknownSymbol, ConnectionError, asyncio.TimeoutError) as exc:
+            self.bus.publish(ContractResolved(self.name, command.symbol, error=str(exc) or type(exc).__name__))
