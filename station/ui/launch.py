@@ -44,6 +44,7 @@ def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> i
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Station")
     app.setApplicationName("Station")
+    app.setDesktopFileName("station")  # Wayland finds the menu entry (name, icon) by this id
     app.setQuitOnLastWindowClosed(False)  # the loop ends when our main coroutine does
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "station.svg")))
     apply_theme(app)
