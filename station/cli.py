@@ -81,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except UsageError as exc:
         print(f"station: error: {exc}", file=sys.stderr)
+        if sys.stderr is None:  # started without a console (Windows' stationw.exe): say it in a dialog
+            from station.ui.launch import show_error
+
+            show_error(f"Station cannot start: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

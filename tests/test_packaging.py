@@ -48,6 +48,12 @@ def test_runtime_dependencies_come_from_pyproject_and_map_to_modules():
         bundle_contents.top_level_modules(["not-a-real-dist"])
 
 
+@pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's version resource code runs on Windows only")
+def test_windows_version_resource_carries_the_version():
+    raw = bundle_contents.windows_version_info("1.2.3").toRaw()
+    assert "1.2.3".encode("utf-16-le") in raw and "Station".encode("utf-16-le") in raw
+
+
 def test_version_is_read_without_importing():
     import station
 
@@ -163,7 +169,7 @@ def _icns_types(data: bytes) -> list[str]:
     return types
 
 
-def test_icons_are_generated_from_the_svg(tmp_path):
+def test_icons_are_generated_from_the_svg(tmp_path, qapp):  # qapp: a QApplication, not a bare QGuiApplication
     written = make_icons.make_icons(make_icons.SVG, tmp_path)
     assert _ico_sizes((tmp_path / "station.ico").read_bytes()) == list(make_icons.ICO_SIZES)
     assert _icns_types((tmp_path / "station.icns").read_bytes()) == [k for k, _ in make_icons.ICNS_TYPES]
@@ -196,3 +202,25 @@ def test_self_check_passes_in_the_source_install(keyring_env, capsys):
     assert run() == 0
     out = capsys.readouterr().out
     assert "FAIL" not in out and "using keyrings.alt.file.PlaintextKeyring" in out
+
+
+def test_a_start_without_a_console_shows_the_error_in_a_dialog(monkeypatch):
+    import station.ui.launch as launch
+    from station import cli
+
+    shown = []
+    monkeypatch.setattr(launch, "show_error", shown.append)
+    monkeypatch.setattr(sys, "stderr", None)  # how Windows starts stationw.exe
+    assert cli.main(["--port", "99999"]) == 2
+    assert len(shown) == 1 and "port 99999 is out of range" in shown[0]
+
+
+def test_show_error_opens_a_critical_message_box(monkeypatch, qapp):
+    from PySide6.QtWidgets import QMessageBox
+
+    from station.ui.launch import show_error
+
+    calls = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: calls.append((title, text)))
+    show_error("Station cannot start: port 8765 is in use")
+    assert calls == [("Station", "Station cannot start: port 8765 is in use")]
