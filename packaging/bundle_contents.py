@@ -105,7 +105,7 @@ def hidden_imports(root: Path) -> list[str]:
     return imports
 
 
-def dependency_data() -> list[tuple[str, str]]:
+def dependency_data(root: Path) -> list[tuple[str, str]]:
     """Data files of the dependencies that need them, and the metadata of every dependency.
 
     Metadata matters at run time: keyring discovers backends (its own and keyrings.alt's)
@@ -113,7 +113,6 @@ def dependency_data() -> list[tuple[str, str]]:
     """
     from PyInstaller.utils.hooks import collect_data_files, copy_metadata
 
-    root = Path(__file__).resolve().parent.parent
     datas = []
     for package in DATA_OF:
         datas += collect_data_files(package)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ EXCLUDED_MODULES = [
     "PySide6.QtXml", "PySide6.QtPrintSupport", "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets",
     "PySide6.QtMultimedia", "PySide6.Qt3DCore", "PySide6.scripts",
     # pyarrow (about 80 MB): databento imports it only to write Parquet files and pandas treats
-    # it as optional; standins/pyarrow takes its place (see STANDINS).
+    # it as optional; packaging/standins/pyarrow takes its place (see standins()).
     "pyarrow",
     # zstandard's C backend is the one it loads; the cffi one is a fallback chosen by env var.
     "zstandard._cffi",
@@ -104,7 +103,8 @@ def _without_orphans(toc):
     for entry in toc:
         by_name.setdefault(entry[0].replace("\\", "/").rsplit("/", 1)[-1], entry)
     # Roots: extension modules and plugins (in folders) and the Python library the bootloader opens.
-    roots = [entry for entry in toc if "/" in entry[0] or not entry[0].startswith("lib") or entry[0].startswith("libpython")]
+    roots = [entry for entry in toc
+             if "/" in entry[0] or not entry[0].startswith("lib") or entry[0].startswith("libpython")]
     needed, queue = set(), [entry[1] for entry in roots]
     seen = set()
     while queue:
@@ -123,50 +123,28 @@ def _without_orphans(toc):
     return kept
 
 
-def without_debug_info(toc, workdir: Path):
-    """Binaries carrying DWARF debug info replaced by copies without it (Linux).
+def stripped(toc, workdir: Path):
+    """Binaries replaced by copies without symbols and debug info (Linux; copies kept in workdir).
 
-    Python itself and several wheels ship unstripped (libpython: 22 MB, 5 MB stripped).
-    Only those are stripped: PyInstaller's blanket `strip` also rewrites libraries that
-    auditwheel patched (numpy's OpenBLAS), which then no longer load.
+    Python itself and several wheels ship unstripped (libpython: 22 MB, 5 MB stripped; the
+    bundle loses about 27 MB). Libraries that auditwheel vendored into `<package>.libs/`
+    are left alone: stripping rewrites their patched layout and they no longer load
+    (numpy's OpenBLAS: "ELF load command address/offset not page-aligned").
     """
     if not sys.platform.startswith("linux") or not shutil.which("strip"):
         return toc
     result = []
     for dest, source, kind in toc:
-        if _strippable(dest, source):
-            stripped = workdir / "stripped" / dest
-            if not stripped.exists() or stripped.stat().st_mtime < Path(source).stat().st_mtime:
-                stripped.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["strip", "--strip-unneeded", "-o", str(stripped), source], check=True)
-            source = str(stripped)
+        if ".libs/" not in dest.replace("\\", "/") and _is_elf(source):
+            copy = workdir / "stripped" / dest
+            if not copy.exists() or copy.stat().st_mtime < Path(source).stat().st_mtime:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                subprocess.run(["strip", "--strip-unneeded", "-o", str(copy), source], check=True)
+            source = str(copy)
         result.append((dest, source, kind))
     return result
-
-
-def _strippable(dest: str, path: str) -> bool:
-    return ".libs/" not in dest.replace("\\", "/") and _is_elf(path)
 
 
 def _is_elf(path: str) -> bool:
     with open(path, "rb") as file:
         return file.read(4) == b"\x7fELF"
-
-
-def _has_debug_info(path: str) -> bool:
-    """True for a 64-bit little-endian ELF file with a .debug_info section."""
-    try:
-        with open(path, "rb") as file:
-            header = file.read(64)
-            if header[:6] != b"\x7fELF\x02\x01":
-                return False
-            shoff, = struct.unpack_from("<Q", header, 0x28)
-            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", header, 0x3A)
-            file.seek(shoff)
-            sections = [struct.unpack_from("<IIQQQQ", file.read(shentsize)) for _ in range(shnum)]
-            _, _, _, _, names_offset, names_size = sections[shstrndx]
-            file.seek(names_offset)
-            names = file.read(names_size)
-    except (OSError, struct.error, IndexError):
-        return False
-    return any(names[s[0]:names.index(b"\0", s[0])] == b".debug_info" for s in sections)
