@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -141,6 +142,10 @@ def test_desktop_entry_starts_the_installed_app():
     assert main["Icon"] == "station"  # the hicolor name build_deb installs
     assert main["Categories"].endswith(";")
     assert entry["Desktop Action demo"]["Exec"] == f"{deb.INSTALL_DIR}/station --demo"
+    if shutil.which("desktop-file-validate"):  # Debian's desktop-file-utils, where installed
+        check = subprocess.run(["desktop-file-validate", str(ROOT / "packaging/linux/station.desktop")],
+                               capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout, check.stdout
 
 
 def test_inno_setup_script_points_at_what_the_spec_builds():
