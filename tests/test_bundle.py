@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -77,9 +78,22 @@ def smoke(executable: Path, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_bundle_opens_the_window_and_exits_after_the_first_paint(bundle, tmp_path):
+    from station.store.migrations import available
+
     result = smoke(bundle / "station", tmp_path)
     assert result.returncode == 0, result.stderr
     assert "first paint after" in result.stdout
+    # Migrations are found by listing their package: every one shipped must have run.
+    with sqlite3.connect(tmp_path / "data" / "station.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == available()[-1][0]
+
+
+def test_bundle_lists_every_benchmark(bundle, tmp_path):
+    from station.bench import available
+
+    result = run(bundle / "station", "bench", "--help", env=environment(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert all(name in result.stdout for name in available())
 
 
 def test_bundle_has_every_library_plugin_and_file(bundle, tmp_path):
