@@ -56,6 +56,8 @@ def elf_files(tree: Path) -> list[Path]:
 
 def needed_libraries(path: Path) -> set[str]:
     """The DT_NEEDED sonames of one ELF file (via readelf, from binutils)."""
+    if shutil.which("readelf") is None:
+        raise RuntimeError("readelf not found: install binutils (apt-get install binutils)")
     output = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=True).stdout
     return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", output))
 
