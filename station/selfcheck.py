@@ -70,7 +70,7 @@ def _keyring() -> str:
         backend = chosen or system_backend()
         using = f"{type(backend).__module__}.{type(backend).__name__}"
     except KeyringUnavailable:
-        using = "none usable here (see `station secret set`)"
+        using = "no secure backend on this machine (PYTHON_KEYRING_BACKEND chooses one)"
     return f"{len(found)} backends by entry point; using {using}"
 
 
