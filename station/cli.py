@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--demo", action="store_true", help="paper broker, replayed sample data; needs no account, key or network")
     mode.add_argument("--headless", action="store_true", help="the core without a window (SIGINT/SIGTERM stop it cleanly)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--self-check", action="store_true",
+                        help="check that this installation has every library, Qt plugin, keyring backend and file, then exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     common = _common(defaults=False)
 
@@ -87,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except UsageError as exc:
         print(f"station: error: {exc}", file=sys.stderr)
+        if sys.stderr is None:  # started without a console (Windows' stationw.exe): say it in a dialog
+            from station.ui.launch import show_error
+
+            show_error(f"Station cannot start: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -111,6 +117,10 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def _dispatch(args: argparse.Namespace) -> int:
     from station.logs import setup_logging
 
+    if args.self_check:
+        from station.selfcheck import run
+
+        return run()
     if args.command == "config":
         setup_logging(None)
         return _config(args)

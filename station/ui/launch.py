@@ -30,6 +30,14 @@ def check_display() -> None:
         raise NoDisplay(NO_DISPLAY)
 
 
+def show_error(message: str) -> None:
+    """A modal error dialog, for an app started without a console to print the error to."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841  (the dialog needs it)
+    QMessageBox.critical(None, "Station", message)
+
+
 def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> int:
     """Run the window until it is closed; with `smoke`, close it after the first paint."""
     started = time.perf_counter()
@@ -44,6 +52,7 @@ def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> i
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Station")
     app.setApplicationName("Station")
+    app.setDesktopFileName("station")  # Wayland finds the menu entry (name, icon) by this id
     app.setQuitOnLastWindowClosed(False)  # the loop ends when our main coroutine does
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "station.svg")))
     apply_theme(app)
