@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     secret_sub.add_parser("set", help="read the value from stdin", parents=[common]).add_argument("name")
     secret_sub.add_parser("delete", help="remove it", parents=[common]).add_argument("name")
 
+    analyze = sub.add_parser("analyze", help="alerts-vs-fills report: CSV files and an HTML page", parents=[common])
+    analyze.add_argument("--since", metavar="DATE", help="only alerts received since DATE (ISO date or time, US/Eastern "
+                         "unless it names its zone)")
+    analyze.add_argument("--out", type=Path, metavar="DIR",
+                         help="folder for the report (default: <data dir>/exports/analysis-<time>)")
+
     from station.bench import available as benches
 
     bench = sub.add_parser("bench", help="built-in benchmarks", parents=[common])
@@ -109,6 +115,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "secret":
         setup_logging(None)
         return _secret(args)
+    if args.command == "analyze":
+        setup_logging(None)
+        return _analyze(args)
     if args.command == "bench":
         setup_logging(None)
         from station.bench import run_bench
@@ -202,6 +211,34 @@ def _config(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {args.file}: {exc.strerror or exc}") from None
     print(f"exported the config to {args.file}")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from station.analysis.options import AnalysisError, default_out_dir, parse_since, prepare_out_dir
+    from station.store import Store
+
+    try:
+        since = parse_since(args.since) if args.since is not None else None
+        data_dir = _data_dir(args)
+        out_dir = prepare_out_dir(args.out if args.out is not None else default_out_dir(data_dir))
+    except AnalysisError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        store = Store(data_dir)
+    except (sqlite3.DatabaseError, RuntimeError) as exc:
+        raise UsageError(f"cannot read the database in {data_dir}: {exc}") from None
+    try:
+        from station.analysis.export import run_analysis
+
+        report = run_analysis(store, out_dir, since=since)
+    except AnalysisError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+    print("\n".join(report.summary_lines()))
     return 0
 
 
