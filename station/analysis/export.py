@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from station.analysis.load import load_tables
@@ -71,8 +72,13 @@ class Report:
 
 def _eastern_text(series: pd.Series) -> pd.Series:
     """ISO times in US/Eastern with their offset, to the millisecond ('' when unset)."""
-    eastern = series.dt.tz_convert(EASTERN)
-    return eastern.map(lambda t: "" if pd.isna(t) else t.isoformat(timespec="milliseconds"))
+    # numpy formats naive times in C; strftime on aware times runs per row in Python (50x slower)
+    local = series.dt.tz_convert(EASTERN).dt.tz_localize(None)
+    minutes = ((local - series.dt.tz_localize(None)).dt.total_seconds() // 60).fillna(0).astype(int)
+    offsets = {m: f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in set(minutes)}
+    text = np.datetime_as_string(local.to_numpy(dtype="datetime64[ms]"), unit="ms")
+    out = pd.Series(text, index=series.index, dtype=object) + minutes.map(offsets)
+    return out.where(series.notna(), "")
 
 
 def _csv(frame: pd.DataFrame, columns: list[str], path: Path) -> Path:

@@ -137,21 +137,21 @@ def _dec(value) -> Decimal | None:
 
 def _pair_executions(pairs: pd.DataFrame, orders: pd.DataFrame, fills: pd.DataFrame, ticks: TickSizes) -> pd.DataFrame:
     """One row per pair group whose two legs both have fills: the spread's fill price and slippage."""
-    legs = orders[orders["pair_group"].notna()].set_index(["pair_group", "leg"])
+    legs = {(row.pair_group, row.leg): row for row in orders[orders["pair_group"].notna()].itertuples(index=False)}
     last_fill = fills[fills["pair_group"].notna()].groupby("pair_group")["time"].max()
     rows = []
     for group in pairs.itertuples(index=False):
         def leg(key: str, ticker: str) -> Leg:
-            if (group.pair_group, key) not in legs.index:
+            row = legs.get((group.pair_group, key))
+            if row is None:
                 return Leg(ticker, Decimal(0))
-            row = legs.loc[(group.pair_group, key)]
-            return Leg(row["ticker"], _dec(row["qty"]), _dec(row["filled_qty"]) or Decimal(0), _dec(row["avg_price"]))
+            return Leg(row.ticker, _dec(row.qty), _dec(row.filled_qty) or Decimal(0), _dec(row.avg_price))
 
         pair = PairFill(Side(group.side), _dec(group.hedge), _dec(group.order_price),
                         leg("1", group.ticker1), leg("2", group.ticker2))
         if pair.fill_price is None:
             continue
-        point_value = float(legs.loc[(group.pair_group, "1"), "point_value"])
+        point_value = float(legs[(group.pair_group, "1")].point_value)
         slippage = None if pair.slippage is None else -float(pair.slippage)  # the domain's sign: + is better
         gross = float(abs(pair.leg1.avg_price) + abs(pair.hedge) * abs(pair.leg2.avg_price))
         qty = float(pair.leg1.filled_qty)
@@ -167,8 +167,7 @@ def _pair_executions(pairs: pd.DataFrame, orders: pd.DataFrame, fills: pd.DataFr
         })
     frame = pd.DataFrame(rows, columns=EXECUTION_COLUMNS)
     if not frame.empty:
-        alert_tickers = orders.dropna(subset=["pair_group"]).drop_duplicates("pair_group").set_index("pair_group")
-        frame["ticker_key"] = frame["execution_id"].map(alert_tickers["ticker_key"])
+        frame["ticker_key"] = [legs[(g, "1")].ticker_key for g in frame["execution_id"]]
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
         frame["day"] = _day(frame["time"])
     return frame
@@ -183,23 +182,17 @@ def _alerts(tables: Tables, orders: pd.DataFrame, fills: pd.DataFrame, execution
     alerts = tables.alerts.copy()
     ids = alerts["alert_id"]
     of_alert = orders[orders["alert_id"].notna()].copy()
-    reporting = of_alert[of_alert["reports_fills"]]
+    of_alert["port"] = ~of_alert["reports_fills"]
+    of_alert["open"] = of_alert["reports_fills"] & of_alert["status"].isin(OPEN_STATUSES)
+    of_alert["rejected"] = of_alert["reports_fills"] & (of_alert["status"] == "rejected")
     by_order = of_alert.groupby("alert_id")
-    per_order = pd.DataFrame({
-        "orders": by_order.size(),
-        "destinations": by_order["destination"].agg(lambda s: ";".join(sorted(set(s)))),
-        "order_statuses": by_order["status"].agg(_status_counts),
-        "order_reasons": by_order["reason"].agg(lambda s: "; ".join(dict.fromkeys(s.dropna()))),
-        "order_strategies": by_order["strategy"].agg(lambda s: sorted(set(s.dropna()))),
-        "port_orders": by_order["reports_fills"].agg(lambda s: int((~s).sum())),
-    })
-    by_reporting = reporting.groupby("alert_id")
-    per_reporting = pd.DataFrame({
-        "ordered_qty": by_reporting["qty"].sum(), "filled_qty": by_reporting["filled_qty"].sum(),
-        "open_orders": by_reporting["status"].agg(lambda s: int(s.isin(OPEN_STATUSES).sum())),
-        "rejected_orders": by_reporting["status"].agg(lambda s: int((s == "rejected").sum())),
-        "reporting_orders": by_reporting.size(),
-    })
+    per_order = pd.concat([_order_texts(of_alert), pd.DataFrame({
+        "orders": by_order.size(), "port_orders": by_order["port"].sum(),
+        "open_orders": by_order["open"].sum(), "rejected_orders": by_order["rejected"].sum(),
+    })], axis=1)
+    by_reporting = of_alert[of_alert["reports_fills"]].groupby("alert_id")
+    per_reporting = pd.DataFrame({"ordered_qty": by_reporting["qty"].sum(), "filled_qty": by_reporting["filled_qty"].sum(),
+                                  "reporting_orders": by_reporting.size()})
     alert_fills = fills[fills["alert_id"].notna()]
     by_fill = alert_fills.groupby("alert_id")
     per_fill = pd.DataFrame({
@@ -215,7 +208,7 @@ def _alerts(tables: Tables, orders: pd.DataFrame, fills: pd.DataFrame, execution
     for frame in (per_order, per_reporting, per_fill, per_exec):
         frame.index = frame.index.astype("Int64")
         alerts = alerts.join(frame, on="alert_id")
-    alerts["duplicates"] = ids.map(duplicates).fillna(0).astype(int)
+    alerts["duplicates"] = _lookup(duplicates, ids).fillna(0).astype(int)
     for column in ("orders", "port_orders", "fills", "open_orders", "rejected_orders", "reporting_orders"):
         alerts[column] = alerts[column].fillna(0).astype(int)
     alerts["fill_ratio"] = alerts["filled_qty"] / alerts["ordered_qty"].replace(0.0, np.nan)
@@ -235,9 +228,28 @@ def _alerts(tables: Tables, orders: pd.DataFrame, fills: pd.DataFrame, execution
     return alerts.drop(columns=["order_strategies"])
 
 
-def _status_counts(statuses: pd.Series) -> str:
-    counts = statuses.value_counts()
-    return ";".join(f"{status}:{counts[status]}" for status in sorted(counts.index))
+def _order_texts(orders: pd.DataFrame) -> pd.DataFrame:
+    """Per alert: its destinations, order statuses with counts, order reasons and strategies.
+
+    One pass in plain Python: a pandas aggregation calling a function per alert is a hundred
+    times slower with tens of thousands of alerts.
+    """
+    found: dict[int, tuple[set, dict, dict, set]] = {}
+    for alert_id, destination, status, reason, strategy in zip(
+            orders["alert_id"], orders["destination"], orders["status"], orders["reason"], orders["strategy"]):
+        destinations, statuses, reasons, strategies = found.setdefault(int(alert_id), (set(), {}, {}, set()))
+        destinations.add(destination)
+        statuses[status] = statuses.get(status, 0) + 1
+        if isinstance(reason, str) and reason:
+            reasons[reason] = None
+        if isinstance(strategy, str) and strategy:
+            strategies.add(strategy)
+    frame = pd.DataFrame(
+        [(";".join(sorted(d)), ";".join(f"{k}:{v}" for k, v in sorted(st.items())), "; ".join(r), sorted(sg))
+         for d, st, r, sg in found.values()],
+        index=pd.Index(list(found), dtype="Int64", name="alert_id"),
+        columns=["destinations", "order_statuses", "order_reasons", "order_strategies"])
+    return frame
 
 
 def _outcome(status, reporting, ports, ordered, filled, rejected, open_) -> str:

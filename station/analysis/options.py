@@ -41,7 +41,7 @@ def default_out_dir(data_dir: Path, now: datetime | None = None) -> Path:
 
 def prepare_out_dir(path: Path) -> Path:
     """Create the output folder if need be; AnalysisError if it cannot be written."""
-    path = Path(path).expanduser()
+    path = Path(path).expanduser().absolute()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

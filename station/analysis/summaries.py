@@ -22,10 +22,6 @@ NOT_TRADED = ("queued", "unrouted", "rejected", "no orders", "orders rejected", 
               "partially filled")
 
 
-def _p95(series: pd.Series) -> float:
-    return series.quantile(0.95) if series.notna().any() else np.nan
-
-
 def _keyed(matched: Matched, dimension: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Alerts, orders, fills and executions, each with a `key` column for `dimension`.
 
@@ -62,14 +58,14 @@ def summary(matched: Matched, dimension: str) -> pd.DataFrame:
     status = alerts.pivot_table(index="key", columns="status", values="alert_id", aggfunc="count", fill_value=0)
     parts = [pd.DataFrame({"alerts": a["alert_id"].nunique()}),
              status.reindex(columns=["routed", "unrouted", "rejected", "queued"], fill_value=0),
-             pd.DataFrame({"alerts_filled": a["outcome"].agg(lambda s: int((s == "filled").sum())),
+             pd.DataFrame({"alerts_filled": (alerts["outcome"] == "filled").groupby(alerts["key"]).sum(),
                            "duplicates_avoided": a["duplicates"].sum()})]
     reporting = orders[orders["reports_fills"]]
     o = orders.groupby("key")
     r = reporting.groupby("key")
     parts.append(pd.DataFrame({
-        "orders": o.size(), "orders_filled": o["status"].agg(lambda s: int((s == "filled").sum())),
-        "orders_rejected": o["status"].agg(lambda s: int((s == "rejected").sum())),
+        "orders": o.size(), "orders_filled": (orders["status"] == "filled").groupby(orders["key"]).sum(),
+        "orders_rejected": (orders["status"] == "rejected").groupby(orders["key"]).sum(),
     }))
     parts.append(pd.DataFrame({"ordered_qty": r["qty"].sum(), "filled_qty": r["filled_qty"].sum(),
                                "fill_rate": r["fill_ratio"].mean()}))
@@ -82,12 +78,12 @@ def summary(matched: Matched, dimension: str) -> pd.DataFrame:
     for suffix, column in units if dimension == "ticker" else units[1:]:
         stats[f"slippage_mean{suffix}"] = e[column].mean()
         stats[f"slippage_median{suffix}"] = e[column].median()
-        stats[f"slippage_p95{suffix}"] = e[column].agg(_p95)
+        stats[f"slippage_p95{suffix}"] = e[column].quantile(0.95)
     stats["slippage_cost"] = e["slippage_cost"].sum()
     parts.append(pd.DataFrame(stats))
     latency = a["received_to_first_fill_ms"]
     parts.append(pd.DataFrame({"fill_latency_mean_ms": latency.mean(), "fill_latency_median_ms": latency.median(),
-                               "fill_latency_p95_ms": latency.agg(_p95),
+                               "fill_latency_p95_ms": latency.quantile(0.95),
                                "route_latency_median_ms": a["received_to_routed_ms"].median()}))
     table = pd.concat(parts, axis=1)
     counts = ["alerts", "routed", "unrouted", "rejected", "queued", "alerts_filled", "duplicates_avoided", "orders",
