@@ -314,3 +314,33 @@ def test_skipped_duplicates_are_recorded_for_the_report(tmp_path):
         (7, "ES", "2024-03-01T15:00:00+00:00")]
     store.close()
     duplicates.on_duplicated(Skipped(7, "ES", datetime(2024, 3, 1, 15, 0, 5, tzinfo=timezone.utc)))  # no raise
+
+
+def test_an_alert_for_every_strategy_counts_under_each_and_a_half_filled_pair_has_no_spread(tmp_path):
+    from analysis_support import add_alert, add_order, add_pair
+
+    store = Store(tmp_path / "data")
+
+    def build(conn):
+        a = add_alert(conn, ticker="ES")  # no strategy of its own: routed to both that list ES
+        add_order(conn, f"a{a}-S1-paper", alert_id=a, strategy="S1", avg="5000")
+        add_order(conn, f"a{a}-S2-ib", alert_id=a, strategy="S2", destination="ib", avg="5000")
+        p = add_alert(conn, ticker="KO-1*PEP", qty="10", price="-100", strategy="Pairs", spread=("KO", "1", "PEP"))
+        add_pair(conn, f"a{p}-Pairs-paper", alert_id=p, ticker1="KO", hedge="1", ticker2="PEP", side="sell", qty="10",
+                 order_price="-100")
+        add_order(conn, f"a{p}-Pairs-paper-1", alert_id=p, strategy="Pairs", ticker="KO", side="sell", qty="10",
+                  filled="10", avg="60", pair_group=f"a{p}-Pairs-paper", leg="1")
+        add_order(conn, f"a{p}-Pairs-paper-2", alert_id=p, strategy="Pairs", ticker="PEP", qty="10", filled="0",
+                  status="working", pair_group=f"a{p}-Pairs-paper", leg="2")
+        return a, p
+
+    alert, pair = store.writer.call(build)
+    try:
+        result = run_analysis(store, tmp_path / "out")
+    finally:
+        store.close()
+    strategy = {r["strategy"]: r for r in rows(result.out_dir / "summary_by_strategy.csv")}
+    assert strategy["S1"]["alerts"] == strategy["S2"]["alerts"] == "1"
+    alerts = by_alert(result.out_dir)
+    assert alerts[alert]["destinations"] == "ib;paper" and alerts[alert]["order_statuses"] == "filled:2"
+    assert alerts[pair]["outcome"] == "partially filled" and alerts[pair]["slippage"] == ""

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from station.analysis.load import load_tables
-from station.analysis.matching import Matched, match
+from station.analysis.matching import Matched, eastern_wall_clock, match
 from station.analysis.options import AnalysisError, prepare_out_dir
 from station.analysis.report_html import FORMATS, render
 from station.analysis.summaries import DIMENSIONS, overview, summary
 from station.analysis.ticks import TickSizes
-from station.domain.timeutil import EASTERN, utc_now
+from station.domain.timeutil import utc_now
 from station.store.config_repo import ConfigRepository
 from station.store.database import Store
 
@@ -73,7 +73,7 @@ class Report:
 def _eastern_text(series: pd.Series) -> pd.Series:
     """ISO times in US/Eastern with their offset, to the millisecond ('' when unset)."""
     # numpy formats naive times in C; strftime on aware times runs per row in Python (50x slower)
-    local = series.dt.tz_convert(EASTERN).dt.tz_localize(None)
+    local = eastern_wall_clock(series)
     minutes = ((local - series.dt.tz_localize(None)).dt.total_seconds() // 60).fillna(0).astype(int)
     offsets = {m: f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in set(minutes)}
     text = np.datetime_as_string(local.to_numpy(dtype="datetime64[ms]"), unit="ms")

@@ -17,6 +17,7 @@ from station.analysis.load import Tables
 from station.analysis.ticks import TickSizes
 from station.domain.enums import Side
 from station.domain.pairs import Leg, PairFill
+from station.domain.timeutil import EASTERN
 
 SIGN = {"buy": 1.0, "sell": -1.0}
 # NinjaTrader TCP ports take the order as a line and report no fills: they count as sent, not as unfilled.
@@ -173,9 +174,15 @@ def _pair_executions(pairs: pd.DataFrame, orders: pd.DataFrame, fills: pd.DataFr
     return frame
 
 
+def eastern_wall_clock(times: pd.Series) -> pd.Series:
+    """UTC times as naive US/Eastern wall-clock times (formatted by numpy in C, not per row)."""
+    return times.dt.tz_convert(EASTERN).dt.tz_localize(None)
+
+
 def _day(times: pd.Series) -> pd.Series:
-    """The US/Eastern session date of each time (as text, for grouping and CSV)."""
-    return times.dt.tz_convert("America/New_York").dt.strftime("%Y-%m-%d")
+    """The US/Eastern date of each time, as text (for grouping and the CSV files)."""
+    days = np.datetime_as_string(eastern_wall_clock(times).to_numpy(dtype="datetime64[D]"), unit="D")
+    return pd.Series(days, index=times.index, dtype=object).where(times.notna())
 
 
 def _alerts(tables: Tables, orders: pd.DataFrame, fills: pd.DataFrame, executions: pd.DataFrame) -> pd.DataFrame:
