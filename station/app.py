@@ -111,6 +111,8 @@ class Station:
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
         from station.oms.service import OrderManager
+        from station.domain.events import AlertDuplicated
+        from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
         from station.webhook.rest_api import RestApi
         from station.webhook.script_feed import ScriptFeed
@@ -135,6 +137,8 @@ class Station:
                             book=self.oms.book, secrets=self.secrets)
         add(self.rest)
         add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token))
+        # skipped resends, counted by `station analyze`
+        self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, self.config, self.secrets)
         add(self.email)

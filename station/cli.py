@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     authorize.add_argument("broker", choices=["schwab"], help="schwab")
     authorize.add_argument("--destination", metavar="NAME", help="which schwab destination's URLs to use")
     authorize.add_argument("--redirect-url", metavar="URL", help="the address Schwab redirected to (else asked for)")
+    analyze = sub.add_parser("analyze", help="alerts-vs-fills report: CSV files and an HTML page", parents=[common])
+    analyze.add_argument("--since", metavar="DATE", help="only alerts received since DATE (ISO date or time, US/Eastern "
+                         "unless it names its zone)")
+    analyze.add_argument("--out", type=Path, metavar="DIR",
+                         help="folder for the report (default: <data dir>/exports/analysis-<time>)")
 
     from station.bench import available as benches
 
@@ -130,6 +135,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "broker":
         setup_logging(None)
         return _broker(args)
+    if args.command == "analyze":
+        setup_logging(None)
+        return _analyze(args)
     if args.command == "bench":
         setup_logging(None)
         from station.bench import run_bench
@@ -249,6 +257,32 @@ def _broker(args: argparse.Namespace) -> int:
         authorize(_secret_store(demo=False), destination, read_line=read_line, say=print, redirect_url=args.redirect_url)
     except (AuthorizeError, KeyringUnavailable) as exc:
         raise UsageError(str(exc)) from None
+
+def _analyze(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from station.analysis.options import AnalysisError, default_out_dir, parse_since, prepare_out_dir
+    from station.store import Store
+
+    try:
+        since = parse_since(args.since) if args.since is not None else None
+        data_dir = _data_dir(args)
+        out_dir = prepare_out_dir(args.out if args.out is not None else default_out_dir(data_dir))
+    except AnalysisError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        store = Store(data_dir)
+    except (sqlite3.DatabaseError, RuntimeError) as exc:
+        raise UsageError(f"cannot read the database in {data_dir}: {exc}") from None
+    try:
+        from station.analysis.export import run_analysis
+
+        report = run_analysis(store, out_dir, since=since)
+    except AnalysisError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+    print("\n".join(report.summary_lines()))
     return 0
 
 

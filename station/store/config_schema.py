@@ -134,6 +134,8 @@ TICKER = v.Fields({
     "engine": (engine.engine_override, {}),
     "point_value": (v.decimal(), None),
     "max_position": (v.decimal(), None),
+    # minimum price increment, for slippage in ticks (`station analyze`); known futures need none
+    "tick_size": (v.decimal(), None),
 })
 
 TICKER_DESTINATION = v.Fields({

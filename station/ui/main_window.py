@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Import config…", self._import_config, QKeySequence("Ctrl+I"))
         self._action(file_menu, "&Export config…", self._export_config, QKeySequence("Ctrl+E"))
+        self._action(file_menu, "&Analyze alerts vs fills…", self.analyze)
         file_menu.addSeparator()
         self._action(file_menu, "Open &data folder", self._open_data_folder)
         file_menu.addSeparator()
@@ -108,6 +109,14 @@ class MainWindow(QMainWindow):
         self._api_settings = ApiNotificationsDialog(self.station, self)
         self._api_settings.dialog.open()
         return self._api_settings
+
+    def analyze(self):
+        """File > Analyze…: the alerts-vs-fills report, written in a worker thread, then opened."""
+        from station.ui.analysis_dialog import AnalysisRunner
+
+        if getattr(self, "analysis", None) is None:
+            self.analysis = AnalysisRunner(self)
+        return self.analysis.ask()
 
     def _about(self) -> None:
         from station.ui.about import show_about
