@@ -18,6 +18,7 @@ from station.store.config_repo import ConfigRepository
 from station.store.secret_store import SecretStore
 from station.store.watcher import ConfigWatcher
 from station.webhook.server import Receiver
+from station.webhook.service import WebhookService
 
 log = logging.getLogger("station.app")
 
@@ -58,6 +59,10 @@ class Station:
         self.receiver = Receiver(options.host, options.port, status=self.status)
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
+        # the TradingView webhook; a new passphrase is printed once when headless (the window shows it)
+        self.webhook = WebhookService(self.bus, self.store, self.config, secrets, self.receiver,
+                                      announce=_print_now if options.headless else None)
+        self.components.append(self.webhook)
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self._started = False
 
@@ -99,6 +104,10 @@ class Station:
 
     def _on_connection(self, event: ConnectionChanged) -> None:
         self.connections[event.name] = event
+
+
+def _print_now(text: str) -> None:
+    print(text, flush=True)
 
 
 def install_exception_handlers(loop: asyncio.AbstractEventLoop, bus: Bus) -> None:

@@ -29,6 +29,15 @@ def _log(window: "MainWindow") -> QWidget:
     return LogDock()
 
 
+def _alerts(window: "MainWindow") -> QWidget:
+    from station.ui.alerts_dock import AlertsDock, add_webhook_menu
+
+    dock = AlertsDock(window)
+    add_webhook_menu(window, dock)
+    return dock
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("AlertsDock", "Alerts", Qt.BottomDockWidgetArea, _alerts),
 ]
