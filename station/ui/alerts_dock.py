@@ -123,7 +123,7 @@ class AlertsDock(QWidget):
         layout.addWidget(self.table)
 
         self.status_filter.currentTextChanged.connect(self._refilter)
-        self.search.textChanged.connect(self.proxy.set_text)
+        self.search.textChanged.connect(self._search)
         self.setup_button.clicked.connect(lambda: self.open_setup())
         self.settings_button.clicked.connect(self.open_settings)
 
@@ -210,6 +210,10 @@ class AlertsDock(QWidget):
     def _refilter(self) -> None:
         status = self.status_filter.currentText()
         self.proxy.set_predicate(None if status == FILTERS[0] else (lambda r: r.status == status))
+        self._show_count()
+
+    def _search(self, text: str) -> None:
+        self.proxy.set_text(text)
         self._show_count()
 
     def _show_count(self) -> None:

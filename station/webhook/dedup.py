@@ -55,8 +55,11 @@ class DedupIndex:
 
     def load(self, rows: list[tuple[str, int, str]]) -> None:
         """Refill from journal rows (fingerprint, alert_id, received_at ISO), oldest first."""
+        cutoff = self._clock() - self.window_s
         for key, alert_id, received_at in rows:
-            self.add(key, alert_id, datetime.fromisoformat(received_at).timestamp())
+            at = datetime.fromisoformat(received_at).timestamp()
+            if at >= cutoff and key not in self._entries:
+                self.add(key, alert_id, at)
 
     def _forget_failed(self, key: str, future: asyncio.Future) -> None:
         if future.cancelled() or future.exception() is not None:

@@ -52,10 +52,10 @@ class RateLimiter:
         now = self._clock()
         tats = self._tat.get(address)
         if tats is None:
-            tats = self._tat[address] = [now] * len(self._cells)
             self._added += 1
             if self._added >= PURGE_EVERY:
                 self._purge(now)
+            tats = self._tat[address] = [now] * len(self._cells)
         wait = 0.0
         for tat, (_, tolerance) in zip(tats, self._cells):
             wait = max(wait, max(tat, now) - tolerance - now)
