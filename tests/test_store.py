@@ -65,6 +65,25 @@ def test_a_failing_job_is_rolled_back_alone(data_dir):
     store.close()
 
 
+def test_a_job_alone_in_its_group_is_rolled_back_when_it_fails(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    commits = store.writer.commits
+
+    def bad(conn):
+        conn.execute("INSERT INTO t VALUES (100)")
+        raise ValueError("nope")
+
+    with pytest.raises(ValueError, match="nope"):
+        store.writer.call(bad)
+    with pytest.raises(Exception, match="UNIQUE"):
+        store.writer.call(lambda c: c.execute("INSERT INTO t VALUES (1), (1)"))
+    assert store.writer.commits == commits  # nothing was committed for them
+    store.writer.call(lambda c: c.execute("INSERT INTO t VALUES (2)"))
+    assert [r[0] for r in store.query("SELECT n FROM t")] == [2]
+    store.close()
+
+
 def test_readers_keep_reading_while_the_writer_commits(data_dir):
     store = Store(data_dir)
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))

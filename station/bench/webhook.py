@@ -55,8 +55,11 @@ async def _run(options, folder: Path, sizes: dict) -> dict:
                     "tag": f"bench{index}-", "passphrase": passphrase,
                     "phases": [{"kind": kind, "concurrency": concurrency, "count": count}]}
             commits, cpu = station.store.writer.commits, _cpu_seconds()
+            loop_cpu, writer_cpu = time.thread_time(), await station.store.writer.run(lambda conn: time.thread_time())
             result = (await _drive(plan))[0]
             result["server_cpu_s"] = _cpu_seconds() - cpu
+            result["loop_cpu_s"] = time.thread_time() - loop_cpu
+            result["writer_cpu_s"] = await station.store.writer.run(lambda conn: time.thread_time()) - writer_cpu
             result["commits"] = station.store.writer.commits - commits
             results.append(result)
     finally:
@@ -103,6 +106,8 @@ def _figures(results: list[dict], answered: list[int], journaled: list[int]) -> 
         figures[f"c{c}_ratio_vs_health"] = round(alerts["per_s"] / health["per_s"], 3)
         figures[f"c{c}_non_200"] = alerts["count"] - accepted
         figures[f"c{c}_server_cpu_us_per_alert"] = round(1e6 * alerts["server_cpu_s"] / alerts["count"])
+        figures[f"c{c}_loop_cpu_us_per_alert"] = round(1e6 * alerts["loop_cpu_s"] / alerts["count"])
+        figures[f"c{c}_writer_cpu_us_per_alert"] = round(1e6 * alerts["writer_cpu_s"] / alerts["count"])
         figures[f"c{c}_server_cpu_us_per_health"] = round(1e6 * health["server_cpu_s"] / health["count"])
         figures[f"c{c}_alerts_per_commit"] = round(accepted / alerts["commits"], 2) if alerts["commits"] else None
     journal = set(journaled)

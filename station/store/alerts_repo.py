@@ -35,7 +35,9 @@ ROWS_PER_STATEMENT = 400  # 20 columns each: well under SQLite's 32766 variables
 
 def iso(value: datetime | None) -> str | None:
     """A stored time: UTC ISO-8601 with microseconds, so text order is time order."""
-    return None if value is None else value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value is None:
+        return None
+    return (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(timespec="microseconds")
 
 
 def _text(value: Decimal | None) -> str | None:

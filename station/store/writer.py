@@ -96,6 +96,16 @@ class StoreWriter:
             for job, future in batch:
                 if not future.set_running_or_notify_cancel():
                     continue
+                if len(batch) == 1:
+                    # Alone in its group: no savepoint needed. Each statement makes this thread
+                    # take the GIL back from a busy event loop, so two fewer is faster commits.
+                    try:
+                        outcomes.append((future, True, job(conn)))
+                    except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        outcomes.append((future, False, exc))
+                    continue
                 conn.execute("SAVEPOINT job")
                 try:
                     outcomes.append((future, True, job(conn)))
@@ -104,8 +114,9 @@ class StoreWriter:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     outcomes.append((future, False, exc))
-            conn.execute("COMMIT")
-            self.commits += 1
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+                self.commits += 1
         except BaseException as exc:  # noqa: BLE001 - the commit itself failed: nobody's job is durable
             log.exception("group commit failed")
             if conn.in_transaction:

@@ -35,22 +35,27 @@ class DedupIndex:
         return len(self._entries)
 
     def original(self, key: str) -> asyncio.Future | int | None:
-        """The original of a duplicate (an id, or a future giving `Appended`), or None if new."""
+        """The original of a duplicate (an id, or a future giving `Appended`), or None if new.
+
+        An original whose journal append failed is forgotten: the next copy may be journaled.
+        """
         entry = self._entries.get(key)
         if entry is None:
             return None
         at, original = entry
         if at < self._clock() - self.window_s:
             return None
+        if isinstance(original, asyncio.Future) and original.done() and (
+                original.cancelled() or original.exception() is not None):
+            del self._entries[key]
+            return None
         return original
 
     def add(self, key: str, original: asyncio.Future | int, at: float | None = None) -> None:
-        """Remember `key` as received now (or at `at`); a failed future is forgotten again."""
+        """Remember `key` as received now (or at `at`)."""
         at = self._clock() if at is None else at
         self._entries[key] = (at, original)
         self._order.append((at, key))
-        if isinstance(original, asyncio.Future):
-            original.add_done_callback(lambda f: self._forget_failed(key, f))
         self._expire()
 
     def load(self, rows: list[tuple[str, int, str]]) -> None:
@@ -60,12 +65,6 @@ class DedupIndex:
             at = datetime.fromisoformat(received_at).timestamp()
             if at >= cutoff and key not in self._entries:
                 self.add(key, alert_id, at)
-
-    def _forget_failed(self, key: str, future: asyncio.Future) -> None:
-        if future.cancelled() or future.exception() is not None:
-            entry = self._entries.get(key)
-            if entry is not None and entry[1] is future:
-                del self._entries[key]
 
     def _expire(self) -> None:
         cutoff = self._clock() - self.window_s

@@ -45,6 +45,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 # trade_id and order_comment are both the sender's label for the trade: the first one wins quietly
 QUIET_ALIASES = frozenset({"trade_id"})
+_CANONICAL = {name: (canonical, rank) for canonical, names in ALIASES.items() for rank, name in enumerate(names)}
+_NOTHING = (None, None)
 DIALECT_2 = frozenset({"order_action", "order_contracts", "order_price", "mar_pos", "mar_pos_size",
                        "pre_mar_pos", "pre_mar_pos_size", "order_comment", "order_status"})
 DIALECT_3 = frozenset({"symbol", "quantity", "timestamp"})
@@ -78,6 +80,10 @@ def _parse_int(text: str) -> int | float:
     return int(text) if len(text) < 300 else float(text)
 
 
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def decode_body(body: bytes) -> Decoded:
     """The body as a JSON object (UTF-8, any content type); PayloadError keyed `body` if not."""
     if not body.strip():
@@ -87,7 +93,7 @@ def decode_body(body: bytes) -> Decoded:
     except UnicodeDecodeError as exc:
         raise PayloadError({"body": f"is not valid UTF-8 (byte {exc.start})"}) from None
     try:
-        value = json.loads(text, parse_int=_parse_int)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise PayloadError({"body": f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"}) from None
     except RecursionError:
@@ -107,7 +113,7 @@ def canonical_text(fields: dict[str, Any]) -> str:
     Refuses what cannot be stored faithfully: non-finite numbers, lone surrogates, absurd nesting.
     """
     try:
-        text = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(fields)
         text.encode("utf-8")
         return text
     except (ValueError, RecursionError, TypeError):  # UnicodeEncodeError is a ValueError
@@ -137,11 +143,12 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
                 source: str = "webhook") -> Alert:
     """An Alert from a decoded body; `strategy` (from the path) wins over none in the body."""
     errors: dict[str, str] = {}
-    got = {name: _pick(fields, name, errors) for name in ALIASES}
+    got = _pick_all(fields, errors)
+    dialect = dialect_of(fields)
 
     ticker = spread = None
     exchanges: dict[str, str] = {}
-    name, value = got["ticker"]
+    name, value = got.get("ticker", _NOTHING)
     if name is None:
         errors["ticker"] = "is required (ticker or symbol)"
     else:
@@ -150,20 +157,20 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
             spread = _spread(ticker, exchanges)
 
     action = None
-    name, value = got["action"]
+    name, value = got.get("action", _NOTHING)
     if name is None:
-        errors["order_action" if dialect_of(fields) == 2 else "action"] = "is required (buy or sell)"
+        errors["order_action" if dialect == 2 else "action"] = "is required (buy or sell)"
     elif not isinstance(value, str) or value.strip().lower() not in ("buy", "sell"):
         errors[name] = "must be buy or sell"
     else:
         action = Side(value.strip().lower())
 
-    qty = _number(*got["qty"], errors, minimum=MIN_QTY, maximum=MAX_QTY)
-    price = _number(*got["price"], errors, minimum=None, maximum=MAX_PRICE)
-    sent_at = _time(*got["sent_at"], errors)
-    position = _position(*got["position"], errors)
-    target = _position(*got["target_position"], errors)
-    name, value = got["trade_id"]
+    qty = _number(*got.get("qty", _NOTHING), errors, minimum=MIN_QTY, maximum=MAX_QTY)
+    price = _number(*got.get("price", _NOTHING), errors, minimum=None, maximum=MAX_PRICE)
+    sent_at = _time(*got.get("sent_at", _NOTHING), errors)
+    position = _position(*got.get("position", _NOTHING), errors)
+    target = _position(*got.get("target_position", _NOTHING), errors)
+    name, value = got.get("trade_id", _NOTHING)
     trade_id = None if name is None else _text(value, name, errors, allow_number=True)
 
     body_strategy = None
@@ -187,7 +194,7 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
     return Alert(
         ticker=ticker, action=action, received_at=received_at, qty=qty, price=price,
         strategy=strategy or body_strategy, sent_at=sent_at, trade_id=trade_id, position=position,
-        target_position=target, spread=spread, source=source, dialect=dialect_of(fields), extra=extra,
+        target_position=target, spread=spread, source=source, dialect=dialect, extra=extra,
     )
 
 
@@ -214,17 +221,21 @@ def _spread(ticker: str, exchanges: dict[str, str]) -> SpreadTicker | None:
     return SpreadTicker(legs[0], hedge, legs[1])
 
 
-def _pick(fields: dict[str, Any], canonical: str, errors: dict[str, str]) -> tuple[str | None, Any]:
-    """(name as sent, value) of the first alias present; differing aliases are an error."""
-    found = None
-    for name in ALIASES[canonical]:
-        if name not in fields:
+def _pick_all(fields: dict[str, Any], errors: dict[str, str]) -> dict[str, tuple[str, Any]]:
+    """canonical field -> (name as sent, value), one pass over the body; differing aliases are an error."""
+    got: dict[str, tuple[str, Any, int]] = {}
+    for name, value in fields.items():
+        known = _CANONICAL.get(name)
+        if known is None:
             continue
-        if found is None:
-            found = (name, fields[name])
-        elif fields[name] != found[1] and canonical not in QUIET_ALIASES:
-            errors[name] = f"differs from {found[0]}; send one of them"
-    return found or (None, None)
+        canonical, rank = known
+        seen = got.get(canonical)
+        if seen is None or rank < seen[2]:
+            got[canonical] = (name, value, rank)
+        if seen is not None and seen[1] != value and canonical not in QUIET_ALIASES:
+            later = name if rank > seen[2] else seen[0]
+            errors[later] = f"differs from {seen[0] if later == name else name}; send one of them"
+    return {canonical: (name, value) for canonical, (name, value, _) in got.items()}
 
 
 def _text(value: Any, name: str, errors: dict[str, str], *, allow_number: bool = False) -> str | None:
@@ -249,6 +260,8 @@ def _number(name: str | None, value: Any, errors: dict[str, str], *, minimum: De
             maximum: Decimal) -> Decimal | None:
     if name is None or value is None or value == "":
         return None
+    if type(value) is int and 0 < value <= maximum and (minimum is None or value >= minimum):
+        return Decimal(value)  # the common case, e.g. "qty": 10
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         errors[name] = f"must be a number, not {_kind(value)}"
         return None
