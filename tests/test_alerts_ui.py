@@ -1,7 +1,6 @@
 """The Alerts dock and the webhook dialogs, offscreen with a real Station, server and journal."""
 
 import asyncio
-import json
 import re
 from decimal import Decimal
 

@@ -216,3 +216,30 @@ async def test_only_post_is_served_and_answers_are_json(live):
                 assert (await response.json())["status"] == "error"
         async with session.post(f"{live.receiver.url}/webhook/", json={"passphrase": PASSPHRASE, **DIALECT_1}) as response:
             assert response.status == 200
+
+
+async def test_the_journal_gives_the_router_what_it_needs_after_a_restart(live):
+    await post(live, {**DIALECT_2, "ticker": "NMFC-0.72*NASDAQ:ROIC"}, path="/webhook/MomentumStrategy")
+    await post(live, DIALECT_3)
+    live.store.writer.call(lambda c: c.execute("UPDATE alerts SET status = 'routed' WHERE alert_id = 2"))
+    [alert] = live.webhook.journal.queued()
+    assert alert.alert_id == 1 and alert.strategy == "MomentumStrategy" and alert.dialect == 2
+    assert (alert.action, alert.qty, alert.price) == (Side.BUY, Decimal(100), Decimal("400.2"))
+    assert (alert.position, alert.target_position, alert.trade_id) == ("flat", "long", "Enter Long")
+    assert (alert.spread.ticker1, alert.spread.hedge, alert.spread.ticker2) == ("NMFC", Decimal("0.72"), "ROIC")
+    assert alert.received_at.tzinfo is not None and alert.extra["raw"]["mar_pos_size"] == "100"
+    assert live.webhook.journal.statuses([1, 2]) == {1: ("queued", None), 2: ("routed", None)}
+
+
+async def test_a_row_at_fault_fails_alone_and_a_closed_journal_answers_503(live):
+    journal = live.webhook.journal
+    now = utc_now()
+    good = Alert(ticker="ES", action=Side.BUY, received_at=now)
+    bad = Alert(ticker="\ud800", action=Side.BUY, received_at=now)  # cannot be stored
+    futures = [journal.append(a, raw="{}", fingerprint=f"f{i}") for i, a in enumerate((good, bad, good))]
+    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+    assert [getattr(o, "alert_id", None) for o in outcomes] == [1, None, 2]
+    assert isinstance(outcomes[1], ValueError)
+    live.store.writer.close()
+    status, body, _ = await post(live, DIALECT_1)
+    assert status == 503 and body["status"] == "error" and "NOT accepted" in body["message"]

@@ -171,3 +171,31 @@ async def test_behind_a_tunnel_the_forwarded_address_counts(data_dir, secrets):
         assert status == 200
         status, _, _ = await post(station, DIALECT_2)
         assert status == 403
+
+
+async def test_a_body_that_never_arrives_times_out_with_408(live, monkeypatch):
+    from station.webhook import endpoint
+
+    monkeypatch.setattr(endpoint, "BODY_TIMEOUT_S", 0.3)
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.receiver.port)
+    writer.write(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 500\r\n\r\n{\"pass")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 408") and b"application/json" in head
+    writer.close()
+    assert rows(live) == []
+
+
+async def test_malformed_http_is_a_4xx_not_a_crash(live):
+    for raw in (b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n",
+                b"GARBAGE\r\n\r\n"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", live.receiver.port)
+        writer.write(raw)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        assert status_line.split()[1].startswith(b"4"), status_line
+        writer.close()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{live.receiver.url}/health") as response:
+            assert response.status == 200

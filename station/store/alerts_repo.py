@@ -66,6 +66,8 @@ class AlertJournal:
         self.store = store
         self._on_committed = on_committed or (lambda alerts: None)
         self._pending: list[_Pending] = []
+        self._scheduled = False
+        self._in_flight = False  # one batch at a time: what arrives meanwhile makes the next, larger one
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ---- writing -------------------------------------------------------------------------------
@@ -87,40 +89,42 @@ class AlertJournal:
             source_addr,
         )
         future = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
         self._pending.append(_Pending(params, alert, future))
+        if not (self._scheduled or self._in_flight):
+            self._scheduled = True
+            loop.call_soon(self._flush)  # after the other requests of this turn of the loop
         return future
 
     def _flush(self) -> None:
+        self._scheduled = False
+        if self._in_flight or not self._pending:
+            return
         batch, self._pending = self._pending, []
-        self._submit(batch)
-
-    def _submit(self, batch: list[_Pending]) -> None:
         loop = self._loop
         try:
             done = self.store.writer.submit(lambda conn: _insert(conn, batch))
         except Exception as exc:  # the writer is closed: nothing of this batch is durable
             self._fail(batch, exc)
             return
+        self._in_flight = True
         done.add_done_callback(lambda f: loop.call_soon_threadsafe(self._settle, batch, f))
 
     def _settle(self, batch: list[_Pending], done) -> None:
+        self._in_flight = False
+        self._flush()  # the next batch goes to the writer before anything else runs
         exc = done.exception()
         if exc is not None:
-            if len(batch) > 1:  # isolate the row at fault: retry each alone
-                log.warning("journal batch of %d failed (%s); retrying one by one", len(batch), exc)
-                for item in batch:
-                    self._submit([item])
-            else:
-                self._fail(batch, exc)
+            self._fail(batch, exc)
             return
         fresh = []
-        for item, appended in zip(batch, done.result()):
+        for item, outcome in zip(batch, done.result()):
+            if isinstance(outcome, Exception):
+                self._fail([item], outcome)
+                continue
             if not item.future.done():
-                item.future.set_result(appended)
-            if appended.new:
-                fresh.append(replace(item.alert, alert_id=appended.alert_id))
+                item.future.set_result(outcome)
+            if outcome.new:
+                fresh.append(replace(item.alert, alert_id=outcome.alert_id))
         if fresh:  # after the waiting handlers have answered (their wake-ups are queued first)
             fresh.sort(key=lambda alert: alert.alert_id)
             self._loop.call_soon(self._on_committed, fresh)
@@ -160,30 +164,46 @@ class AlertJournal:
         return {r["alert_id"]: (r["status"], r["status_reason"]) for r in rows}
 
 
-def _insert(conn: sqlite3.Connection, batch: list[_Pending]) -> list[Appended]:
+def _insert(conn: sqlite3.Connection, batch: list[_Pending]) -> list[Appended | Exception]:
     """Insert a batch with as few statements as possible: each is one step, and one GIL hand-over
     between this writer thread and the busy event loop (per-row inserts made the writer wait
-    for the GIL once per row under load)."""
+    for the GIL once per row under load). A statement that fails changes nothing (SQLite undoes
+    it alone), so its rows are then tried one by one and only the row at fault fails."""
     committed = iso(utc_now())
-    out: list[Appended | None] = [None] * len(batch)
+    out: list[Appended | Exception | None] = [None] * len(batch)
     plain = [i for i, item in enumerate(batch) if not _is_signal(item.alert)]
     for start in range(0, len(plain), ROWS_PER_STATEMENT):
         chunk = plain[start:start + ROWS_PER_STATEMENT]
         params = [value for i in chunk for value in batch[i].params + (committed,)]
-        last = conn.execute(_insert_rows(len(chunk)), params).lastrowid
+        try:
+            last = conn.execute(_insert_rows(len(chunk)), params).lastrowid
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            if len(chunk) == 1:
+                out[chunk[0]] = exc
+                continue
+            for i in chunk:
+                out[i] = _insert_one(conn, batch[i], committed)
+            continue
         # one statement, one writer: AUTOINCREMENT gives the rows consecutive ids ending at `last`
         for offset, i in enumerate(chunk):
             out[i] = Appended(last - len(chunk) + 1 + offset, True)
     for i, item in enumerate(batch):
         if out[i] is None:
-            cursor = conn.execute(INSERT_SIGNAL, item.params + (committed,))
-            if cursor.rowcount == 1:
-                out[i] = Appended(cursor.lastrowid, True)
-            else:
-                row = conn.execute("SELECT alert_id FROM alerts WHERE source = 'strategy' AND trade_id = ?",
-                                   (item.alert.trade_id,)).fetchone()
-                out[i] = Appended(row[0], False)
+            out[i] = _insert_one(conn, item, committed)
     return out
+
+
+def _insert_one(conn: sqlite3.Connection, item: _Pending, committed: str) -> Appended | Exception:
+    signal = _is_signal(item.alert)
+    try:
+        cursor = conn.execute(INSERT_SIGNAL if signal else _insert_rows(1), item.params + (committed,))
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        return exc
+    if cursor.rowcount == 1:
+        return Appended(cursor.lastrowid, True)
+    row = conn.execute("SELECT alert_id FROM alerts WHERE source = 'strategy' AND trade_id = ?",
+                       (item.alert.trade_id,)).fetchone()
+    return Appended(row[0], False)
 
 
 def _is_signal(alert: Alert) -> bool:

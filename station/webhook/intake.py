@@ -33,10 +33,6 @@ class Answer:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def payload(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
 
 def error(status: int, message: str, errors: dict[str, str] | None = None, **headers: str) -> Answer:
     """`{"status": "error", "message": …[, "errors": …]}`."""
