@@ -40,12 +40,12 @@ async def _phase(url: str, passphrase: str, tag: str, concurrency: int, count: i
             statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
 
     async with aiohttp.ClientSession(connector=connector) as session:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     latencies.sort()
     return {
-        "kind": kind, "concurrency": concurrency, "count": count, "seconds": elapsed,
+        "kind": kind, "concurrency": concurrency, "count": count, "seconds": elapsed, "client_cpu_s": cpu,
         "per_s": count / elapsed, "statuses": statuses, "ids": ids,
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],

@@ -108,6 +108,7 @@ def _figures(results: list[dict], answered: list[int], journaled: list[int]) -> 
         figures[f"c{c}_server_cpu_us_per_alert"] = round(1e6 * alerts["server_cpu_s"] / alerts["count"])
         figures[f"c{c}_loop_cpu_us_per_alert"] = round(1e6 * alerts["loop_cpu_s"] / alerts["count"])
         figures[f"c{c}_writer_cpu_us_per_alert"] = round(1e6 * alerts["writer_cpu_s"] / alerts["count"])
+        figures[f"c{c}_client_cpu_us_per_alert"] = round(1e6 * alerts["client_cpu_s"] / alerts["count"])
         figures[f"c{c}_server_cpu_us_per_health"] = round(1e6 * health["server_cpu_s"] / health["count"])
         figures[f"c{c}_alerts_per_commit"] = round(accepted / alerts["commits"], 2) if alerts["commits"] else None
     journal = set(journaled)

@@ -101,8 +101,10 @@ class AlertJournal:
             return
         batch, self._pending = self._pending, []
         loop = self._loop
+        # the usual batch is one INSERT statement: then it needs no transaction around it
+        single = len(batch) <= ROWS_PER_STATEMENT and not any(_is_signal(item.alert) for item in batch)
         try:
-            done = self.store.writer.submit(lambda conn: _insert(conn, batch))
+            done = self.store.writer.submit(lambda conn: _insert(conn, batch), single_statement=single)
         except Exception as exc:  # the writer is closed: nothing of this batch is durable
             self._fail(batch, exc)
             return
