@@ -243,3 +243,12 @@ async def test_a_row_at_fault_fails_alone_and_a_closed_journal_answers_503(live)
     live.store.writer.close()
     status, body, _ = await post(live, DIALECT_1)
     assert status == 503 and body["status"] == "error" and "NOT accepted" in body["message"]
+
+
+async def test_strategy_names_match_exactly_first_then_regardless_of_case(data_dir, secrets):
+    config = {"strategies": {"Mom": {"tickers": {"ES": {}}}, "MOM": {"tickers": {"NQ": {}}}}}
+    async with running_station(data_dir, secrets, config=config) as station:
+        for path in ("/webhook/Mom", "/webhook/MOM", "/webhook/mom"):
+            status, body, _ = await post(station, {**DIALECT_3, "trade_id": path}, path=path)
+            assert status == 200, body
+        assert [r["strategy"] for r in rows(station)] == ["Mom", "MOM", "Mom"]

@@ -1,8 +1,9 @@
 """The durable alert journal: every accepted alert as one row of `alerts`, committed before it is answered.
 
-Appends made during one turn of the event loop go to the writer as one job,
-so a burst of alerts costs one fsync (group commit) and one wake-up of the loop.
-Each append's future resolves with the row's id only after that commit.
+One batch is with the writer at a time; the alerts that arrive meanwhile go as
+the next batch, one multi-row INSERT, so a burst costs one fsync (group commit)
+and one wake-up of the loop. Each append's future resolves with the row's id only
+after that commit.
 The router (oms) sets `status`, `status_reason` and `routed_at` in its own jobs.
 """
 

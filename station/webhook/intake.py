@@ -101,6 +101,9 @@ class AlertIntake:
             decoded = decode_body(body)
         except PayloadError as exc:
             return error(400, "the body is not a JSON object", exc.errors)
+        wait = self.failures.retry_after(address)  # again: another request may have failed meanwhile
+        if wait > 0:
+            return too_many(wait, "too many failed passphrases from this address")
         if not await self._authentic(decoded.passphrase):
             self.failures.hit(address)
             missing = decoded.passphrase is None or decoded.passphrase == ""

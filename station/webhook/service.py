@@ -90,10 +90,9 @@ class WebhookService:
             intake.dedup.window_s = window
             intake.dedup.load(self.journal.fingerprints_since(utc_now() - timedelta(seconds=window)))
         intake.dedup.window_s = window
-        names: dict[str, str] = {}
-        for strategy in self.config.load().strategies:
-            names.setdefault(strategy.name.lower(), strategy.name)
-        names.update({name: name for name in list(names.values())})
+        strategies = [strategy.name for strategy in self.config.load().strategies]
+        names = {name.lower(): name for name in reversed(strategies)}  # the first of a case-insensitive clash
+        names.update({name: name for name in strategies})
         intake.strategies = names
 
     def _on_config_changed(self, event: ConfigChanged) -> None:
