@@ -17,7 +17,8 @@ def test_bench_webhook_prints_one_json_line_and_loses_nothing(tmp_path):
     figures = json.loads(line)
     assert figures["bench"] == "webhook" and figures["lost"] == 0 and figures["duplicated"] == 0
     for key in ("c1_alerts_per_s", "c1_p50_ms", "c1_p99_ms", "c20_alerts_per_s", "c20_p50_ms", "c20_p99_ms",
+                "lean_c1_alerts_per_s", "lean_c1_p99_ms", "lean_c20_alerts_per_s", "lean_c20_p99_ms",
                 "c1_ratio_vs_health", "c20_ratio_vs_health"):
         assert figures[key] > 0, key
-    assert figures["c1_non_200"] == 0 and figures["c20_non_200"] == 0 and figures["accepted"] > 0
+    assert all(figures[f"{p}c{c}_non_200"] == 0 for p in ("", "lean_") for c in (1, 20)) and figures["accepted"] > 0
     assert list(tmp_path.iterdir()) == []  # the bench's journal is removed afterwards

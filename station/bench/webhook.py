@@ -2,11 +2,14 @@
 
 The headless core runs in this process with the real journal (SQLite, WAL,
 synchronous=FULL, group commit) in a temporary folder next to the real data;
-a load client in another process posts unique alerts with aiohttp at
-concurrency 1 and 20. Baseline: `GET /health` at the same concurrency, i.e. the
-bare HTTP stack on this machine, so the ratio says what the webhook path costs.
-Afterwards every alert answered "queued" is looked up in the journal: `lost`
-counts those missing, `duplicated` the ids journaled more than once.
+a load client in another process posts unique alerts at concurrency 1 and 20,
+first with aiohttp (`c1_…`, `c20_…`), then with a lean HTTP/1.1 client that
+costs the two cores almost nothing (`lean_c1_…`, `lean_c20_…`: what the server
+itself can do). Baseline: `GET /health` through aiohttp at the same concurrency,
+the bare HTTP stack on this machine, so `ratio_vs_health` says what the webhook
+path costs. CPU per alert is split into the event loop, the store writer and the
+client. Afterwards every alert answered "queued" is looked up in the journal:
+`lost` counts those missing, `duplicated` the ids answered twice.
 """
 
 from __future__ import annotations
@@ -46,26 +49,33 @@ async def _run(options, folder: Path, sizes: dict) -> dict:
     # a flood from one address is the point here: no rate limit
     station.config.import_document({"settings": {"webhook": {"rate_limits": []}}})
     await station.start()
+    phases = [("webhook", 20, sizes["warmup"]), ("health", 1, sizes["c1"]), ("webhook", 1, sizes["c1"]),
+              ("health", 20, sizes["c20"]), ("webhook", 20, sizes["c20"]), ("lean", 1, sizes["c1"]),
+              ("lean", 20, sizes["c20"])]
+    results = []
     try:
-        phases = [("webhook", 20, sizes["warmup"]), ("health", 1, sizes["c1"]), ("webhook", 1, sizes["c1"]),
-                  ("health", 20, sizes["c20"]), ("webhook", 20, sizes["c20"])]
-        results = []
         for index, (kind, concurrency, count) in enumerate(phases):
             plan = {"url": station.webhook.url(), "health_url": f"{station.receiver.url}/health",
                     "tag": f"bench{index}-", "passphrase": passphrase,
                     "phases": [{"kind": kind, "concurrency": concurrency, "count": count}]}
-            commits, cpu = station.store.writer.commits, _cpu_seconds()
-            loop_cpu, writer_cpu = time.thread_time(), await station.store.writer.run(lambda conn: time.thread_time())
-            result = (await _drive(plan))[0]
-            result["server_cpu_s"] = _cpu_seconds() - cpu
-            result["loop_cpu_s"] = time.thread_time() - loop_cpu
-            result["writer_cpu_s"] = await station.store.writer.run(lambda conn: time.thread_time()) - writer_cpu
-            result["commits"] = station.store.writer.commits - commits
-            results.append(result)
+            results.append(await _measured(station, plan))
     finally:
         await station.stop()
-    answered = [alert_id for phase in results if phase["kind"] == "webhook" for alert_id in phase["ids"]]
-    return _figures(results, answered, _journal_ids(folder))
+    answered = [alert_id for phase in results if phase["kind"] != "health" for alert_id in phase["ids"]]
+    return _figures(results[1:], answered, _journal_ids(folder))
+
+
+async def _measured(station, plan: dict) -> dict:
+    """One client run, with the server's commits and CPU (loop thread, writer thread) around it."""
+    writer = station.store.writer
+    commits, cpu, loop_cpu = writer.commits, time.process_time(), time.thread_time()
+    writer_cpu = await writer.run(lambda conn: time.thread_time())
+    result = (await _drive(plan))[0]
+    result["writer_cpu_s"] = await writer.run(lambda conn: time.thread_time()) - writer_cpu
+    result["loop_cpu_s"] = time.thread_time() - loop_cpu
+    result["server_cpu_s"] = time.process_time() - cpu
+    result["commits"] = writer.commits - commits
+    return result
 
 
 async def _drive(plan: dict) -> list[dict]:
@@ -88,29 +98,25 @@ def _journal_ids(folder: Path) -> list[int]:
         conn.close()
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this (the server's) process so far: the loop thread plus the store writer."""
-    return time.process_time()
-
-
 def _figures(results: list[dict], answered: list[int], journaled: list[int]) -> dict:
-    by = {(r["kind"], r["concurrency"]): r for r in results[1:]}
+    by = {(r["kind"], r["concurrency"]): r for r in results}
     figures: dict = {}
-    for c in (1, 20):
-        alerts, health = by[("webhook", c)], by[("health", c)]
-        accepted = alerts["statuses"].get("200", 0)
-        figures[f"c{c}_alerts_per_s"] = round(accepted / alerts["seconds"])
-        figures[f"c{c}_p50_ms"] = round(alerts["p50_ms"], 3)
-        figures[f"c{c}_p99_ms"] = round(alerts["p99_ms"], 3)
-        figures[f"c{c}_health_per_s"] = round(health["per_s"])
-        figures[f"c{c}_ratio_vs_health"] = round(alerts["per_s"] / health["per_s"], 3)
-        figures[f"c{c}_non_200"] = alerts["count"] - accepted
-        figures[f"c{c}_server_cpu_us_per_alert"] = round(1e6 * alerts["server_cpu_s"] / alerts["count"])
-        figures[f"c{c}_loop_cpu_us_per_alert"] = round(1e6 * alerts["loop_cpu_s"] / alerts["count"])
-        figures[f"c{c}_writer_cpu_us_per_alert"] = round(1e6 * alerts["writer_cpu_s"] / alerts["count"])
-        figures[f"c{c}_client_cpu_us_per_alert"] = round(1e6 * alerts["client_cpu_s"] / alerts["count"])
-        figures[f"c{c}_server_cpu_us_per_health"] = round(1e6 * health["server_cpu_s"] / health["count"])
-        figures[f"c{c}_alerts_per_commit"] = round(accepted / alerts["commits"], 2) if alerts["commits"] else None
+    for kind, prefix in (("webhook", ""), ("lean", "lean_")):
+        for c in (1, 20):
+            run, health = by[(kind, c)], by[("health", c)]
+            accepted = run["statuses"].get("200", 0)
+            name = f"{prefix}c{c}"
+            figures[f"{name}_alerts_per_s"] = round(accepted / run["seconds"])
+            figures[f"{name}_p50_ms"] = round(run["p50_ms"], 3)
+            figures[f"{name}_p99_ms"] = round(run["p99_ms"], 3)
+            figures[f"{name}_non_200"] = run["count"] - accepted
+            figures[f"{name}_alerts_per_commit"] = round(accepted / run["commits"], 2) if run["commits"] else None
+            for part in ("loop", "writer", "client"):
+                figures[f"{name}_{part}_cpu_us_per_alert"] = round(1e6 * run[f"{part}_cpu_s"] / run["count"])
+            if kind == "webhook":
+                figures[f"c{c}_health_per_s"] = round(health["per_s"])
+                figures[f"c{c}_health_server_cpu_us"] = round(1e6 * health["server_cpu_s"] / health["count"])
+                figures[f"c{c}_ratio_vs_health"] = round(run["per_s"] / health["per_s"], 3)
     journal = set(journaled)
     figures["accepted"] = len(answered)
     figures["lost"] = sum(1 for alert_id in answered if alert_id not in journal)
