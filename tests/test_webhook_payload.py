@@ -115,6 +115,7 @@ def test_strategy_from_path_or_body_and_a_conflict_is_an_error():
     ({k: v for k, v in DIALECT_1.items() if k != "ticker"}, "ticker"),
     ({k: v for k, v in DIALECT_1.items() if k != "action"}, "action"),
     ({k: v for k, v in DIALECT_2.items() if k != "order_action"}, "order_action"),
+    ({k: v for k, v in DIALECT_3.items() if k != "symbol"}, "symbol"),
     ({**DIALECT_1, "symbol": "MSFT"}, "symbol"),
 ])
 def test_bad_values_are_keyed_by_the_field_name_as_sent(body, field):

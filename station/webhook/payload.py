@@ -150,7 +150,7 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
     exchanges: dict[str, str] = {}
     name, value = got.get("ticker", _NOTHING)
     if name is None:
-        errors["ticker"] = "is required (ticker or symbol)"
+        errors["symbol" if dialect == 3 else "ticker"] = "is required (ticker or symbol)"
     else:
         ticker = _text(value, name, errors)
         if ticker is not None:
