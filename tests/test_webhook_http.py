@@ -252,3 +252,11 @@ async def test_strategy_names_match_exactly_first_then_regardless_of_case(data_d
             status, body, _ = await post(station, {**DIALECT_3, "trade_id": path}, path=path)
             assert status == 200, body
         assert [r["strategy"] for r in rows(station)] == ["Mom", "MOM", "Mom"]
+
+
+async def test_the_same_strategy_in_the_url_or_the_body_is_the_same_content(live):
+    _, first, _ = await post(live, DIALECT_1, path="/webhook/MomentumStrategy")
+    _, again, _ = await post(live, {**DIALECT_1, "strategy": "momentumstrategy"})
+    assert again == {"status": "skipped", "message": "Duplicate alert", "alert_id": first["alert_id"]}
+    _, other, _ = await post(live, {**DIALECT_1, "strategy": "Elsewhere"})
+    assert other["status"] == "success"

@@ -126,10 +126,12 @@ class AlertIntake:
             named = self.strategy_named(alert.strategy)
             if named is not None and named != alert.strategy:
                 alert = replace(alert, strategy=named)
-        return await self._journal(alert, raw, address)
+        # the strategy is content wherever it was given (URL or body): fingerprint it once, by its name
+        content = raw if "strategy" not in decoded.fields else canonical_text(
+            {k: v for k, v in decoded.fields.items() if k != "strategy"})
+        return await self._journal(alert, raw, fingerprint(alert.strategy, content), address)
 
-    async def _journal(self, alert: Alert, raw: str, address: str) -> Answer:
-        key = fingerprint(alert.strategy, raw)
+    async def _journal(self, alert: Alert, raw: str, key: str, address: str) -> Answer:
         while True:
             original = self.dedup.original(key) if self.dedup.window_s > 0 else None
             if original is None:

@@ -62,7 +62,7 @@ class WebhookService:
         self.intake.passphrase = secret
         self.passphrase_created = created
         if created:
-            log.warning("no webhook passphrase was set: a new one was created and stored in the keyring")
+            log.warning("no webhook passphrase was set: a new one was created (kept in %s)", self.secrets.description)
             if self._announce is not None:
                 self._announce(f"Webhook passphrase (created now, shown once; put it in your TradingView alert "
                                f"message as \"passphrase\"): {secret.reveal()}")
