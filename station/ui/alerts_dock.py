@@ -64,17 +64,17 @@ def _number(value: Decimal | None) -> str:
 
 
 COLUMNS = [
-    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=84,
+    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=80,
            tooltip=lambda r: to_eastern(r.received_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")),
-    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=56),
-    Column("Strategy", lambda r: r.strategy or "—", width=120),
-    Column("Ticker", lambda r: r.ticker, width=90),
-    Column("Side", lambda r: r.action.upper(), width=48,
+    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=48),
+    Column("Status", lambda r: r.status, width=74, color=lambda r: STATUS_COLORS.get(r.status)),
+    Column("Ticker", lambda r: r.ticker, width=90, tooltip=lambda r: r.ticker),
+    Column("Side", lambda r: r.action.upper(), width=44,
            color=lambda r: theme.GREEN if r.action == "buy" else theme.RED),
-    Column("Qty", lambda r: _number(r.qty), align=ALIGN_RIGHT, width=60),
-    Column("Price", lambda r: _number(r.price), align=ALIGN_RIGHT, width=80),
-    Column("Status", lambda r: r.status, width=76, color=lambda r: STATUS_COLORS.get(r.status)),
-    Column("Source", lambda r: r.source, width=70),
+    Column("Qty", lambda r: _number(r.qty), align=ALIGN_RIGHT, width=56),
+    Column("Price", lambda r: _number(r.price), align=ALIGN_RIGHT, width=76),
+    Column("Strategy", lambda r: r.strategy or "—", width=120),
+    Column("Source", lambda r: r.source, width=66),
     Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason),
 ]
 

@@ -39,5 +39,5 @@ def _alerts(window: "MainWindow") -> QWidget:
 
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
-    Panel("AlertsDock", "Alerts", Qt.BottomDockWidgetArea, _alerts),
+    Panel("AlertsDock", "Alerts", Qt.TopDockWidgetArea, _alerts),
 ]
