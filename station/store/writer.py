@@ -5,9 +5,10 @@ runs each inside its own savepoint of one transaction, commits once, and only
 then resolves the jobs' futures. A job that raises is rolled back alone.
 
 Every statement hands the GIL back and forth between this thread and the busy
-event loop, so a lone job skips the savepoint, and a lone job that declares
-itself one statement (`single_statement=True`) runs in autocommit mode: SQLite
-commits that statement itself, durably, in one round trip instead of three.
+event loop, so a lone job skips the savepoint, and a lone job whose writes need
+no common transaction (`single_statement=True`, e.g. one INSERT) runs in
+autocommit mode: SQLite commits the statement itself, durably, in one round trip
+instead of three.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ class StoreWriter:
             return
         try:
             result = job(conn)
-        except BaseException as exc:  # noqa: BLE001 - the statement failed and changed nothing
+        except BaseException as exc:  # noqa: BLE001 - a failed statement changed nothing; earlier ones stay
             future.set_exception(exc)
             return
         self.commits += 1
