@@ -18,6 +18,7 @@ from station.store.config_repo import ConfigRepository
 from station.store.secret_store import SecretStore
 from station.store.watcher import ConfigWatcher
 from station.webhook.server import Receiver
+from station.webhook.service import WebhookService
 
 log = logging.getLogger("station.app")
 
@@ -119,6 +120,10 @@ class Station:
 
         options, add = self.options, self.components.append
         register_builtin_brokers()
+        # the TradingView webhook; a new passphrase is printed once when headless (the window shows it)
+        self.webhook = WebhookService(self.bus, self.store, self.config, self.secrets, self.receiver,
+                                      announce=_print_now if options.headless else None)
+        add(self.webhook)
         # order management first: on start it routes alerts journaled before a restart
         self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets, demo=options.demo)
         add(self.oms)
@@ -159,6 +164,10 @@ def _market_data(station: "Station"):
     return MarketData(station.bus, station.secrets, lambda: station.config.settings("marketdata"),
                       demo=station.options.demo, data_dir=station.options.data_dir,
                       cache_index=HistoryCacheRepository(station.store))
+
+
+def _print_now(text: str) -> None:
+    print(text, flush=True)
 
 
 def install_exception_handlers(loop: asyncio.AbstractEventLoop, bus: Bus) -> None:

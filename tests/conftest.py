@@ -17,6 +17,25 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def collect_on_the_main_thread():
+    """As the app does (station/ui/gc_guard.py): no automatic GC, which could free a QObject
+    from a worker thread and crash Qt later; each test's garbage is collected here instead."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test():
+    import gc
+
+    yield
+    gc.collect()
+
+
 @pytest.fixture(autouse=True)
 def station_logging():
     """Station's loggers pass every level, as `setup_logging` makes them in the app."""

@@ -109,3 +109,41 @@ def test_uncaught_errors_in_tasks_and_slots_are_logged_and_published(qtbot, capl
     assert any("task died" in m for m in messages), messages
     assert any("ZeroDivisionError" in m for m in messages), messages
     assert "task died" in caplog.text
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
+    """Automatic GC could free a QObject from a worker thread (Qt then crashes on its timers)."""
+    import gc
+    import threading
+    import weakref
+
+    from station.ui.gc_guard import MainThreadGarbageCollector
+
+    was_enabled = gc.isenabled()
+    collector = MainThreadGarbageCollector(interval_ms=10_000)
+    assert not gc.isenabled()
+
+    class Node:
+        pass
+
+    freed_in = []
+    node = Node()
+    node.self = node  # a cycle: only the cyclic collector can free it
+    weakref.finalize(node, lambda: freed_in.append(threading.current_thread().name))
+    del node
+
+    def allocate_in_a_worker():
+        junk = [[] for _ in range(50_000)]  # enough allocations to trigger an automatic collection
+        del junk
+
+    worker = threading.Thread(target=allocate_in_a_worker, name="worker")
+    worker.start()
+    worker.join()
+    assert freed_in == []  # the worker's allocations did not collect
+    collector.threshold = (0, 0, 0)
+    collector.check()
+    assert freed_in == [threading.main_thread().name]
+    collector.stop()
+    assert gc.isenabled()
+    if not was_enabled:
+        gc.disable()

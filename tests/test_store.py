@@ -65,6 +65,48 @@ def test_a_failing_job_is_rolled_back_alone(data_dir):
     store.close()
 
 
+def test_a_job_alone_in_its_group_is_rolled_back_when_it_fails(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    commits = store.writer.commits
+
+    def bad(conn):
+        conn.execute("INSERT INTO t VALUES (100)")
+        raise ValueError("nope")
+
+    with pytest.raises(ValueError, match="nope"):
+        store.writer.call(bad)
+    with pytest.raises(Exception, match="UNIQUE"):
+        store.writer.call(lambda c: c.execute("INSERT INTO t VALUES (1), (1)"))
+    assert store.writer.commits == commits  # nothing was committed for them
+    store.writer.call(lambda c: c.execute("INSERT INTO t VALUES (2)"))
+    assert [r[0] for r in store.query("SELECT n FROM t")] == [2]
+    store.close()
+
+
+def test_a_lone_single_statement_job_commits_by_itself(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    commits = store.writer.commits
+    seen = []
+
+    def insert(conn):
+        seen.append(conn.in_transaction)
+        return conn.execute("INSERT INTO t VALUES (1), (2)").rowcount
+
+    assert store.writer.submit(insert, single_statement=True).result(5) == 2
+    failing = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (3), (1)"), single_statement=True)
+    with pytest.raises(sqlite3.IntegrityError):
+        failing.result(5)
+    assert seen == [False] and store.writer.commits == commits + 1
+    assert [r[0] for r in store.query("SELECT n FROM t ORDER BY n")] == [1, 2]  # the failed statement changed nothing
+    grouped = [store.writer.submit(lambda c, n=n: c.execute("INSERT INTO t VALUES (?)", (n,)), single_statement=True)
+               for n in range(10, 40)]
+    assert all(f.result(5).rowcount == 1 for f in grouped)
+    assert len(store.query("SELECT n FROM t")) == 32
+    store.close()
+
+
 def test_readers_keep_reading_while_the_writer_commits(data_dir):
     store = Store(data_dir)
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))

@@ -111,7 +111,7 @@ def test_log_dock_filters_by_level_source_and_text(qtbot):
     dock.source.setCurrentText("oms")
     assert "alert 17 queued" not in shown() and "debug detail" in shown()
     dock.source.setCurrentText("All sources")
-    dock.search.setText("alert 17")  # not just "17": the time column may contain it
+    dock.search.setText("alert 17")  # not "17": the ET clock column matches it from 17:00 to 17:59
     assert shown() == ["alert 17 queued"]
     dock.detach()
 

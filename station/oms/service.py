@@ -53,6 +53,7 @@ from station.store import order_repo as rows
 from station.store.config_repo import ConfigRepository
 from station.store.database import Store
 from station.store.order_repo import OrderRepository
+from station.store.alerts_repo import AlertJournal
 
 log = logging.getLogger("station.oms")
 
@@ -121,7 +122,7 @@ class OrderManager:
         }
         self._unsubscribe = [self.bus.subscribe(kind, handler) for kind, handler in subscriptions.items()]
         await self.dispatcher.apply_config(self.config)
-        for alert in self.repo.queued_alerts():  # journaled before a crash or while we were down
+        for alert in AlertJournal(self.store).queued():  # journaled before a crash or while we were down
             self.router.on_alert(alert)
         self._mark_task = asyncio.create_task(self._publish_marks(), name="oms-marks")
 

@@ -37,6 +37,10 @@ SETTINGS: dict[str, v.Fields] = {
         "allowlist": (v.list_of(v.ip_network, unique=True), []),
         "behind_tunnel": (v.boolean, False),
         "delay_s": (v.number(0, 3600), 0),
+        # wrong or missing passphrases per source address; past it the address gets 429 for a while
+        "failed_passphrase_limits": (v.list_of(v.rate_limit), ["10 per minute"]),
+        # the public (tunnel) address TradingView posts to, as the trader pasted it; shown in the setup dialog
+        "public_url": (v.optional(v.http_url), None),
     }),
     # order management (station/oms): risk limits (0 = no limit) and how long orders wait for a destination
     "risk": v.Fields({

@@ -21,6 +21,7 @@ from station.domain.pairs import Leg, PairFill
 from station.domain.positions import Position
 from station.domain.timeutil import UTC, utc_now
 from station.store.database import Store
+from station.store.alerts_repo import alert_from_row
 
 
 def _dec(text: str | None) -> Decimal | None:
@@ -160,19 +161,6 @@ def order_from_row(row: sqlite3.Row, alert: Alert | None = None) -> Order:
                  updated_at=_time(row["updated_at"]))
 
 
-def alert_from_row(row: sqlite3.Row) -> Alert:
-    """An `Alert` from its journal row (as the webhook journals it)."""
-    spread = None
-    if row["ticker1"] and row["ticker2"] and row["hedge"]:
-        spread = SpreadTicker(row["ticker1"], Decimal(row["hedge"]), row["ticker2"])
-    return Alert(
-        ticker=row["ticker"], action=Side.parse(row["action"]), received_at=_time(row["received_at"]),
-        qty=_dec(row["qty"]), price=_dec(row["price"]), strategy=row["strategy"], sent_at=_time(row["sent_at"]),
-        trade_id=row["trade_id"], position=row["position"], target_position=row["target_position"], spread=spread,
-        source=row["source"], dialect=row["dialect"], alert_id=row["alert_id"], status=AlertStatus(row["status"]),
-    )
-
-
 def position_from_row(row: sqlite3.Row) -> Position:
     return Position(destination=row["destination"], ticker=row["ticker"], strategy=row["strategy"] or None,
                     qty=Decimal(row["qty"]), avg_price=Decimal(row["avg_price"]),
@@ -199,9 +187,6 @@ class OrderRepository:
             rows = self.store.query(f"SELECT * FROM alerts WHERE alert_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
             found.update({r["alert_id"]: alert_from_row(r) for r in rows})
         return found
-
-    def queued_alerts(self) -> list[Alert]:
-        return [alert_from_row(r) for r in self.store.query("SELECT * FROM alerts WHERE status = 'queued' ORDER BY alert_id")]
 
     def orders(self, *, open_only: bool = False) -> list[tuple[Order, sqlite3.Row]]:
         """Orders oldest first (open ones only, or all), with their rows for the metadata."""

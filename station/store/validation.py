@@ -153,6 +153,17 @@ def ip_network(value: Any) -> str:
         raise Invalid(f"{value!r} is not an IP address or network") from None
 
 
+def http_url(value: Any) -> str:
+    """An absolute http(s) URL such as `https://abc.trycloudflare.com`."""
+    from urllib.parse import urlsplit
+
+    url = text(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        raise Invalid(f"{value!r} is not an http(s) URL")
+    return url
+
+
 _RATE = re.compile(r"^\s*(\d+)\s*(?:per|/)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
 RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 

@@ -3,6 +3,12 @@
 Jobs are callables `fn(conn) -> result`. The thread takes every job waiting,
 runs each inside its own savepoint of one transaction, commits once, and only
 then resolves the jobs' futures. A job that raises is rolled back alone.
+
+Every statement hands the GIL back and forth between this thread and the busy
+event loop, so a lone job skips the savepoint, and a lone job whose writes need
+no common transaction (`single_statement=True`, e.g. one INSERT) runs in
+autocommit mode: SQLite commits the statement itself, durably, in one round trip
+instead of three.
 """
 
 from __future__ import annotations
@@ -38,13 +44,18 @@ class StoreWriter:
         self.commits = 0
         self._thread.start()
 
-    def submit(self, job: Job) -> Future:
-        """Queue `job`; the returned future resolves after the commit that contains it."""
+    def submit(self, job: Job, *, single_statement: bool = False) -> Future:
+        """Queue `job`; the returned future resolves after the commit that contains it.
+
+        `single_statement`: the job's writes need no transaction around them (typically one
+        INSERT, its last act); alone in its group it then runs in autocommit mode, where
+        SQLite commits each statement itself, durably.
+        """
         future: Future = Future()
         with self._lock:
             if self._closed:
                 raise WriterClosed("the store is closed")
-            self._queue.put((job, future))
+            self._queue.put((job, future, single_statement))
         return future
 
     async def run(self, job: Job) -> Any:
@@ -90,11 +101,24 @@ class StoreWriter:
             conn.close()
 
     def _commit_group(self, conn: sqlite3.Connection, batch: list) -> None:
+        if len(batch) == 1 and batch[0][2]:
+            self._run_statement(conn, batch[0][0], batch[0][1])
+            return
         outcomes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job, future in batch:
+            for job, future, _ in batch:
                 if not future.set_running_or_notify_cancel():
+                    continue
+                if len(batch) == 1:
+                    # Alone in its group: no savepoint needed. Each statement makes this thread
+                    # take the GIL back from a busy event loop, so two fewer is faster commits.
+                    try:
+                        outcomes.append((future, True, job(conn)))
+                    except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        outcomes.append((future, False, exc))
                     continue
                 conn.execute("SAVEPOINT job")
                 try:
@@ -104,13 +128,14 @@ class StoreWriter:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     outcomes.append((future, False, exc))
-            conn.execute("COMMIT")
-            self.commits += 1
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+                self.commits += 1
         except BaseException as exc:  # noqa: BLE001 - the commit itself failed: nobody's job is durable
             log.exception("group commit failed")
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for job, future in batch:
+            for job, future, _ in batch:
                 if not future.done():
                     if future.running():
                         future.set_exception(exc)
@@ -120,3 +145,15 @@ class StoreWriter:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+    def _run_statement(self, conn: sqlite3.Connection, job: Job, future: Future) -> None:
+        """A lone single-statement job in autocommit mode: each statement committed (or undone) by SQLite."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = job(conn)
+        except BaseException as exc:  # noqa: BLE001 - a failed statement changed nothing; earlier ones stay
+            future.set_exception(exc)
+            return
+        self.commits += 1
+        future.set_result(result)

@@ -56,8 +56,14 @@ def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> i
     app.setQuitOnLastWindowClosed(False)  # the loop ends when our main coroutine does
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "station.svg")))
     apply_theme(app)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(_main(options, secrets, smoke=smoke, started=started))
+    from station.ui.gc_guard import MainThreadGarbageCollector
+
+    collector = MainThreadGarbageCollector(parent=app)
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return runner.run(_main(options, secrets, smoke=smoke, started=started))
+    finally:
+        collector.stop()
 
 
 async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started: float) -> int:

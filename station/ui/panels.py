@@ -102,8 +102,17 @@ def _ib(window: "MainWindow") -> QWidget:
     return IbDock(window)
 
 
+def _alerts(window: "MainWindow") -> QWidget:
+    from station.ui.alerts_dock import AlertsDock, add_webhook_menu
+
+    dock = AlertsDock(window)
+    add_webhook_menu(window, dock)
+    return dock
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
+    Panel("AlertsDock", "Alerts", Qt.TopDockWidgetArea, _alerts),
     Panel("EngineDock", "Engine", Qt.BottomDockWidgetArea, _engine, tabify_with="LogDock"),
     Panel("WatchlistDock", "Pairs watchlist", Qt.RightDockWidgetArea, _watchlist),
     Panel("ScriptFeedDock", "Script Feed", Qt.BottomDockWidgetArea, _script_feed, tabify_with="LogDock"),

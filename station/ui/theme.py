@@ -40,7 +40,10 @@ QToolTip {{ background: {PANEL}; color: {TEXT}; border: 1px solid #3a424e; }}
 
 
 def apply_theme(app: QApplication) -> None:
-    """Make the whole application dark and consistent across platforms."""
+    """Make the whole application dark and consistent across platforms (once: re-styling every live widget is slow)."""
+    if app.property("station_theme"):
+        return
+    app.setProperty("station_theme", True)
     app.setStyle("Fusion")
     palette = QPalette()
     roles = {

@@ -1,9 +1,9 @@
 """The index of historical market data bought from Databento and kept as DBN files under the data dir."""
 
-import sqlite_utils
+from station.store.migrations import MigrationDb
 
 
-def apply(db: sqlite_utils.Database) -> None:
+def apply(db: MigrationDb) -> None:
     db.execute(
         """CREATE TABLE history_cache (
             id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,6 +1,6 @@
 """The IB contract table: TradingView symbol -> IB contract, edited by the trader (seeded with index futures)."""
 
-import sqlite_utils
+from station.store.migrations import MigrationDb
 
 SEEDS = [
     # tv_symbol, sec_type, symbol, exchange, note
@@ -12,7 +12,7 @@ SEEDS = [
 ]
 
 
-def apply(db: sqlite_utils.Database) -> None:
+def apply(db: MigrationDb) -> None:
     db.execute(
         """CREATE TABLE ib_contracts (
             tv_symbol TEXT PRIMARY KEY,

@@ -1,0 +1,263 @@
+"""The Alerts dock: every alert as it arrives and what became of it (queued, routed, duplicate, …).
+
+Rows come from the journal at start and then from bus events in batches (the
+bridge's timer), so a flood of alerts costs one table update per tick. Statuses
+are set by the router's events; rows still "queued" after a moment are checked
+against the journal, which is the truth if an event came before the window.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+from station.domain.alert import Alert
+from station.domain.events import AlertDuplicated, AlertReceived, AlertRejected, AlertRouted, AlertUnrouted
+from station.domain.timeutil import to_eastern, utc_now
+from station.ui import theme
+from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
+
+if TYPE_CHECKING:
+    from station.ui.main_window import MainWindow
+
+CAP = 5000
+STARTUP_ROWS = 500
+RECHECK_MS = 2000
+STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
+                 "duplicate": theme.GREY}
+FILTERS = ("All statuses", "queued", "routed", "unrouted", "rejected", "duplicate")
+_duplicate_keys = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One line of the dock: an alert (or a skipped duplicate) and its status."""
+
+    key: object
+    received_at: datetime
+    ticker: str
+    action: str
+    status: str
+    alert_id: int | None = None
+    strategy: str | None = None
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    source: str = "webhook"
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, alert: Alert, reason: str | None = None) -> "AlertRow":
+        return cls(key=alert.alert_id, received_at=alert.received_at, ticker=alert.ticker, action=str(alert.action),
+                   status=str(alert.status), alert_id=alert.alert_id, strategy=alert.strategy, qty=alert.qty,
+                   price=alert.price, source=alert.source, reason=reason)
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:f}"
+
+
+COLUMNS = [
+    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=80,
+           tooltip=lambda r: to_eastern(r.received_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")),
+    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=48),
+    Column("Status", lambda r: r.status, width=74, color=lambda r: STATUS_COLORS.get(r.status)),
+    Column("Ticker", lambda r: r.ticker, width=90, tooltip=lambda r: r.ticker),
+    Column("Side", lambda r: r.action.upper(), width=44,
+           color=lambda r: theme.GREEN if r.action == "buy" else theme.RED),
+    Column("Qty", lambda r: _number(r.qty), align=ALIGN_RIGHT, width=56),
+    Column("Price", lambda r: _number(r.price), align=ALIGN_RIGHT, width=76),
+    Column("Strategy", lambda r: r.strategy or "—", width=120),
+    Column("Source", lambda r: r.source, width=66),
+    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason),
+]
+
+
+class AlertsDock(QWidget):
+    """Live alerts table with status filter and search, plus the webhook's address and setup."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__()
+        self.window_ = window
+        self.station = window.station
+        self.model = RecordTableModel(COLUMNS, key=lambda r: r.key, cap=CAP)
+        self.proxy = TextFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self._rows: dict[int, AlertRow] = {}
+
+        self.address = QLabel()
+        self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.address.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a narrow dock clips, not grows
+        self.setup_button = QPushButton("TradingView setup…")
+        self.settings_button = QPushButton("Settings…")
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.address, 1)
+        header.addWidget(self.setup_button)
+        header.addWidget(self.settings_button)
+
+        self.status_filter = QComboBox()
+        self.status_filter.addItems(list(FILTERS))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search alerts (ticker, strategy, status, …)")
+        self.search.setClearButtonEnabled(True)
+        self.count = QLabel()
+        self.count.setStyleSheet(f"color: {theme.MUTED}")
+        filters = QHBoxLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.count)
+
+        self.table = make_table(self.proxy, COLUMNS)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addLayout(filters)
+        layout.addWidget(self.table)
+
+        self.status_filter.currentTextChanged.connect(self._refilter)
+        self.search.textChanged.connect(self._search)
+        self.setup_button.clicked.connect(lambda: self.open_setup())
+        self.settings_button.clicked.connect(self.open_settings)
+
+        bridge = window.bridge
+        bridge.on(AlertReceived, self.on_received)
+        bridge.on(AlertDuplicated, self.on_duplicated)
+        bridge.on(AlertRouted, lambda events: self._set_status(events, "routed"))
+        bridge.on(AlertUnrouted, lambda events: self._set_status(events, "unrouted"))
+        bridge.on(AlertRejected, lambda events: self._set_status(events, "rejected"))
+        self.load_recent()
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(RECHECK_MS)
+        self._recheck.timeout.connect(self.recheck_queued)
+        self._recheck.start()
+        self._show_address()
+        if self.station.webhook.passphrase_created:  # created at this start: show it once, clearly
+            QTimer.singleShot(0, lambda: self.open_setup(first_start=True))
+
+    # ---- rows ----------------------------------------------------------------------------------
+
+    def load_recent(self, limit: int = STARTUP_ROWS) -> None:
+        """Fill the table from the journal's newest rows."""
+        self._upsert([AlertRow.of(alert, reason) for alert, reason in self.station.webhook.journal.latest(limit)])
+
+    def on_received(self, events: list[AlertReceived]) -> None:
+        self._upsert([AlertRow.of(event.alert) for event in events])
+
+    def on_duplicated(self, events: list[AlertDuplicated]) -> None:
+        rows = []
+        for event in events:
+            original = self._rows.get(event.original_alert_id)
+            rows.append(AlertRow(
+                key=("duplicate", next(_duplicate_keys)), received_at=event.received_at, ticker=event.ticker,
+                action=original.action if original else "", status="duplicate",
+                strategy=original.strategy if original else None, qty=original.qty if original else None,
+                price=original.price if original else None,
+                reason=f"duplicate of #{event.original_alert_id}, skipped"))
+        self._upsert(rows)
+
+    def _set_status(self, events: list, status: str) -> None:
+        rows = []
+        for event in events:
+            row = self._rows.get(event.alert_id)
+            if row is None:
+                continue
+            reason = getattr(event, "reason", None)
+            if status == "routed":
+                ids = getattr(event, "client_order_ids", ())
+                reason = f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}" if ids else None
+            rows.append(replace(row, status=status, reason=reason))
+            if status == "unrouted":
+                self.window_.status.showMessage(f"⚠ Alert #{row.alert_id} {row.action} {row.ticker} was not routed: "
+                                                f"{reason}", 15000)
+        self._upsert(rows)
+
+    def recheck_queued(self) -> None:
+        """Ask the journal about rows shown "queued" for more than a moment (routed before we listened)."""
+        cutoff = utc_now().timestamp() - RECHECK_MS / 1000
+        waiting = [row.alert_id for row in self._rows.values()
+                   if row.status == "queued" and row.received_at.timestamp() < cutoff]
+        if not waiting:
+            return
+        changed = []
+        for alert_id, (status, reason) in self.station.webhook.journal.statuses(waiting[-900:]).items():
+            row = self._rows[alert_id]
+            if status != row.status:
+                changed.append(replace(row, status=status, reason=reason))
+        self._upsert(changed)
+
+    def _upsert(self, rows: list[AlertRow]) -> None:
+        if not rows:
+            return
+        for row in rows:
+            if row.alert_id is not None and row.status != "duplicate":
+                self._rows[row.alert_id] = row
+        self.model.upsert(rows)
+        if len(self._rows) > CAP:  # forget what the table no longer shows
+            for alert_id in sorted(self._rows)[:len(self._rows) - CAP]:
+                del self._rows[alert_id]
+        self._show_count()
+
+    # ---- filters and header --------------------------------------------------------------------
+
+    def _refilter(self) -> None:
+        status = self.status_filter.currentText()
+        self.proxy.set_predicate(None if status == FILTERS[0] else (lambda r: r.status == status))
+        self._show_count()
+
+    def _search(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self._show_count()
+
+    def _show_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{total:,} alerts" if shown == total else f"{shown:,} of {total:,} alerts")
+
+    def _show_address(self) -> None:
+        webhook = self.station.webhook
+        public = webhook.settings.get("public_url")
+        text = f"Receiving at <b>{webhook.url()}</b>"
+        if public:
+            text += f" · public <b>{webhook.url(base=public)}</b>"
+        self.address.setText(text)
+
+    # ---- dialogs -------------------------------------------------------------------------------
+
+    def open_setup(self, first_start: bool = False) -> None:
+        from station.ui.tradingview_setup import TradingViewSetup
+
+        self._setup = TradingViewSetup(self.station, self.window_, first_start=first_start,
+                                       on_change=self._show_address)
+        self._setup.dialog.show()
+
+    def open_settings(self) -> None:
+        from station.ui.webhook_settings import WebhookSettings
+
+        self._settings = WebhookSettings(self.station, self.window_, on_saved=self._show_address)
+        self._settings.dialog.show()
+
+    def detach(self) -> None:
+        """Stop the journal checks (the window is closing)."""
+        self._recheck.stop()
+
+
+def add_webhook_menu(window: "MainWindow", dock: AlertsDock) -> None:
+    """A "Webhook" menu (before Help) with the setup and settings dialogs."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    menu = QMenu("&Webhook", window)
+    for text, slot in (("&TradingView setup…", lambda: dock.open_setup()), ("Webhook &settings…", dock.open_settings)):
+        action = QAction(text, menu)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+    bar = window.menuBar()
+    help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+    bar.insertMenu(help_menu, menu) if help_menu else bar.addMenu(menu)
