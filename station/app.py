@@ -131,7 +131,8 @@ class Station:
         add(self.marketdata)
         # Station's own strategies; their risk rules sit behind the oms's gate
         self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
-                                     log_dir=options.data_dir / "logs", history=self.marketdata)
+                                     log_dir=options.data_dir / "logs", history=self.marketdata,
+                                     clock=self.marketdata.now)
         add(self.engine)
         rules, loss_guard = build_risk(self.bus, self.oms.book, self.config.load,
                                        lambda: self.config.settings("risk"), self.engine.calendars)

@@ -104,6 +104,8 @@ async def test_start_warm_up_run_and_signals_become_record_signal_commands(harne
     harness.feed(bars[80:])
     commands = harness.of(RecordSignal)
     want = [sid for sid in uninterrupted(bars) if sid > f"Cross:MES:1m:{bars[80].start:%Y%m%dT%H%M%S}"]
+    phantom, *want = want  # history ended in a position nothing traded: the strategy starts flat, no exit of it
+    assert phantom.endswith((":XL", ":XS")) and runner.groups["Cross"].instances[0].position != 0
     assert [c.alert.trade_id for c in commands] == want and len(want) >= 4
     alert = commands[0].alert
     assert alert.source == "strategy" and alert.strategy == "Cross" and alert.ticker == "MES"
@@ -134,7 +136,30 @@ async def test_restart_mid_session_repeats_no_signal_and_misses_none(harness, se
     ids = [c.alert.trade_id for c in harness.of(RecordSignal)]
     assert len(ids) == len(set(ids))
     want = [sid for sid in uninterrupted(bars, {**CROSS, "timeframe": "512t"}) if sid > f"Cross:MES:512t:{bars[20].start:%Y%m%dT%H%M%S}"]
+    phantom, *want = want  # the first start was flat, whatever position the 20 bars of history implied
+    assert phantom.endswith((":XL", ":XS"))
     assert ids == want and len(want) >= 4
+    await second.stop()
+
+
+async def test_a_replay_started_again_is_caught_up_on_muted_then_trades_as_if_never_stopped(harness, session_bars):
+    bars = session_bars["1m"]
+    configure(harness)
+    first = harness.runner(history=None)
+    await first.start()
+    await first.ready()
+    await first.start_strategy("Cross")
+    harness.feed(bars[:200])
+    await first.stop()
+    harness.store.writer.call(lambda conn: None)
+    # the replay begins again: history is only its first bars; the bars up to the cut come again live
+    second = harness.runner(history=ListHistory(bars[:30]), clock=lambda: bars[30].start)
+    await second.start()
+    await second.ready()
+    harness.feed(bars[30:])
+    ids = [c.alert.trade_id for c in harness.of(RecordSignal)]
+    assert ids == uninterrupted(bars) and len(ids) >= 8
+    assert {e.signal_id for e in harness.of(StrategySignalled)} == set(ids)  # nothing shown twice either
     await second.stop()
 
 

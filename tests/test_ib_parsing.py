@@ -119,10 +119,16 @@ def test_fill_time_and_average_price_and_display_names():
     ("MES 12-26", ("FUT", "MES", "CME", "", "202612")),
     ("SPX", ("IND", "SPX", "CBOE", "", "")),
     ("SPXW 2025-03-03 5800C", ("OPT", "SPX", "SMART", "", "20250303")),
+    ("SPXW  250515C05900000", ("OPT", "SPX", "SMART", "", "20250515")),
 ])
 def test_tradingview_symbols_read_as_contracts(text, expected):
     m = symbols.parse_symbol(text)
     assert (m.sec_type, m.symbol, m.exchange, m.primary_exchange, m.expiry) == expected
+
+
+def test_an_occ_symbol_names_one_contract():
+    m = symbols.parse_symbol("SPXW  250515P05902500")
+    assert (m.trading_class, m.right, m.strike, m.expiry) == ("SPXW", "P", Decimal("5902.5"), "20250515")
 
 
 def test_zero_dte_symbols_name_the_side_and_distance_from_the_money():

@@ -23,6 +23,7 @@ from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategyS
 from station.domain.timeutil import utc_now
 from station.engine.calendar import TradingCalendars
 from station.engine.group import HALTED, RUNNING, STOPPED, WARMING_UP, StrategyGroup
+from station.engine import resume
 from station.engine.history import BarHistory
 from station.engine.signals import Signal
 from station.engine.strategies.base import Strategy
@@ -41,7 +42,11 @@ class EngineState(Protocol):
 
 
 class StrategyRunner:
-    """Runs every strategy whose config has an `engine` object (a component: `start`/`stop`)."""
+    """Runs every strategy whose config has an `engine` object (a component: `start`/`stop`).
+
+    `clock` is the market's time (a replay's while replaying): the warm-up's end, time-of-day
+    decisions and manual 0DTE presses go by it; signals are journaled at the wall time.
+    """
 
     name = "engine"
 
@@ -61,6 +66,7 @@ class StrategyRunner:
         self.kill_switch = False
         self._routes: dict[tuple[str, str], list[tuple[StrategyGroup, Strategy]]] = {}
         self._price_routes: dict[tuple[str, str], list[Strategy]] = {}
+        self._catching_up: dict[Strategy, dict[str, Any]] = {}  # instance -> traded state it catches up to
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task] = set()
         self._clock_task: asyncio.Task | None = None
@@ -70,10 +76,11 @@ class StrategyRunner:
 
     async def start(self) -> None:
         """Read the config, load the exchange calendars (in a thread), resume what was running."""
-        for kind, handler in ((BarUpdated, self.on_bar_event), (StartStrategy, self._on_start),
-                              (StopStrategy, self._on_stop), (SetKillSwitch, self._on_kill_switch),
-                              (ConfigChanged, self._on_config), (BuyZeroDte, self._on_zero_dte),
-                              (CloseZeroDte, self._on_zero_dte), (HaltStrategy, self._on_halt)):
+        ready = self._when_ready
+        for kind, handler in ((BarUpdated, self.on_bar_event), (StartStrategy, ready(self._on_start)),
+                              (StopStrategy, ready(self._on_stop)), (SetKillSwitch, self._on_kill_switch),
+                              (ConfigChanged, self._on_config), (BuyZeroDte, ready(self._on_zero_dte)),
+                              (CloseZeroDte, ready(self._on_zero_dte)), (HaltStrategy, ready(self._on_halt))):
             self._unsubscribe.append(self.bus.subscribe(kind, handler))
         # calendars and history may take a while: resume in the background so start-up (and /health) never waits
         self._ready = asyncio.create_task(self._resume(), name="engine-resume")
@@ -190,6 +197,8 @@ class StrategyRunner:
                 self.bus.publish(ReleaseBars(symbol, timeframe, requester=f"strategy:{group.name}"))
         self._remove_routes(group)
         group.buffer.clear()
+        for instance in group.instances:
+            self._catching_up.pop(instance, None)
         self._set_state(group, state, reason, desired="stopped")
 
     def _set_state(self, group: StrategyGroup, state: str, reason: str, desired: str | None = None) -> None:
@@ -200,7 +209,7 @@ class StrategyRunner:
         self.bus.publish(StrategyStateChanged(group.name, state, reason, kind=group.kind))
 
     async def _warm_up(self, group: StrategyGroup) -> None:
-        """Feed history silently, then take back the persisted trading state where it differs."""
+        """Feed history silently, then take back the traded state (`station.engine.resume`)."""
         end = self.clock()
         persisted = self.store.load(group.name) if self.store else {}
         for instance in group.instances:
@@ -213,8 +222,14 @@ class StrategyRunner:
                 instance.events.clear()
                 group.log.info("%s %s warmed up on %d bars", group.name, instance.ticker, len(series))
             saved = persisted.get(instance.ticker)
-            if saved:
-                _restore(instance, saved, group.log)
+            if not saved:
+                resume.start_flat(instance, group.log)
+            elif resume.behind(instance, saved):
+                self._catching_up[instance] = saved
+                group.log.info("%s %s: history ends before the last traded bar; catching up on the bars as they "
+                               "come, their signals muted", group.name, instance.ticker)
+            else:
+                resume.restore(instance, saved, group.log)
 
     # ---- bars, clock, signals --------------------------------------------------------------------
 
@@ -233,13 +248,18 @@ class StrategyRunner:
                 self._feed(group, instance, bar)
 
     def _feed(self, group: StrategyGroup, instance: Strategy, bar) -> None:
+        saved = self._catching_up.get(instance)
+        if saved is not None and resume.caught_up(bar, saved):
+            del self._catching_up[instance]
+            resume.restore(instance, saved, group.log)
+            saved = None
         try:
             signals = instance.on_bar(bar)
         except Exception as exc:  # a strategy bug halts that strategy only
             group.log.exception("%s %s failed on a bar", group.name, instance.ticker)
             self.halt(group.name, f"error on {bar.symbol} {bar.timeframe} bar: {type(exc).__name__}: {exc}")
             return
-        if signals:
+        if signals and saved is None:  # while catching up, these were signalled before the restart
             self.emit(group, instance, signals)
         if instance.events:
             for event in instance.events:
@@ -248,7 +268,7 @@ class StrategyRunner:
 
     def emit(self, group: StrategyGroup, instance: Strategy, signals: list[Signal], *, manual: bool = False) -> None:
         """Publish signals (RecordSignal when traded), then persist the instrument's state."""
-        now = self.clock()
+        now = utc_now()  # when Station journals it: wall time, also when the strategy runs on a replay's clock
         for signal in signals:
             note = ""
             if group.state != RUNNING and not manual:
@@ -279,6 +299,8 @@ class StrategyRunner:
             if group.state != RUNNING:
                 continue
             for instance in group.instances:
+                if instance in self._catching_up:
+                    continue
                 try:
                     signals = instance.on_clock(now)
                 except Exception as exc:
@@ -289,6 +311,19 @@ class StrategyRunner:
                     self.emit(group, instance, signals)
 
     # ---- commands --------------------------------------------------------------------------------
+
+    def _when_ready(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A command handler that waits until the config is read and resumed (a click during start-up counts)."""
+        def handle(command: Any) -> None:
+            if self._ready is None or self._ready.done():
+                handler(command)
+            else:
+                self._spawn(self._after_ready(handler, command))
+        return handle
+
+    async def _after_ready(self, handler: Callable[[Any], None], command: Any) -> None:
+        await self.ready()
+        handler(command)
 
     def _on_start(self, command: StartStrategy) -> None:
         # a name the engine does not run is an alert strategy: the oms starts and stops those
@@ -383,14 +418,3 @@ def calendar_names(config: RoutingConfig) -> set[str]:
             names.add(window.get("calendar") or "XNYS")
     return names
 
-
-def _restore(instance: Strategy, saved: dict[str, Any], log: logging.Logger) -> None:
-    """Keep the warmed-up state when it agrees with what was last traded; else take the traded one."""
-    now = instance.state()
-    keys = ("position",) + instance.STATE
-    if any(now.get(k) != saved.get(k) for k in keys if k in saved):
-        log.warning("%s %s: history says %s, the last traded state says %s; keeping the traded state",
-                    instance.name, instance.ticker, {k: now.get(k) for k in keys}, {k: saved.get(k) for k in keys})
-        instance.restore(saved)
-    else:
-        instance.restore({"last_bars": saved.get("last_bars", {})})

@@ -155,6 +155,7 @@ class DbnReplay:
                 i = j
             else:
                 self.hub.advance(data_now)
+                self.position_ns = data_now
             if i < n:
                 wait = (int(key[i]) - data_now) / NS / self.speed
                 if wait > self.max_gap_s:  # closed hours: jump to just before the next trade

@@ -9,16 +9,18 @@ to the live settings reconnects it with the new subscription.
 from __future__ import annotations
 
 import logging
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Callable
 
 from station.bus import Bus
 from station.domain.events import ConfigChanged
+from station.domain.timeutil import utc_now
 from station.marketdata.historical import CacheIndex, HistoricalData
 from station.marketdata.hub import BarHub
 from station.marketdata.live import DatabentoLive, LiveSubscription
 from station.marketdata.replay import DbnReplay
+from station.marketdata.trades import ns_to_datetime
 
 log = logging.getLogger("station.marketdata")
 
@@ -75,6 +77,13 @@ class MarketData:
         await self.history.stop()
         await self.replay.stop()
         await self.hub.stop()
+
+    def now(self) -> datetime:
+        """The market's time: the replay's clock while a replay is the only feed (the demo), else the wall clock."""
+        position = self.replay.position_ns
+        if position is not None and self.live is None:
+            return ns_to_datetime(position)
+        return utc_now()
 
     async def closed_bars(self, symbol: str, timeframe: str, end, count: int) -> list:
         """The engine's warm-up (`BarHistory`): up to `count` closed bars built so far that started before `end`."""

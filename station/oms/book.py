@@ -53,6 +53,7 @@ class Book:
         self.meta: dict[str, OrderMeta] = {}
         self.positions: dict[PositionKey, Position] = {}
         self.position_times: dict[PositionKey, datetime] = {}
+        self.instruments: dict[PositionKey, str] = {}  # what the last fill traded, when not the ticker (an option)
         self.fill_ids: set[str] = set()
         self.realized_by_day: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
         self.kill_switch_reason: str | None = None
@@ -149,6 +150,8 @@ class Book:
         delta = after.realized_pnl - before.realized_pnl
         self.positions[key] = after
         self.position_times[key] = fill.time
+        if order is not None and order.request.instrument:
+            self.instruments[key] = order.request.instrument
         self.realized_by_day[(session_day(fill.time), strategy or "")] += delta
         self.marks.seen(fill.ticker, fill.price)
         return order, after, delta

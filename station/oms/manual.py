@@ -57,7 +57,8 @@ def closing_plan(cause: str, book: Book, *, strategy: str | None = None, ticker:
         side = Side.SELL if position.qty > 0 else Side.BUY
         coid = client_order_id(cause, owner or None, destination, symbol)
         request = OrderRequest(client_order_id=coid, destination=destination, ticker=symbol, side=side, qty=qty,
-                               strategy=owner or None, price_hint=book.marks.price(symbol))
+                               strategy=owner or None, price_hint=book.marks.price(symbol),
+                               instrument=book.instruments.get((destination, symbol, owner)))
         meta = OrderMeta(cause, point_value=position.multiplier)
         plan.orders.append(PlannedOrder(request, meta, coid, destination))
     return plan

@@ -76,12 +76,21 @@ def _entry(strategy: StrategyConfig, symbols: list[str]) -> TickerConfig | None:
 
 
 def intends_reversal(alert: Alert) -> bool:
-    """The sender says it was on the other side before this order (or wants to end on this side)."""
+    """The sender says it was on the other side before this order (or wants to end on this side);
+    a sender that was flat opens, and an order meant to end flat closes: neither reverses."""
     before = (alert.position or "").lower()
     after = (alert.target_position or "").lower()
+    if "flat" in (before, after):
+        return False
     if alert.action is Side.BUY:
         return before in SHORT_WORDS or after in LONG_WORDS
     return before in LONG_WORDS or after in SHORT_WORDS
+
+
+def signal_contract(alert: Alert) -> str | None:
+    """The contract a strategy's signal trades (a 0DTE option's OSI symbol): it is the order's instrument."""
+    contract = alert.extra.get("instrument") if alert.source == "strategy" else None
+    return contract.get("osi") if isinstance(contract, dict) else None
 
 
 # brokers that refuse one order crossing zero (Schwab's and Tastytrade's open/close instructions)
@@ -159,7 +168,7 @@ class Planner:
             client_order_id=coid, destination=route.destination, ticker=ticker or entry.ticker, side=side, qty=qty,
             order_type=OrderType.LIMIT if limit else OrderType.MARKET, limit_price=price if limit else None,
             strategy=strategy.name, alert_id=alert.alert_id, price_hint=price,
-            instrument=instrument if ticker else route.instrument, alert=alert,
+            instrument=instrument if ticker else (signal_contract(alert) or route.instrument), alert=alert,
         )
         return PlannedOrder(request, meta, coid, route.destination)
 

@@ -239,6 +239,8 @@ def alert_from_row(row: sqlite3.Row) -> Alert:
         extra["raw"] = json.loads(row["raw"])
     except ValueError:
         pass
+    if row["source"] == "strategy" and isinstance(extra.get("raw"), dict) and "instrument" in extra["raw"]:
+        extra["instrument"] = extra["raw"]["instrument"]  # the contract a signal trades (a 0DTE option)
     return Alert(
         ticker=row["ticker"], action=Side.parse(row["action"]), received_at=_time(row["received_at"]),
         qty=_decimal(row["qty"]), price=_decimal(row["price"]), strategy=row["strategy"],

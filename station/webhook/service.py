@@ -135,7 +135,7 @@ class WebhookService:
         summary = {"strategy": alert.strategy, "ticker": alert.ticker, "action": str(alert.action),
                    "qty": None if alert.qty is None else str(alert.qty),
                    "price": None if alert.price is None else str(alert.price),
-                   "trade_id": alert.trade_id, "time": iso(alert.sent_at)}
+                   "trade_id": alert.trade_id, "time": iso(alert.sent_at), "instrument": alert.extra.get("instrument")}
         raw = json.dumps({k: v for k, v in summary.items() if v is not None}, sort_keys=True)
         appended = await self.journal.append(alert, raw=raw, fingerprint=fingerprint(f"signal:{alert.strategy}", raw))
         if not appended.new:

@@ -9,6 +9,7 @@ these rules cover what it does not list.
     SPX                               index
     SPXW 2025-03-03 5800C             option, that expiry and strike
     SPXW 0DTE C, SPXW 0DTE +2 P       option, today's expiry, at the money (+n out of the money)
+    SPXW  250303C05800000             option in OCC form (a 0DTE strategy's contract)
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from bisect import bisect_left
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from station.brokers.instruments import parse_option
 from station.domain.contract_map import ContractMapping
+from station.domain.enums import OptionRight
 
 MONTH_CODES = "FGHJKMNQUVXZ"
 
@@ -113,6 +116,10 @@ def _parse_option(bare: str, key: str) -> ContractMapping | None:
     if match:
         root, offset, right = match.groups()
         return _option(key, root, right[0], strike_offset=0 if offset in (None, "ATM") else int(offset))
+    occ = parse_option(bare)  # OCC, as a 0DTE strategy names its contract: `SPXW  250515C05900000`
+    if occ is not None:
+        return _option(key, occ.root, "C" if occ.right is OptionRight.CALL else "P", expiry=f"{occ.expiry:%Y%m%d}",
+                       strike=occ.strike)
     return None
 
 

@@ -1,5 +1,9 @@
 """Paper trading: market orders fill at once, in full, at the feed's last price (else the alert's price);
-limit and stop orders work until a later price crosses them. Reports like any broker, on the bus."""
+limit and stop orders work until a later price crosses them. Reports like any broker, on the bus.
+
+An order for an option contract (its instrument an OCC symbol, e.g. a 0DTE SPXW call) is priced
+by that contract alone: its own quote, else the order's price; never the underlying's or the root's.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from decimal import Decimal
 from typing import Callable, Iterable
 
 from station.brokers.base import BrokerCapabilities
+from station.brokers.instruments import parse_option
 from station.brokers.registry import BrokerContext
 from station.bus import Bus
 from station.domain.config import DestinationConfig
@@ -22,6 +27,13 @@ log = logging.getLogger("station.brokers.paper")
 
 def _price(value: float) -> Decimal:
     return Decimal(repr(float(value)))
+
+
+def _priced_by(request: OrderRequest) -> str:
+    """The symbol whose price fills `request`: an option contract's own, else the ticker's."""
+    if request.instrument and parse_option(request.instrument) is not None:
+        return request.instrument
+    return request.ticker
 
 
 class PaperBroker:
@@ -59,10 +71,11 @@ class PaperBroker:
 
     async def submit(self, request: OrderRequest) -> None:
         if request.order_type is OrderType.MARKET:
-            price = self._last_price(request.ticker) or request.price_hint
+            symbol = _priced_by(request)
+            price = self._last_price(symbol) or request.price_hint
             if price is None:
-                self._report(request, OrderStatus.REJECTED,
-                             f"no price for {request.ticker}: no market data and the order carries none")
+                what = f"option {symbol}: no quote for it" if symbol != request.ticker else f"{symbol}: no market data"
+                self._report(request, OrderStatus.REJECTED, f"no price for {what} and the order carries none")
                 return
             self._fill(request, price)
             return
@@ -89,7 +102,7 @@ class PaperBroker:
         """Fill working orders of `symbol` that a price range [low, high] reaches."""
         upper = symbol.upper()
         for coid, request in list(self._working.items()):
-            if request.ticker.upper() != upper:
+            if _priced_by(request).upper() != upper:
                 continue
             buy = request.side is Side.BUY
             if request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT) and coid not in self._triggered:
