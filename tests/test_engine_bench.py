@@ -1,12 +1,14 @@
-"""`station bench engine` runs and reports its figures (no timing is asserted)."""
+"""`station bench engine` replays its trades through bars and strategies and reports the rates (no timing is asserted)."""
 
 from station.bench import engine
 
 
-def test_engine_bench_reports_rates_beside_the_bare_bus(monkeypatch):
-    monkeypatch.setattr(engine, "BARS", 3000)
+def test_engine_bench_reports_ticks_per_s_beside_the_bare_replay_of_the_same_file(monkeypatch):
+    monkeypatch.setattr(engine, "TRADES", 20_000)
+    monkeypatch.setattr(engine, "REPEATS", 1)
     result = engine.run(None)
-    for timeframe in ("1m", "512t"):
-        assert result[f"engine_bars_per_s_{timeframe}"] > 0 and result[f"bare_bus_bars_per_s_{timeframe}"] > 0
-        assert result[f"signals_{timeframe}"] > 10
-    assert result["engine_ticks_per_s_at_512t"] == round(result["engine_bars_per_s_512t"] * 512)
+    assert result["file"].startswith("20,000 trades, 2 symbols")
+    assert result["engine_ticks_per_s"] > 0 and result["bare_replay_ticks_per_s"] > 0
+    assert result["engine_vs_bare"] == round(result["engine_ticks_per_s"] / result["bare_replay_ticks_per_s"], 3)
+    assert result["closed_bars"]["1m"] > 100 and result["closed_bars"]["512t"] >= 30
+    assert result["signals"] > 10 and "8 instances" in result["strategies"]

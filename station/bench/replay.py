@@ -23,10 +23,12 @@ SYMBOLS = {"ESM5": 4916, "NQM5": 2786}
 SESSION_OPEN = datetime(2025, 5, 14, 22, 0, tzinfo=timezone.utc)
 
 
-def _write(directory: Path) -> Path:
+def write_trades_file(directory: Path, trades: int | None = None) -> Path:
+    """The benchmark file: `trades` (default `TRADES`) trades of two futures over one Globex session, zstd DBN v3."""
     from station.marketdata.dbn_write import metadata_bytes, random_walk_trades, write_dbn
 
-    records = random_walk_trades(TRADES, SYMBOLS, SESSION_OPEN, rate_per_s=TRADES / (23 * 3600 - 60))
+    trades = trades or TRADES
+    records = random_walk_trades(trades, SYMBOLS, SESSION_OPEN, rate_per_s=trades / (23 * 3600 - 60))
     start = int(SESSION_OPEN.timestamp()) * 1_000_000_000
     header = metadata_bytes(SYMBOLS, start, start + 23 * 3600 * 1_000_000_000)
     return write_dbn(directory / "trades-1m.dbn.zst", header, records, zstd_level=3)
@@ -72,7 +74,7 @@ async def _pipeline(path: Path) -> dict:
 def run(options) -> dict:
     """Decode-only rate vs. the full replay path on the same file, in this run."""
     with tempfile.TemporaryDirectory(prefix="station-bench-replay-") as tmp:
-        path = _write(Path(tmp))
+        path = write_trades_file(Path(tmp))
         size_mb = path.stat().st_size / 1e6
         decodes = [(_timed(_decode, path), _decode(path)) for _ in range(REPEATS)]
         runs = [asyncio.run(_pipeline(path)) for _ in range(REPEATS)]
