@@ -9,7 +9,7 @@ import pytest
 from engine_bars import read_trades, time_bars, tick_bars, to_bars, write_trades_dbn
 from station.bus import Bus
 from station.domain.commands import (
-    BuyZeroDte, CloseZeroDte, RecordSignal, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
+    BuyZeroDte, CloseZeroDte, HaltStrategy, RecordSignal, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
 )
 from station.domain.enums import OptionRight
 from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
@@ -265,6 +265,21 @@ async def test_config_change_restarts_a_running_strategy_with_the_new_parameters
     harness.bus.publish(ConfigChanged(99))
     await asyncio.sleep(0.05)
     assert runner.groups["Other"].state == "stopped"
+    await runner.stop()
+
+
+async def test_a_halted_strategy_stays_halted_with_its_reason_when_its_config_changes(harness):
+    configure(harness)
+    runner = harness.runner()
+    await runner.start()
+    await runner.ready()
+    await runner.start_strategy("Cross")
+    harness.bus.publish(HaltStrategy("Cross", "daily loss limit 100 reached"))
+    configure(harness, engine=CROSS, risk={"daily_loss_limit": 200})
+    await runner.reload()
+    group = runner.groups["Cross"]
+    assert (group.state, group.reason) == ("halted", "daily loss limit 100 reached")
+    assert group.config.options["risk"]["daily_loss_limit"] == 200
     await runner.stop()
 
 

@@ -215,7 +215,8 @@ async def pause_when(station: Station, condition, speed: float = 600) -> None:
         station.bus.publish(SetReplaySpeed(speed))
         await wait_for(condition, 60)
         station.bus.publish(SetReplaySpeed(0.001))
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)  # the bar of the trade the slower pace lets through, and its orders, settle
+        await wait_for(lambda: not station.oms.book.open_orders(), 10)
         if condition():
             return
     raise AssertionError("the replay never held still in that state")
@@ -248,6 +249,7 @@ async def test_daily_loss_limits_close_then_flatten_and_halt_through_the_oms(dat
         await wait_for(lambda: station.engine.groups["Trend"].state == "halted", 10)
         await wait_for(lambda: book.position("paper", "ES", "Trend") == 0, 10)
         assert "overall daily loss limit" in station.engine.groups["Trend"].reason
+        await station.oms.recorder.flush()
         flattening = [o for o in orders(station) if o["cause"].startswith("x")]  # FlattenAll's orders
         assert [(o["strategy"], o["status"]) for o in flattening] == [("Trend", "filled")]
     finally:

@@ -1,6 +1,6 @@
-"""After warm-up: take back what was traded, and never trade a position that history merely implies.
+"""Warm-up, then take back what was traded; never trade a position that history merely implies.
 
-Three cases, per instrument:
+After the history bars, three cases per instrument:
 - nothing was traded yet: the position history implies was never bought, so the strategy starts
   flat (its next signal is an entry, not the exit of a phantom position);
 - the history reaches the last traded bar (live after a restart): keep the warmed-up state when it
@@ -17,8 +17,31 @@ from datetime import datetime
 from typing import Any
 
 from station.domain.marketdata import Bar
+from station.engine.history import BarHistory
 from station.engine.signals import POSITION_NAMES
 from station.engine.strategies.base import Strategy
+
+
+async def warm_up(instance: Strategy, history: BarHistory | None, end: datetime, saved: dict[str, Any] | None,
+                  log: logging.Logger) -> dict[str, Any] | None:
+    """Feed the bars before `end` silently, then resume; returns the traded state still to catch up to, if any."""
+    if history is not None:
+        series = []
+        for symbol, timeframe in instance.subscriptions():
+            series += await history.closed_bars(symbol, timeframe, end, instance.warmup_bars())
+        for bar in sorted(series, key=lambda b: (b.start, b.symbol)):
+            instance.on_bar(bar)
+        instance.events.clear()
+        log.info("%s %s warmed up on %d bars", instance.name, instance.ticker, len(series))
+    if not saved:
+        start_flat(instance, log)
+    elif behind(instance, saved):
+        log.info("%s %s: history ends before the last traded bar; catching up on the bars as they come, "
+                 "their signals muted", instance.name, instance.ticker)
+        return saved
+    else:
+        restore(instance, saved, log)
+    return None
 
 
 def start_flat(instance: Strategy, log: logging.Logger) -> None:

@@ -22,8 +22,8 @@ from station.domain.config import RoutingConfig
 from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
 from station.domain.timeutil import utc_now
 from station.engine.calendar import TradingCalendars
-from station.engine.group import HALTED, RUNNING, STOPPED, WARMING_UP, StrategyGroup
 from station.engine import resume
+from station.engine.group import HALTED, RUNNING, STOPPED, WARMING_UP, StrategyGroup
 from station.engine.history import BarHistory
 from station.engine.signals import Signal
 from station.engine.strategies.base import Strategy
@@ -122,13 +122,15 @@ class StrategyRunner:
         for name in list(self.groups):
             group = self.groups[name]
             if name not in wanted or wanted[name] != group.config or not wanted[name].enabled:
-                was_active = group.active
+                was_active, halted = group.active, group.reason if group.state == HALTED else None
                 self._deactivate(group, STOPPED, "removed from the config" if name not in wanted else "")
                 group.close()
                 del self.groups[name]
                 if was_active and name in wanted and wanted[name].enabled:
                     self.groups[name] = self._group(wanted[name])
                     await self.start_strategy(name)
+                elif halted is not None and name in wanted:  # e.g. by its loss limit: it stays halted, and why
+                    self._set_state(self.groups.setdefault(name, self._group(wanted[name])), HALTED, halted)
         for name, config_ in wanted.items():
             if name not in self.groups:
                 group = self.groups[name] = self._group(config_)
@@ -213,23 +215,9 @@ class StrategyRunner:
         end = self.clock()
         persisted = self.store.load(group.name) if self.store else {}
         for instance in group.instances:
-            if self.history is not None:
-                series = []
-                for symbol, timeframe in instance.subscriptions():
-                    series += await self.history.closed_bars(symbol, timeframe, end, instance.warmup_bars())
-                for bar in sorted(series, key=lambda b: (b.start, b.symbol)):
-                    instance.on_bar(bar)
-                instance.events.clear()
-                group.log.info("%s %s warmed up on %d bars", group.name, instance.ticker, len(series))
-            saved = persisted.get(instance.ticker)
-            if not saved:
-                resume.start_flat(instance, group.log)
-            elif resume.behind(instance, saved):
-                self._catching_up[instance] = saved
-                group.log.info("%s %s: history ends before the last traded bar; catching up on the bars as they "
-                               "come, their signals muted", group.name, instance.ticker)
-            else:
-                resume.restore(instance, saved, group.log)
+            pending = await resume.warm_up(instance, self.history, end, persisted.get(instance.ticker), group.log)
+            if pending is not None:
+                self._catching_up[instance] = pending
 
     # ---- bars, clock, signals --------------------------------------------------------------------
 
@@ -399,7 +387,9 @@ class StrategyRunner:
     def _persist_all(self, group: StrategyGroup) -> None:
         if self.store is not None:
             for instance in group.instances:
-                self.store.save(group.name, instance.ticker, instance.state(), None)
+                # one still catching up keeps the traded state it has not reached yet
+                state = self._catching_up.get(instance) or instance.state()
+                self.store.save(group.name, instance.ticker, state, None)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every engine strategy as the Strategies dock shows it."""
