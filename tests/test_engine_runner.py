@@ -90,6 +90,24 @@ def uninterrupted(bars, params=CROSS, ticker="MES", name="Cross"):
     return [s.signal_id for s in out]
 
 
+async def running(harness, name="Cross", **runner_args):
+    """A started runner with strategy `name` running."""
+    runner = harness.runner(**runner_args)
+    await runner.start()
+    await runner.ready()
+    assert await runner.start_strategy(name)
+    return runner
+
+
+async def trade_then_exit(harness, bars):
+    """A runner with no history that trades `bars` live, then stops with its state committed (a process exiting)."""
+    runner = await running(harness)
+    harness.feed(bars)
+    await runner.stop()
+    harness.store.writer.call(lambda conn: None)
+    return runner
+
+
 async def test_start_warm_up_run_and_signals_become_record_signal_commands(harness, session_bars):
     bars = session_bars["1m"]
     configure(harness)
@@ -145,13 +163,7 @@ async def test_restart_mid_session_repeats_no_signal_and_misses_none(harness, se
 async def test_a_replay_started_again_is_caught_up_on_muted_then_trades_as_if_never_stopped(harness, session_bars):
     bars = session_bars["1m"]
     configure(harness)
-    first = harness.runner(history=None)
-    await first.start()
-    await first.ready()
-    await first.start_strategy("Cross")
-    harness.feed(bars[:200])
-    await first.stop()
-    harness.store.writer.call(lambda conn: None)
+    await trade_then_exit(harness, bars[:200])
     # the replay begins again: history is only its first bars; the bars up to the cut come again live
     second = harness.runner(history=ListHistory(bars[:30]), clock=lambda: bars[30].start)
     await second.start()
@@ -166,15 +178,9 @@ async def test_a_replay_started_again_is_caught_up_on_muted_then_trades_as_if_ne
 async def test_restart_keeps_the_traded_position_when_history_disagrees(harness, session_bars):
     bars = session_bars["1m"]
     configure(harness)
-    runner = harness.runner(history=None)
-    await runner.start()
-    await runner.ready()
-    await runner.start_strategy("Cross")
-    harness.feed(bars[:150])
+    runner = await trade_then_exit(harness, bars[:150])
     position = runner.groups["Cross"].instances[0].position
     assert position != 0
-    await runner.stop()
-    harness.store.writer.call(lambda conn: None)
     # the history source now only has a short, different stretch: the traded state wins
     again = harness.runner(history=ListHistory(bars[140:150]), clock=lambda: bars[150].start)
     await again.start()
@@ -270,10 +276,7 @@ async def test_config_change_restarts_a_running_strategy_with_the_new_parameters
 
 async def test_a_halted_strategy_stays_halted_with_its_reason_when_its_config_changes(harness):
     configure(harness)
-    runner = harness.runner()
-    await runner.start()
-    await runner.ready()
-    await runner.start_strategy("Cross")
+    runner = await running(harness)
     harness.bus.publish(HaltStrategy("Cross", "daily loss limit 100 reached"))
     configure(harness, engine=CROSS, risk={"daily_loss_limit": 200})
     await runner.reload()
