@@ -34,8 +34,12 @@ async def test_alert_to_tastytrade_fill_position_and_split_reversal(double, data
         assert placed["legs"][0]["symbol"] == "AAPL" and placed["legs"][0]["action"] == "Buy to Open"
         double.fill(placed["id"], 10, "150.10")
         await wait_for(lambda: station.oms.book.position("tt", "AAPL", "Momentum") == 10, timeout=10)
-        row = station.store.query("SELECT status, filled_qty, avg_price FROM orders WHERE client_order_id = ?", (coid,))[0]
-        assert (row["status"], row["filled_qty"], row["avg_price"]) == ("filled", "10", "150.10")
+        def row():
+            return station.store.query("SELECT status, filled_qty, avg_price FROM orders WHERE client_order_id = ?",
+                                       (coid,))[0]
+
+        await wait_for(lambda: row()["status"] == "filled", timeout=5)  # the book is ahead of its rows
+        assert (row()["filled_qty"], row()["avg_price"]) == ("10", "150.10")
 
         # going short while long: Tastytrade takes no order crossing zero, so close then open
         reverse = await journal(station, make_alert("AAPL", "sell", qty="10", price="151", strategy="Momentum",

@@ -22,7 +22,9 @@ from webhook_support import DIALECT_1, DIALECT_2, DIALECT_3, PASSPHRASE, post, r
 
 @pytest.fixture
 async def live(data_dir, secrets):
+    """A started Station whose router leaves alerts queued: these tests look at the journal alone."""
     async with running_station(data_dir, secrets) as station:
+        station.oms.router.on_alert = lambda alert: None
         yield station
 
 
@@ -219,7 +221,6 @@ async def test_only_post_is_served_and_answers_are_json(live):
 
 
 async def test_the_journal_gives_the_router_what_it_needs_after_a_restart(live):
-    live.oms.router.on_alert = lambda alert: None  # leave them queued, as a crash before routing would
     await post(live, {**DIALECT_2, "ticker": "NMFC-0.72*NASDAQ:ROIC"}, path="/webhook/MomentumStrategy")
     await post(live, DIALECT_3)
     live.store.writer.call(lambda c: c.execute("UPDATE alerts SET status = 'routed' WHERE alert_id = 2"))
