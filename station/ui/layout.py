@@ -1,0 +1,150 @@
+"""The default dock layout: a large chart, the trading controls on the right, the wide tables below.
+
+    +-----------------------------------------------+------------------+
+    |                                               | Manual Trading   |
+    |  Chart                                        +------------------+
+    |                                               | Strategies       |
+    +-------------------------------+---------------+------------------+
+    | [Alerts | Log | Engine | …]    | [Orders | Positions & PnL | Fills] |
+    +-------------------------------+----------------------------------+
+
+The wide tables get the full width of the bottom row, side by side, so an alert and the
+orders it became are seen together; the total PnL is always in the status bar.
+
+Docks are placed by object name; a dock this plan does not know (a new panel, another
+chart) joins the group of its panel's area, so every capability still has a home.
+The same function builds the first start and "Reset layout", so both are exactly alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QSizePolicy, QStyle, QWidget
+
+if TYPE_CHECKING:
+    from station.ui.main_window import MainWindow
+
+
+@dataclass(frozen=True)
+class TabGroup:
+    """Docks tabbed together, in tab order; `raised` is the tab shown on top."""
+
+    docks: tuple[str, ...]
+    raised: str
+
+
+CHART = TabGroup(("ChartDock",), "ChartDock")
+TICKET = TabGroup(("ManualTradingDock",), "ManualTradingDock")
+SETUP = TabGroup(("StrategiesDock",), "StrategiesDock")
+FEEDS = TabGroup(("AlertsDock", "LogDock", "EngineDock", "WatchlistDock", "ScriptFeedDock", "NinjaTraderDock",
+                  "IbDock"), "AlertsDock")
+TRADES = TabGroup(("OrdersDock", "PositionsDock", "FillsDock"), "OrdersDock")
+GROUPS = (CHART, TICKET, SETUP, FEEDS, TRADES)
+
+# where a dock the plan does not name goes, by the area its panel asks for
+FALLBACK = {Qt.LeftDockWidgetArea: CHART, Qt.RightDockWidgetArea: SETUP, Qt.TopDockWidgetArea: FEEDS,
+            Qt.BottomDockWidgetArea: FEEDS}
+
+RIGHT_SHARE, RIGHT_MIN, RIGHT_MAX = 0.24, 330, 420  # the right column's width: share of the window, clamped
+BOTTOM_SHARE, BOTTOM_MIN, BOTTOM_MAX = 0.30, 210, 330  # the bottom tables' height
+FEEDS_SHARE = 0.52  # Alerts' group's share of the bottom row (Orders gets the rest)
+
+
+def chart_room() -> QWidget:
+    """The main window's central widget: no width, all the height between the top and bottom areas.
+
+    With no central widget, Qt splits any change of the window's height among the dock areas, so
+    the bottom tables would not keep the height the layout gives them; this absorbs it (the chart
+    beside it grows instead).
+    """
+    room = QWidget()
+    room.setObjectName("ChartRoom")
+    room.setMaximumWidth(0)
+    room.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
+    return room
+
+
+def arrange(window: "MainWindow") -> None:
+    """Put every dock in its default place and tab group, with the useful tab raised."""
+    docks = window.docks
+    groups = {group: [name for name in group.docks if name in docks] for group in GROUPS}
+    for name, dock in docks.items():
+        if not any(name in members for members in groups.values()):
+            groups[_fallback_group(window, name, dock)].append(name)
+    for dock in docks.values():
+        dock.setFloating(False)
+        window.removeDockWidget(dock)
+    first = {group: docks[members[0]] for group, members in groups.items() if members}
+    _place(window, first, CHART, Qt.LeftDockWidgetArea)
+    _place(window, first, TICKET, Qt.RightDockWidgetArea)
+    _split(window, first, TICKET, SETUP, Qt.Vertical, Qt.RightDockWidgetArea)
+    _place(window, first, FEEDS, Qt.BottomDockWidgetArea)
+    _split(window, first, FEEDS, TRADES, Qt.Horizontal, Qt.BottomDockWidgetArea)
+    for group, members in groups.items():
+        for name in members[1:]:
+            window.tabifyDockWidget(first[group], docks[name])
+    for dock in docks.values():
+        dock.show()
+    for group, members in groups.items():
+        if members:
+            docks[group.raised if group.raised in members else members[0]].raise_()
+
+
+def size_docks(window: "MainWindow") -> None:
+    """Give the areas their default sizes for the window's current size (the chart takes the rest)."""
+    docks = window.docks
+    sep = window.style().pixelMetric(QStyle.PM_DockWidgetSeparatorExtent, None, window)
+    width = window.width()
+    height = window.height() - window.menuBar().height() - (window.statusBar().height() if window.statusBar() else 0)
+
+    def present(*names: str) -> list[QDockWidget]:
+        return [docks[n] for n in names if n in docks and not docks[n].isFloating()]
+
+    right = _clamp(width * RIGHT_SHARE, RIGHT_MIN, RIGHT_MAX)
+    bottom = _clamp(height * BOTTOM_SHARE, BOTTOM_MIN, BOTTOM_MAX)
+    if column := present("ManualTradingDock") or present("StrategiesDock"):
+        chart = present("ChartDock")
+        window.resizeDocks(chart + column[:1], [width - right - 2 * sep] * len(chart) + [right], Qt.Horizontal)
+    if row := present("AlertsDock", "OrdersDock"):
+        window.resizeDocks(row[:1], [bottom], Qt.Vertical)
+    if len(row) == 2:
+        feeds = int((width - sep) * FEEDS_SHARE)
+        window.resizeDocks(row, [feeds, width - sep - feeds], Qt.Horizontal)
+    column = present("ManualTradingDock", "StrategiesDock")
+    if len(column) == 2:
+        middle = height - (bottom + sep if row else 0)
+        ticket = min(column[0].sizeHint().height(), middle - column[1].minimumSizeHint().height() - sep)
+        window.resizeDocks(column, [ticket, middle - ticket - sep], Qt.Vertical)
+
+
+def _fallback_group(window: "MainWindow", name: str, dock: QDockWidget) -> TabGroup:
+    panel = window.panels.get(name)
+    if panel is not None and panel.tabify_with:
+        for group in GROUPS:
+            if panel.tabify_with in group.docks:
+                return group
+    if name.startswith("ChartDock"):
+        return CHART
+    area = panel.area if panel is not None else Qt.BottomDockWidgetArea
+    return FALLBACK.get(area, FEEDS)
+
+
+def _place(window, first, group: TabGroup, area) -> None:
+    if group in first:
+        window.addDockWidget(area, first[group])
+
+
+def _split(window, first, anchor: TabGroup, group: TabGroup, orientation, area) -> None:
+    if group not in first:
+        return
+    if anchor in first:
+        window.splitDockWidget(first[anchor], first[group], orientation)
+    else:
+        window.addDockWidget(area, first[group])
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return int(max(low, min(high, value)))
