@@ -12,12 +12,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
+
+from station.ui import theme
 
 ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
 ALIGN_RIGHT = Qt.AlignRight | Qt.AlignVCenter
+TITLE_PADDING = 18  # the theme's header padding and border, around a column's title
+SORT_ARROW = 16
 
 
 @dataclass(frozen=True)
@@ -187,23 +191,66 @@ class TextFilterProxy(QSortFilterProxyModel):
                    for c in range(model.columnCount()))
 
 
-def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_last: bool = True) -> QTableView:
-    """A compact, row-selecting table view over `model` with the columns' widths applied."""
+class EmptyHint(QLabel):
+    """A muted line centred over an empty table, saying why it is empty and how it fills.
+
+    It listens only to row insertions, removals and resets (never to cell updates), so a
+    busy table pays nothing for it.
+    """
+
+    def __init__(self, view: QTableView, text: str) -> None:
+        super().__init__(text, view.viewport())
+        self.view = view
+        self.setAlignment(Qt.AlignCenter)
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {theme.MUTED}; background: transparent; padding: 12px;")
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        model = view.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
+            signal.connect(self.refresh)
+        view.viewport().installEventFilter(self)
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
+        self.setVisible(self.view.model().rowCount() == 0)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Resize:
+            self.setGeometry(watched.rect())
+        return False
+
+
+def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_last: bool = True,
+               empty: str | None = None) -> QTableView:
+    """A compact, row-selecting table view over `model` with the columns' widths applied.
+
+    Every column is at least as wide as its title; the last text column takes the spare width
+    (numbers keep theirs, right-aligned under right-aligned titles). With `empty`, an empty
+    table says so in one muted line.
+    """
     view = QTableView()
     view.setModel(model)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(20)
     view.setSelectionBehavior(QAbstractItemView.SelectRows)
+    view.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
+    view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.setShowGrid(False)
     view.setSortingEnabled(sortable)
     header = view.horizontalHeader()
     header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
     header.setHighlightSections(False)
+    title_font = QFont(view.font())
+    title_font.setWeight(QFont.DemiBold)  # as the theme draws titles
+    titles = QFontMetrics(title_font)
     for index, column in enumerate(columns):
-        if column.width:
-            header.resizeSection(index, column.width)
+        fit = titles.horizontalAdvance(column.title) + TITLE_PADDING + (SORT_ARROW if sortable else 0)
+        header.resizeSection(index, max(column.width or 0, fit))
     header.setStretchLastSection(False)
     if stretch_last:
-        header.setSectionResizeMode(len(columns) - 1, QHeaderView.Stretch)
+        texts = [i for i, c in enumerate(columns) if not c.align & Qt.AlignRight]
+        header.setSectionResizeMode(texts[-1] if texts else len(columns) - 1, QHeaderView.Stretch)
+    if empty:
+        view.empty_hint = EmptyHint(view, empty)
     return view
