@@ -67,13 +67,49 @@ def chart_room() -> QWidget:
     return room
 
 
+@dataclass(frozen=True)
+class Room:
+    """The default sizes of the areas for a window's size."""
+
+    sep: int
+    width: int
+    height: int  # between the menu bar and the status bar
+    right: int
+    bottom: int
+
+    @classmethod
+    def of(cls, window: "MainWindow") -> "Room":
+        sep = window.style().pixelMetric(QStyle.PM_DockWidgetSeparatorExtent, None, window)
+        status = window.statusBar().sizeHint().height() if window.statusBar() else 0
+        height = window.height() - window.menuBar().sizeHint().height() - status
+        return cls(sep, window.width(), height, _clamp(window.width() * RIGHT_SHARE, RIGHT_MIN, RIGHT_MAX),
+                   _clamp(height * BOTTOM_SHARE, BOTTOM_MIN, BOTTOM_MAX))
+
+    @property
+    def middle(self) -> int:
+        """The height of the chart and of the right column."""
+        return self.height - self.bottom - self.sep
+
+    def fits_under_ticket(self, ticket: QDockWidget, below: QDockWidget) -> bool:
+        """Whether the whole ticket and a usable dock below it fit in the right column."""
+        return self.middle >= ticket.sizeHint().height() + below.minimumSizeHint().height() + self.sep
+
+
 def arrange(window: "MainWindow") -> None:
-    """Put every dock in its default place and tab group, with the useful tab raised."""
+    """Put every dock in its default place and tab group, with the useful tab raised.
+
+    Where the window is too low for the whole ticket and the Strategies dock under it (a laptop
+    at 125 % scaling), Strategies becomes a tab behind the ticket, so no button is hidden.
+    """
     docks = window.docks
     groups = {group: [name for name in group.docks if name in docks] for group in GROUPS}
     for name, dock in docks.items():
         if not any(name in members for members in groups.values()):
             groups[_fallback_group(window, name, dock)].append(name)
+    if groups[TICKET] and groups[SETUP] and not Room.of(window).fits_under_ticket(
+            docks[groups[TICKET][0]], docks[groups[SETUP][0]]):
+        groups[TICKET] += groups[SETUP]
+        groups[SETUP] = []
     for dock in docks.values():
         dock.setFloating(False)
         window.removeDockWidget(dock)
@@ -96,28 +132,25 @@ def arrange(window: "MainWindow") -> None:
 def size_docks(window: "MainWindow") -> None:
     """Give the areas their default sizes for the window's current size (the chart takes the rest)."""
     docks = window.docks
-    sep = window.style().pixelMetric(QStyle.PM_DockWidgetSeparatorExtent, None, window)
-    width = window.width()
-    height = window.height() - window.menuBar().height() - (window.statusBar().height() if window.statusBar() else 0)
+    room = Room.of(window)
 
     def present(*names: str) -> list[QDockWidget]:
         return [docks[n] for n in names if n in docks and not docks[n].isFloating()]
 
-    right = _clamp(width * RIGHT_SHARE, RIGHT_MIN, RIGHT_MAX)
-    bottom = _clamp(height * BOTTOM_SHARE, BOTTOM_MIN, BOTTOM_MAX)
     if column := present("ManualTradingDock") or present("StrategiesDock"):
         chart = present("ChartDock")
-        window.resizeDocks(chart + column[:1], [width - right - 2 * sep] * len(chart) + [right], Qt.Horizontal)
+        window.resizeDocks(chart + column[:1], [room.width - room.right - 2 * room.sep] * len(chart) + [room.right],
+                           Qt.Horizontal)
     if row := present("AlertsDock", "OrdersDock"):
-        window.resizeDocks(row[:1], [bottom], Qt.Vertical)
+        window.resizeDocks(row[:1], [room.bottom], Qt.Vertical)
     if len(row) == 2:
-        feeds = int((width - sep) * FEEDS_SHARE)
-        window.resizeDocks(row, [feeds, width - sep - feeds], Qt.Horizontal)
+        feeds = int((room.width - room.sep) * FEEDS_SHARE)
+        window.resizeDocks(row, [feeds, room.width - room.sep - feeds], Qt.Horizontal)
     column = present("ManualTradingDock", "StrategiesDock")
-    if len(column) == 2:
-        middle = height - (bottom + sep if row else 0)
-        ticket = min(column[0].sizeHint().height(), middle - column[1].minimumSizeHint().height() - sep)
-        window.resizeDocks(column, [ticket, middle - ticket - sep], Qt.Vertical)
+    if len(column) == 2 and column[1] not in window.tabifiedDockWidgets(column[0]):
+        middle = room.middle if row else room.height
+        ticket = min(column[0].sizeHint().height(), middle - column[1].minimumSizeHint().height() - room.sep)
+        window.resizeDocks(column, [ticket, middle - ticket - room.sep], Qt.Vertical)
 
 
 def _fallback_group(window: "MainWindow", name: str, dock: QDockWidget) -> TabGroup:

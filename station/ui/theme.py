@@ -36,6 +36,7 @@ QTabBar::tab:selected {{ background: {BG}; color: {TEXT}; }}
 QTabBar::tab:top:selected {{ border-top: 2px solid {ACCENT}; }}
 QTabBar::tab:bottom:selected {{ border-bottom: 2px solid {ACCENT}; }}
 QTabBar::tab:hover:!selected {{ color: {TEXT}; }}
+QMainWindow > QTabBar {{ qproperty-elideMode: ElideNone; qproperty-usesScrollButtons: true; }}
 QTabWidget::pane {{ border: 1px solid {LINE}; top: -1px; }}
 QStatusBar {{ background: {PANEL}; color: {MUTED}; border-top: 1px solid {LINE}; }}
 QStatusBar::item {{ border: none; }}
