@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from station.domain.alert import Alert
@@ -97,7 +97,7 @@ class AlertsDock(QWidget):
         self.address = QLabel()
         self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.address.setStyleSheet(f"color: {theme.MUTED}")
-        self.address.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)  # hidden where it does not fit
+        self.address.setMinimumWidth(1)  # never widens the dock: it is hidden where it does not fit
         self.setup_button = QPushButton("TradingView setup…")
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setToolTip("De-duplication, rate limits, allow-list, tunnel, delay")

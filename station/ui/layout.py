@@ -18,6 +18,7 @@ The same function builds the first start and "Reset layout", so both are exactly
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,11 @@ def arrange(window: "MainWindow") -> None:
     Where the window is too low for the whole ticket and the Strategies dock under it (a laptop
     at 125 % scaling), Strategies becomes a tab behind the ticket, so no button is hidden.
     """
+    with _still(window):
+        _arrange(window)
+
+
+def _arrange(window: "MainWindow") -> None:
     docks = window.docks
     groups = {group: [name for name in group.docks if name in docks] for group in GROUPS}
     for name, dock in docks.items():
@@ -129,8 +135,19 @@ def arrange(window: "MainWindow") -> None:
             docks[group.raised if group.raised in members else members[0]].raise_()
 
 
+def apply_default(window: "MainWindow") -> None:
+    """The whole default layout for the window's current size: places, tabs, sizes."""
+    arrange(window)
+    size_docks(window)
+
+
 def size_docks(window: "MainWindow") -> None:
     """Give the areas their default sizes for the window's current size (the chart takes the rest)."""
+    with _still(window):
+        _size_docks(window)
+
+
+def _size_docks(window: "MainWindow") -> None:
     docks = window.docks
     room = Room.of(window)
 
@@ -151,6 +168,18 @@ def size_docks(window: "MainWindow") -> None:
         middle = room.middle if row else room.height
         ticket = min(column[0].sizeHint().height(), middle - column[1].minimumSizeHint().height() - room.sep)
         window.resizeDocks(column, [ticket, middle - ticket - room.sep], Qt.Vertical)
+
+
+@contextmanager
+def _still(window: "MainWindow"):
+    """Lay the docks out at once: animated, they would glide into place on the first start."""
+    animated = window.isAnimated()
+    window.setAnimated(False)
+    try:
+        yield
+        window.layout().activate()
+    finally:
+        window.setAnimated(animated)
 
 
 def _fallback_group(window: "MainWindow", name: str, dock: QDockWidget) -> TabGroup:

@@ -216,9 +216,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        if self._needs_sizing:  # the default layout's sizes depend on the window's size, known from now on
+        if self._needs_sizing:  # the default layout depends on the window's size, known from now on
             self._needs_sizing = False
-            layout.size_docks(self)
+            layout.apply_default(self)
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
@@ -227,8 +227,7 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         """Put every dock back where it starts on a fresh install, sized for the window as it is."""
-        layout.arrange(self)
-        layout.size_docks(self)
+        layout.apply_default(self)
         self.save_layout()
 
     def closeEvent(self, event) -> None:  # noqa: N802
