@@ -7,8 +7,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QDockWidget, QHeaderView, QPushButton, QScrollArea, QTableView
 
-from conftest import free_port
-from station.app import Options, Station
 from station.domain.enums import Side
 from station.domain.events import PositionsMarked
 from station.domain.positions import Position
@@ -17,22 +15,9 @@ from station.domain.timeutil import utc_now
 from station.ui import layout
 from station.ui.main_window import MINIMUM_SIZE, MainWindow
 from station.ui.table_model import Column, RecordTableModel, make_table
+from test_ui_window import dark_theme, station  # noqa: F401  (fixtures: the theme, a Station not started)
 
 LAPTOP = (1280, 800)
-
-
-@pytest.fixture(autouse=True)
-def dark_theme(qapp):
-    from station.ui.theme import apply_theme
-
-    apply_theme(qapp)
-
-
-@pytest.fixture
-def station(data_dir, secrets):
-    core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
-    yield core
-    core.store.close()
 
 
 def open_window(qtbot, station, size=LAPTOP) -> MainWindow:
@@ -199,6 +184,24 @@ def test_empty_tables_say_why_and_the_hint_goes_with_the_first_row(qtbot):
     assert not view.empty_hint.isVisible()
     model.clear()
     assert view.empty_hint.isVisible()
+
+
+def test_a_filter_that_hides_every_row_says_so(qtbot):
+    from station.ui.table_model import FILTERED, TextFilterProxy
+
+    columns = [Column("Ticker", lambda r: r)]
+    model = RecordTableModel(columns)
+    proxy = TextFilterProxy()
+    proxy.setSourceModel(model)
+    view = make_table(proxy, columns, empty="No alerts yet.")
+    qtbot.addWidget(view)
+    view.show()
+    assert view.empty_hint.text() == "No alerts yet."
+    model.upsert(["ES", "NQ"])
+    proxy.set_text("CL")
+    assert view.empty_hint.isVisible() and view.empty_hint.text() == FILTERED
+    proxy.set_text("")
+    assert not view.empty_hint.isVisible()
 
 
 def test_no_column_title_is_cut_and_numbers_align_with_their_titles(qtbot, station):

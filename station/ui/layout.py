@@ -109,9 +109,9 @@ def arrange(window: "MainWindow") -> None:
 def _arrange(window: "MainWindow") -> None:
     docks = window.docks
     groups = {group: [name for name in group.docks if name in docks] for group in GROUPS}
-    for name, dock in docks.items():
+    for name in docks:
         if not any(name in members for members in groups.values()):
-            groups[_fallback_group(window, name, dock)].append(name)
+            groups[_fallback_group(window, name)].append(name)
     if groups[TICKET] and groups[SETUP] and not Room.of(window).fits_under_ticket(
             docks[groups[TICKET][0]], docks[groups[SETUP][0]]):
         groups[TICKET] += groups[SETUP]
@@ -182,7 +182,7 @@ def _still(window: "MainWindow"):
         window.setAnimated(animated)
 
 
-def _fallback_group(window: "MainWindow", name: str, dock: QDockWidget) -> TabGroup:
+def _fallback_group(window: "MainWindow", name: str) -> TabGroup:
     panel = window.panels.get(name)
     if panel is not None and panel.tabify_with:
         for group in GROUPS:

@@ -79,8 +79,8 @@ class PositionsDock(QWidget):
         self.model = RecordTableModel(POSITION_COLUMNS, key=_key, cap=2000, newest_first=False)
         self.proxy = TextFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = make_table(self.proxy, POSITION_COLUMNS,
-                                empty="No open positions. Fills open them here (Show flat lists closed ones too).")
+        self.table = make_table(self.proxy, POSITION_COLUMNS, empty="No positions yet. Fills open them here.",
+                                filtered="No open positions (Show flat lists the closed ones).")
         self.strategies = RecordTableModel(STRATEGY_COLUMNS, key=lambda r: r["strategy"], newest_first=False)
         self.strategy_table = make_table(self.strategies, STRATEGY_COLUMNS, empty="PnL per strategy shows here.")
         self.total = QLabel()

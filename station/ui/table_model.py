@@ -22,6 +22,7 @@ ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
 ALIGN_RIGHT = Qt.AlignRight | Qt.AlignVCenter
 TITLE_PADDING = 18  # the theme's header padding and border, around a column's title
 SORT_ARROW = 16
+FILTERED = "Nothing matches the filter."
 
 
 @dataclass(frozen=True)
@@ -198,21 +199,29 @@ class EmptyHint(QLabel):
     busy table pays nothing for it.
     """
 
-    def __init__(self, view: QTableView, text: str) -> None:
-        super().__init__(text, view.viewport())
-        self.view = view
+    def __init__(self, view: QTableView, empty: str, filtered: str = FILTERED) -> None:
+        super().__init__(empty, view.viewport())
+        self.view, self.empty, self.filtered = view, empty, filtered
         self.setAlignment(Qt.AlignCenter)
         self.setWordWrap(True)
         self.setStyleSheet(f"color: {theme.MUTED}; background: transparent; padding: 12px;")
         self.setAttribute(Qt.WA_TransparentForMouseEvents)
         model = view.model()
-        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
-            signal.connect(self.refresh)
+        source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else None
+        for shown in (model, source) if source is not None else (model,):
+            for signal in (shown.rowsInserted, shown.rowsRemoved, shown.modelReset, shown.layoutChanged):
+                signal.connect(self.refresh)
+        self._source = source
         view.viewport().installEventFilter(self)
         self.refresh()
 
     def refresh(self, *_args) -> None:
-        self.setVisible(self.view.model().rowCount() == 0)
+        """Shown while the table shows no row: "empty" if there is none at all, else "filtered"."""
+        if self.view.model().rowCount():
+            self.hide()
+            return
+        self.setText(self.filtered if self._source is not None and self._source.rowCount() else self.empty)
+        self.show()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         if event.type() == QEvent.Resize:
@@ -221,12 +230,12 @@ class EmptyHint(QLabel):
 
 
 def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_last: bool = True,
-               empty: str | None = None) -> QTableView:
+               empty: str | None = None, filtered: str = FILTERED) -> QTableView:
     """A compact, row-selecting table view over `model` with the columns' widths applied.
 
     Every column is at least as wide as its title; the last text column takes the spare width
     (numbers keep theirs, right-aligned under right-aligned titles). With `empty`, an empty
-    table says so in one muted line.
+    table says so in one muted line (`filtered` where rows exist but a filter hides them all).
     """
     view = QTableView()
     view.setModel(model)
@@ -252,5 +261,5 @@ def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_
         texts = [i for i, c in enumerate(columns) if not c.align & Qt.AlignRight]
         header.setSectionResizeMode(texts[-1] if texts else len(columns) - 1, QHeaderView.Stretch)
     if empty:
-        view.empty_hint = EmptyHint(view, empty)
+        view.empty_hint = EmptyHint(view, empty, filtered)
     return view
