@@ -34,8 +34,7 @@ RECHECK_MS = 2000
 SEARCH_MIN_WIDTH = 140
 STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
                  "duplicate": theme.GREY}
-EMPTY = ("No alerts yet. Point a TradingView alert's webhook at the address on the right "
-         "(TradingView setup… shows the URL and message).")
+EMPTY = "No alerts yet. TradingView setup… gives the webhook URL and the message to paste into an alert."
 FILTERS = ("All statuses", "queued", "routed", "unrouted", "rejected", "duplicate")
 _duplicate_keys = itertools.count(1)
 

@@ -65,7 +65,7 @@ class StationStatusBar(QStatusBar):
                 self.receiver.setText(f"Receiver: {event.detail}")
 
     def on_positions(self, events: list[PositionsMarked]) -> None:
-        """The day's total PnL over every position (the latest snapshot of a batch is enough)."""
+        """The total PnL over every position (the latest snapshot of a batch is enough)."""
         self.show_pnl(PnlSummary.of(events[-1].positions))
 
     def show_pnl(self, summary: PnlSummary) -> None:
