@@ -86,6 +86,8 @@ def test_engine_dock_states_buttons_and_watchlist(qtbot, data_dir, secrets, tmp_
         await asyncio.sleep(0.1)
         shot(window, tmp_path, "engine-window")
         shot(dock, tmp_path, "engine-dock")
+        window.docks["WatchlistDock"].raise_()  # tabbed with Engine in the default layout
+        await asyncio.sleep(0.1)
         shot(watch, tmp_path, "watchlist-dock")
         states = {r.name: r.state for r in dock.model.records()}
         window.close()

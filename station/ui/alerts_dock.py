@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from station.domain.alert import Alert
@@ -23,6 +23,7 @@ from station.domain.events import AlertDuplicated, AlertReceived, AlertRejected,
 from station.domain.timeutil import to_eastern, utc_now
 from station.ui import theme
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
+from station.ui.trading_format import price, qty, side_color
 
 if TYPE_CHECKING:
     from station.ui.main_window import MainWindow
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 CAP = 5000
 STARTUP_ROWS = 500
 RECHECK_MS = 2000
+SEARCH_MIN_WIDTH = 140
 STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
                  "duplicate": theme.GREY}
+EMPTY = "No alerts yet. TradingView setup… gives the webhook URL and the message to paste into an alert."
 FILTERS = ("All statuses", "queued", "routed", "unrouted", "rejected", "duplicate")
 _duplicate_keys = itertools.count(1)
 
@@ -59,23 +62,22 @@ class AlertRow:
                    price=alert.price, source=alert.source, reason=reason)
 
 
-def _number(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:f}"
+def _detail_color(row: AlertRow) -> str:
+    return STATUS_COLORS[row.status] if row.status in ("unrouted", "rejected") else theme.MUTED
 
 
 COLUMNS = [
-    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=80,
+    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=64,
            tooltip=lambda r: to_eastern(r.received_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")),
-    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=48),
-    Column("Status", lambda r: r.status, width=74, color=lambda r: STATUS_COLORS.get(r.status)),
-    Column("Ticker", lambda r: r.ticker, width=90, tooltip=lambda r: r.ticker),
-    Column("Side", lambda r: r.action.upper(), width=44,
-           color=lambda r: theme.GREEN if r.action == "buy" else theme.RED),
-    Column("Qty", lambda r: _number(r.qty), align=ALIGN_RIGHT, width=56),
-    Column("Price", lambda r: _number(r.price), align=ALIGN_RIGHT, width=76),
-    Column("Strategy", lambda r: r.strategy or "—", width=120),
-    Column("Source", lambda r: r.source, width=66),
-    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason),
+    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=40),
+    Column("Status", lambda r: r.status, width=72, color=lambda r: STATUS_COLORS.get(r.status)),
+    Column("Ticker", lambda r: r.ticker, width=64, tooltip=lambda r: r.ticker),
+    Column("Side", lambda r: r.action.upper(), width=40, color=lambda r: side_color(r.action)),
+    Column("Qty", lambda r: qty(r.qty), align=ALIGN_RIGHT, width=48),
+    Column("Price", lambda r: price(r.price), align=ALIGN_RIGHT, width=72),
+    Column("Strategy", lambda r: r.strategy or "—", width=84, color=lambda r: None if r.strategy else theme.MUTED),
+    Column("Source", lambda r: r.source, width=64, color=lambda r: theme.MUTED),
+    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason, color=_detail_color),
 ]
 
 
@@ -93,32 +95,34 @@ class AlertsDock(QWidget):
 
         self.address = QLabel()
         self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.address.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a narrow dock clips, not grows
+        self.address.setStyleSheet(f"color: {theme.MUTED}")
+        self.address.setMinimumWidth(1)  # never widens the dock: it is hidden where it does not fit
         self.setup_button = QPushButton("TradingView setup…")
         self.settings_button = QPushButton("Settings…")
-        header = QHBoxLayout()
-        header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(self.address, 1)
-        header.addWidget(self.setup_button)
-        header.addWidget(self.settings_button)
+        self.settings_button.setToolTip("De-duplication, rate limits, allow-list, tunnel, delay")
 
         self.status_filter = QComboBox()
         self.status_filter.addItems(list(FILTERS))
+        self.status_filter.setToolTip("Show only alerts with this status")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search alerts (ticker, strategy, status, …)")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(SEARCH_MIN_WIDTH)
         self.count = QLabel()
         self.count.setStyleSheet(f"color: {theme.MUTED}")
-        filters = QHBoxLayout()
+        filters = QHBoxLayout()  # one row of controls: the table gets the height
         filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.status_filter)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.count)
+        filters.addSpacing(8)
+        filters.addWidget(self.address)
+        filters.addWidget(self.setup_button)
+        filters.addWidget(self.settings_button)
 
-        self.table = make_table(self.proxy, COLUMNS)
+        self.table = make_table(self.proxy, COLUMNS, empty=EMPTY)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(header)
         layout.addLayout(filters)
         layout.addWidget(self.table)
 
@@ -220,13 +224,26 @@ class AlertsDock(QWidget):
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count.setText(f"{total:,} alerts" if shown == total else f"{shown:,} of {total:,} alerts")
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_address()
+
+    def _fit_address(self) -> None:
+        """Show the address in the row only where the search box keeps a usable width (it is in the tooltip
+        of the setup button and in the status bar too)."""
+        others = (self.status_filter, self.count, self.setup_button, self.settings_button)
+        room = self.width() - sum(w.sizeHint().width() for w in others) - SEARCH_MIN_WIDTH - 48
+        self.address.setVisible(room >= self.address.sizeHint().width())
+
     def _show_address(self) -> None:
         webhook = self.station.webhook
         public = webhook.settings.get("public_url")
-        text = f"Receiving at <b>{webhook.url()}</b>"
-        if public:
-            text += f" · public <b>{webhook.url(base=public)}</b>"
-        self.address.setText(text)
+        shown = webhook.url(base=public) if public else webhook.url()
+        self.address.setText(f'<span style="color:{theme.TEXT}">{shown}</span>')
+        tip = f"TradingView alerts go to {webhook.url()}" + (f"\npublic (tunnel): {webhook.url(base=public)}" if public else "")
+        self.address.setToolTip(tip)
+        self.setup_button.setToolTip(f"{tip}\nThe URL and message to paste into TradingView, and a test alert")
+        self._fit_address()
 
     # ---- dialogs -------------------------------------------------------------------------------
 
@@ -250,13 +267,16 @@ class AlertsDock(QWidget):
 
 def add_webhook_menu(window: "MainWindow", dock: AlertsDock) -> None:
     """A "Webhook" menu (before Help) with the setup and settings dialogs."""
-    from PySide6.QtGui import QAction
+    from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMenu
 
     menu = QMenu("&Webhook", window)
-    for text, slot in (("&TradingView setup…", lambda: dock.open_setup()), ("Webhook &settings…", dock.open_settings)):
+    for text, slot, key in (("&TradingView setup…", lambda: dock.open_setup(), "Ctrl+T"),
+                            ("Webhook &settings…", dock.open_settings, None)):
         action = QAction(text, menu)
         action.triggered.connect(slot)
+        if key:
+            action.setShortcut(QKeySequence(key))
         menu.addAction(action)
     bar = window.menuBar()
     help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)

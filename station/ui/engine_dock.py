@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from station.domain.commands import BuyZeroDte, CloseZeroDte, StartStrategy, StopStrategy
 from station.domain.enums import OptionRight
@@ -45,15 +45,16 @@ def _last(event: StrategySignalled) -> str:
 
 
 COLUMNS = [
-    Column("Strategy", lambda r: r.name, width=120),
-    Column("Kind", lambda r: KIND_NAMES.get(r.kind, r.kind), width=80),
-    Column("Tickers", lambda r: r.tickers, width=110),
-    Column("TF", lambda r: r.timeframe, width=50),
-    Column("State", lambda r: r.state.replace("_", " "), color=lambda r: STATE_COLORS.get(r.state), width=90,
+    Column("Strategy", lambda r: r.name, width=110),
+    Column("Kind", lambda r: KIND_NAMES.get(r.kind, r.kind), width=76, color=lambda r: theme.MUTED),
+    Column("Tickers", lambda r: r.tickers, width=100, tooltip=lambda r: r.tickers),
+    Column("TF", lambda r: r.timeframe, width=40),
+    Column("State", lambda r: r.state.replace("_", " "), color=lambda r: STATE_COLORS.get(r.state), width=84,
            tooltip=lambda r: r.reason or None),
-    Column("Trading", lambda r: "on" if r.trade_enabled else "signals only", width=85,
+    Column("Trading", lambda r: "on" if r.trade_enabled else "signals only", width=84,
            color=lambda r: None if r.trade_enabled else theme.AMBER),
-    Column("Position", lambda r: ", ".join(f"{t} {p}" for t, p in r.positions.items()), width=110),
+    Column("Position", lambda r: ", ".join(f"{t} {p}" for t, p in r.positions.items()), width=100,
+           tooltip=lambda r: ", ".join(f"{t} {p}" for t, p in r.positions.items()) or None),
     Column("Why / last signal", lambda r: r.reason or r.last_signal, tooltip=lambda r: r.last_signal or None,
            color=lambda r: theme.RED if r.state == "halted" else None),
 ]
@@ -68,7 +69,8 @@ class EngineDock(QWidget):
         self.bridge = window.bridge
         self.rows: dict[str, StrategyRow] = {}
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=500)
-        self.table = make_table(self.model, COLUMNS)
+        self.table = make_table(self.model, COLUMNS, empty="No engine strategies yet. New… adds a crossover, "
+                                                           "Supertrend, pairs or 0DTE strategy on live bars.")
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.start_button = self._button("Start", self._start, "Warm up and run the selected strategy")
@@ -86,6 +88,7 @@ class EngineDock(QWidget):
         self.zero_label.setStyleSheet(f"color: {theme.MUTED};")
 
         buttons = QHBoxLayout()
+        buttons.setSpacing(2)
         for widget in (self.start_button, self.stop_button, self.start_all, self.stop_all, self.new_button,
                        self.edit_button):
             buttons.addWidget(widget)
@@ -104,8 +107,9 @@ class EngineDock(QWidget):
         self.bridge.on(StrategySignalled, self.on_signals)
         self._update_buttons()
 
-    def _button(self, text: str, slot, tip: str) -> QPushButton:
-        button = QPushButton(text)
+    def _button(self, text: str, slot, tip: str) -> QToolButton:
+        button = QToolButton()  # compact: the row fits a narrow dock
+        button.setText(text)
         button.setToolTip(tip)
         button.clicked.connect(slot)
         return button

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from station.store.config_repo import ConfigRepository
 from station.store.validation import ConfigError
 from station.ui import theme
-from station.ui.forms import child, load_form
+from station.ui.forms import child, fit_on_show, load_form
 
 log = logging.getLogger("station.ui")
 
@@ -48,7 +48,8 @@ class EngineEditor(QDialog):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(form)
         self.setWindowTitle(f"Engine strategy — {name}" if name else "New engine strategy")
-        self.resize(form.size())
+        self.resize(form.width(), form.sizeHint().height())
+        fit_on_show(self)
         self.form = form
         self.kind: QComboBox = child(form, QComboBox, "kind")
         self.error: QLabel = child(form, QLabel, "error")

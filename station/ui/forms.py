@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFile, QIODevice
+from PySide6.QtCore import QEvent, QFile, QIODevice, QObject
 from PySide6.QtUiTools import QUiLoader
 from PySide6.QtWidgets import QWidget
 
@@ -36,7 +36,26 @@ def load_form(name: str, parent: QWidget | None = None) -> QWidget:
         file.close()
     if widget is None:
         raise FormError(f"cannot load form {path}")
+    fit_on_show(widget)
     return widget
+
+
+class _FitOnShow(QObject):
+    """At a window's first show: as tall as its content (not the designer's guess), within the screen."""
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Show:
+            watched.removeEventFilter(self)
+            if watched.isWindow():
+                hint, screen = watched.sizeHint(), watched.screen().availableGeometry()
+                watched.resize(min(max(watched.width(), hint.width()), screen.width() - 40),
+                               min(max(hint.height(), watched.minimumSizeHint().height()), screen.height() - 80))
+        return False
+
+
+def fit_on_show(widget: QWidget) -> None:
+    """Size `widget` to its content when it is first shown (the designer's width is kept where wider)."""
+    widget.installEventFilter(_FitOnShow(widget))
 
 
 def child(widget: QWidget, kind: type, name: str):

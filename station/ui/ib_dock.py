@@ -61,32 +61,32 @@ def _pnl_color(value) -> str | None:
 
 LINK_COLUMNS = [
     Column("Destination", lambda r: r.name, width=90),
-    Column("State", lambda r: f"● {r.state}", color=lambda r: LIGHT_COLORS.get(r.state), width=125),
-    Column("TWS", lambda r: r.address, width=120),
-    Column("Client", lambda r: r.client_id, align=ALIGN_RIGHT, width=60),
-    Column("Account", lambda r: r.account, width=95),
-    Column("Since (ET)", lambda r: r.since.astimezone(EASTERN).strftime("%H:%M:%S"), width=90),
-    Column("Detail", lambda r: r.detail, tooltip=lambda r: r.detail),
+    Column("State", lambda r: f"● {r.state}", color=lambda r: LIGHT_COLORS.get(r.state), width=110),
+    Column("TWS", lambda r: r.address, width=110),
+    Column("Client", lambda r: r.client_id, align=ALIGN_RIGHT, width=52),
+    Column("Account", lambda r: r.account, width=90),
+    Column("Since (ET)", lambda r: r.since.astimezone(EASTERN).strftime("%H:%M:%S"), width=76),
+    Column("Detail", lambda r: r.detail, tooltip=lambda r: r.detail, color=lambda r: theme.MUTED),
 ]
 PORTFOLIO_COLUMNS = [
     Column("Destination", lambda r: r.destination, width=90),
-    Column("Ticker", lambda r: r.ticker, width=150),
-    Column("Qty", lambda r: _qty(r.qty), align=ALIGN_RIGHT, width=60),
-    Column("Avg price", lambda r: _money(r.avg_price), align=ALIGN_RIGHT, width=85),
-    Column("Last", lambda r: _money(r.market_price), align=ALIGN_RIGHT, width=85),
-    Column("Unrealized", lambda r: _money(r.unrealized_pnl), align=ALIGN_RIGHT, width=90,
+    Column("Ticker", lambda r: r.ticker, width=120, tooltip=lambda r: r.ticker),
+    Column("Qty", lambda r: _qty(r.qty), align=ALIGN_RIGHT, width=52),
+    Column("Avg price", lambda r: _money(r.avg_price), align=ALIGN_RIGHT, width=80),
+    Column("Last", lambda r: _money(r.market_price), align=ALIGN_RIGHT, width=80),
+    Column("Unrealized", lambda r: _money(r.unrealized_pnl), align=ALIGN_RIGHT, width=84,
            color=lambda r: _pnl_color(r.unrealized_pnl)),
-    Column("Realized", lambda r: _money(r.realized_pnl), align=ALIGN_RIGHT, width=90,
+    Column("Realized", lambda r: _money(r.realized_pnl), align=ALIGN_RIGHT, width=84,
            color=lambda r: _pnl_color(r.realized_pnl)),
-    Column("Account", lambda r: r.account),
+    Column("Account", lambda r: r.account, color=lambda r: theme.MUTED),
 ]
 CONTRACT_COLUMNS = [
     Column("TradingView symbol", lambda m: m.tv_symbol, width=150),
     Column("Type", lambda m: TYPE_NAMES[m.sec_type], width=65),
     Column("IB symbol", lambda m: m.symbol, width=80),
     Column("Exchange", lambda m: m.exchange + (f" / {m.primary_exchange}" if m.primary_exchange else ""), width=110),
-    Column("Contract chosen", lambda m: m.rule(), width=380, tooltip=lambda m: m.rule()),
-    Column("Note", lambda m: m.note, tooltip=lambda m: m.note),
+    Column("Contract chosen", lambda m: m.rule(), width=300, tooltip=lambda m: m.rule()),
+    Column("Note", lambda m: m.note, tooltip=lambda m: m.note, color=lambda m: theme.MUTED),
 ]
 
 
@@ -104,7 +104,9 @@ class IbDock(QWidget):
         self.contracts = RecordTableModel(CONTRACT_COLUMNS, key=lambda m: m.tv_symbol, newest_first=False)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._links_tab(), "Connection")
-        self.tabs.addTab(make_table(self.portfolio, PORTFOLIO_COLUMNS), "Account")
+        self.tabs.addTab(make_table(self.portfolio, PORTFOLIO_COLUMNS,
+                                    empty="IB's own positions and PnL show here once an IB destination is connected."),
+                         "Account")
         self.tabs.addTab(self._contracts_tab(), "Contracts")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -122,8 +124,8 @@ class IbDock(QWidget):
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(0, 4, 0, 0)
-        self.hint = QLabel('No IB destination yet: add one to the config, e.g. '
-                           '<code>{"ib": {"type": "ib", "host": "127.0.0.1", "port": 7497, "client_id": 7}}</code>')
+        self.hint = QLabel("No IB destination yet: Strategies › New destination… (type <b>ib</b>: TWS or IB Gateway's "
+                           "host, port 7497 and a client id), or import a config that names one.")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.MUTED}")
         layout.addWidget(self.hint)
@@ -149,7 +151,9 @@ class IbDock(QWidget):
         buttons.addWidget(self.lookup_destination)
         buttons.addWidget(self.lookup_button)
         layout.addLayout(buttons)
-        self.contract_table = make_table(self.contracts, CONTRACT_COLUMNS)
+        self.contract_table = make_table(self.contracts, CONTRACT_COLUMNS,
+                                         empty="No rows: symbols resolve by the built-in rules. Add… pins a "
+                                               "TradingView symbol to an IB contract; Look up at IB shows what it means.")
         self.contract_table.doubleClicked.connect(lambda _index: self.edit())
         self.contract_table.selectionModel().currentRowChanged.connect(self._selected_changed)
         layout.addWidget(self.contract_table)

@@ -7,21 +7,29 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QUrl, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from station import __version__
 from station.app import Station
-from station.domain.events import ConnectionChanged, ErrorRaised
+from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
 from station.store.validation import ConfigError
+from station.ui import layout
 from station.ui.bridge import UiBridge
 from station.ui.panels import PANELS, Panel
+from station.ui.positions_dock import PnlSummary
 from station.ui.status_bar import StationStatusBar
 
 log = logging.getLogger("station.ui")
 
 LAYOUT_VERSION = 1  # bumped only when dock object names change incompatibly
+DEFAULT_SIZE = (1600, 1000)  # first start, where the screen has room
+MINIMUM_SIZE = (1024, 640)  # a 1280x800 laptop's screen, less taskbar and title bar, still fits it
+GO_TO = (("AlertsDock", "&Alerts", "Ctrl+1"), ("OrdersDock", "&Orders", "Ctrl+2"),
+         ("PositionsDock", "&Positions && PnL", "Ctrl+3"), ("FillsDock", "&Fills", "Ctrl+4"),
+         ("ChartDock", "&Chart", "Ctrl+5"), ("ManualTradingDock", "&Manual Trading", "Ctrl+6"),
+         ("StrategiesDock", "&Strategies", "Ctrl+7"), ("LogDock", "&Log", "Ctrl+8"))
 
 
 class MainWindow(QMainWindow):
@@ -35,7 +43,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowTitle("Station — demo" if station.options.demo else "Station")
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks)
-        self.resize(1280, 800)
+        self._fit_to_screen()
         self.bridge = UiBridge(station.bus, parent=self)
         self.settings = QSettings(str(Path(station.options.data_dir) / "ui.ini"), QSettings.IniFormat)
 
@@ -43,17 +51,22 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.bridge.on(ConnectionChanged, self.status.on_connections)
         self.bridge.on(ErrorRaised, self.status.on_errors)
+        self.bridge.on(PositionsMarked, self.status.on_positions)
         self.status.on_connections(list(station.connections.values()))
+        self.status.show_pnl(PnlSummary.of(station.oms.book.marked_positions()))
 
         self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, Panel] = {}
         self._build_menus()
         for panel in PANELS:
             self.add_panel(panel)
         from station.ui.notifications import TrayNotifier
 
         self.tray = TrayNotifier(self, self.bridge)
-        self._default_state = self.saveState(LAYOUT_VERSION)
-        self._restore_layout()
+        self.setCentralWidget(layout.chart_room())
+        layout.arrange(self)
+        self._order_view_menu()
+        self._needs_sizing = not self._restore_layout()
 
     # ---- docks --------------------------------------------------------------------------------
 
@@ -66,11 +79,32 @@ class MainWindow(QMainWindow):
         if panel.tabify_with and panel.tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[panel.tabify_with], dock)
         self.docks[panel.object_name] = dock
+        self.panels[panel.object_name] = panel
         self.view_menu.insertAction(self._view_separator, dock.toggleViewAction())
         return dock
 
     def dock_widget(self, object_name: str) -> QWidget:
         return self.docks[object_name].widget()
+
+    def go_to(self, object_name: str) -> None:
+        """Show a dock, bring its tab to the front and put the keyboard in it."""
+        dock = self.docks.get(object_name)
+        if dock is None:
+            return
+        dock.show()
+        dock.raise_()
+        dock.widget().setFocus(Qt.ShortcutFocusReason)
+
+    def _order_view_menu(self) -> None:
+        """List the docks in the View menu as Go to does (the trading ones first), then the others."""
+        first = [name for name, _title, _key in GO_TO if name in self.docks]
+        for name in first + [n for n in self.docks if n not in first]:
+            action = self.docks[name].toggleViewAction()
+            self.view_menu.removeAction(action)
+            self.view_menu.insertAction(self._view_separator, action)
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     # ---- menus --------------------------------------------------------------------------------
 
@@ -78,7 +112,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Import config…", self._import_config, QKeySequence("Ctrl+I"))
         self._action(file_menu, "&Export config…", self._export_config, QKeySequence("Ctrl+E"))
-        self._action(file_menu, "&Analyze alerts vs fills…", self.analyze)
+        self._action(file_menu, "&Analyze alerts vs fills…", self.analyze, QKeySequence("Ctrl+Shift+A"))
         file_menu.addSeparator()
         self._action(file_menu, "Open &data folder", self._open_data_folder)
         file_menu.addSeparator()
@@ -86,10 +120,14 @@ class MainWindow(QMainWindow):
 
         self.view_menu = self.menuBar().addMenu("&View")
         self._view_separator = self.view_menu.addSeparator()
-        self._action(self.view_menu, "&Reset layout", self.reset_layout)
+        go_to = self.view_menu.addMenu("&Go to")
+        for name, title, key in GO_TO:
+            self._action(go_to, title, lambda _=False, name=name: self.go_to(name), QKeySequence(key))
+        self._action(self.view_menu, "&Full screen", self._toggle_full_screen, QKeySequence("F11"))
+        self._action(self.view_menu, "&Reset layout", self.reset_layout, QKeySequence("Ctrl+Shift+R"))
 
         settings_menu = self.menuBar().addMenu("&Settings")
-        self._action(settings_menu, "REST &API and notifications…", self.show_api_settings)
+        self._action(settings_menu, "REST &API and notifications…", self.show_api_settings, QKeySequence("Ctrl+,"))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Station", self._about)
@@ -157,13 +195,30 @@ class MainWindow(QMainWindow):
 
     # ---- layout persistence ---------------------------------------------------------------
 
-    def _restore_layout(self) -> None:
+    def _fit_to_screen(self) -> None:
+        """First start: as large as the screen allows up to 1600x1000; never below what a 1280x800 laptop shows."""
+        screen = self.screen().availableGeometry()
+        self.setMinimumSize(min(MINIMUM_SIZE[0], screen.width()), min(MINIMUM_SIZE[1], screen.height()))
+        self.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height()))
+
+    def _restore_layout(self) -> bool:
+        """Restore the saved geometry and dock layout; False if there was no usable layout."""
         geometry = self.settings.value("geometry")
         state = self.settings.value("windowState")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray) and not self.restoreState(state, LAYOUT_VERSION):
+        if not isinstance(state, QByteArray):
+            return False
+        if not self.restoreState(state, LAYOUT_VERSION):
             log.info("saved dock layout does not fit this version; using the default")
+            return False
+        return True
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._needs_sizing:  # the default layout depends on the window's size, known from now on
+            self._needs_sizing = False
+            layout.apply_default(self)
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
@@ -171,10 +226,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def reset_layout(self) -> None:
-        """Put every dock back where it starts on a fresh install."""
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in self.docks.values():
-            dock.show()
+        """Put every dock back where it starts on a fresh install, sized for the window as it is."""
+        layout.apply_default(self)
         self.save_layout()
 
     def closeEvent(self, event) -> None:  # noqa: N802

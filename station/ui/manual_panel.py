@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -74,10 +76,15 @@ class ManualTradingDock(QWidget):
         self.confirm.setChecked(settings.value(CONFIRM_KEY, True, type=bool))
         self.confirm.toggled.connect(lambda on: settings.setValue(CONFIRM_KEY, on))
 
+        self.confirm.setToolTip("Ask before every manual order (the dialog can turn this off)")
+        quantity = QHBoxLayout()
+        quantity.addWidget(self.qty, 1)
+        quantity.addWidget(self.confirm)
         form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
         form.addRow("Strategy", self.strategy)
         form.addRow("Ticker", self.ticker)
-        form.addRow("Quantity", self.qty)
+        form.addRow("Quantity", quantity)
 
         self.buttons = {
             "buy": _button("Buy", "#15803d"), "sell": _button("Sell", "#b91c1c"),
@@ -95,6 +102,7 @@ class ManualTradingDock(QWidget):
                    "close": self.close_position, "reverse": self.reverse, "flatten": self.flatten_all,
                    "kill": self.toggle_kill_switch, "call": lambda: self.zero_dte(OptionRight.CALL),
                    "put": lambda: self.zero_dte(OptionRight.PUT)}
+        self.actions_by_key = actions
         self.shortcuts = []
         for key, slot in actions.items():
             self.buttons[key].clicked.connect(slot)
@@ -105,7 +113,7 @@ class ManualTradingDock(QWidget):
 
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        content = QWidget()
+        self.content = content = QWidget()
         scroll = QScrollArea()  # the dock may be made small; the panel scrolls instead of forcing its size
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
@@ -116,7 +124,7 @@ class ManualTradingDock(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(form)
-        layout.addWidget(self.confirm)
+        layout.addSpacing(4)
         layout.addLayout(grid)
         layout.addWidget(self.result)
         layout.addStretch(1)
@@ -128,6 +136,9 @@ class ManualTradingDock(QWidget):
         bridge.on(ConfigChanged, lambda batch: self.reload())
         bridge.on(ManualActionCompleted, self._on_completed)
         bridge.on(KillSwitchChanged, lambda batch: self.show_kill_switch(batch[-1].engaged, batch[-1].reason))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - all of the panel, so the default layout shows it unscrolled
+        return self.content.sizeHint()
 
     # ---- choices ---------------------------------------------------------------------------------
 
@@ -251,3 +262,29 @@ class ManualTradingDock(QWidget):
 
 def _click() -> str:
     return uuid.uuid4().hex[:16]
+
+
+TRADING_MENU = (("buy", "&Buy"), ("sell", "&Sell"), ("close", "&Close position"), ("reverse", "&Reverse position"),
+                None, ("call", "0DTE C&all"), ("put", "0DTE &Put"), None, ("flatten", "&Flatten All"),
+                ("kill", "&Kill switch"))
+
+
+def add_trading_menu(window, panel: ManualTradingDock) -> QMenu:
+    """A "Trading" menu (after View) with the panel's actions and their keyboard shortcuts.
+
+    The shortcuts themselves belong to the panel (window-wide QShortcuts); the menu shows them after a
+    tab, which Qt draws as the shortcut column without registering a second, ambiguous shortcut.
+    """
+    menu = QMenu("&Trading", window)
+    for entry in TRADING_MENU:
+        if entry is None:
+            menu.addSeparator()
+            continue
+        key, text = entry
+        action = QAction(f"{text}\t{QKeySequence(SHORTCUTS[key]).toString(QKeySequence.NativeText)}", menu)
+        action.triggered.connect(panel.actions_by_key[key])
+        menu.addAction(action)
+    bar = window.menuBar()
+    after_view = next((a for a in bar.actions() if a.text() == "&Settings"), None)
+    bar.insertMenu(after_view, menu) if after_view else bar.addMenu(menu)
+    return menu

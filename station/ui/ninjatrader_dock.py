@@ -63,15 +63,15 @@ def _state_color(row: NinjaTraderRow) -> str:
 
 
 COLUMNS = [
-    Column("Destination", lambda r: r.title, tooltip=lambda r: f"{r.kind}: {r.target}", width=120),
+    Column("Destination", lambda r: r.title, tooltip=lambda r: f"{r.kind}: {r.target}", width=100),
     Column("State", lambda r: f"● {r.state}" if r.state else "○ not started",
-           color=_state_color, tooltip=lambda r: r.detail or None, width=120),
+           color=_state_color, tooltip=lambda r: r.detail or None, width=110),
     Column("Waiting", lambda r: len(r.waiting), align=ALIGN_RIGHT,
-           color=lambda r: theme.AMBER if r.waiting else None, width=64),
-    Column("Sent", lambda r: r.sent, align=ALIGN_RIGHT, width=56),
-    Column("Last delivery (ET)", _last, tooltip=_last_tip, width=130),
-    Column("Used by", lambda r: r.used_by, tooltip=lambda r: r.used_by or None, width=220),
-    Column("Detail", lambda r: r.detail, tooltip=lambda r: r.detail or None),
+           color=lambda r: theme.AMBER if r.waiting else theme.MUTED, width=60),
+    Column("Sent", lambda r: r.sent, align=ALIGN_RIGHT, width=48),
+    Column("Last delivery (ET)", _last, tooltip=_last_tip, width=120),
+    Column("Used by", lambda r: r.used_by, tooltip=lambda r: r.used_by or None, width=160),
+    Column("Detail", lambda r: r.detail, tooltip=lambda r: r.detail or None, color=lambda r: theme.MUTED),
 ]
 
 
@@ -107,6 +107,7 @@ class NinjaTraderDock(QWidget):
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=1000)
         self.summary = QLabel()
         self.summary.setStyleSheet(f"color: {theme.MUTED}; padding: 2px 2px 4px 2px;")
+        self.summary.setWordWrap(True)  # a narrow dock wraps the line instead of growing
         self.table = make_table(self.model, COLUMNS)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -24,43 +24,46 @@ def _order_price(order: Order) -> str:
     return price(shown) if shown is not None else ("mkt" if request.price_hint is None else f"~{price(request.price_hint)}")
 
 
+# what matters first comes first: a narrow dock scrolls away the columns on the right
 ORDER_COLUMNS = [
-    Column("Time (ET)", lambda o: et_time(o.request.created_at), width=80),
-    Column("Strategy", lambda o: o.request.strategy or "—", width=100),
-    Column("Ticker", lambda o: o.request.symbol, width=80),
-    Column("Side", lambda o: o.request.side.value.upper(), color=lambda o: side_color(o.request.side), width=44),
-    Column("Qty", lambda o: qty(o.request.qty), ALIGN_RIGHT, width=50),
-    Column("Type", lambda o: o.request.order_type.value, width=60),
-    Column("Price", _order_price, ALIGN_RIGHT, width=80),
-    Column("Status", lambda o: o.status.value.replace("_", " "), color=lambda o: STATUS_COLORS.get(o.status), width=100,
+    Column("Time (ET)", lambda o: et_time(o.request.created_at), width=64),
+    Column("Ticker", lambda o: o.request.symbol, width=64, tooltip=lambda o: o.request.symbol),
+    Column("Side", lambda o: o.request.side.value.upper(), color=lambda o: side_color(o.request.side), width=40),
+    Column("Qty", lambda o: qty(o.request.qty), ALIGN_RIGHT, width=44),
+    Column("Price", _order_price, ALIGN_RIGHT, width=84,
+           tooltip=lambda o: "market order; ~ the price it was sent at" if o.request.limit_price is None
+           and o.request.stop_price is None else None),
+    Column("Status", lambda o: o.status.value.replace("_", " "), color=lambda o: STATUS_COLORS.get(o.status), width=84,
            tooltip=lambda o: o.reason),
-    Column("Filled", lambda o: qty(o.filled_qty), ALIGN_RIGHT, width=50),
-    Column("Avg", lambda o: price(o.avg_price), ALIGN_RIGHT, width=80),
-    Column("Destination", lambda o: o.request.destination, width=96),
+    Column("Filled", lambda o: qty(o.filled_qty), ALIGN_RIGHT, width=48),
+    Column("Avg", lambda o: price(o.avg_price), ALIGN_RIGHT, width=76),
+    Column("Strategy", lambda o: o.request.strategy or "—", width=90),
+    Column("Destination", lambda o: o.request.destination, width=84),
+    Column("Type", lambda o: o.request.order_type.value, width=56, color=lambda o: theme.MUTED),
     Column("Id / reason", lambda o: o.reason or o.client_order_id, tooltip=lambda o: o.client_order_id,
-           color=lambda o: theme.RED if o.reason and o.status.value == "rejected" else None),
+           color=lambda o: theme.RED if o.reason and o.status.value == "rejected" else theme.MUTED),
 ]
 
 FILL_COLUMNS = [
-    Column("Time (ET)", lambda f: et_time(f.time), width=80),
-    Column("Strategy", lambda f: f.strategy or "—", width=100),
-    Column("Ticker", lambda f: f.ticker, width=80),
-    Column("Side", lambda f: f.side.value.upper(), color=lambda f: side_color(f.side), width=44),
-    Column("Qty", lambda f: qty(f.qty), ALIGN_RIGHT, width=50),
-    Column("Price", lambda f: price(f.price), ALIGN_RIGHT, width=90),
-    Column("Destination", lambda f: f.destination, width=96),
-    Column("Order", lambda f: f.client_order_id, tooltip=lambda f: f.fill_id),
+    Column("Time (ET)", lambda f: et_time(f.time), width=64),
+    Column("Ticker", lambda f: f.ticker, width=64, tooltip=lambda f: f.ticker),
+    Column("Side", lambda f: f.side.value.upper(), color=lambda f: side_color(f.side), width=40),
+    Column("Qty", lambda f: qty(f.qty), ALIGN_RIGHT, width=44),
+    Column("Price", lambda f: price(f.price), ALIGN_RIGHT, width=84),
+    Column("Strategy", lambda f: f.strategy or "—", width=90),
+    Column("Destination", lambda f: f.destination, width=84),
+    Column("Order", lambda f: f.client_order_id, tooltip=lambda f: f.fill_id, color=lambda f: theme.MUTED),
 ]
 
 
-def _filtered_table(parent: QWidget, model: RecordTableModel, columns: list[Column], placeholder: str):
+def _filtered_table(parent: QWidget, model: RecordTableModel, columns: list[Column], placeholder: str, empty: str):
     proxy = TextFilterProxy(parent)
     proxy.setSourceModel(model)
     search = QLineEdit()
     search.setPlaceholderText(placeholder)
     search.setClearButtonEnabled(True)
     search.textChanged.connect(proxy.set_text)
-    table = make_table(proxy, columns)
+    table = make_table(proxy, columns, empty=empty)
     return proxy, search, table
 
 
@@ -71,7 +74,9 @@ class OrdersDock(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.model = RecordTableModel(ORDER_COLUMNS, key=lambda o: o.client_order_id, cap=CAP)
-        self.proxy, self.search, self.table = _filtered_table(self, self.model, ORDER_COLUMNS, "Filter orders…")
+        self.proxy, self.search, self.table = _filtered_table(
+            self, self.model, ORDER_COLUMNS, "Filter orders…",
+            "No orders yet. Routed alerts, strategy signals and the Manual Trading buttons place them here.")
         self.summary = QLabel()
         self.summary.setStyleSheet(f"color: {theme.MUTED}")
         top = QHBoxLayout()
@@ -118,7 +123,8 @@ class FillsDock(QWidget):
     def __init__(self, bridge: UiBridge, repo: OrderRepository | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = RecordTableModel(FILL_COLUMNS, key=lambda f: f.fill_id, cap=CAP)
-        self.proxy, self.search, self.table = _filtered_table(self, self.model, FILL_COLUMNS, "Filter fills…")
+        self.proxy, self.search, self.table = _filtered_table(
+            self, self.model, FILL_COLUMNS, "Filter fills…", "No fills yet. Every execution of an order shows here.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)

@@ -78,10 +78,12 @@ def _positions(window: "MainWindow") -> QWidget:
 
 
 def _manual(window: "MainWindow") -> QWidget:
-    from station.ui.manual_panel import ManualTradingDock
+    from station.ui.manual_panel import ManualTradingDock, add_trading_menu
 
-    return ManualTradingDock(window.bridge, window.station.config.load, window.settings,
-                             window.station.oms.book.kill_switch_reason)
+    panel = ManualTradingDock(window.bridge, window.station.config.load, window.settings,
+                              window.station.oms.book.kill_switch_reason)
+    add_trading_menu(window, panel)
+    return panel
 
 
 def _strategies(window: "MainWindow") -> QWidget:

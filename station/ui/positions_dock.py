@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Iterable
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
@@ -17,26 +19,51 @@ from station.ui.trading_format import money, pnl_color, price, qty
 ZERO = Decimal(0)
 
 POSITION_COLUMNS = [
-    Column("Strategy", lambda m: m.position.strategy or "(unattributed)", width=110),
-    Column("Ticker", lambda m: m.position.ticker, width=70),
-    Column("Destination", lambda m: m.position.destination, width=90),
-    Column("Qty", lambda m: qty(m.position.qty), ALIGN_RIGHT, width=50,
+    Column("Ticker", lambda m: m.position.ticker, width=64),
+    Column("Strategy", lambda m: m.position.strategy or "(unattributed)", width=96),
+    Column("Qty", lambda m: qty(m.position.qty), ALIGN_RIGHT, width=44,
            color=lambda m: theme.GREEN if m.position.qty > 0 else theme.RED if m.position.qty < 0 else theme.MUTED),
-    Column("Avg", lambda m: price(m.position.avg_price) if m.position.qty else "", ALIGN_RIGHT, width=84),
-    Column("Mark", lambda m: price(m.mark), ALIGN_RIGHT, width=84),
-    Column("Unrealized", lambda m: money(m.unrealized_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.unrealized_pnl), width=92),
+    Column("Avg", lambda m: price(m.position.avg_price) if m.position.qty else "", ALIGN_RIGHT, width=80),
+    Column("Mark", lambda m: price(m.mark), ALIGN_RIGHT, width=80),
+    Column("Unrealized", lambda m: money(m.unrealized_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.unrealized_pnl),
+           width=84),
     Column("Realized", lambda m: money(m.position.realized_pnl), ALIGN_RIGHT,
-           color=lambda m: pnl_color(m.position.realized_pnl), width=92),
-    Column("Total", lambda m: money(m.total_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.total_pnl)),
+           color=lambda m: pnl_color(m.position.realized_pnl), width=84),
+    Column("Total", lambda m: money(m.total_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.total_pnl), width=84),
+    Column("Destination", lambda m: m.position.destination, width=84, color=lambda m: theme.MUTED),
 ]
 
 STRATEGY_COLUMNS = [
     Column("Strategy", lambda r: r["strategy"], width=110),
     Column("Open", lambda r: str(r["open"]), ALIGN_RIGHT, width=50),
-    Column("Unrealized", lambda r: money(r["unrealized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["unrealized"]), width=92),
-    Column("Realized", lambda r: money(r["realized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["realized"]), width=92),
-    Column("Total", lambda r: money(r["total"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["total"])),
+    Column("Unrealized", lambda r: money(r["unrealized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["unrealized"]), width=84),
+    Column("Realized", lambda r: money(r["realized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["realized"]), width=84),
+    Column("Total", lambda r: money(r["total"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["total"]), width=84),
 ]
+
+
+@dataclass(frozen=True)
+class PnlSummary:
+    """Totals over a snapshot of positions: what the status bar and the dock's headline show."""
+
+    total: Decimal = ZERO
+    unrealized: Decimal = ZERO
+    realized: Decimal = ZERO
+    open: int = 0
+
+    @classmethod
+    def of(cls, positions: Iterable[MarkedPosition]) -> "PnlSummary":
+        total = unrealized = realized = ZERO
+        count = 0
+        for marked in positions:
+            total += marked.total_pnl
+            unrealized += marked.unrealized_pnl
+            realized += marked.position.realized_pnl
+            count += 0 if marked.position.is_flat else 1
+        return cls(total, unrealized, realized, count)
+
+    def detail(self) -> str:
+        return f"unrealized {money(self.unrealized)} · realized {money(self.realized)} · {self.open} open"
 
 
 def _key(marked: MarkedPosition):
@@ -52,11 +79,13 @@ class PositionsDock(QWidget):
         self.model = RecordTableModel(POSITION_COLUMNS, key=_key, cap=2000, newest_first=False)
         self.proxy = TextFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = make_table(self.proxy, POSITION_COLUMNS)
+        self.table = make_table(self.proxy, POSITION_COLUMNS, empty="No positions yet. Fills open them here.",
+                                filtered="No open positions (Show flat lists the closed ones).")
         self.strategies = RecordTableModel(STRATEGY_COLUMNS, key=lambda r: r["strategy"], newest_first=False)
-        self.strategy_table = make_table(self.strategies, STRATEGY_COLUMNS)
+        self.strategy_table = make_table(self.strategies, STRATEGY_COLUMNS, empty="PnL per strategy shows here.")
         self.total = QLabel()
         self.total.setTextFormat(Qt.RichText)
+        self.total.setWordWrap(True)  # a narrow dock wraps the detail under the total
         self.show_flat = QCheckBox("Show flat")
         self.show_flat.setChecked(False)
         self.show_flat.toggled.connect(self._refilter)
@@ -90,14 +119,11 @@ class PositionsDock(QWidget):
             row["realized"] += marked.position.realized_pnl
             row["total"] += marked.total_pnl
         self.strategies.upsert(rows.values())
-        total = sum((r["total"] for r in rows.values()), ZERO)
-        unrealized = sum((r["unrealized"] for r in rows.values()), ZERO)
-        realized = sum((r["realized"] for r in rows.values()), ZERO)
-        color = pnl_color(total) or theme.TEXT
+        summary = PnlSummary.of(self.model.records())
+        color = pnl_color(summary.total) or theme.TEXT
         self.total.setText(
-            f'<span style="font-size:15px; font-weight:600; color:{color}">Total {money(total)}</span>'
-            f'<span style="color:{theme.MUTED}">&nbsp;&nbsp; unrealized {money(unrealized)} · realized {money(realized)}'
-            f' · {sum(r["open"] for r in rows.values())} open</span>')
+            f'<span style="font-size:15px; font-weight:600; color:{color}">Total {money(summary.total)}</span>'
+            f'<span style="color:{theme.MUTED}">&nbsp;&nbsp; {summary.detail()}</span>')
 
     def _refilter(self) -> None:
         flat = self.show_flat.isChecked()

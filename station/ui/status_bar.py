@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from station.domain.enums import ConnectionState
-from station.domain.events import ConnectionChanged, ErrorRaised
+from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
 from station.ui import theme
+from station.ui.positions_dock import PnlSummary
+from station.ui.trading_format import money, pnl_color
 
 LIGHT_COLORS = {
     ConnectionState.CONNECTED: theme.GREEN,
@@ -35,13 +37,16 @@ class ConnectionLight(QLabel):
 
 
 class StationStatusBar(QStatusBar):
-    """Receiver address on the left, errors in the middle, connection lights on the right."""
+    """Receiver address on the left, errors in the middle, the total PnL and connection lights on the right."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.receiver = QLabel("Receiver: starting…")
         self.receiver.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.addWidget(self.receiver)
+        self.pnl = QLabel()
+        self.pnl.setTextFormat(Qt.RichText)
+        self.addPermanentWidget(self.pnl)
         holder = QWidget()
         self._lights_layout = QHBoxLayout(holder)
         self._lights_layout.setContentsMargins(0, 0, 4, 0)
@@ -58,6 +63,15 @@ class StationStatusBar(QStatusBar):
             light.show_state(event)
             if event.name == "receiver" and event.state is ConnectionState.CONNECTED:
                 self.receiver.setText(f"Receiver: {event.detail}")
+
+    def on_positions(self, events: list[PositionsMarked]) -> None:
+        """The total PnL over every position (the latest snapshot of a batch is enough)."""
+        self.show_pnl(PnlSummary.of(events[-1].positions))
+
+    def show_pnl(self, summary: PnlSummary) -> None:
+        color = pnl_color(summary.total) or theme.TEXT
+        self.pnl.setText(f'PnL <b style="color:{color}">{money(summary.total)}</b>')
+        self.pnl.setToolTip(f"Total PnL over every position: {summary.detail()} (Positions & PnL dock)")
 
     def on_errors(self, events: list[ErrorRaised]) -> None:
         last = events[-1]

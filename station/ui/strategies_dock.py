@@ -15,9 +15,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QLabel,
     QMenu,
-    QToolBar,
+    QSizePolicy,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -36,7 +37,7 @@ log = logging.getLogger("station.ui")
 
 KIND = Qt.UserRole
 PREVIOUS = Qt.UserRole + 1
-COLUMNS = ["Strategy / ticker / destination", "Size", "Instrument", "Check"]
+COLUMNS = ["Strategy › ticker › route", "Size", "Instrument", "Check"]
 
 
 class StrategiesDock(QWidget):
@@ -49,24 +50,31 @@ class StrategiesDock(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
-        self.tree.setColumnWidth(0, 210)
-        self.tree.setColumnWidth(1, 70)
-        self.tree.setColumnWidth(2, 100)
+        self.tree.setColumnWidth(0, 170)
+        self.tree.setColumnWidth(1, 56)
+        self.tree.setColumnWidth(2, 90)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
         self.tree.itemChanged.connect(self._edited)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        bar = QToolBar()  # overflows into a menu when the dock is narrow
-        bar.setIconSize(bar.iconSize() * 0)
+        bar = QGridLayout()  # two rows of three: every button stays visible in a narrow column
+        bar.setSpacing(2)
         self.buttons: dict[str, QToolButton] = {}
-        for key, text, slot in (("strategy", "+ Strategy", self.add_strategy), ("ticker", "+ Ticker", self.add_ticker),
-                                ("port", "+ Port", self.add_port), ("route", "+ Destination", None),
-                                ("remove", "Remove", self.remove_selected),
-                                ("named", "New destination…", self.new_destination)):
+        for index, (key, text, slot, tip) in enumerate((
+                ("strategy", "+ Strategy", self.add_strategy, "Add a strategy"),
+                ("ticker", "+ Ticker", self.add_ticker, "Add a ticker to the selected strategy"),
+                ("port", "+ Port", self.add_port, "Add a NinjaTrader TCP port to the selected ticker"),
+                ("route", "+ Destination", None, "Route the selected ticker to a named destination"),
+                ("named", "New destination…", self.new_destination, "Name a paper, NinjaTrader ATI, IB, … destination"),
+                ("remove", "Remove", self.remove_selected, "Remove the selected item"))):
             button = QToolButton()
             button.setText(text)
+            button.setToolTip(tip)
+            button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
             if slot:
                 button.clicked.connect(slot)
-            bar.addWidget(button)
+            bar.addWidget(button, index // 3, index % 3)
             self.buttons[key] = button
         self.route_menu = QMenu(self)
         self.route_menu.aboutToShow.connect(self._fill_route_menu)
@@ -74,7 +82,7 @@ class StrategiesDock(QWidget):
         self.buttons["route"].setPopupMode(QToolButton.InstantPopup)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(bar)
+        layout.addLayout(bar)
         layout.addWidget(self.tree)
         layout.addWidget(self.message)
         self.reload()

@@ -12,12 +12,17 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
+
+from station.ui import theme
 
 ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
 ALIGN_RIGHT = Qt.AlignRight | Qt.AlignVCenter
+TITLE_PADDING = 18  # the theme's header padding and border, around a column's title
+SORT_ARROW = 16
+FILTERED = "Nothing matches the filter."
 
 
 @dataclass(frozen=True)
@@ -187,23 +192,74 @@ class TextFilterProxy(QSortFilterProxyModel):
                    for c in range(model.columnCount()))
 
 
-def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_last: bool = True) -> QTableView:
-    """A compact, row-selecting table view over `model` with the columns' widths applied."""
+class EmptyHint(QLabel):
+    """A muted line centred over an empty table, saying why it is empty and how it fills.
+
+    It listens only to row insertions, removals and resets (never to cell updates), so a
+    busy table pays nothing for it.
+    """
+
+    def __init__(self, view: QTableView, empty: str, filtered: str = FILTERED) -> None:
+        super().__init__(empty, view.viewport())
+        self.view, self.empty, self.filtered = view, empty, filtered
+        self.setAlignment(Qt.AlignCenter)
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {theme.MUTED}; background: transparent; padding: 12px;")
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        model = view.model()
+        source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else None
+        for shown in (model, source) if source is not None else (model,):
+            for signal in (shown.rowsInserted, shown.rowsRemoved, shown.modelReset, shown.layoutChanged):
+                signal.connect(self.refresh)
+        self._source = source
+        view.viewport().installEventFilter(self)
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
+        """Shown while the table shows no row: "empty" if there is none at all, else "filtered"."""
+        if self.view.model().rowCount():
+            self.hide()
+            return
+        self.setText(self.filtered if self._source is not None and self._source.rowCount() else self.empty)
+        self.show()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Resize:
+            self.setGeometry(watched.rect())
+        return False
+
+
+def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_last: bool = True,
+               empty: str | None = None, filtered: str = FILTERED) -> QTableView:
+    """A compact, row-selecting table view over `model` with the columns' widths applied.
+
+    Every column is at least as wide as its title; the last text column takes the spare width
+    (numbers keep theirs, right-aligned under right-aligned titles). With `empty`, an empty
+    table says so in one muted line (`filtered` where rows exist but a filter hides them all).
+    """
     view = QTableView()
     view.setModel(model)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(20)
     view.setSelectionBehavior(QAbstractItemView.SelectRows)
+    view.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
+    view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.setShowGrid(False)
     view.setSortingEnabled(sortable)
     header = view.horizontalHeader()
     header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
     header.setHighlightSections(False)
+    title_font = QFont(view.font())
+    title_font.setWeight(QFont.DemiBold)  # as the theme draws titles
+    titles = QFontMetrics(title_font)
     for index, column in enumerate(columns):
-        if column.width:
-            header.resizeSection(index, column.width)
+        fit = titles.horizontalAdvance(column.title) + TITLE_PADDING + (SORT_ARROW if sortable else 0)
+        header.resizeSection(index, max(column.width or 0, fit))
     header.setStretchLastSection(False)
     if stretch_last:
-        header.setSectionResizeMode(len(columns) - 1, QHeaderView.Stretch)
+        texts = [i for i, c in enumerate(columns) if not c.align & Qt.AlignRight]
+        header.setSectionResizeMode(texts[-1] if texts else len(columns) - 1, QHeaderView.Stretch)
+    if empty:
+        view.empty_hint = EmptyHint(view, empty, filtered)
     return view

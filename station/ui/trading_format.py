@@ -47,5 +47,6 @@ def pnl_color(value: Decimal | None) -> str | None:
     return theme.GREEN if value > 0 else theme.RED
 
 
-def side_color(side: Side) -> str:
-    return theme.GREEN if side is Side.BUY else theme.RED
+def side_color(side: Side | str) -> str:
+    """Buy green, sell red (a side or its name, any case)."""
+    return theme.GREEN if str(side).lower() == "buy" else theme.RED

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Callable
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
                                QPushButton, QWidget)
 
@@ -88,6 +88,7 @@ class TradingViewSetup:
         self.show_passphrase = child(d, QCheckBox, "showPassphrase")
         self.dialect = child(d, QComboBox, "dialect")
         self.message = child(d, QPlainTextEdit, "message")
+        self.message.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))  # JSON reads as code
         self.test_result = child(d, QLabel, "testResult")
         self.send_test_button = child(d, QPushButton, "sendTest")
         child(d, QLabel, "dialectHint").setText(HINT)

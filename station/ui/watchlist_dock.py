@@ -27,14 +27,14 @@ def _distance_color(event: PairUpdated) -> str | None:
 
 
 COLUMNS = [
-    Column("Strategy", lambda e: e.strategy, width=110),
-    Column("Pair", lambda e: e.pair, width=140),
-    Column("Spread", lambda e: _num(e.spread), ALIGN_RIGHT, width=90),
-    Column("SMA", lambda e: _num(e.mean), ALIGN_RIGHT, width=90),
-    Column("σ", lambda e: _num(e.std), ALIGN_RIGHT, width=80),
-    Column("Distance (σ)", lambda e: _num(e.distance, 2), ALIGN_RIGHT, color=_distance_color, width=110),
-    Column("Position", lambda e: e.position, width=70),
-    Column("Bar (ET)", lambda e: f"{to_eastern(e.at):%m-%d %H:%M}", width=90),
+    Column("Strategy", lambda e: e.strategy, width=100),
+    Column("Pair", lambda e: e.pair, width=130, tooltip=lambda e: e.pair),
+    Column("Spread", lambda e: _num(e.spread), ALIGN_RIGHT, width=80),
+    Column("SMA", lambda e: _num(e.mean), ALIGN_RIGHT, width=80),
+    Column("σ", lambda e: _num(e.std), ALIGN_RIGHT, width=64),
+    Column("Distance (σ)", lambda e: _num(e.distance, 2), ALIGN_RIGHT, color=_distance_color, width=104),
+    Column("Position", lambda e: e.position, width=64),
+    Column("Bar (ET)", lambda e: f"{to_eastern(e.at):%m-%d %H:%M}", width=84, color=lambda e: theme.MUTED),
 ]
 # what each column sorts by: numbers as numbers, a missing value last
 SORT_KEYS: list[Callable[[PairUpdated], Any]] = [
@@ -63,7 +63,9 @@ class WatchlistDock(QWidget):
         self.proxy = _NumericSort(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setDynamicSortFilter(True)
-        self.table = make_table(self.proxy, COLUMNS, sortable=True)
+        self.table = make_table(self.proxy, COLUMNS, sortable=True,
+                                empty="No pairs yet: a running pairs strategy (Engine dock) lists each pair's "
+                                      "spread and distance here after every bar.")
         self.table.sortByColumn(5, Qt.DescendingOrder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -86,11 +86,11 @@ class ChartDock(QWidget):
         self.bar = QWidget(self)
         self.bar.setObjectName("ChartToolbar")
         self.bar.setStyleSheet("#ChartToolbar { background: #181c27; border-bottom: 1px solid #2a2e39; }"
-                               "QToolButton { padding: 2px 8px; border-radius: 3px; }"
+                               "QToolButton { padding: 2px 6px; border-radius: 3px; }"
                                "QToolButton:checked { background: #2d4a7a; }")
         row = QHBoxLayout(self.bar)
         row.setContentsMargins(6, 3, 6, 3)
-        row.setSpacing(6)
+        row.setSpacing(4)
         self.symbol_box = QComboBox(editable=True)
         self.symbol_box.setInsertPolicy(QComboBox.NoInsert)
         self.symbol_box.setMinimumWidth(90)
@@ -114,6 +114,7 @@ class ChartDock(QWidget):
             row.addWidget(button)
         self.message = QLabel("")
         self.message.setStyleSheet("color: #ef5350;")
+        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never widens the toolbar
         row.addWidget(self.message)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)

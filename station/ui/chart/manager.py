@@ -93,7 +93,7 @@ class ChartDocks:
                 if MAIN in self.window.docks:
                     self.window.tabifyDockWidget(self.window.docks[MAIN], dock)
             self.window.docks[name] = dock
-            self.window.view_menu.addAction(dock.toggleViewAction())
+            self.window.view_menu.insertAction(self.window._view_separator, dock.toggleViewAction())
 
     def _save_names(self) -> None:
         extra = [name for name in self.docks if name != MAIN]
