@@ -42,8 +42,15 @@ def station_logging():
     import logging
 
     logger = logging.getLogger("station")
+    handlers, propagate = list(logger.handlers), logger.propagate
     logger.setLevel(logging.DEBUG)
     yield
+    # a CLI test run in-process points a console handler at pytest's captured stderr, which
+    # closes after the test: later records would hit a closed file ("Logging error")
+    for handler in set(logger.handlers) - set(handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.propagate = propagate
 
 
 def free_port() -> int:

@@ -204,6 +204,7 @@ async def test_lost_answer_is_found_at_reconnect_not_resent(authorised, double, 
     double.fail_after_placing = True
     await broker.submit(request("a14", "schwab", "AAPL", "buy", 3))
     await seen.wait(lambda: S.WORKING in seen.statuses("a14"), what="in-doubt order found")
+    await seen.connected(broker)  # reconciliation reports the order before CONNECTED is published
     assert len(double.orders) == 1 and double.count("POST", "/orders") == 1
     assert {e.broker_order_id for e in seen.of(OrderReported)} == {str(max(double.orders))}
     assert seen.states()[-2:] == [ConnectionState.DISCONNECTED, ConnectionState.CONNECTED]
