@@ -107,6 +107,30 @@ def test_a_lone_single_statement_job_commits_by_itself(data_dir):
     store.close()
 
 
+def test_a_lazy_job_shares_the_next_commit_or_commits_alone_soon(data_dir):
+    from station.store.writer import LAZY_WAIT_S
+
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
+    commits = store.writer.commits
+    lazy = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)"), lazy=True)
+    time.sleep(LAZY_WAIT_S / 4)
+    assert not lazy.done()  # waiting for company
+    urgent = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2)"), single_statement=True)
+    urgent.result(5)
+    assert lazy.done() and store.writer.commits == commits + 1  # one commit (one disk flush) for both
+    started = time.monotonic()
+    alone = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (3)"), lazy=True)
+    alone.result(5)
+    assert LAZY_WAIT_S * 0.9 <= time.monotonic() - started < LAZY_WAIT_S + 2  # nobody came: it committed by itself
+    late = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (4)"), lazy=True)
+    store.close()  # closing commits a held job at once
+    assert late.done() and late.exception() is None
+    conn = sqlite3.connect(data_dir / "station.db")
+    assert [r[0] for r in conn.execute("SELECT n FROM t ORDER BY n")] == [1, 2, 3, 4]
+    conn.close()
+
+
 def test_readers_keep_reading_while_the_writer_commits(data_dir):
     store = Store(data_dir)
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
