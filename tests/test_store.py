@@ -65,6 +65,27 @@ def test_a_failing_job_is_rolled_back_alone(data_dir):
     store.close()
 
 
+def test_a_failing_single_statement_job_in_a_group_changes_nothing_and_spares_the_others(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    gate, running = threading.Event(), threading.Event()
+    blocker = store.writer.submit(lambda c: (running.set(), gate.wait(5)))  # holds the writer: the next three group
+    running.wait(5)
+    commits = store.writer.commits
+    good = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)"), single_statement=True)
+    failing = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2), (1)"), single_statement=True)
+    after = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (3)"))
+    gate.set()
+    blocker.result(5)
+    good.result(5)
+    after.result(5)
+    with pytest.raises(sqlite3.IntegrityError):
+        failing.result(5)
+    assert [r[0] for r in store.query("SELECT n FROM t ORDER BY n")] == [1, 3]  # no 2: its statement was undone
+    assert store.writer.commits == commits + 2  # the blocker's, then one for the group
+    store.close()
+
+
 def test_a_job_alone_in_its_group_is_rolled_back_when_it_fails(data_dir):
     store = Store(data_dir)
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))

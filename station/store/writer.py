@@ -5,10 +5,10 @@ runs each inside its own savepoint of one transaction, commits once, and only
 then resolves the jobs' futures. A job that raises is rolled back alone.
 
 Every statement hands the GIL back and forth between this thread and the busy
-event loop, so a lone job skips the savepoint, and a lone job whose writes need
-no common transaction (`single_statement=True`, e.g. one INSERT) runs in
-autocommit mode: SQLite commits the statement itself, durably, in one round trip
-instead of three.
+event loop, so a lone job skips the savepoint, and so does a job whose writes need
+no common transaction (`single_statement=True`, e.g. one INSERT: SQLite undoes a
+failed statement by itself). Alone in its group, such a job runs in autocommit
+mode: SQLite commits the statement itself, durably, in one round trip instead of three.
 
 A job nobody waits for (`lazy=True`: a routing status, a skipped-duplicate count)
 does not cost a disk flush of its own: it joins the next group that commits
@@ -131,27 +131,31 @@ class StoreWriter:
         outcomes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job, future, *_ in batch:
+            for job, future, single, _ in batch:
                 if not future.set_running_or_notify_cancel():
                     continue
-                if len(batch) == 1:
-                    # Alone in its group: no savepoint needed. Each statement makes this thread
-                    # take the GIL back from a busy event loop, so two fewer is faster commits.
-                    try:
-                        outcomes.append((future, True, job(conn)))
-                    except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                # The savepoint lets a job fail alone. A lone job needs none (the transaction is its
+                # own), nor does a single-statement job (SQLite undoes a failed statement itself); and
+                # each statement makes this thread take the GIL back from the busy event loop.
+                guarded = len(batch) > 1 and not single
+                if guarded:
+                    conn.execute("SAVEPOINT job")
+                try:
+                    result = job(conn)
+                except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                    if guarded:
+                        conn.execute("ROLLBACK TO job")
+                        conn.execute("RELEASE job")
+                    elif len(batch) == 1:
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
-                        outcomes.append((future, False, exc))
-                    continue
-                conn.execute("SAVEPOINT job")
-                try:
-                    outcomes.append((future, True, job(conn)))
-                    conn.execute("RELEASE job")
-                except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
+                    elif not conn.in_transaction:
+                        raise  # the failure ended the whole transaction: nothing of this group is durable
                     outcomes.append((future, False, exc))
+                    continue
+                if guarded:
+                    conn.execute("RELEASE job")
+                outcomes.append((future, True, result))
             if conn.in_transaction:
                 conn.execute("COMMIT")
                 self.commits += 1
