@@ -65,6 +65,27 @@ def test_a_failing_job_is_rolled_back_alone(data_dir):
     store.close()
 
 
+def test_a_failing_single_statement_job_in_a_group_changes_nothing_and_spares_the_others(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    gate, running = threading.Event(), threading.Event()
+    blocker = store.writer.submit(lambda c: (running.set(), gate.wait(5)))  # holds the writer: the next three group
+    running.wait(5)
+    commits = store.writer.commits
+    good = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)"), single_statement=True)
+    failing = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2), (1)"), single_statement=True)
+    after = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (3)"))
+    gate.set()
+    blocker.result(5)
+    good.result(5)
+    after.result(5)
+    with pytest.raises(sqlite3.IntegrityError):
+        failing.result(5)
+    assert [r[0] for r in store.query("SELECT n FROM t ORDER BY n")] == [1, 3]  # no 2: its statement was undone
+    assert store.writer.commits == commits + 2  # the blocker's, then one for the group
+    store.close()
+
+
 def test_a_job_alone_in_its_group_is_rolled_back_when_it_fails(data_dir):
     store = Store(data_dir)
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
@@ -105,6 +126,30 @@ def test_a_lone_single_statement_job_commits_by_itself(data_dir):
     assert all(f.result(5).rowcount == 1 for f in grouped)
     assert len(store.query("SELECT n FROM t")) == 32
     store.close()
+
+
+def test_a_lazy_job_shares_the_next_commit_or_commits_alone_soon(data_dir):
+    from station.store.writer import LAZY_WAIT_S
+
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
+    commits = store.writer.commits
+    lazy = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)"), lazy=True)
+    time.sleep(LAZY_WAIT_S / 4)
+    assert not lazy.done()  # waiting for company
+    urgent = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2)"), single_statement=True)
+    urgent.result(5)
+    assert lazy.done() and store.writer.commits == commits + 1  # one commit (one disk flush) for both
+    started = time.monotonic()
+    alone = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (3)"), lazy=True)
+    alone.result(5)
+    assert LAZY_WAIT_S * 0.9 <= time.monotonic() - started < LAZY_WAIT_S + 2  # nobody came: it committed by itself
+    late = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (4)"), lazy=True)
+    store.close()  # closing commits a held job at once
+    assert late.done() and late.exception() is None
+    conn = sqlite3.connect(data_dir / "station.db")
+    assert [r[0] for r in conn.execute("SELECT n FROM t ORDER BY n")] == [1, 2, 3, 4]
+    conn.close()
 
 
 def test_readers_keep_reading_while_the_writer_commits(data_dir):

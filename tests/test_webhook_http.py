@@ -39,7 +39,8 @@ async def test_dialect_1_is_queued_and_journaled_with_everything_analysis_needs(
     status, body, _ = await post(live, DIALECT_1)
     assert_queued(status, body, 1)
     [row] = rows(live)
-    assert row["alert_id"] == 1 and row["status"] == "queued" and row["source"] == "webhook"
+    # the router may already have routed it (AAPL goes to port 5000) by the time we look
+    assert row["alert_id"] == 1 and row["status"] in ("queued", "routed") and row["source"] == "webhook"
     assert (row["ticker"], row["action"], row["qty"], row["price"], row["dialect"]) == ("AAPL", "buy", "10", "150.25", 1)
     assert (row["trade_id"], row["position"], row["strategy"]) == ("Open_Long_ID_123", "short", None)
     assert row["sent_at"] == "2024-01-04T15:30:00.000000+00:00" and row["source_addr"] == "127.0.0.1"

@@ -88,6 +88,8 @@ async def test_dedup_index_holds_the_original_for_the_window():
     assert index.original(key) is future
     clock.now += 29
     assert index.original(key) is future
+    index.settle(key, 7)  # committed: the id is kept, for the rest of the original's window
+    assert index.original(key) == 7
     clock.now += 2
     assert index.original(key) is None
 

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from station.bench._machine import load_average
+
 SIZES = {"warmup": 500, "c1": 3000, "c20": 20000}
 QUICK = {"warmup": 50, "c1": 200, "c20": 1000}  # STATION_BENCH_QUICK=1 (the test suite)
 
@@ -34,7 +36,9 @@ def run(options) -> dict:
     base.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-webhook-", dir=base))
     try:
-        return asyncio.run(_run(options, folder, sizes))
+        before = load_average()
+        return {**asyncio.run(_run(options, folder, sizes)), "load_average_before": before,
+                "load_average_after": load_average()}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -35,10 +35,13 @@ class Recorder:
             self._task = None
 
     def write(self, job: Callable, after: After | None = None,
-              failed: Callable[[BaseException], None] | None = None) -> asyncio.Future:
-        """Queue `job`; `after(result)` runs on the loop once it is committed. The future resolves after that."""
+              failed: Callable[[BaseException], None] | None = None, *, lazy: bool = False) -> asyncio.Future:
+        """Queue `job`; `after(result)` runs on the loop once it is committed. The future resolves after that.
+
+        `lazy`: nothing waits on this write (no order is sent after it): it shares the next commit.
+        """
         done = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((self._writer.submit(job), after, failed, done))
+        self._queue.put_nowait((self._writer.submit(job, lazy=lazy), after, failed, done))
         return done
 
     async def flush(self) -> None:

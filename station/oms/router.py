@@ -3,7 +3,8 @@
 Each alert is routed once: the orders (unique client order ids) and the alert's
 new status are written in the same writer job, which first checks the alert is
 still `queued`. Events are published, and orders handed to the dispatcher, only
-after that job is committed.
+after that job is committed. The alerts of one journal commit are routed together:
+one writer job, and one notice per reason, for the whole batch.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable
 
 from station.bus import Bus
 from station.domain.alert import Alert
+from station.domain.config import RoutingConfig
 from station.domain.enums import AlertStatus, OrderStatus
 from station.domain.events import AlertRejected, AlertRouted, AlertUnrouted, Notified, OrderUpdated
 from station.domain.ids import alert_cause
@@ -23,6 +25,7 @@ from station.domain.orders import Order
 from station.domain.timeutil import utc_now
 from station.oms.book import Book
 from station.oms.dispatcher import Dispatcher
+from station.oms.notices import AlertNotices
 from station.oms.planner import Plan, Planner, select_strategies
 from station.oms.recorder import Recorder
 from station.oms.risk import RiskGate
@@ -49,6 +52,17 @@ class Admitted:
         return [o.order for o in self.orders if o.order.status is OrderStatus.NEW]
 
 
+@dataclass(slots=True)
+class _Decision:
+    """One alert's routing outcome, recorded in its batch's writer job."""
+
+    alert: Alert
+    plan: Plan
+    admitted: Admitted
+    status: AlertStatus
+    reason: str | None
+
+
 class Router:
     """Routes journaled alerts and manual commands through the planner, the risk gate and the dispatcher."""
 
@@ -60,6 +74,8 @@ class Router:
         self._delay_s = delay_s
         self._seen: set[int] = set()
         self._timers: set[asyncio.TimerHandle] = set()
+        self._ready: list[Alert] = []
+        self.notices = AlertNotices(bus.publish)
 
     def on_alert(self, alert: Alert) -> None:
         """Route a journaled alert once, after its strategy's processing delay."""
@@ -70,59 +86,94 @@ class Router:
             self.book.marks.seen(alert.ticker, alert.price)
         wait = (alert.received_at + timedelta(seconds=self._delay_s(alert)) - utc_now()).total_seconds()
         if wait <= 0:
-            self.route(alert)
+            self._enqueue(alert)
             return
         loop = asyncio.get_running_loop()
-        handle = loop.call_later(wait, lambda: (self._timers.discard(handle), self.route(alert)))
+        handle = loop.call_later(wait, lambda: (self._timers.discard(handle), self._enqueue(alert)))
         self._timers.add(handle)
 
     def cancel_timers(self) -> None:
+        """At shutdown: forget delayed alerts (they stay queued for the next start), tell what is held."""
         for handle in self._timers:
             handle.cancel()
         self._timers.clear()
+        self.notices.flush()
 
-    def route(self, alert: Alert) -> asyncio.Future:
-        """Plan, check and record one alert; the future resolves after its orders are committed."""
-        alert_id = alert.alert_id
-        plan, admitted = Plan(), Admitted()
-        if self.book.kill_switch_engaged:
-            status, reason = AlertStatus.REJECTED, f"kill switch engaged ({self.book.kill_switch_reason})"
-        else:
-            targets, reason = select_strategies(alert, self._config())
-            if not targets:
-                status = AlertStatus.UNROUTED
-            else:
-                plan = Planner(self._config(), self.book).plan(alert, alert_cause(alert_id), targets)
-                admitted = self.admit(plan)
-                status, reason = _alert_outcome(admitted)
+    def _enqueue(self, alert: Alert) -> None:
+        # The alerts of one journal commit arrive in one turn of the loop: they are routed together,
+        # with one config check and one writer job (a flood costs one commit per batch, not per alert).
+        self._ready.append(alert)
+        if len(self._ready) == 1:
+            asyncio.get_running_loop().call_soon(self._route_ready)
+
+    def _route_ready(self) -> None:
+        alerts, self._ready = self._ready, []
+        self.route(*alerts)
+
+    def route(self, *alerts: Alert) -> asyncio.Future:
+        """Plan, check and record alerts in one writer job; the future resolves after their orders are committed."""
+        config = None if self.book.kill_switch_engaged else self._config()
+        decisions = [self._decide(alert, config) for alert in alerts]
 
         def job(conn):
-            if not rows.alert_is_queued(conn, alert_id):
-                return None
-            inserted = rows.insert_orders(conn, admitted.orders)
-            rows.insert_pair_groups(conn, plan.pairs)
-            rows.set_alert_status(conn, alert_id, status, reason)
-            return inserted
+            still_queued = rows.claim_queued_alerts(conn, [(d.alert.alert_id, d.status, d.reason) for d in decisions])
+            out = []
+            for d in decisions:
+                if d.alert.alert_id not in still_queued:
+                    out.append(None)
+                    continue
+                out.append(rows.insert_orders(conn, d.admitted.orders))
+                rows.insert_pair_groups(conn, d.plan.pairs)
+            return out
 
-        def after(inserted):
-            if inserted is None:
-                log.info("alert %s was already routed; nothing sent again", alert_id)
-                self._forget(admitted, set())
-                return
-            self._publish_orders(admitted, set(inserted))
-            if status is AlertStatus.ROUTED:
-                self.bus.publish(AlertRouted(alert_id, tuple(inserted)))
-            elif status is AlertStatus.UNROUTED:
-                self.bus.publish(AlertUnrouted(alert_id, reason))
-                self.bus.publish(Notified("Alert not routed", f"Alert {alert_id} ({alert.ticker}): {reason}", "warning"))
-            else:
-                self.bus.publish(AlertRejected(alert_id, reason))
-                self.bus.publish(Notified("Alert rejected", f"Alert {alert_id} ({alert.ticker}): {reason}", "warning"))
-            self._send(admitted, set(inserted))
+        def after(results):
+            notices: dict[tuple[str, str | None], list[Alert]] = {}
+            for d, inserted in zip(decisions, results):
+                self._published(d, inserted, notices)
+            for (title, reason), noticed in notices.items():
+                self.notices.add(title, reason, noticed)
 
-        future = self.recorder.write(job, after, lambda exc: self._forget(admitted, set()))
-        self._send_early(admitted)
+        def failed(exc):
+            for d in decisions:
+                self._forget(d.admitted, set())
+
+        # statuses alone (no order waits for this commit) share the next commit, e.g. the next alert's
+        lazy = not any(d.admitted.orders or d.plan.pairs for d in decisions)
+        future = self.recorder.write(job, after, failed, lazy=lazy)
+        for d in decisions:
+            self._send_early(d.admitted)
         return future
+
+    def _decide(self, alert: Alert, config: RoutingConfig | None) -> _Decision:
+        """What routing makes of one alert: its plan, the admitted orders, the alert's new status."""
+        if config is None:
+            return _Decision(alert, Plan(), Admitted(), AlertStatus.REJECTED,
+                             f"kill switch engaged ({self.book.kill_switch_reason})")
+        targets, reason = select_strategies(alert, config)
+        if not targets:
+            return _Decision(alert, Plan(), Admitted(), AlertStatus.UNROUTED, reason)
+        plan = Planner(config, self.book).plan(alert, alert_cause(alert.alert_id), targets)
+        admitted = self.admit(plan)
+        return _Decision(alert, plan, admitted, *_alert_outcome(admitted))
+
+    def _published(self, d: _Decision, inserted: list[str] | None,
+                   notices: dict[tuple[str, str | None], list[Alert]]) -> None:
+        """After the commit: events for one alert, its orders sent; notices collected for the batch."""
+        alert_id, admitted = d.alert.alert_id, d.admitted
+        if inserted is None:
+            log.info("alert %s was already routed; nothing sent again", alert_id)
+            self._forget(admitted, set())
+            return
+        self._publish_orders(admitted, set(inserted))
+        if d.status is AlertStatus.ROUTED:
+            self.bus.publish(AlertRouted(alert_id, tuple(inserted)))
+        elif d.status is AlertStatus.UNROUTED:
+            self.bus.publish(AlertUnrouted(alert_id, d.reason))
+            notices.setdefault(("Alert not routed", d.reason), []).append(d.alert)
+        else:
+            self.bus.publish(AlertRejected(alert_id, d.reason))
+            notices.setdefault(("Alert rejected", d.reason), []).append(d.alert)
+        self._send(admitted, set(inserted))
 
     def record(self, plan: Plan, on_done: Callable[[list[str], list[str]], None] | None = None) -> asyncio.Future:
         """Admit and record a plan that has no journaled alert (manual clicks, flatten)."""

@@ -28,7 +28,7 @@ class DuplicateLog:
     def on_duplicated(self, event: AlertDuplicated) -> None:
         try:
             future = self.store.writer.submit(
-                lambda conn: record_duplicate(conn, event.original_alert_id, event.ticker, event.received_at))
+                lambda conn: record_duplicate(conn, event.original_alert_id, event.ticker, event.received_at), lazy=True)
         except WriterClosed:
             return  # shutting down: a count for the report is not worth holding the exit for
         future.add_done_callback(self._check)

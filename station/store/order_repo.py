@@ -95,14 +95,23 @@ def insert_pair_groups(conn: sqlite3.Connection, groups: Iterable[PairGroup]) ->
         )
 
 
-def alert_is_queued(conn: sqlite3.Connection, alert_id: int) -> bool:
-    row = conn.execute("SELECT status FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()
-    return row is not None and row["status"] == AlertStatus.QUEUED.value
-
-
-def set_alert_status(conn: sqlite3.Connection, alert_id: int, status: AlertStatus, reason: str | None) -> None:
-    conn.execute("UPDATE alerts SET status = ?, status_reason = ?, routed_at = ? WHERE alert_id = ?",
-                 (status.value, reason, utc_now().isoformat(), alert_id))
+def claim_queued_alerts(conn: sqlite3.Connection, outcomes: list[tuple[int, AlertStatus, str | None]]) -> set[int]:
+    """Give each still-queued alert its routing outcome (alert_id, status, reason); returns the ids that
+    were still queued (the others were routed before). One statement per distinct outcome, not per alert."""
+    routed_at = utc_now().isoformat()
+    groups: dict[tuple[AlertStatus, str | None], list[int]] = {}
+    for alert_id, status, reason in outcomes:
+        groups.setdefault((status, reason), []).append(alert_id)
+    claimed: set[int] = set()
+    for (status, reason), ids in groups.items():
+        for start in range(0, len(ids), 500):  # under SQLite's variable limit
+            chunk = ids[start:start + 500]
+            rows = conn.execute(
+                f"UPDATE alerts SET status = ?, status_reason = ?, routed_at = ? WHERE status = ? "
+                f"AND alert_id IN ({','.join('?' * len(chunk))}) RETURNING alert_id",
+                (status.value, reason, routed_at, AlertStatus.QUEUED.value, *chunk)).fetchall()
+            claimed.update(row[0] for row in rows)
+    return claimed
 
 
 def save_order(conn: sqlite3.Connection, order: Order) -> None:

@@ -5,10 +5,14 @@ runs each inside its own savepoint of one transaction, commits once, and only
 then resolves the jobs' futures. A job that raises is rolled back alone.
 
 Every statement hands the GIL back and forth between this thread and the busy
-event loop, so a lone job skips the savepoint, and a lone job whose writes need
-no common transaction (`single_statement=True`, e.g. one INSERT) runs in
-autocommit mode: SQLite commits the statement itself, durably, in one round trip
-instead of three.
+event loop, so a lone job skips the savepoint, and so does a job whose writes need
+no common transaction (`single_statement=True`, e.g. one INSERT: SQLite undoes a
+failed statement by itself). Alone in its group, such a job runs in autocommit
+mode: SQLite commits the statement itself, durably, in one round trip instead of three.
+
+A job nobody waits for (`lazy=True`: a routing status, a skipped-duplicate count)
+does not cost a disk flush of its own: it joins the next group that commits
+anyway, or commits after `LAZY_WAIT_S` if none comes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable
 
@@ -26,6 +31,7 @@ log = logging.getLogger("station.store")
 Job = Callable[[sqlite3.Connection], Any]
 _STOP = object()
 MAX_GROUP = 512
+LAZY_WAIT_S = 0.2
 
 
 class WriterClosed(RuntimeError):
@@ -44,18 +50,20 @@ class StoreWriter:
         self.commits = 0
         self._thread.start()
 
-    def submit(self, job: Job, *, single_statement: bool = False) -> Future:
+    def submit(self, job: Job, *, single_statement: bool = False, lazy: bool = False) -> Future:
         """Queue `job`; the returned future resolves after the commit that contains it.
 
         `single_statement`: the job's writes need no transaction around them (typically one
         INSERT, its last act); alone in its group it then runs in autocommit mode, where
         SQLite commits each statement itself, durably.
+        `lazy`: nobody is waiting for it: it commits with the next job that is not lazy,
+        or within `LAZY_WAIT_S` (as durably as any other).
         """
         future: Future = Future()
         with self._lock:
             if self._closed:
                 raise WriterClosed("the store is closed")
-            self._queue.put((job, future, single_statement))
+            self._queue.put((job, future, single_statement, lazy))
         return future
 
     async def run(self, job: Job) -> Any:
@@ -77,28 +85,44 @@ class StoreWriter:
 
     def _run(self) -> None:
         conn = self._connect()
+        held: list = []  # lazy jobs waiting for company
+        deadline = 0.0
         try:
             while True:
-                item = self._queue.get()
-                batch = []
-                stop = item is _STOP
-                if not stop:
-                    batch.append(item)
-                while len(batch) < MAX_GROUP:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stop = True
-                        continue
-                    batch.append(item)
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()) if held else None)
+                except queue.Empty:
+                    item = None  # the held jobs waited long enough
+                batch, stop = self._gather(held, item)
+                if item is not None and not stop and all(entry[3] for entry in batch):
+                    if not held:
+                        deadline = time.monotonic() + LAZY_WAIT_S
+                    held = batch
+                    continue
+                held = []
                 if batch:
                     self._commit_group(conn, batch)
                 if stop:
                     return
         finally:
             conn.close()
+
+    def _gather(self, held: list, item) -> tuple[list, bool]:
+        """The next group: the held jobs, `item`, and whatever else is waiting; and whether to stop."""
+        batch = list(held)
+        stop = item is _STOP
+        if item is not None and not stop:
+            batch.append(item)
+        while len(batch) < MAX_GROUP:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stop = True
+                continue
+            batch.append(item)
+        return batch, stop
 
     def _commit_group(self, conn: sqlite3.Connection, batch: list) -> None:
         if len(batch) == 1 and batch[0][2]:
@@ -107,27 +131,31 @@ class StoreWriter:
         outcomes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job, future, _ in batch:
+            for job, future, single, _ in batch:
                 if not future.set_running_or_notify_cancel():
                     continue
-                if len(batch) == 1:
-                    # Alone in its group: no savepoint needed. Each statement makes this thread
-                    # take the GIL back from a busy event loop, so two fewer is faster commits.
-                    try:
-                        outcomes.append((future, True, job(conn)))
-                    except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                # The savepoint lets a job fail alone. A lone job needs none (the transaction is its
+                # own), nor does a single-statement job (SQLite undoes a failed statement itself); and
+                # each statement makes this thread take the GIL back from the busy event loop.
+                guarded = len(batch) > 1 and not single
+                if guarded:
+                    conn.execute("SAVEPOINT job")
+                try:
+                    result = job(conn)
+                except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
+                    if guarded:
+                        conn.execute("ROLLBACK TO job")
+                        conn.execute("RELEASE job")
+                    elif len(batch) == 1:
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
-                        outcomes.append((future, False, exc))
-                    continue
-                conn.execute("SAVEPOINT job")
-                try:
-                    outcomes.append((future, True, job(conn)))
-                    conn.execute("RELEASE job")
-                except BaseException as exc:  # noqa: BLE001 - the job's failure belongs to its caller
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
+                    elif not conn.in_transaction:
+                        raise  # the failure ended the whole transaction: nothing of this group is durable
                     outcomes.append((future, False, exc))
+                    continue
+                if guarded:
+                    conn.execute("RELEASE job")
+                outcomes.append((future, True, result))
             if conn.in_transaction:
                 conn.execute("COMMIT")
                 self.commits += 1
@@ -135,7 +163,7 @@ class StoreWriter:
             log.exception("group commit failed")
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for job, future, _ in batch:
+            for job, future, *_ in batch:
                 if not future.done():
                     if future.running():
                         future.set_exception(exc)

@@ -58,6 +58,12 @@ class DedupIndex:
         self._order.append((at, key))
         self._expire()
 
+    def settle(self, key: str, alert_id: int) -> None:
+        """The original's row is committed: keep its id instead of the future (final, and lighter to hold)."""
+        entry = self._entries.get(key)
+        if entry is not None and not isinstance(entry[1], int):
+            self._entries[key] = (entry[0], alert_id)
+
     def load(self, rows: list[tuple[str, int, str]]) -> None:
         """Refill from journal rows (fingerprint, alert_id, received_at ISO), oldest first."""
         cutoff = self._clock() - self.window_s

@@ -152,6 +152,8 @@ class AlertIntake:
             appended = await asyncio.shield(future)
         except Exception:
             return JOURNAL_DOWN
+        if self.dedup.window_s > 0:
+            self.dedup.settle(key, appended.alert_id)
         return queued(appended.alert_id)
 
     async def _authentic(self, offered: Any) -> bool:
