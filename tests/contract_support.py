@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -173,6 +172,7 @@ class LineListener:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.raw: list[bytes] = []
+        self.accepted = 0  # connections Station opened
         self._lock = threading.Lock()
         self._server: socket.socket | None = None
         self._conns: list[socket.socket] = []
@@ -226,6 +226,7 @@ class LineListener:
                 return
             with self._lock:
                 self._conns.append(conn)
+                self.accepted += 1
             thread = threading.Thread(target=self._read, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -245,6 +246,3 @@ class LineListener:
                 with self._lock:
                     self.raw.append(line)
 
-
-def python() -> str:
-    return sys.executable

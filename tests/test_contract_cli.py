@@ -24,6 +24,7 @@ from contract_support import (
     import_config,
     keyring_env,
     request,
+    wait_until,
 )
 
 
@@ -197,7 +198,8 @@ def test_headless_health_first_passphrase_shown_in_flight_request_and_signals(tm
     silent.listen()
     config = {"destinations": {"ib": {"type": "ib", "host": "127.0.0.1", "port": silent.getsockname()[1],
                                       "client_id": 7}},
-              "strategies": {"S": {"tickers": {"ES": {"ports": [free_port()], "destinations": {"ib": {}}}}}}}
+              "strategies": {"S": {"tickers": {"ES": {"ports": [free_port()], "destinations": {"ib": {}}}}}},
+              "settings": {"oms": {"pending_limit_s": 1}}}
     assert import_config(env, data_dir, config).returncode == 0
     station = StationProcess(data_dir, env)
     try:
@@ -216,8 +218,15 @@ def test_headless_health_first_passphrase_shown_in_flight_request_and_signals(tm
         time.sleep(0.3)  # the passphrase line is printed right after startup
         [passphrase] = [line.rsplit(": ", 1)[1] for line in station.output().splitlines()
                         if line.startswith("Webhook passphrase")]
-        status, answer, _ = station.post_alert(DIALECT_1, passphrase=passphrase)
+        [token] = [line.rsplit(": ", 1)[1] for line in station.output().splitlines()
+                   if line.startswith("Created the REST API token")]
+        # accepted while the broker is down; its order waits, then is rejected visibly past the limit
+        status, answer, _ = station.post_alert({**DIALECT_1, "ticker": "ES"}, passphrase=passphrase)
         assert status == 200 and answer["status"] == "success"
+        order = wait_until(lambda: next((o for o in request(station.port, "GET", "/api/orders", token=token)[1]["orders"]
+                                         if o["destination"] == "ib" and o["status"] == "rejected"), None),
+                           timeout=10, what="the waiting IB order rejected")
+        assert order["alert_id"] == answer["alert_id"] and order["reason"]
 
         sock = _trickle_alert(station.port, json.dumps({"passphrase": passphrase, **DIALECT_1, "trade_id": "late"}).encode())
         time.sleep(0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 
@@ -12,6 +13,7 @@ from contract_support import (
     PASSPHRASE,
     TOKEN,
     StationProcess,
+    cli,
     cli_ok,
     import_config,
     keyring_env,
@@ -193,3 +195,34 @@ def test_manual_actions_and_the_kill_switch(desk):
     assert ids
     pnl = desk.get("/api/pnl")["pnl"]
     assert any(row["strategy"] == "Alpha" for row in pnl)
+
+
+def test_every_collection_is_newest_first(desk):
+    orders = desk.get("/api/orders")["orders"]
+    assert [o["created_at"] for o in orders] == sorted((o["created_at"] for o in orders), reverse=True)
+    fills = desk.get("/api/fills")["fills"]
+    assert fills and [f["time"] for f in fills] == sorted((f["time"] for f in fills), reverse=True)
+    for name in ("positions", "pnl"):
+        rows = desk.get(f"/api/{name}")[name]
+        assert rows and [r["updated_at"] for r in rows] == sorted((r["updated_at"] for r in rows), reverse=True)
+
+
+def test_analyze_writes_the_csv_files_and_the_html_page(desk, tmp_path):
+    out = tmp_path / "report"
+    result = cli(desk.env, "analyze", "--out", str(out), "--data-dir", str(desk.data_dir))
+    assert result.returncode == 0, result.stderr
+    html = sorted(out.glob("*.html"))
+    assert html and "<html" in html[0].read_text().lower()
+    assert str(html[0]) in result.stdout
+    with open(out / "alerts.csv", newline="") as handle:
+        alerts = list(csv.DictReader(handle))
+    listed = desk.get("/api/alerts?limit=1000")["alerts"]
+    assert {int(a["alert_id"]) for a in alerts} >= {a["alert_id"] for a in listed}
+    with open(out / "fills.csv", newline="") as handle:
+        assert {row["fill_id"] for row in csv.DictReader(handle)} >= {f["fill_id"] for f in desk.get("/api/fills")["fills"]}
+
+    later = tmp_path / "later"
+    result = cli(desk.env, "analyze", "--since", "2999-01-01", "--out", str(later), "--data-dir", str(desk.data_dir))
+    assert result.returncode == 0, result.stderr
+    with open(later / "alerts.csv", newline="") as handle:
+        assert list(csv.DictReader(handle)) == []

@@ -57,6 +57,8 @@ def desk(tmp_path_factory):
     assert import_config(env, data_dir, config).returncode == 0
     station = StationProcess(data_dir, env).start()
     station.ports = ports
+    # Station holds a connection to every port an enabled strategy lists, before any alert
+    wait_until(lambda: all(ports[name].accepted for name in ports if name != "sleeper"), what="connections")
     try:
         yield station
     finally:
