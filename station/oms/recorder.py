@@ -11,6 +11,7 @@ from station.store.writer import StoreWriter
 log = logging.getLogger("station.oms")
 
 After = Callable[[Any], None]
+LAZY_S = 0.05  # longest a lazy write waits for company
 
 
 class Recorder:
@@ -20,11 +21,14 @@ class Recorder:
         self._writer = writer
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._lazy: list[tuple] = []
+        self._lazy_timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="oms-recorder")
 
     async def stop(self) -> None:
+        self._flush_lazy()
         if self._task:
             try:
                 await asyncio.wait_for(self._queue.join(), 1.0)
@@ -35,15 +39,35 @@ class Recorder:
             self._task = None
 
     def write(self, job: Callable, after: After | None = None,
-              failed: Callable[[BaseException], None] | None = None) -> asyncio.Future:
-        """Queue `job`; `after(result)` runs on the loop once it is committed. The future resolves after that."""
-        done = asyncio.get_running_loop().create_future()
+              failed: Callable[[BaseException], None] | None = None, *, lazy: bool = False) -> asyncio.Future:
+        """Queue `job`; `after(result)` runs on the loop once it is committed. The future resolves after that.
+
+        A `lazy` job waits (at most `LAZY_S`) for the next write, so both share one disk flush
+        instead of taking one each; order is kept. For writes a crash may lose without harm.
+        """
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        if lazy:
+            self._lazy.append((job, after, failed, done))
+            if self._lazy_timer is None:
+                self._lazy_timer = loop.call_later(LAZY_S, self._flush_lazy)
+            return done
+        self._flush_lazy()
         self._queue.put_nowait((self._writer.submit(job), after, failed, done))
         return done
 
     async def flush(self) -> None:
         """Wait until everything written so far is committed and followed up."""
+        self._flush_lazy()
         await self._queue.join()
+
+    def _flush_lazy(self) -> None:
+        if self._lazy_timer is not None:
+            self._lazy_timer.cancel()
+            self._lazy_timer = None
+        for job, after, failed, done in self._lazy:
+            self._queue.put_nowait((self._writer.submit(job), after, failed, done))
+        self._lazy.clear()
 
     async def _run(self) -> None:
         while True:
