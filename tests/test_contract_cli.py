@@ -76,6 +76,17 @@ def test_bad_arguments_one_line_on_stderr_exit_2(tmp_path, args, word):
     assert result.stdout == ""
 
 
+def test_a_taken_port_or_a_data_dir_that_is_a_file_is_one_line_exit_2(tmp_path, env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        one_line_exit_2(cli(env, "--headless", "--data-dir", str(tmp_path / "d"), "--port", port), port)
+    (tmp_path / "file").write_text("")
+    one_line_exit_2(cli(env, "--headless", "--data-dir", str(tmp_path / "file"), "--port", str(free_port())), "file")
+    one_line_exit_2(cli(env, "config", "export", "-", "--data-dir", str(tmp_path / "file")), "file")
+
+
 def test_unreadable_or_invalid_config_files_are_one_line_exit_2(tmp_path, env):
     data = ["--data-dir", str(tmp_path / "d")]
     one_line_exit_2(cli(env, "config", "import", str(tmp_path / "missing.json"), *data), "missing.json")
@@ -175,6 +186,11 @@ def test_settings_and_merge_semantics_and_errors_that_name_the_key(tmp_path, env
     one_line_exit_2(import_config(env, data_dir, {"strategies": {"New": {"tickers": {"ES": {"ports": [70000]}}}}}),
                     "ports")
     one_line_exit_2(import_config(env, data_dir, {"strategie": {}}), "strategie")
+    # broker credentials live in the keyring, never in this file
+    one_line_exit_2(import_config(env, data_dir, {"destinations": {"s": {"type": "schwab", "app_secret": "x"}}}),
+                    "app_secret")
+    one_line_exit_2(import_config(env, data_dir, {"destinations": {"t": {"type": "tastytrade", "password": "x"}}}),
+                    "password")
     assert export_config(env, data_dir) == exported  # nothing of those files was applied
 
     for limits in (["5 per second"], ["10 per minute", "100 per hour", "1000 per day"]):

@@ -179,8 +179,11 @@ def test_manual_actions_and_the_kill_switch(desk):
     assert status in (404, 503) and body["status"] == "error"  # no 0DTE strategy configured: said clearly
     assert desk.api("POST", "/api/manual/sell", {"strategy": "Alpha", "ticker": "ES", "qty": -1})[0] == 400
 
+    assert desk.api("POST", "/api/manual/buy", {"strategy": "Alpha", "ticker": "ES"})[0] == 200
+    wait_until(lambda: position(desk, "Alpha", "ES") == 1, what="ES long again")
     status, body = desk.api("POST", "/api/kill-switch", {"engaged": True, "reason": "contract test"})
     assert status == 200 and body["engaged"] is True
+    wait_until(lambda: position(desk, "Alpha", "ES") == 0, what="the kill switch flattens")
     assert desk.get("/api/kill-switch")["engaged"] is True
     halted = queued(desk, {"ticker": "ES", "action": "buy", "qty": 1, "price": 5001, "trade_id": "halted"})
     assert "kill switch" in alert_row(desk, halted, "rejected")["status_reason"]

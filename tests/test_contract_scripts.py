@@ -4,6 +4,7 @@ JSON) and Socket.IO with the python-socketio client, as scripts written for such
 from __future__ import annotations
 
 import queue
+import signal
 import time
 
 import pytest
@@ -98,3 +99,14 @@ def test_socketio_script_and_frontend_events(desk):
         script.disconnect()
         frontend.disconnect()
     assert time.monotonic() - started < 5  # a polling script is let go at once
+
+
+def test_sigterm_is_prompt_with_a_polling_script_connected(desk):
+    script = socketio.Client(reconnection=False)
+    script.connect(desk.url, wait_timeout=5)
+    script.emit("join_script")
+    try:
+        code, seconds = desk.stop(signal.SIGTERM)
+        assert code == 0 and seconds < 2
+    finally:
+        script.disconnect()

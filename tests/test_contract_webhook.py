@@ -7,6 +7,7 @@ listeners standing in for NinjaTrader strategies on the configured ports.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -167,6 +168,41 @@ def test_a_ticker_with_two_ports_reaches_both_in_the_order_alerts_were_accepted(
                            what=f"8 lines on {port}")
         assert [line["alert_id"] for line in lines] == ids
         assert [line["trade_id"] for line in lines] == [f"order-{n}" for n in range(8)]
+
+
+def test_concurrent_alerts_reach_each_port_in_the_order_they_were_accepted(desk):
+    import threading
+
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def send(n: int) -> None:
+        alert_id = accepted(desk.post_alert({**DIALECT_1, "ticker": "TSLA", "trade_id": f"burst-{n}"}))
+        with lock:
+            ids.append(alert_id)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for port in ("tsla1", "tsla2"):
+        got = wait_until(lambda: [line["alert_id"] for line in desk.ports[port].lines if line["alert_id"] in ids]
+                         if sum(line["alert_id"] in ids for line in desk.ports[port].lines) == 24 else None,
+                         what=f"24 lines on {port}")
+        assert got == sorted(ids)  # alert ids are given in the order alerts are accepted
+
+
+def test_the_dedup_window_is_a_live_setting(desk):
+    assert import_config(desk.env, desk.data_dir, {"settings": {"webhook": {"dedup_window_s": 1}}}).returncode == 0
+    body = {**DIALECT_1, "ticker": "ZZZZ", "trade_id": "window"}
+    first = accepted(desk.post_alert(body))
+    assert desk.post_alert(body)[1] == {"status": "skipped", "message": "Duplicate alert", "alert_id": first}
+    time.sleep(1.2)  # the running Station has the new window (it looks every 0.5 s) and it has passed
+    again = accepted(desk.post_alert(body))  # past the window: a new alert
+    assert again != first
+    assert desk.post_alert(body)[1]["alert_id"] == again
+    assert import_config(desk.env, desk.data_dir, {"settings": {"webhook": {"dedup_window_s": 30}}}).returncode == 0
 
 
 # ---- routing outcomes ------------------------------------------------------------------------

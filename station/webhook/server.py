@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from typing import Any, Callable
 
@@ -25,6 +27,21 @@ LONG_LIVED = "/socket.io/"  # websockets and long polls: closed by their compone
 
 class ReceiverError(RuntimeError):
     """The receiver could not start (port taken, address not available)."""
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """ReceiverError now if host:port cannot be listened on, before anything starts (one clear line)."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in infos:
+            with socket.socket(family, kind, proto) as probe:
+                if os.name != "nt":  # as asyncio's server does, so a port in TIME_WAIT is not "taken"
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+    except OSError as exc:
+        raise ReceiverError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 class Receiver:
