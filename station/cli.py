@@ -173,10 +173,11 @@ def _secret_store(*, demo: bool):
 
 
 def _run(options, *, smoke: bool) -> int:
-    from station.webhook.server import ReceiverError
+    from station.webhook.server import ReceiverError, check_can_listen
 
     secrets = _secret_store(demo=options.demo)
     try:
+        check_can_listen(options.host, options.port)  # a taken port: one line, before any start-up output
         if options.headless:
             from station.runtime import run_headless
 

@@ -253,6 +253,17 @@ def test_since_keeps_alerts_received_from_then_and_their_orders_and_fills(tmp_pa
     assert "alerts received since 2024-03-02 00:00:00.000 ET" in result.html.read_text()
 
 
+def test_since_after_every_alert_gives_an_empty_report_not_an_error(tmp_path):
+    store = Store(tmp_path / "data")
+    store.writer.call(build_edge_cases)
+    try:
+        result = run_analysis(store, tmp_path / "out", since=parse_since("2999-01-01"))
+    finally:
+        store.close()
+    assert rows(result.out_dir / "alerts.csv") == [] and rows(result.out_dir / "fills.csv") == []
+    assert result.figures["alerts"] == 0
+
+
 def test_parse_since_reads_dates_and_times_in_eastern_unless_zoned():
     assert parse_since("2024-03-01") == datetime(2024, 3, 1, 5, 0, tzinfo=timezone.utc)
     assert parse_since("2024-07-01T09:30") == datetime(2024, 7, 1, 13, 30, tzinfo=timezone.utc)  # EDT

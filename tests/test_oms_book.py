@@ -234,3 +234,30 @@ async def test_a_destination_reporting_another_position_is_reconciled_visibly(st
     assert [n.title for n in notes if n.title == "Position corrected"] == ["Position corrected"]
     saved = station.store.query("SELECT qty FROM positions WHERE destination = 'ib' AND strategy = ''")
     assert saved[0]["qty"] == "1"
+
+
+async def test_a_lazy_write_shares_the_next_flush_keeps_order_and_never_waits_long(tmp_path):
+    import asyncio
+
+    from station.oms.recorder import LAZY_S, Recorder
+    from station.store import Store
+
+    store = Store(tmp_path / "data")
+    recorder = Recorder(store.writer)
+    recorder.start()
+    done: list[str] = []
+    try:
+        store.writer.call(lambda conn: conn.execute("CREATE TABLE probe (name TEXT)"))
+        insert = lambda name: lambda conn: conn.execute("INSERT INTO probe VALUES (?)", (name,))  # noqa: E731
+        commits = store.writer.commits
+        lazy = recorder.write(insert("lazy"), lambda _: done.append("lazy"), lazy=True)
+        eager = recorder.write(insert("eager"), lambda _: done.append("eager"))
+        await asyncio.gather(lazy, eager)
+        assert done == ["lazy", "eager"] and store.writer.commits - commits == 1  # one flush for both
+
+        alone = recorder.write(insert("alone"), lambda _: done.append("alone"), lazy=True)
+        await asyncio.wait_for(alone, LAZY_S + 1.0)  # nobody came along: written after LAZY_S
+        assert [r["name"] for r in store.query("SELECT name FROM probe ORDER BY rowid")] == ["lazy", "eager", "alone"]
+    finally:
+        await recorder.stop()
+        store.close()

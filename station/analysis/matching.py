@@ -105,7 +105,7 @@ def _fills(fills: pd.DataFrame, orders: pd.DataFrame, ticks: TickSizes) -> pd.Da
     # a pair leg has no price of its own to compare with: its pair is judged as a whole
     reference = fills["alert_price"].where(fills["alert_id"].notna(), fills["price_hint"])
     fills["reference_price"] = reference.where(fills["pair_group"].isna())
-    sign = fills["side"].map(SIGN)
+    sign = fills["side"].map(SIGN).astype(float)  # float even when no fill is left (an empty map keeps str)
     fills["slippage"] = (fills["price"] - fills["reference_price"]) * sign
     fills["slippage_ticks"] = fills["slippage"] / fills["tick_size"]
     fills["slippage_bps"] = fills["slippage"] / fills["reference_price"].abs() * 1e4

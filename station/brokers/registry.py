@@ -26,7 +26,7 @@ PORT_KIND = "port"
 
 @dataclass
 class BrokerContext:
-    """What a factory may use: the bus to report on, the data folder, secrets, last prices, open orders."""
+    """What a factory may use: the bus to report on, the data folder, secrets, the feed's last prices, open orders."""
 
     bus: Bus
     data_dir: Path

@@ -165,7 +165,9 @@ class Dispatcher:
                 continue
             current = self.book.orders[coid]
             if current.status is OrderStatus.NEW:
-                await self._update(current, OrderStatus.SUBMITTED, None)
+                # recorded in order behind the others, but not waited for: the next order of this
+                # destination goes out now, not one disk flush later
+                asyncio.ensure_future(self._update(current, OrderStatus.SUBMITTED, None))
 
     async def cancel(self, order: Order) -> None:
         """Cancel a working order at its destination, or at once if it was never sent."""

@@ -23,6 +23,10 @@ class Marks:
         key = symbol.upper()
         return self._feed.get(key) or self._seen.get(key)
 
+    def feed_price(self, symbol: str) -> Decimal | None:
+        """The feed's last price for `symbol`, or None: a price merely seen in an alert is not a market."""
+        return self._feed.get(symbol.upper())
+
     def from_feed(self, symbol: str) -> bool:
         return symbol.upper() in self._feed
 

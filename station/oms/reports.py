@@ -22,6 +22,7 @@ from station.domain.positions import Position
 from station.domain.timeutil import utc_now
 from station.oms.book import Book
 from station.oms.recorder import Recorder
+from station.oms.router import receiver_drops_repeats
 from station.store import order_repo as rows
 
 log = logging.getLogger("station.oms")
@@ -54,7 +55,10 @@ class ReportApplier:
             if order.status is OrderStatus.REJECTED:
                 self.bus.publish(Notified("Order rejected", f"{order.client_order_id}: {order.reason}", "warning"))
 
-        return self.recorder.write(lambda conn: rows.save_order(conn, order), after)
+        # A port line written (SUBMITTED) shares the next disk flush: were it lost in a crash, the
+        # line would be written again and its receiver drops it by id (as for the early hand-over)
+        lazy = order.status is OrderStatus.SUBMITTED and receiver_drops_repeats(order.request.destination)
+        return self.recorder.write(lambda conn: rows.save_order(conn, order), after, lazy=lazy)
 
     async def set_status_async(self, order: Order, status: OrderStatus, reason: str | None) -> None:
         future = self.set_status(order, status, reason)

@@ -39,6 +39,11 @@ log = logging.getLogger("station.oms")
 SEND_BEFORE_COMMIT = ("port:",)
 
 
+def receiver_drops_repeats(destination: str) -> bool:
+    """True for destinations whose receiver drops an order it has already seen (NinjaTrader ports)."""
+    return destination.startswith(SEND_BEFORE_COMMIT)
+
+
 @dataclass
 class Admitted:
     """The outcome of admitting a plan: orders to record, and why the others were refused."""
@@ -227,7 +232,7 @@ class Router:
 
     def _send_early(self, admitted: Admitted) -> None:
         for order in admitted.accepted:
-            if order.request.destination.startswith(SEND_BEFORE_COMMIT):
+            if receiver_drops_repeats(order.request.destination):
                 admitted.sent_early.add(order.client_order_id)
                 self.dispatcher.offer(order)
 

@@ -80,7 +80,9 @@ class OrderManager:
         ])
         self.recorder = Recorder(store.writer)
         self.reports = ReportApplier(bus, self.book, self.recorder)
-        context = BrokerContext(bus=bus, data_dir=data_dir, secrets=secrets, last_price=self.marks.price,
+        # brokers that simulate fills (paper) see the feed only; an order without a price of its own and no feed
+        # is rejected rather than filled at a price some earlier alert carried (manual clicks carry the mark)
+        context = BrokerContext(bus=bus, data_dir=data_dir, secrets=secrets, last_price=self.marks.feed_price,
                                 open_orders=self.book.open_orders, extras={"store": store})
         self.dispatcher = Dispatcher(self.book, context, self.reports.set_status_async,
                                      lambda: float(self._settings["oms"]["pending_limit_s"]), factories)

@@ -72,6 +72,8 @@ class AlertIntake:
         self.failures = RateLimiter()
         self.dedup = DedupIndex(30)
         self.strategies: dict[str, str] = {}  # exact and lower-case name -> configured name
+        # called on a name not known: True if it re-read the names (a strategy created a moment ago)
+        self.refresh_strategies: Callable[[], bool] = lambda: False
         self._on_duplicate = on_duplicate or (lambda original_id, alert: None)
         self._reload = reload_passphrase
         self._reloading: asyncio.Future | None = None
@@ -90,7 +92,10 @@ class AlertIntake:
 
     def strategy_named(self, name: str) -> str | None:
         """The configured strategy `name` refers to (exact, else case-insensitive), or None."""
-        return self.strategies.get(name) or self.strategies.get(name.lower())
+        found = self.strategies.get(name) or self.strategies.get(name.lower())
+        if found is None and self.refresh_strategies():
+            found = self.strategies.get(name) or self.strategies.get(name.lower())
+        return found
 
     # ---- the body ----------------------------------------------------------------------------------
 

@@ -174,6 +174,20 @@ class ScriptFeed:
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._sessions.discard(sid)
+        self._release_long_poll(sid)
+
+    def _release_long_poll(self, sid: str) -> None:
+        """Answer a long-polling client's pending GET now that it is leaving.
+
+        A script using the sync python-socketio client without websocket-client polls; its
+        `disconnect()` waits for that GET, which Engine.IO would hold until the next ping
+        (25 s). A NOOP ends the GET, so the script exits at once.
+        """
+        from engineio import packet
+
+        socket = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, "/"))
+        if socket is not None and not socket.upgraded:
+            socket.queue.put_nowait(packet.Packet(packet.NOOP))
 
     def _join(self, room: str, message: str):
         async def join(sid: str, data: Any = None) -> None:

@@ -49,6 +49,8 @@ class WebhookService:
         self.intake = AlertIntake(self.journal, None, on_duplicate=self._duplicated,
                                   reload_passphrase=self._read_passphrase)
         self.settings: dict[str, Any] = {}
+        self._revision: int | None = None
+        self.intake.refresh_strategies = self._refresh_if_changed
         self.passphrase_created = False
         add_routes(receiver.app, self.intake)
         self._unsubscribe = [bus.subscribe(ConfigChanged, self._on_config_changed),
@@ -77,6 +79,7 @@ class WebhookService:
 
     def apply_settings(self) -> None:
         """Read the `webhook` settings and strategy names and apply what changed (live)."""
+        self._revision = self.config.revision()
         settings = self.config.settings("webhook")
         old, self.settings = self.settings, settings
         intake = self.intake
@@ -97,6 +100,13 @@ class WebhookService:
 
     def _on_config_changed(self, event: ConfigChanged) -> None:
         self.apply_settings()
+
+    def _refresh_if_changed(self) -> bool:
+        """Apply a config change the watcher has not announced yet (the REST API made a strategy just now)."""
+        if self._revision is None or self.config.revision() == self._revision:
+            return False
+        self.apply_settings()
+        return True
 
     # ---- passphrase ----------------------------------------------------------------------------
 
