@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from station.bench.start import time_to_first_paint  # noqa: E402
 
 
 def drop_page_cache() -> None:
@@ -34,21 +34,7 @@ def start_to_first_paint(executable: Path, runs: int, cold: bool = False) -> lis
     for _ in range(runs):
         if cold:
             drop_page_cache()
-        with tempfile.TemporaryDirectory() as folder:
-            env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": folder,
-                   "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
-            started = time.perf_counter()
-            process = subprocess.Popen([str(executable), "--demo", "--smoke", "--data-dir", folder, "--port", "0"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-            for line in process.stdout:
-                if line.startswith("first paint"):
-                    times.append(time.perf_counter() - started)
-                    break
-            process.stdout.close()
-            if process.wait(30) != 0:
-                raise SystemExit(f"{executable} --demo --smoke failed")
-    if len(times) != runs:
-        raise SystemExit(f"{executable} did not report a first paint")
+        times.append(time_to_first_paint([str(executable)]))
     return times
 
 

@@ -239,7 +239,8 @@ async def test_a_destination_reporting_another_position_is_reconciled_visibly(st
 async def test_a_lazy_write_shares_the_next_flush_keeps_order_and_never_waits_long(tmp_path):
     import asyncio
 
-    from station.oms.recorder import LAZY_S, Recorder
+    from station.oms.recorder import Recorder
+    from station.store.writer import LAZY_WAIT_S as LAZY_S
     from station.store import Store
 
     store = Store(tmp_path / "data")
