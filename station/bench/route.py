@@ -17,7 +17,9 @@ strategy lists, so an alert's latency is measured on one clock.
 - where the time goes (p50/p99 over the paced alerts, by timestamps taken on the bus in this
   process; same clock as the client's on Linux, macOS and Windows): POST -> journal committed,
   journal committed -> line written to the port, written -> read by the strategy, and the
-  routing commit, which the port does not wait for.
+  routing commit, which the port does not wait for. "Written" is stamped when the port
+  reports the line sent, just after the write: on a busy machine the strategy may read
+  the line first, so that stretch can come out at or below zero.
 """
 
 from __future__ import annotations
