@@ -45,7 +45,12 @@ class Recorder:
         return done
 
     async def flush(self) -> None:
-        """Wait until everything written so far is committed and followed up."""
+        """Wait until everything written so far is committed and followed up.
+
+        One turn of the loop first: the router hands over the alerts published this turn in a
+        callback (to route them together), and their write belongs to "so far" too.
+        """
+        await asyncio.sleep(0)
         await self._queue.join()
 
     async def _run(self) -> None:
