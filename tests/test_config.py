@@ -3,23 +3,12 @@ import json
 
 import pytest
 
+from contract_support import EXAMPLE_DESTINATIONS, EXAMPLE_PORTS
 from station.store import Store
 from station.store.config_repo import ConfigRepository, check_document
 from station.store.validation import ConfigError
 
-ZEROSPX = {"strategies": {"MomentumStrategy": {"accounts": {},
-           "tickers": {"AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}}
-
-NAMED = {"destinations": {
-    "paper": {"type": "paper"},
-    "nt-sim": {"type": "ninjatrader-ati", "account": "Sim101",
-               "incoming": "C:/Users/me/Documents/NinjaTrader 8/incoming",
-               "outgoing": "C:/Users/me/Documents/NinjaTrader 8/outgoing"},
-    "ib": {"type": "ib", "host": "127.0.0.1", "port": 7497, "client_id": 7, "account": "DU123456"}},
-    "strategies": {"MomentumStrategy": {"accounts": {}, "tickers": {
-        "MES": {"ports": [5001],
-                "destinations": {"paper": {"qty": 2}, "nt-sim": {"qty": 1, "instrument": "MES 12-26"},
-                                 "ib": {"multiplier": 1}}}}}}}
+ZEROSPX, NAMED = EXAMPLE_PORTS, EXAMPLE_DESTINATIONS  # the two CONTRACT.md examples
 
 
 @pytest.fixture
