@@ -116,6 +116,29 @@ def test_log_dock_filters_by_level_source_and_text(qtbot):
     dock.detach()
 
 
+def test_the_log_dock_shows_what_start_up_said(qtbot, data_dir, secrets):
+    """As `station` does: a buffer is attached before Station starts, the Log dock takes it over."""
+    from station.logs import add_handler
+    from station.ui.log_dock import LogBuffer
+
+    async def scenario():
+        buffer = add_handler(LogBuffer())
+        core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
+        await core.start()
+        window = MainWindow(core, buffer)
+        dock = window.dock_widget("LogDock")
+        dock.pull()
+        messages = [r.message for r in dock.model.records()]
+        window.close()
+        await core.stop()
+        return messages
+
+    messages = run_qt(scenario)
+    assert any(m.startswith("receiver listening on http://127.0.0.1:") for m in messages)
+    assert any(m.startswith("no webhook passphrase was set") for m in messages)  # said once, at first start
+    assert any(m.startswith("Station ") and " started " in m for m in messages)
+
+
 def test_log_dock_is_capped(qtbot):
     from station.ui import log_dock
 

@@ -67,15 +67,18 @@ def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> i
 
 
 async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started: float) -> int:
+    from station.logs import add_handler
+    from station.ui.log_dock import LogBuffer
     from station.ui.main_window import MainWindow
 
+    log_buffer = add_handler(LogBuffer())  # the Log dock shows what start-up said too
     station = Station(options, secrets)
     try:
         await station.start()
     except BaseException:
         await station.stop()
         raise
-    window = MainWindow(station)
+    window = MainWindow(station, log_buffer)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     loop = asyncio.get_running_loop()

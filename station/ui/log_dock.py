@@ -60,11 +60,14 @@ COLUMNS = [
 
 
 class LogDock(QWidget):
-    """Live log table with level/source/text filters."""
+    """Live log table with level/source/text filters.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    `buffer`: a LogBuffer attached before Station started, so the dock shows start-up too.
+    """
+
+    def __init__(self, parent: QWidget | None = None, buffer: LogBuffer | None = None) -> None:
         super().__init__(parent)
-        self.buffer = add_handler(LogBuffer())
+        self.buffer = buffer if buffer is not None else add_handler(LogBuffer())
         self.model = RecordTableModel(COLUMNS, cap=CAP)
         self.proxy = TextFilterProxy(self)
         self.proxy.setSourceModel(self.model)

@@ -17,6 +17,7 @@ from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarke
 from station.store.validation import ConfigError
 from station.ui import layout
 from station.ui.bridge import UiBridge
+from station.ui.log_dock import LogBuffer
 from station.ui.panels import PANELS, Panel
 from station.ui.positions_dock import PnlSummary
 from station.ui.status_bar import StationStatusBar
@@ -37,9 +38,10 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, log_buffer: LogBuffer | None = None) -> None:
         super().__init__()
         self.station = station
+        self.log_buffer = log_buffer  # records since before Station started, for the Log dock
         self.setObjectName("MainWindow")
         self.setWindowTitle("Station — demo" if station.options.demo else "Station")
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks)

@@ -26,7 +26,7 @@ class Panel:
 def _log(window: "MainWindow") -> QWidget:
     from station.ui.log_dock import LogDock
 
-    return LogDock()
+    return LogDock(buffer=window.log_buffer)
 
 
 def _engine(window: "MainWindow") -> QWidget:
