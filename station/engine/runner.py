@@ -19,12 +19,16 @@ from station.domain.commands import (
     BuyZeroDte, CloseZeroDte, HaltStrategy, ReleaseBars, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
 )
 from station.domain.config import RoutingConfig
-from station.domain.events import BarUpdated, ConfigChanged, Notified, StrategySignalled, StrategyStateChanged
+from station.domain.alert import Alert
+from station.domain.events import (
+    BarUpdated, ConfigChanged, Notified, OrderUpdated, StrategySignalled, StrategyStateChanged,
+)
 from station.domain.timeutil import utc_now
 from station.engine.calendar import TradingCalendars
 from station.engine import resume
 from station.engine.group import HALTED, RUNNING, STOPPED, WARMING_UP, StrategyGroup
 from station.engine.history import BarHistory
+from station.engine.outcomes import EntryOutcomes
 from station.engine.signals import Signal
 from station.engine.strategies.base import Strategy
 from station.engine.strategies.zero_dte import ZeroDte, ZeroDteRefused
@@ -68,6 +72,7 @@ class StrategyRunner:
         self._price_routes: dict[tuple[str, str], list[Strategy]] = {}
         self._catching_up: dict[Strategy, dict[str, Any]] = {}  # instance -> traded state it catches up to
         self._unsubscribe: list[Callable[[], None]] = []
+        self.outcomes = EntryOutcomes(self._entry_refused)
         self._tasks: set[asyncio.Task] = set()
         self._clock_task: asyncio.Task | None = None
         self._ready: asyncio.Task | None = None
@@ -80,7 +85,8 @@ class StrategyRunner:
         for kind, handler in ((BarUpdated, self.on_bar_event), (StartStrategy, ready(self._on_start)),
                               (StopStrategy, ready(self._on_stop)), (SetKillSwitch, self._on_kill_switch),
                               (ConfigChanged, self._on_config), (BuyZeroDte, ready(self._on_zero_dte)),
-                              (CloseZeroDte, ready(self._on_zero_dte)), (HaltStrategy, ready(self._on_halt))):
+                              (CloseZeroDte, ready(self._on_zero_dte)), (HaltStrategy, ready(self._on_halt)),
+                              (OrderUpdated, self.outcomes.on_order)):
             self._unsubscribe.append(self.bus.subscribe(kind, handler))
         # calendars and history may take a while: resume in the background so start-up (and /health) never waits
         self._ready = asyncio.create_task(self._resume(), name="engine-resume")
@@ -383,6 +389,20 @@ class StrategyRunner:
             self._price_routes[key] = [i for i in self._price_routes[key] if i not in group.instances]
             if not self._price_routes[key]:
                 del self._price_routes[key]
+
+    def _entry_refused(self, alert: Alert, reasons: str) -> None:
+        """Every order of a strategy's entry was refused: that strategy is flat again (see outcomes.py)."""
+        group = self.groups.get(alert.strategy or "")
+        if group is None:
+            return
+        for instance in group.instances:
+            if instance.ticker == alert.ticker and instance.entry_refused(alert.trade_id or "", reasons):
+                if self.store is not None and instance not in self._catching_up:
+                    self.store.save(group.name, instance.ticker, instance.state(), None)
+                self.bus.publish(Notified(f"{group.name}: entry refused",
+                                          f"{instance.ticker}: every order of the entry was refused ({reasons}); "
+                                          "the strategy is flat again", "warning"))
+                self.bus.publish(StrategyStateChanged(group.name, group.state, group.reason, kind=group.kind))
 
     def _persist_all(self, group: StrategyGroup) -> None:
         if self.store is not None:

@@ -26,7 +26,7 @@ class Strategy:
 
     kind: ClassVar[str] = ""
     STATE: ClassVar[tuple[str, ...]] = ()
-    BASE_STATE = ("position", "entry_price", "open_qty", "stop", "target")
+    BASE_STATE = ("position", "entry_price", "open_qty", "stop", "target", "entry_signal")
 
     def __init__(self, name: str, ticker: str, params: dict[str, Any], log: logging.Logger | None = None,
                  calendars: TradingCalendars | None = None) -> None:
@@ -41,6 +41,7 @@ class Strategy:
         self.open_qty: Decimal | None = None
         self.stop: float | None = None
         self.target: float | None = None
+        self.entry_signal: str | None = None  # the signal that opened the position held
         self.last_bars: dict[str, datetime] = {}
         self.events: list = []  # events for the bus (e.g. PairUpdated), drained by the runner
 
@@ -119,6 +120,7 @@ class Strategy:
         signal = self.make_signal(bar.start, Side.BUY if direction > 0 else Side.SELL, bar.close, qty,
                                   direction, reason, ENTRY_CODES[direction])
         self.position, self.entry_price, self.open_qty = direction, bar.close, qty
+        self.entry_signal = signal.signal_id
         self.stop = None if stop_distance is None else bar.close - direction * stop_distance
         self.target = None if target_distance is None else bar.close + direction * target_distance
         return [signal]
@@ -130,8 +132,24 @@ class Strategy:
         direction = self.position
         signal = self.make_signal(bar.start, Side.SELL if direction > 0 else Side.BUY, bar.close,
                                   self.open_qty or Decimal(1), 0, reason, EXIT_CODES[direction])
-        self.position, self.entry_price, self.open_qty, self.stop, self.target = 0, None, None, None, None
+        self._flat()
         return [signal]
+
+    def entry_refused(self, signal_id: str, reasons: str) -> bool:
+        """Every order of entry `signal_id` was refused: the position it opened was never taken.
+
+        True (and flat now) when that entry opened the position held; later exits then send nothing.
+        """
+        if signal_id != self.entry_signal or self.position == 0:
+            return False
+        self.log.warning("%s %s: the %s entry %s was refused everywhere (%s); the strategy is flat again",
+                         self.name, self.ticker, POSITION_NAMES[self.position], signal_id, reasons)
+        self._flat()
+        return True
+
+    def _flat(self) -> None:
+        self.position, self.entry_price, self.open_qty, self.stop, self.target = 0, None, None, None, None
+        self.entry_signal = None
 
     def go(self, bar: Bar, direction: int, reason: str, stop_distance: float | None = None,
            target_distance: float | None = None) -> list[Signal]:

@@ -151,6 +151,7 @@ class ZeroDte(Strategy):
             sid=f"{self.name}:{self.ticker}:manual:{click_id}:{code}" if manual else None,
         ))
         self.contract, self.position, self.open_qty = contract, 1, qty
+        self.entry_signal = signals[-1].signal_id
         return signals
 
     def close(self, at: datetime, reason: str, sid: str | None = None) -> list[Signal]:
@@ -165,7 +166,11 @@ class ZeroDte(Strategy):
         return [signal]
 
     def _forget(self) -> None:
-        self.contract, self.position, self.open_qty = None, 0, None
+        self.contract, self.position, self.open_qty, self.entry_signal = None, 0, None, None
+
+    def _flat(self) -> None:
+        super()._flat()
+        self.contract = None
 
     def display(self) -> dict[str, Any]:
         return {**super().display(), "option": self.contract["osi"] if self.contract else None,
