@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -33,6 +34,7 @@ async def _serve(options: Options, secrets: SecretStore) -> int:
     except BaseException:
         await station.stop()
         raise
+    gc.enable()  # off while starting (station/cli.py); what start-up made is frozen by Station.start
     print(f"Station listening on {station.receiver.url} (data: {options.data_dir})", flush=True)
     if station.rest.token.created:  # shown once, here, so a headless user can call /api at all
         print(f"Created the REST API token (secret api-token): {station.rest.token.current_value()}", flush=True)

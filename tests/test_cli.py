@@ -149,3 +149,30 @@ def test_demo_window_comes_up_offscreen(data_dir, keyring_env):
                      env={**keyring_env, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr
     assert "first paint after" in result.stdout
+
+
+def test_headless_collects_garbage_again_once_started(data_dir, secrets):
+    """`station` starts with the cyclic collector off (station/cli.py); the running core collects."""
+    import asyncio
+    import gc
+    import os
+
+    from station import runtime
+    from station.app import Options
+
+    async def scenario():
+        serving = asyncio.ensure_future(runtime._serve(Options(data_dir=data_dir, port=free_port(), headless=True),
+                                                       secrets))
+        for _ in range(500):
+            if gc.isenabled() or serving.done():
+                break
+            await asyncio.sleep(0.01)
+        enabled = gc.isenabled()
+        os.kill(os.getpid(), signal.SIGTERM)  # _serve's own handler: stop as on a real SIGTERM
+        return enabled, await asyncio.wait_for(serving, 10)
+
+    gc.disable()  # as station/cli.py leaves it (and as this test session runs)
+    try:
+        assert asyncio.run(scenario()) == (True, 0)
+    finally:
+        gc.disable()
