@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from station.bus import Bus
+from station.domain.alert import Alert
 from station.domain.commands import (
     BuyZeroDte, CloseZeroDte, HaltStrategy, ReleaseBars, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
 )
 from station.domain.config import RoutingConfig
-from station.domain.alert import Alert
 from station.domain.events import (
     BarUpdated, ConfigChanged, Notified, OrderUpdated, StrategySignalled, StrategyStateChanged,
 )

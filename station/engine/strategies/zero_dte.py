@@ -115,7 +115,7 @@ class ZeroDte(Strategy):
         if expiry < today:
             self.log.warning("%s: %s expired while Station was not running; forgetting it", self.name,
                              self.contract["osi"])
-            self._forget()
+            self._flat()
             return []
         close_at = self.auto_close_time(today)
         if close_at is not None and now >= close_at:
@@ -162,11 +162,8 @@ class ZeroDte(Strategy):
         signal = self.make_signal(at, Side.SELL, None, self.open_qty or Decimal(1), 0,
                                   f"{reason}: {contract['osi']}", "X" + CODES[OptionRight(contract["right"])],
                                   instrument=contract, sid=sid)
-        self._forget()
+        self._flat()
         return [signal]
-
-    def _forget(self) -> None:
-        self.contract, self.position, self.open_qty, self.entry_signal = None, 0, None, None
 
     def _flat(self) -> None:
         super()._flat()
