@@ -37,7 +37,7 @@ log = logging.getLogger("station.ui")
 
 KIND = Qt.UserRole
 PREVIOUS = Qt.UserRole + 1
-COLUMNS = ["Strategy › ticker › route", "Size", "Instrument", "Check"]
+COLUMNS = ["Strategy › ticker", "Size", "Instrument", "Check"]  # destinations sit under their ticker
 
 
 class StrategiesDock(QWidget):
