@@ -127,23 +127,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from station.selfcheck import run
 
         return run()
-    if args.command == "config":
+    subcommand = {"config": _config, "secret": _secret, "broker": _broker, "analyze": _analyze,
+                  "bench": _bench}.get(args.command)
+    if subcommand is not None:
         setup_logging(None)
-        return _config(args)
-    if args.command == "secret":
-        setup_logging(None)
-        return _secret(args)
-    if args.command == "broker":
-        setup_logging(None)
-        return _broker(args)
-    if args.command == "analyze":
-        setup_logging(None)
-        return _analyze(args)
-    if args.command == "bench":
-        setup_logging(None)
-        from station.bench import run_bench
-
-        return run_bench(args.name, _options(args), as_json=args.json)
+        return subcommand(args)
     options = _options(args)
     setup_logging(options.data_dir, console_level=logging.INFO if options.headless else logging.WARNING)
     return _run(options, smoke=args.smoke)
@@ -171,6 +159,12 @@ def _secret_store(*, demo: bool):
             raise UsageError(str(exc)) from None
         logging.getLogger("station.app").warning("%s; the demo keeps its secrets in memory for this run", exc)
         return SecretStore(MemoryBackend())
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from station.bench import run_bench
+
+    return run_bench(args.name, _options(args), as_json=args.json)
 
 
 def _run(options, *, smoke: bool) -> int:

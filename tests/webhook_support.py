@@ -9,17 +9,11 @@ from typing import Any
 
 import aiohttp
 
+from contract_support import DIALECT_1, DIALECT_2, DIALECT_3, EXAMPLE_PORTS  # noqa: F401  (the contract's payloads)
 from station.app import Options, Station
 
 PASSPHRASE = "correct horse battery staple"
-CONFIG = {"strategies": {"MomentumStrategy": {"accounts": {},
-          "tickers": {"AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}}
-DIALECT_1 = {"ticker": "AAPL", "trade_id": "Open_Long_ID_123", "action": "buy", "current_position": "short",
-             "qty": 10, "price": 150.25, "time": "2024-01-04T15:30:00Z"}
-DIALECT_2 = {"ticker": "AAPL", "order_action": "buy", "order_contracts": "100", "order_price": "400.2",
-             "mar_pos": "long", "mar_pos_size": "100", "pre_mar_pos": "flat", "pre_mar_pos_size": "0",
-             "order_comment": "Enter Long", "order_status": "waiting"}
-DIALECT_3 = {"symbol": "ES", "action": "BUY", "quantity": 1, "price": 4500.50, "timestamp": "2023-05-01T12:34:56Z"}
+CONFIG = EXAMPLE_PORTS
 
 
 @asynccontextmanager

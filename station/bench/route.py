@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -47,11 +46,8 @@ def run(options) -> dict:
     sizes = QUICK if os.environ.get("STATION_BENCH_QUICK") else SIZES
     base = Path(options.data_dir)
     base.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="bench-route-", dir=base))
-    try:
-        return asyncio.run(_run(options, folder, sizes))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="bench-route-", dir=base, ignore_cleanup_errors=True) as folder:
+        return asyncio.run(_run(options, Path(folder), sizes))
 
 
 class _ServerTimes:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -34,13 +33,10 @@ def run(options) -> dict:
     sizes = QUICK if os.environ.get("STATION_BENCH_QUICK") else SIZES
     base = Path(options.data_dir)
     base.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="bench-webhook-", dir=base))
-    try:
+    with tempfile.TemporaryDirectory(prefix="bench-webhook-", dir=base, ignore_cleanup_errors=True) as folder:
         before = load_average()
-        return {**asyncio.run(_run(options, folder, sizes)), "load_average_before": before,
+        return {**asyncio.run(_run(options, Path(folder), sizes)), "load_average_before": before,
                 "load_average_after": load_average()}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _run(options, folder: Path, sizes: dict) -> dict:
