@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 import signal
-import sys
 
 from station.app import Options, Station
 from station.store.secret_store import SecretStore

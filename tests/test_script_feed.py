@@ -1,7 +1,6 @@
 """The script feed: CSV uploads over REST and Socket.IO, all-or-nothing, relayed to frontends."""
 
 import asyncio
-import json
 
 import aiohttp
 import pytest

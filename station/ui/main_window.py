@@ -11,7 +11,6 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from station import __version__
 from station.app import Station
 from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
 from station.store.validation import ConfigError

@@ -6,7 +6,7 @@ one transaction (or not at all), and bumps the config revision so it takes effec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
