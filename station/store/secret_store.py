@@ -1,9 +1,14 @@
 """Secrets (broker keys, tokens, the webhook passphrase) in the OS keyring, and nowhere else.
 
 A keyring backend chosen explicitly (`PYTHON_KEYRING_BACKEND` or keyring's own
-config file) is used as chosen. Otherwise the best backend keyring finds is
-used, unless that is a plain-text file (keyrings.alt) or nothing at all: then
-`KeyringUnavailable` says how to fix it. We never fall back to plain text silently.
+config file) is used as chosen. Otherwise the OS keyring is used: keyring's
+detection returns a chain of every viable backend (e.g. [Secret Service (5),
+keyrings.alt's plain-text file (0.5)] on a Linux desktop, the same with Windows
+Credential Manager or the macOS Keychain), whose writes go to its first member;
+we take the highest-priority member that is neither plain text nor keyring's
+"fail" backend, on its own, so a read never falls through to a plain-text file.
+Only when no such member exists does `KeyringUnavailable` say how to fix it: we
+never fall back to plain text silently.
 """
 
 from __future__ import annotations
@@ -73,14 +78,22 @@ def _describe(backend) -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def _is_plaintext_or_fail(backend) -> bool:
+def _is_secure(backend) -> bool:
+    """A real OS keyring: not keyring's "fail" backend, not a chain, not keyrings.alt's files."""
     from keyring.backends import chainer, fail
 
-    if isinstance(backend, fail.Keyring):
-        return True
-    if isinstance(backend, chainer.ChainerBackend):
-        return not backend.backends or any(_is_plaintext_or_fail(b) for b in backend.backends)
-    return type(backend).__module__.startswith("keyrings.alt")
+    if isinstance(backend, (fail.Keyring, chainer.ChainerBackend)):
+        return False
+    return not type(backend).__module__.startswith("keyrings.alt")
+
+
+def secure_member(backend):
+    """The backend itself if secure, else a chain's highest-priority secure member, else None."""
+    from keyring.backends import chainer
+
+    members = list(backend.backends) if isinstance(backend, chainer.ChainerBackend) else [backend]
+    secure = [member for member in members if _is_secure(member)]
+    return max(secure, key=lambda member: member.priority, default=None)
 
 
 def system_backend():
@@ -94,8 +107,8 @@ def system_backend():
         raise KeyringUnavailable(f"the keyring backend chosen cannot be loaded ({exc}); {FIX}") from None
     if explicit is not None:
         return explicit
-    backend = keyring.get_keyring()
-    if _is_plaintext_or_fail(backend):
+    backend = secure_member(keyring.get_keyring())
+    if backend is None:
         raise KeyringUnavailable(FIX)
     return backend
 
