@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from station.marketdata.dbn_write import metadata_bytes, sort_by_receive_time, trade_records  # noqa: E402
+from station.marketdata.databento.write import metadata_bytes, sort_by_receive_time, trade_records  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "resources" / "sample" / "glbx-es-nq-trades.dbn.zst"
 OPEN_UTC = datetime(2025, 5, 14, 22, 0, tzinfo=timezone.utc)  # Wednesday 18:00 EDT

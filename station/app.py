@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from station import __version__
 from station.bus import Bus
@@ -16,10 +17,10 @@ from station.domain.enums import ConnectionState
 from station.domain.events import ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
 from station.store import Store
 from station.store.config_repo import ConfigRepository
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 from station.store.watcher import ConfigWatcher
-from station.webhook.server import Receiver
-from station.webhook.service import WebhookService
+from station.web.server import Receiver
+from station.web.tradingview.service import WebhookService
 
 log = logging.getLogger("station.app")
 
@@ -111,7 +112,7 @@ class Station:
     def _build(self) -> None:
         """Create the components, in start order (each capability adds its line)."""
         from station.brokers.builtin import register_builtin_brokers
-        from station.engine.risk import build_risk
+        from station.oms.risk import build_risk
         from station.engine.runner import StrategyRunner
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
@@ -119,8 +120,8 @@ class Station:
         from station.domain.events import AlertDuplicated
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
-        from station.webhook.rest_api import RestApi
-        from station.webhook.script_feed import ScriptFeed
+        from station.web.api.routes import RestApi
+        from station.web.scripts.feed import ScriptFeed
 
         options, add = self.options, self.components.append
         register_builtin_brokers()
@@ -169,6 +170,46 @@ def _market_data(station: "Station"):
     return MarketData(station.bus, station.secrets, lambda: station.config.settings("marketdata"),
                       demo=station.options.demo, data_dir=station.options.data_dir,
                       cache_index=HistoryCacheRepository(station.store))
+
+
+Session = Callable[["Station", asyncio.Event], Awaitable[None]]
+
+
+async def serve(options: Options, secrets: SecretStore, session: Session) -> int:
+    """Start Station, run `session(station, stop_requested)` until it returns, stop Station; exit code 0.
+
+    The one boot path for the window and headless: SIGINT/SIGTERM set `stop_requested`
+    (the window closes itself on it); whatever happens, Station stops and commits.
+    """
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop_requested.set)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop_requested.set))
+    station = Station(options, secrets)
+    try:
+        await station.start()
+        await session(station, stop_requested)
+    finally:
+        await station.stop()
+    return 0
+
+
+def run_headless(options: Options, secrets: SecretStore) -> int:
+    """Serve without a window until SIGINT/SIGTERM, then finish in-flight requests, commit and return 0."""
+    with asyncio.Runner() as runner:
+        return runner.run(serve(options, secrets, _headless))
+
+
+async def _headless(station: "Station", stop_requested: asyncio.Event) -> None:
+    gc.enable()  # off while starting (station/cli.py); what start-up made is frozen by Station.start
+    print(f"Station listening on {station.receiver.url} (data: {station.options.data_dir})", flush=True)
+    if station.rest.token.created:  # shown once, here, so a headless user can call /api at all
+        print(f"Created the REST API token (secret api-token): {station.rest.token.current_value()}", flush=True)
+    await stop_requested.wait()
+    log.info("stop requested")
 
 
 def _print_now(text: str) -> None:

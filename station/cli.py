@@ -150,7 +150,7 @@ def _options(args: argparse.Namespace):
 
 
 def _secret_store(*, demo: bool):
-    from station.store.secret_store import KeyringUnavailable, MemoryBackend, SecretStore
+    from station.secrets import KeyringUnavailable, MemoryBackend, SecretStore
 
     try:
         return SecretStore.system()
@@ -170,15 +170,15 @@ def _bench(args: argparse.Namespace) -> int:
 def _run(options, *, smoke: bool) -> int:
     # Start-up imports and builds a great deal and frees little: collections while it runs only
     # cost time (~5 % of the start). The window's collector takes over (station/ui/gc_guard.py);
-    # headless, collection is switched back on once Station has started (station/runtime.py).
+    # headless, collection is switched back on once Station has started (station.app.run_headless).
     gc.disable()
-    from station.webhook.server import ReceiverError, check_can_listen
+    from station.web.server import ReceiverError, check_can_listen
 
     secrets = _secret_store(demo=options.demo)
     try:
         check_can_listen(options.host, options.port)  # a taken port: one line, before any start-up output
         if options.headless:
-            from station.runtime import run_headless
+            from station.app import run_headless
 
             return run_headless(options, secrets)
         from station.ui.launch import NoDisplay, check_display, run_gui
@@ -238,7 +238,7 @@ def _broker(args: argparse.Namespace) -> int:
     from station.brokers.schwab.authorize import AuthorizeError, authorize, pick_destination
     from station.store import Store
     from station.store.config_repo import ConfigRepository
-    from station.store.secret_store import KeyringUnavailable
+    from station.secrets import KeyringUnavailable
 
     store = Store(_data_dir(args))
     try:
@@ -287,7 +287,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _secret(args: argparse.Namespace) -> int:
-    from station.store.secret_store import KeyringUnavailable, check_name
+    from station.secrets import KeyringUnavailable, check_name
 
     try:
         check_name(args.name)

@@ -57,7 +57,7 @@ def _keyring() -> str:
 
     import keyring.core
 
-    from station.store.secret_store import KeyringUnavailable, system_backend
+    from station.secrets import KeyringUnavailable, system_backend
 
     found = {ep.name: ep.value for ep in metadata.entry_points(group="keyring.backends")}
     if "file" not in found or not any(v.startswith("keyring.backends.") for v in found.values()):

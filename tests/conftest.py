@@ -73,7 +73,7 @@ def secrets(tmp_path):
     """A SecretStore over a real keyrings.alt file backend in a temp dir."""
     from keyrings.alt.file import PlaintextKeyring
 
-    from station.store.secret_store import SecretStore
+    from station.secrets import SecretStore
 
     backend = PlaintextKeyring()
     backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")

@@ -24,7 +24,7 @@ import databento_dbn as dbn
 import numpy as np
 from databento.common import cram
 
-from station.marketdata.dbn_write import trade_records
+from station.marketdata.databento.write import trade_records
 
 VALID_KEY = "db-LoopbackGatewayTestKey00Ab3dE"  # 32 characters like a real key
 

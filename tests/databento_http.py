@@ -22,7 +22,7 @@ import numpy as np
 import zstandard
 from aiohttp import web
 
-from station.marketdata.dbn_write import metadata_bytes
+from station.marketdata.databento.write import metadata_bytes
 
 RECORD_BYTES = 48  # a trades record
 DOLLARS_PER_GB = 50.0

@@ -12,7 +12,7 @@ from station.app import Options, Station
 from station.domain.events import AlertRejected, AlertRouted, AlertUnrouted
 from station.domain.timeutil import utc_now
 from station.ui.main_window import MainWindow
-from station.webhook.payload import decode_body, parse_alert
+from station.web.tradingview.payload import decode_body, parse_alert
 from webhook_support import CONFIG, DIALECT_1, DIALECT_3, PASSPHRASE, post, rows
 
 

@@ -16,7 +16,7 @@ from station.brokers.schwab import build
 from station.bus import Bus
 from station.store import Store
 from station.store.config_repo import ConfigRepository
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 
 
 @pytest.fixture

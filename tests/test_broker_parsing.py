@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from broker_harness import request
-from station.brokers.base import BrokerError
-from station.brokers.instruments import asset_class, occ_symbol, parse_option, same_symbol
-from station.brokers.rest import error_text
+from station.brokers.protocol import BrokerError
+from station.brokers.rest.symbols import asset_class, occ_symbol, parse_option, same_symbol
+from station.brokers.rest.client import error_text
 from station.brokers.schwab import parsing as schwab
 from station.brokers.schwab.auth import authorize_url, code_from_redirect
 from station.brokers.tastytrade import parsing as tasty

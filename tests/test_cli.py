@@ -105,7 +105,7 @@ def test_secret_set_and_delete_against_the_file_keyring(keyring_env, secrets):
     result = run_cli("secret", "set", "api-token", input="tok-abc\n", env=keyring_env)
     assert result.returncode == 0, result.stderr
     assert "tok-abc" not in result.stdout + result.stderr
-    from station.store.secret_store import SecretStore
+    from station.secrets import SecretStore
 
     assert SecretStore.system().get("api-token").reveal() == "tok-abc"  # one trailing newline stripped
     result = run_cli("secret", "set", "api-token", input="two\nlines\n\n", env=keyring_env)
@@ -157,18 +157,18 @@ def test_headless_collects_garbage_again_once_started(data_dir, secrets):
     import gc
     import os
 
-    from station import runtime
+    from station import app
     from station.app import Options
 
     async def scenario():
-        serving = asyncio.ensure_future(runtime._serve(Options(data_dir=data_dir, port=free_port(), headless=True),
-                                                       secrets))
+        serving = asyncio.ensure_future(app.serve(Options(data_dir=data_dir, port=free_port(), headless=True),
+                                                  secrets, app._headless))
         for _ in range(500):
             if gc.isenabled() or serving.done():
                 break
             await asyncio.sleep(0.01)
         enabled = gc.isenabled()
-        os.kill(os.getpid(), signal.SIGTERM)  # _serve's own handler: stop as on a real SIGTERM
+        os.kill(os.getpid(), signal.SIGTERM)  # serve's own handler: stop as on a real SIGTERM
         return enabled, await asyncio.wait_for(serving, 10)
 
     gc.disable()  # as station/cli.py leaves it (and as this test session runs)

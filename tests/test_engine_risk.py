@@ -14,10 +14,10 @@ from station.domain.enums import Side
 from station.domain.events import Notified
 from station.domain.orders import OrderRequest
 from station.engine.calendar import TradingCalendars
-from station.engine.risk.limits import RiskLimits
-from station.engine.risk.loss_guard import DailyLossGuard
-from station.engine.risk.rules import DailyLossRule, MaxPositionRule, TradingWindowRule, engine_rules
-from station.engine.risk.sizing import position_size
+from station.oms.risk.limits import RiskLimits
+from station.oms.risk.loss_guard import DailyLossGuard
+from station.oms.risk.rules import DailyLossRule, MaxPositionRule, TradingWindowRule, engine_rules
+from station.engine.sizing import position_size
 
 NY = ZoneInfo("America/New_York")
 D = Decimal
@@ -151,7 +151,7 @@ def test_loss_guard_flattens_and_halts_its_scope_once_a_day():
 
 
 def test_build_risk_gives_the_rules_and_a_guard_sharing_its_breaches(calendars):
-    from station.engine.risk import build_risk
+    from station.oms.risk import build_risk
 
     now = dt.datetime(2024, 1, 4, 11, 0, tzinfo=NY)
     book = Book(realized={"S": D(-600)})

@@ -19,7 +19,7 @@ from station.domain.events import ConfigChanged, FillReported, ManualActionCompl
 from station.domain.marketdata import Tick
 from station.domain.timeutil import EASTERN, utc_now
 from station.engine.options import atm_strike, option_contract
-from station.engine.risk.limits import pnl_today
+from station.oms.risk.limits import pnl_today
 
 pytestmark = pytest.mark.slow
 

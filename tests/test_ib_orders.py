@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from ib_support import fake, limit, make_broker, request, wait_until  # noqa: F401 - fixtures
-from station.brokers.base import Broker, BrokerError
+from station.brokers.protocol import Broker, BrokerError
 from station.domain.enums import OrderType, Side
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from fake_tws import FakeTWS
 from ib_support import TODAY, Recorder, fake, limit, make_broker, request, wait_until  # noqa: F401 - fixtures
-from station.brokers.base import BrokerError
+from station.brokers.protocol import BrokerError
 from station.brokers.ib.broker import LOST_IN_FLIGHT, IBBroker
 from station.brokers.ib.config import IBSettings
 from station.bus import Bus

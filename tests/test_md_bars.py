@@ -5,16 +5,16 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from station.marketdata.bars import BarArrays, make_builder
-from station.marketdata.grid import SessionGrid
-from station.marketdata.sessions import (
+from station.marketdata.bars.builders import BarArrays, make_builder
+from station.marketdata.bars.grid import SessionGrid
+from station.marketdata.bars.sessions import (
     CME_GLOBEX,
     US_EQUITY,
     TradingSession,
     session_for,
     symbol_root,
 )
-from station.marketdata.timeframes import TimeframeError, parse_timeframe
+from station.marketdata.bars.timeframes import TimeframeError, parse_timeframe
 
 UTC = timezone.utc
 

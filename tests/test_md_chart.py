@@ -16,12 +16,12 @@ from station.domain.enums import Side
 from station.domain.events import AlertReceived, OrderFilled
 from station.domain.fills import Fill
 from station.domain.marketdata import Bar
-from station.marketdata.dbn_file import DbnFile
+from station.marketdata.databento.files import DbnFile
 from station.marketdata.hub import BarHub
 from station.marketdata.service import sample_path
 from station.marketdata.trades import TradeBatch
 from station.ui.bridge import UiBridge
-from station.ui.chart.bench import synthetic_bars
+from station.bench.chart import synthetic_bars
 from station.ui.chart.dock import ChartDock
 from station.ui.chart.items import DOWN, UP
 from station.ui.chart.series import ChartSeries

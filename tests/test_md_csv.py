@@ -7,8 +7,8 @@ import pytest
 
 from station.bus import Bus
 from station.domain.events import BarUpdated, MarketDataReceived, TickReceived
-from station.webhook.script_csv import CsvRowError as CsvError
-from station.webhook.script_csv import parse_market_data as parse_market_data_csv
+from station.web.scripts.rows import CsvRowError as CsvError
+from station.web.scripts.rows import parse_market_data as parse_market_data_csv
 from station.marketdata.hub import BarHub
 
 HEADER = "timestamp,symbol,open,high,low,close,volume,rsi,signal_strength\n"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import zstandard
 
-from station.marketdata.dbn_file import DbnError, DbnFile
-from station.marketdata.dbn_write import metadata_bytes, trade_records, write_dbn
-from station.marketdata.symbology import display_symbol
+from station.marketdata.databento.files import DbnError, DbnFile
+from station.marketdata.databento.write import metadata_bytes, trade_records, write_dbn
+from station.marketdata.databento.symbology import display_symbol
 from station.paths import resources_dir
 
 SHARED = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data" / "dbn"

@@ -11,8 +11,8 @@ from station.bus import Bus
 from station.domain.commands import CancelHistory, EstimateHistory, LoadHistory
 from station.domain.events import BarsLoaded, HistoryEstimated, HistoryFinished, HistoryProgressed
 from station.domain.marketdata import HistoryRequest
-from station.marketdata.dbn_write import sort_by_receive_time, trade_records
-from station.marketdata.historical import HistoricalData, missing_ranges
+from station.marketdata.databento.write import sort_by_receive_time, trade_records
+from station.marketdata.databento.historical import HistoricalData, missing_ranges
 from station.marketdata.hub import BarHub
 from station.store import Store
 from station.store.history_cache_repo import HistoryCacheRepository

@@ -13,7 +13,7 @@ from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import BarUpdated, ConnectionChanged, ErrorRaised, TickReceived
 from station.marketdata.hub import BarHub
-from station.marketdata.live import DatabentoLive, LiveSubscription
+from station.marketdata.databento.live import DatabentoLive, LiveSubscription
 
 SUBSCRIPTION = LiveSubscription("GLBX.MDP3", "trades", ("ES.c.0", "NQ.c.0"), "continuous")
 # trades are stamped inside a CME session (Thursday 10:30 EDT), whatever day the tests run

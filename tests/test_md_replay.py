@@ -10,8 +10,8 @@ from station.bus import Bus
 from station.domain.commands import SetReplaySpeed, StartReplay
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
-from station.marketdata.dbn_file import DbnFile
-from station.marketdata.dbn_write import metadata_bytes, trade_records, write_dbn
+from station.marketdata.databento.files import DbnFile
+from station.marketdata.databento.write import metadata_bytes, trade_records, write_dbn
 from station.marketdata.hub import BarHub
 from station.marketdata.replay import DbnReplay
 

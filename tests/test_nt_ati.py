@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from ninjatrader_fakes import FakeNinjaTrader
-from station.brokers.base import Broker, BrokerError
+from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import AtiBroker, build
 from station.brokers.ninjatrader.files import OifWriter
 from station.bus import Bus

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import free_port
-from station.brokers.base import Broker, BrokerError
+from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import build, port_destination, port_of
 from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 from station.brokers.ninjatrader.parsing import port_line

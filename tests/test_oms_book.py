@@ -16,7 +16,7 @@ from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
 from station.oms.book import Book, OrderMeta
 from station.domain.pairs import Leg, PairFill
-from station.oms.risk import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
 
 
 def fill(side, qty, price, n=[0], dest="paper", ticker="ES", strategy="S", commission="0"):

@@ -11,7 +11,7 @@ import pytest
 
 from broker_harness import Brokers, Recorder, request
 from schwab_double import ACCOUNT, APP_KEY, APP_SECRET, SchwabDouble
-from station.brokers.base import Broker, BrokerError
+from station.brokers.protocol import Broker, BrokerError
 from station.brokers.schwab import build
 from station.bus import Bus
 from station.domain.config import DestinationConfig

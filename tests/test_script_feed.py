@@ -8,7 +8,7 @@ import socketio
 
 from station.app import Options, Station
 from station.domain.events import MarketDataReceived, ScriptDataReceived
-from station.webhook.script_csv import CsvRowError, parse_market_data, parse_trades
+from station.web.scripts.rows import CsvRowError, parse_market_data, parse_trades
 
 TRADES = """timestamp,symbol,side,quantity,price,profit_loss,strategy
 2024-01-04T15:30:00Z,AAPL,buy,10,150.25,,Momentum

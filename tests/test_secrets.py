@@ -6,8 +6,8 @@ from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
 from station.logs import SecretMask, add_handler
-from station.store import secret_store
-from station.store.secret_store import KeyringUnavailable, Secret, SecretStore
+from station import secrets as secret_store
+from station.secrets import KeyringUnavailable, Secret, SecretStore
 
 
 def test_set_get_delete_in_a_real_file_backend(secrets):

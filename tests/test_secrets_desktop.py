@@ -13,7 +13,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from conftest import free_port, station_cmd, wait_http
 from secret_service import secret_service  # noqa: F401  (fixture)
-from station.store.secret_store import KeyringUnavailable, SecretStore, secure_member
+from station.secrets import KeyringUnavailable, SecretStore, secure_member
 
 
 class OsKeyring(KeyringBackend):

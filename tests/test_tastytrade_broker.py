@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from broker_harness import Brokers, request
-from station.brokers.base import Broker, BrokerError
+from station.brokers.protocol import Broker, BrokerError
 from station.brokers.tastytrade import build
 from station.domain.enums import ConnectionState, OrderStatus, OrderType
 from station.domain.events import Notified, OrderReported

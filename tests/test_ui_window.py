@@ -99,7 +99,7 @@ def test_log_dock_filters_by_level_source_and_text(qtbot):
 
     dock = LogDock()
     qtbot.addWidget(dock)
-    logging.getLogger("station.webhook").info("alert 17 queued")
+    logging.getLogger("station.web").info("alert 17 queued")
     logging.getLogger("station.oms").warning("order rejected")
     logging.getLogger("station.oms").debug("debug detail")
     dock.pull()

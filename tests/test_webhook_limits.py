@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from station.webhook.dedup import DedupIndex, fingerprint
-from station.webhook.limits import RateLimiter, SourceAccess, retry_after_header
+from station.web.tradingview.dedup import DedupIndex, fingerprint
+from station.web.limits import RateLimiter, SourceAccess, retry_after_header
 
 
 class Clock:
@@ -48,7 +48,7 @@ def test_no_limits_means_no_limiting_and_configure_starts_afresh():
 
 
 def test_idle_addresses_are_forgotten():
-    from station.webhook import limits
+    from station.web import limits
 
     clock = Clock()
     limiter = RateLimiter(["10 per second"], clock=clock)

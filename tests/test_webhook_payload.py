@@ -8,7 +8,7 @@ import pytest
 
 from station.domain.alert import SpreadTicker
 from station.domain.enums import Side
-from station.webhook.payload import PayloadError, canonical_text, decode_body, parse_alert, parse_spread
+from station.web.tradingview.payload import PayloadError, canonical_text, decode_body, parse_alert, parse_spread
 
 NOW = datetime(2024, 1, 4, 15, 31, tzinfo=timezone.utc)
 DIALECT_1 = {"ticker": "AAPL", "trade_id": "Open_Long_ID_123", "action": "buy", "current_position": "short",

@@ -174,7 +174,7 @@ async def test_behind_a_tunnel_the_forwarded_address_counts(data_dir, secrets):
 
 
 async def test_a_body_that_never_arrives_times_out_with_408(live, monkeypatch):
-    from station.webhook import endpoint
+    from station.web.tradingview import endpoint
 
     monkeypatch.setattr(endpoint, "BODY_TIMEOUT_S", 0.3)
     reader, writer = await asyncio.open_connection("127.0.0.1", live.receiver.port)

@@ -22,7 +22,7 @@ def _pct(values: list[float], q: float) -> float:
 async def _measure(data_dir: Path, paced: int, burst: int) -> dict:
     from station.app import Options, Station
     from station.domain.events import AlertReceived, OrderFilled
-    from station.store.secret_store import MemoryBackend, SecretStore
+    from station.secrets import MemoryBackend, SecretStore
 
     station = Station(Options(data_dir=data_dir, port=0), SecretStore(MemoryBackend()))
     station.config.import_document({"destinations": {"paper": {"type": "paper"}},

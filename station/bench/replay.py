@@ -25,7 +25,7 @@ SESSION_OPEN = datetime(2025, 5, 14, 22, 0, tzinfo=timezone.utc)
 
 def write_trades_file(directory: Path, trades: int | None = None) -> Path:
     """The benchmark file: `trades` (default `TRADES`) trades of two futures over one Globex session, zstd DBN v3."""
-    from station.marketdata.dbn_write import metadata_bytes, random_walk_trades, write_dbn
+    from station.marketdata.databento.write import metadata_bytes, random_walk_trades, write_dbn
 
     trades = trades or TRADES
     records = random_walk_trades(trades, SYMBOLS, SESSION_OPEN, rate_per_s=trades / (23 * 3600 - 60))
@@ -49,7 +49,7 @@ def _decode(path: Path) -> float:
 async def _pipeline(path: Path) -> dict:
     from station.bus import Bus
     from station.domain.events import BarUpdated, TickReceived
-    from station.marketdata.dbn_file import DbnFile
+    from station.marketdata.databento.files import DbnFile
     from station.marketdata.hub import BarHub
 
     bus = Bus()

@@ -119,7 +119,7 @@ def _plan(passphrase: str, sizes: dict) -> dict:
 
 async def _run(options, folder: Path, sizes: dict) -> dict:
     from station.app import Options, Station
-    from station.store.secret_store import MemoryBackend, SecretStore, random_token
+    from station.secrets import MemoryBackend, SecretStore, random_token
 
     secrets = SecretStore(MemoryBackend())
     passphrase = secrets.set("webhook-passphrase", random_token()).reveal()

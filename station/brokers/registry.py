@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from station.brokers.base import Broker
+from station.brokers.protocol import Broker
 from station.bus import Bus
 from station.domain.config import DestinationConfig
 from station.domain.orders import Order

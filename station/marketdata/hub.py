@@ -30,11 +30,11 @@ from station.bus import Bus
 from station.domain.commands import ReleaseBars, RequestBars
 from station.domain.events import BarsLoaded, BarUpdated, ErrorRaised, MarketDataReceived, TickReceived
 from station.domain.marketdata import Bar, BarColumns, Tick
-from station.marketdata.bars import BarArrays, BarBuilder, make_builder
-from station.marketdata.columns import TAPE_FIELDS, BarStore, Columns
-from station.marketdata.grid import SessionGrid
-from station.marketdata.sessions import session_for
-from station.marketdata.timeframes import Timeframe, TimeframeError, parse_timeframe
+from station.marketdata.bars.builders import BarArrays, BarBuilder, make_builder
+from station.marketdata.bars.columns import TAPE_FIELDS, BarStore, Columns
+from station.marketdata.bars.grid import SessionGrid
+from station.marketdata.bars.sessions import session_for
+from station.marketdata.bars.timeframes import Timeframe, TimeframeError, parse_timeframe
 from station.marketdata.trades import TradeBatch, ns_to_datetime
 
 log = logging.getLogger("station.marketdata")

@@ -24,9 +24,9 @@ from station.bus import Bus
 from station.domain.commands import SetReplaySpeed, StartReplay
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
-from station.marketdata.dbn_file import DbnError, DbnFile
+from station.marketdata.databento.files import DbnError, DbnFile
 from station.marketdata.hub import BarHub
-from station.marketdata.sessions import next_local_time
+from station.marketdata.bars.sessions import next_local_time
 from station.marketdata.trades import TradeBatch, ns_to_datetime
 
 log = logging.getLogger("station.marketdata")

@@ -16,9 +16,9 @@ from typing import Any, Callable
 from station.bus import Bus
 from station.domain.events import ConfigChanged
 from station.domain.timeutil import utc_now
-from station.marketdata.historical import CacheIndex, HistoricalData
+from station.marketdata.databento.historical import CacheIndex, HistoricalData
 from station.marketdata.hub import BarHub
-from station.marketdata.live import DatabentoLive, LiveSubscription
+from station.marketdata.databento.live import DatabentoLive, LiveSubscription
 from station.marketdata.replay import DbnReplay
 from station.marketdata.trades import ns_to_datetime
 

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Awaitable, Callable
 
-from station.brokers.base import Broker, BrokerError
+from station.brokers.protocol import Broker, BrokerError
 from station.brokers.registry import BrokerContext, UnknownDestinationType, build_broker, port_destination_config
 from station.domain.config import DestinationConfig, RoutingConfig
 from station.domain.enums import ConnectionState, OrderStatus

@@ -28,7 +28,7 @@ from station.oms.dispatcher import Dispatcher
 from station.oms.notices import AlertNotices
 from station.oms.planner import Plan, Planner, select_strategies
 from station.oms.recorder import Recorder
-from station.oms.risk import RiskGate
+from station.oms.risk.gate import RiskGate
 from station.store import order_repo as rows
 
 log = logging.getLogger("station.oms")

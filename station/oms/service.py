@@ -47,7 +47,7 @@ from station.oms.marks import Marks
 from station.oms.planner import Plan
 from station.oms.recorder import Recorder
 from station.oms.reports import ReportApplier
-from station.oms.risk import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
 from station.oms.router import Router
 from station.store import order_repo as rows
 from station.store.config_repo import ConfigRepository

@@ -24,7 +24,7 @@ from station.domain.enums import AlertStatus, Side
 from station.domain.timeutil import UTC, utc_now
 from station.store.database import Store
 
-log = logging.getLogger("station.webhook")
+log = logging.getLogger("station.web")
 
 COLUMNS = ("status", "strategy", "ticker", "action", "qty", "price", "dialect", "source", "trade_id",
            "position", "target_position", "ticker1", "hedge", "ticker2", "fingerprint", "raw", "sent_at",

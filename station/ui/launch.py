@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import sys
 import time
 
-from station.app import Options, Station
-from station.store.secret_store import SecretStore
+from station.app import Options, Station, serve
+from station.secrets import SecretStore
 
 log = logging.getLogger("station.ui")
 
@@ -69,30 +68,26 @@ def run_gui(options: Options, secrets: SecretStore, *, smoke: bool = False) -> i
 async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started: float) -> int:
     from station.logs import add_handler
     from station.ui.log_dock import LogBuffer
-    from station.ui.main_window import MainWindow
 
     log_buffer = add_handler(LogBuffer())  # the Log dock shows what start-up said too
-    station = Station(options, secrets)
-    try:
-        await station.start()
-    except BaseException:
-        await station.stop()
-        raise
-    window = MainWindow(station, log_buffer)
-    closed = asyncio.Event()
-    window.closed.connect(closed.set)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, window.close)
-        except (NotImplementedError, RuntimeError):
-            pass
-    if smoke:
-        _close_after_first_paint(window, started)
-    window.show()
-    await closed.wait()
-    await station.stop()
-    return 0
+
+    async def window_session(station: Station, stop_requested: asyncio.Event) -> None:
+        from station.ui.main_window import MainWindow
+
+        window = MainWindow(station, log_buffer)
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        if smoke:
+            _close_after_first_paint(window, started)
+        window.show()
+        waiting = asyncio.ensure_future(stop_requested.wait())
+        await asyncio.wait([waiting, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED)
+        if waiting.done() and not closed.is_set():  # SIGINT/SIGTERM: close as the user would
+            window.close()
+            await closed.wait()
+        waiting.cancel()
+
+    return await serve(options, secrets, window_session)
 
 
 def _close_after_first_paint(window, started: float) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from station.app import Station
 from station.store.validation import ConfigError
 from station.ui.forms import child, load_form
-from station.webhook.service import OSPX_RATE_LIMITS, TRADINGVIEW_ADDRESSES
+from station.web.tradingview.service import OSPX_RATE_LIMITS, TRADINGVIEW_ADDRESSES
 
 CUSTOM = "Custom"
 PRESETS = {

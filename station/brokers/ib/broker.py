@@ -16,7 +16,7 @@ import time
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from station.brokers.base import BrokerCapabilities, BrokerError
+from station.brokers.protocol import BrokerCapabilities, BrokerError
 from station.brokers.ib import parsing
 from station.brokers.ib.config import IBSettings
 from station.brokers.ib.link import IBLink

@@ -19,7 +19,7 @@ from bisect import bisect_left
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from station.brokers.instruments import parse_option
+from station.brokers.rest.symbols import parse_option
 from station.domain.contract_map import ContractMapping
 from station.domain.enums import OptionRight
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station.brokers.base import Broker
+from station.brokers.protocol import Broker
 from station.brokers.ninjatrader.ati import AtiBroker
 from station.brokers.ninjatrader.tcp import TcpPortBroker
 from station.bus import Bus

@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from station.brokers.base import BrokerCapabilities, BrokerError
+from station.brokers.protocol import BrokerCapabilities, BrokerError
 from station.brokers.ninjatrader.ati_book import AtiBook, AtiOrder
 from station.brokers.ninjatrader.files import OIF_NAME, OifWriter, run_file_job
 from station.brokers.ninjatrader.parsing import (

@@ -28,7 +28,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station.brokers.base import BrokerCapabilities, BrokerError
+from station.brokers.protocol import BrokerCapabilities, BrokerError
 from station.brokers.ninjatrader.files import run_file_job, write_atomic
 from station.brokers.ninjatrader.parsing import port_line
 from station.bus import Bus

@@ -11,8 +11,8 @@ import logging
 from decimal import Decimal
 from typing import Callable, Iterable
 
-from station.brokers.base import BrokerCapabilities
-from station.brokers.instruments import parse_option
+from station.brokers.protocol import BrokerCapabilities
+from station.brokers.rest.symbols import parse_option
 from station.brokers.registry import BrokerContext
 from station.bus import Bus
 from station.domain.config import DestinationConfig

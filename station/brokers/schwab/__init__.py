@@ -7,11 +7,11 @@ token that `station broker authorize schwab` stores after the browser login.
 
 from __future__ import annotations
 
-from station.brokers.base import BrokerCapabilities
-from station.brokers.rest_broker import RestBroker
+from station.brokers.protocol import BrokerCapabilities
+from station.brokers.rest.broker import RestBroker
 from station.bus import Bus
 from station.domain.config import DestinationConfig
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 
 DEFAULT_BASE_URL = "https://api.schwabapi.com"
 CAPABILITIES = BrokerCapabilities(notes=("equities and equity/index options (OCC symbols such as SPXW  240104C04700000)",

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Awaitable, Callable
 
-from station.brokers.rest import AuthError, RejectedError, RestClient, TransientError
+from station.brokers.rest.client import AuthError, RejectedError, RestClient, TransientError
 from station.brokers.schwab import parsing
 from station.brokers.schwab.auth import SchwabAuth
-from station.brokers.snapshots import OrderSnapshot, PositionSnapshot
+from station.brokers.rest.snapshots import OrderSnapshot, PositionSnapshot
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import UTC, utc_now
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 
 TRADER = "/trader/v1"
 

@@ -13,9 +13,9 @@ import base64
 import time
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
-from station.brokers.credentials import RefusedCredentials, optional_secret, required_secret, save_secret
-from station.brokers.rest import AuthError, RejectedError, RestClient
-from station.store.secret_store import Secret, SecretStore
+from station.brokers.rest.credentials import RefusedCredentials, optional_secret, required_secret, save_secret
+from station.brokers.rest.client import AuthError, RejectedError, RestClient
+from station.secrets import Secret, SecretStore
 
 AUTHORIZE_PATH = "/v1/oauth/authorize"
 TOKEN_PATH = "/v1/oauth/token"

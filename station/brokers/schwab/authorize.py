@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from typing import Callable
 
-from station.brokers.rest import AuthError, RestClient, TransientError
+from station.brokers.rest.client import AuthError, RestClient, TransientError
 from station.brokers.schwab.auth import (
     APP_KEY, APP_SECRET, DEFAULT_CALLBACK, REFRESH_TOKEN, authorize_url, code_from_redirect, request_tokens,
 )
 from station.domain.config import DestinationConfig
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 
 DEFAULT_BASE_URL = "https://api.schwabapi.com"
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from station.brokers.base import BrokerError
-from station.brokers.instruments import is_future, opens, parse_option, price_text, whole_quantity
-from station.brokers.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
+from station.brokers.protocol import BrokerError
+from station.brokers.rest.symbols import is_future, opens, parse_option, price_text, whole_quantity
+from station.brokers.rest.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import UTC, parse_utc

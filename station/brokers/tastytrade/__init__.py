@@ -8,11 +8,11 @@ environment; `base_url` overrides both.
 
 from __future__ import annotations
 
-from station.brokers.base import BrokerCapabilities
-from station.brokers.rest_broker import RestBroker
+from station.brokers.protocol import BrokerCapabilities
+from station.brokers.rest.broker import RestBroker
 from station.bus import Bus
 from station.domain.config import DestinationConfig
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 
 CAPABILITIES = BrokerCapabilities(notes=("equities, equity/index options (OCC symbols such as SPXW  240104C04700000) "
                                          "and futures (/ESZ5)",))

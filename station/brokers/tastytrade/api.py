@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Awaitable, Callable
 
 from station import __version__
-from station.brokers.rest import AuthError, RejectedError, RestClient, TransientError
-from station.brokers.snapshots import OrderSnapshot, PositionSnapshot
+from station.brokers.rest.client import AuthError, RejectedError, RestClient, TransientError
+from station.brokers.rest.snapshots import OrderSnapshot, PositionSnapshot
 from station.brokers.tastytrade import parsing
 from station.brokers.tastytrade.auth import TastytradeAuth
 from station.domain.orders import OrderRequest
-from station.store.secret_store import SecretStore
+from station.secrets import SecretStore
 
 
 class TastytradeApi:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from station.brokers.credentials import RefusedCredentials, optional_secret, required_secret
-from station.brokers.rest import AuthError, RejectedError, RestClient
-from station.store.secret_store import Secret, SecretStore
+from station.brokers.rest.credentials import RefusedCredentials, optional_secret, required_secret
+from station.brokers.rest.client import AuthError, RejectedError, RestClient
+from station.secrets import Secret, SecretStore
 
 CLIENT_SECRET, REFRESH_TOKEN = "tastytrade-client-secret", "tastytrade-refresh-token"
 USERNAME, PASSWORD = "tastytrade-username", "tastytrade-password"

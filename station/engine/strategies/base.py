@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from station.domain.enums import Side
 from station.domain.marketdata import Bar
 from station.engine.calendar import TradingCalendars
-from station.engine.risk.sizing import position_size
+from station.engine.sizing import position_size
 from station.engine.signals import POSITION_NAMES, Signal, signal_id
 
 ENTRY_CODES = {1: "L", -1: "S"}

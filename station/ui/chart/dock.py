@@ -36,7 +36,7 @@ from station.domain.events import (
     OrderFilled,
     TickReceived,
 )
-from station.marketdata.timeframes import STANDARD, TimeframeError, parse_timeframe
+from station.marketdata.bars.timeframes import STANDARD, TimeframeError, parse_timeframe
 from station.marketdata.trades import to_ns
 from station.ui.chart.view import ChartView
 

@@ -18,7 +18,7 @@ from station.domain.commands import CancelHistory, EstimateHistory, LoadHistory
 from station.domain.events import HistoryEstimated, HistoryFinished, HistoryProgressed
 from station.domain.marketdata import HistoryRequest
 from station.domain.timeutil import EASTERN, utc_now
-from station.marketdata.sessions import CME_ROOTS, symbol_root
+from station.marketdata.bars.sessions import CME_ROOTS, symbol_root
 from station.ui import theme
 from station.ui.forms import child, load_form
 

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 from shiboken6 import isValid
 
-from station.marketdata.symbology import display_symbol, infer_stype
+from station.marketdata.databento.symbology import display_symbol, infer_stype
 from station.ui.chart.dock import ChartDock
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from station.domain.marketdata import Bar, BarColumns
-from station.marketdata.bars import BarArrays
-from station.marketdata.columns import BarStore
+from station.marketdata.bars.builders import BarArrays
+from station.marketdata.bars.columns import BarStore
 from station.marketdata.trades import to_ns
 
 MAX_BARS = 5_000_000

@@ -23,13 +23,13 @@ from station.domain.timeutil import utc_now
 from station.store.alerts_repo import AlertJournal, Appended, iso
 from station.store.config_repo import ConfigRepository
 from station.store.database import Store
-from station.store.secret_store import Secret, SecretStore, random_token
-from station.webhook.dedup import fingerprint
-from station.webhook.endpoint import add_routes
-from station.webhook.intake import AlertIntake
-from station.webhook.server import Receiver
+from station.secrets import Secret, SecretStore, random_token
+from station.web.tradingview.dedup import fingerprint
+from station.web.tradingview.endpoint import add_routes
+from station.web.tradingview.intake import AlertIntake
+from station.web.server import Receiver
 
-log = logging.getLogger("station.webhook")
+log = logging.getLogger("station.web")
 
 PASSPHRASE = "webhook-passphrase"
 TRADINGVIEW_ADDRESSES = ("52.89.214.238", "34.212.75.30", "54.218.53.128", "52.32.178.7")

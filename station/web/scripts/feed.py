@@ -25,8 +25,8 @@ from station.domain.script_feed import ScriptTrade, ScriptUpload
 from station.domain.timeutil import utc_now
 from station.store.database import Store
 from station.store.script_feed_repo import ScriptFeedRepository
-from station.webhook.rest_auth import ApiToken, is_loopback
-from station.webhook.script_csv import CsvRowError, parse_market_data, parse_trades
+from station.web.api.auth import ApiToken, is_loopback
+from station.web.scripts.rows import CsvRowError, parse_market_data, parse_trades
 
 log = logging.getLogger("station.scriptfeed")
 

@@ -21,8 +21,8 @@ from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
 from station.marketdata.hub import BarHub
-from station.marketdata.live_inbox import Delivery, LiveInbox
-from station.marketdata.sessions import session_for
+from station.marketdata.databento.inbox import Delivery, LiveInbox
+from station.marketdata.bars.sessions import session_for
 
 log = logging.getLogger("station.marketdata")
 

@@ -24,10 +24,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Iterable
 
-from station.brokers.base import BrokerCapabilities, BrokerError
-from station.brokers.instruments import same_symbol, symbol_key
-from station.brokers.rest import AuthError, RejectedError, TransientError
-from station.brokers.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
+from station.brokers.protocol import BrokerCapabilities, BrokerError
+from station.brokers.rest.symbols import same_symbol, symbol_key
+from station.brokers.rest.client import AuthError, RejectedError, TransientError
+from station.brokers.rest.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConnectionChanged, FillReported, Notified, OrderReported, PositionReported

@@ -16,8 +16,8 @@ from station.bus import Bus
 from station.store.config_repo import ConfigRepository, json_number
 from station.store.database import Store
 from station.store.order_repo import OrderRepository, pair_fill, pair_legs
-from station.webhook import rest_config, rest_manual
-from station.webhook.rest_auth import ApiError, ApiToken, api_middleware
+from station.web.api import config as rest_config, manual as rest_manual
+from station.web.api.auth import ApiError, ApiToken, api_middleware
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 

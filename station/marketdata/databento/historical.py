@@ -26,9 +26,9 @@ from station.bus import Bus
 from station.domain.commands import CancelHistory, EstimateHistory, LoadHistory
 from station.domain.events import HistoryEstimated, HistoryFinished, HistoryProgressed
 from station.domain.marketdata import CachedHistory, HistoryRequest
-from station.marketdata.dbn_file import DbnError, DbnFile
+from station.marketdata.databento.files import DbnError, DbnFile
 from station.marketdata.hub import BarHub
-from station.marketdata.live import KEY_NAME
+from station.marketdata.databento.live import KEY_NAME
 from station.marketdata.trades import TradeBatch, to_ns
 
 log = logging.getLogger("station.marketdata")

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from station import __version__
 
-log = logging.getLogger("station.webhook")
+log = logging.getLogger("station.web")
 
 SHUTDOWN_GRACE_S = 1.0  # in-flight requests get this long to finish when Station stops
 CANCEL_GRACE_S = 0.3  # then what still runs is cancelled, and given this long to unwind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.marketdata.bars import BarArrays
+from station.marketdata.bars.builders import BarArrays
 
 TAPE_FIELDS = (("ts", np.int64), ("price", np.float64), ("size", np.float64), ("synthetic", np.bool_))
 BAR_FIELDS = (("start", np.int64), ("open", np.float64), ("high", np.float64), ("low", np.float64),

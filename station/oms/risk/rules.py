@@ -14,7 +14,7 @@ from station.domain.orders import OrderRequest
 from station.domain.risk import BookView
 from station.domain.timeutil import utc_now
 from station.engine.calendar import CalendarError, TradingCalendars, local_time
-from station.engine.risk.limits import RiskLimits, pnl_today, reduces_exposure
+from station.oms.risk.limits import RiskLimits, pnl_today, reduces_exposure
 
 
 class MaxPositionRule:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from station.brokers.base import BrokerError
+from station.brokers.protocol import BrokerError
 from station.domain.enums import AssetClass, OptionRight, Side
 
 # OCC with or without the padding ("SPXW  240104C04700000", "SPXW240104C04700000"),

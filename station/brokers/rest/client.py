@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from station.brokers.base import BrokerError
+from station.brokers.protocol import BrokerError
 
-log = logging.getLogger("station.brokers.rest")
+log = logging.getLogger("station.brokers.rest.client")
 
 TIMEOUT_S = 10.0
 RATE_LIMIT_RETRIES = 3

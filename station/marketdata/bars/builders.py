@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from station.marketdata.grid import SessionGrid
-from station.marketdata.timeframes import Timeframe
+from station.marketdata.bars.grid import SessionGrid
+from station.marketdata.bars.timeframes import Timeframe
 
 _MIN_TS = np.iinfo(np.int64).min
 

@@ -17,12 +17,12 @@ from typing import Any, Awaitable, Callable
 from station.domain.alert import Alert
 from station.domain.timeutil import utc_now
 from station.store.alerts_repo import AlertJournal, Appended
-from station.store.secret_store import Secret
-from station.webhook.dedup import DedupIndex, fingerprint
-from station.webhook.limits import RateLimiter, SourceAccess, retry_after_header
-from station.webhook.payload import PayloadError, canonical_text, decode_body, parse_alert
+from station.secrets import Secret
+from station.web.tradingview.dedup import DedupIndex, fingerprint
+from station.web.limits import RateLimiter, SourceAccess, retry_after_header
+from station.web.tradingview.payload import PayloadError, canonical_text, decode_body, parse_alert
 
-log = logging.getLogger("station.webhook")
+log = logging.getLogger("station.web")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from station.store.secret_store import Secret
+from station.secrets import Secret
 
-log = logging.getLogger("station.webhook")
+log = logging.getLogger("station.web")
 
 TOKEN_NAME = "api-token"
 REFRESH_S = 5.0  # a token changed with `station secret set api-token` is honoured within this
@@ -79,7 +79,7 @@ class ApiToken:
 
     async def regenerate(self) -> Secret:
         """Replace the token by a new random one (the old one stops working at once)."""
-        from station.store.secret_store import random_token
+        from station.secrets import random_token
 
         self._value = await asyncio.to_thread(self._secrets.set, TOKEN_NAME, random_token())
         self._read_at = time.monotonic()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from station.brokers.rest import AuthError
-from station.store.secret_store import KeyringUnavailable, Secret, SecretStore
+from station.brokers.rest.client import AuthError
+from station.secrets import KeyringUnavailable, Secret, SecretStore
 
 
 async def optional_secret(secrets: SecretStore, name: str) -> Secret | None:

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from station.marketdata.symbology import display_symbol, infer_stype
+from station.marketdata.databento.symbology import display_symbol, infer_stype
 from station.marketdata.trades import TradeBatch
 
 log = logging.getLogger("station.marketdata")

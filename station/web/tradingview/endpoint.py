@@ -12,9 +12,9 @@ import logging
 
 from aiohttp import web
 
-from station.webhook.intake import AlertIntake, Answer, error
+from station.web.tradingview.intake import AlertIntake, Answer, error
 
-log = logging.getLogger("station.webhook")
+log = logging.getLogger("station.web")
 
 MAX_BODY = 64 * 1024
 BODY_TIMEOUT_S = 10.0

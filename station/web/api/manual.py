@@ -25,10 +25,10 @@ from station.domain.commands import (
 )
 from station.domain.enums import OptionRight, Side
 from station.domain.events import KillSwitchChanged, ManualActionCompleted
-from station.webhook.rest_auth import ApiError, json_body
+from station.web.api.auth import ApiError, json_body
 
 if TYPE_CHECKING:
-    from station.webhook.rest_api import RestApi
+    from station.web.api.routes import RestApi
 
 WAIT_S = 5.0
 CLICK_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -135,7 +135,7 @@ class ManualHandlers:
         if event.error:
             raise ApiError(409, event.error)
         rows = self.api.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (f"m{click_id}",))
-        from station.webhook.rest_api import order_json
+        from station.web.api.routes import order_json
 
         return web.json_response({"status": "success", "click_id": click_id, "orders": [order_json(r) for r in rows]})
 

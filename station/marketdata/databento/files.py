@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from station.marketdata.symbology import display_symbol
+from station.marketdata.databento.symbology import display_symbol
 from station.marketdata.trades import TradeBatch, ns_to_datetime
 
 log = logging.getLogger("station.marketdata")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.marketdata.sessions import DAY_NS, NS, TradingSession, utc_offset_s
-from station.marketdata.timeframes import Timeframe
+from station.marketdata.bars.sessions import DAY_NS, NS, TradingSession, utc_offset_s
+from station.marketdata.bars.timeframes import Timeframe
 
 _EMPTY = np.empty(0, dtype=np.int64)
 

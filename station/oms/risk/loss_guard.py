@@ -12,9 +12,9 @@ from station.domain.commands import ClosePosition, FlattenAll, HaltStrategy
 from station.domain.events import ConfigChanged, Notified, OrderFilled, PositionChanged
 from station.domain.risk import BookView
 from station.domain.timeutil import to_eastern, utc_now
-from station.engine.risk.limits import RiskLimits, pnl_today
+from station.oms.risk.limits import RiskLimits, pnl_today
 
-log = logging.getLogger("station.engine.risk")
+log = logging.getLogger("station.oms.risk")
 OVERALL = None
 
 

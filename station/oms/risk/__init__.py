@@ -12,9 +12,9 @@ def build_risk(bus, book, load_config: Callable, load_settings: Callable[[], dic
                clock: Callable[[], datetime] = utc_now):
     """The engine's risk rules for the oms (`RiskRule`s reading its `BookView`) and the daily loss guard
     (a component) that flattens and halts a scope whose loss reached its limit."""
-    from station.engine.risk.limits import RiskLimits
-    from station.engine.risk.loss_guard import DailyLossGuard
-    from station.engine.risk.rules import engine_rules
+    from station.oms.risk.limits import RiskLimits
+    from station.oms.risk.loss_guard import DailyLossGuard
+    from station.oms.risk.rules import engine_rules
 
     limits = RiskLimits(load_config, load_settings)
     guard = DailyLossGuard(bus, book, limits, clock=clock)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from station.store.validation import ConfigError
-from station.webhook.rest_auth import ApiError, json_body
+from station.web.api.auth import ApiError, json_body
 
 if TYPE_CHECKING:
-    from station.webhook.rest_api import RestApi
+    from station.web.api.routes import RestApi
 
 
 def install(api: "RestApi", router: web.UrlDispatcher) -> None:

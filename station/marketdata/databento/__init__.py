@@ -1,0 +1,1 @@
+"""Databento: DBN files (read and write), historical data, the live client and its hand-off, symbology."""

@@ -1,0 +1,1 @@
+"""The REST API under /api/: bearer-token auth, collections, strategies and destinations, manual actions."""

@@ -1,0 +1,1 @@
+"""The TradingView webhook: the endpoint, dialects (payload), authentication, de-duplication, the component."""
