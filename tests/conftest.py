@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
+from support.launch import KEYRING_BACKEND, HeadlessStation  # noqa: E402  (after the Qt platform is set)
+
+pytest_plugins = ["support.secret_service"]  # the `secret_service` fixture: a real Secret Service
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,12 +50,6 @@ def station_logging():
     logger.propagate = propagate
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def keyring_env(tmp_path, monkeypatch) -> dict[str, str]:
     """A real file keyring in a temp dir, chosen explicitly (for this process and subprocesses)."""
@@ -87,61 +78,6 @@ def data_dir(tmp_path) -> Path:
     return path
 
 
-def station_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "station", *args]
-
-
-def run_cli(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run `station ARGS` as a subprocess and capture its output."""
-    return subprocess.run(station_cmd(*args), capture_output=True, text=True, input=input, timeout=timeout,
-                          env={**os.environ, **(env or {})})
-
-
-def wait_http(url: str, timeout: float = 10.0) -> float:
-    """Seconds until `url` answers 200; raises on timeout."""
-    import urllib.request
-
-    start = time.monotonic()
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=0.5) as response:
-                if response.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            pass
-        if time.monotonic() - start > timeout:
-            raise TimeoutError(f"{url} did not answer within {timeout} s")
-        time.sleep(0.02)
-
-
-class HeadlessStation:
-    """A `station --headless` subprocess on a free loopback port."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str], *extra: str) -> None:
-        self.data_dir, self.port = data_dir, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            station_cmd("--headless", "--data-dir", str(data_dir), "--port", str(self.port), *extra),
-            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-
-    def wait_ready(self, timeout: float = 10.0) -> float:
-        wait_http(f"{self.url}/health", timeout)
-        return time.monotonic() - self.started
-
-    def stop(self, signum: int = 15, timeout: float = 10.0) -> tuple[int, float]:
-        start = time.monotonic()
-        self.proc.send_signal(signum)
-        code = self.proc.wait(timeout)
-        return code, time.monotonic() - start
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 @pytest.fixture
 def headless(data_dir, keyring_env):
     """Start a headless Station; stopped (killed if need be) after the test."""
@@ -161,13 +97,3 @@ def headless(data_dir, keyring_env):
         if station.proc.stderr:
             station.proc.stderr.close()
 
-
-def run_qt(coro_fn, *args, timeout: float = 30.0):
-    """Run `coro_fn(*args)` on a qasync loop over the test QApplication (as the app does)."""
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication([])
-    app.setQuitOnLastWindowClosed(False)  # as the app: the loop ends with the coroutine, not a window
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(asyncio.wait_for(coro_fn(*args), timeout))

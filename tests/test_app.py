@@ -6,7 +6,7 @@ import sys
 
 import aiohttp
 
-from conftest import free_port
+from support.launch import free_port
 from station.app import Options, Station
 from station.domain.events import ConfigChanged, ReceiverStarted
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import free_port, run_cli
+from support.launch import free_port, run_cli
 
 CONTRACT_CONFIG = {"strategies": {"MomentumStrategy": {"accounts": {},
                    "tickers": {"AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}}

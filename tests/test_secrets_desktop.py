@@ -11,8 +11,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 from keyrings.alt.file import PlaintextKeyring
 
-from conftest import free_port, station_cmd, wait_http
-from secret_service import secret_service  # noqa: F401  (fixture)
+from support.launch import free_port, station_cmd, wait_http
 from station.secrets import KeyringUnavailable, SecretStore, secure_member
 
 

@@ -1,0 +1,1 @@
+"""Shared test doubles and helpers (loopback peers speaking real wire protocols, launchers, waits)."""

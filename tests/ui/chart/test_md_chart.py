@@ -1,0 +1,295 @@
+"""Chart docks offscreen: a screenshot of real bars, live updates, follow/pan, pickers, markers, read-out, axis."""
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from station.bus import Bus
+from station.domain.alert import Alert
+from station.domain.enums import Side
+from station.domain.events import AlertReceived, OrderFilled
+from station.domain.fills import Fill
+from station.domain.marketdata import Bar
+from station.marketdata.databento.files import DbnFile
+from station.marketdata.hub import BarHub
+from station.marketdata.service import sample_path
+from station.marketdata.trades import TradeBatch
+from station.ui.bridge import UiBridge
+from station.bench.chart import synthetic_bars
+from station.ui.chart.dock import ChartDock
+from station.ui.chart.items import DOWN, UP
+from station.ui.chart.series import ChartSeries
+from station.ui.chart.view import ChartView
+
+UTC = timezone.utc
+
+
+@pytest.fixture(autouse=True)
+def dark_theme(qapp):
+    from station.ui.theme import apply_theme
+
+    apply_theme(qapp)
+
+
+@pytest.fixture(scope="module")
+def sample_hub():
+    hub = BarHub(Bus(), timeframes=("1m",))
+    for batch in DbnFile(sample_path()).batches():
+        hub.ingest(batch)
+    return hub
+
+
+def settle(qtbot, ms=50):
+    qtbot.wait(ms)
+    QApplication.processEvents()
+
+
+def shown_view(qtbot, bars, width=900, height=500) -> ChartView:
+    """A chart on screen (offscreen) showing `bars`, painted once."""
+    view = ChartView()
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    view.set_bars(bars)
+    settle(qtbot)
+    return view
+
+
+def color_share(image, color: str, tolerance: int = 12) -> float:
+    """The share of sampled pixels close to `color`."""
+    target = QColor(color)
+    hits = total = 0
+    for x in range(0, image.width(), 3):
+        for y in range(0, image.height(), 3):
+            pixel = image.pixelColor(x, y)
+            total += 1
+            hits += all(abs(a - b) <= tolerance for a, b in zip(pixel.getRgb()[:3], target.getRgb()[:3]))
+    return hits / total
+
+
+def test_a_professional_looking_chart_of_the_sample(qtbot, sample_hub, tmp_path):
+    view = ChartView()
+    qtbot.addWidget(view)
+    view.resize(1100, 620)
+    view.show()
+    view.set_overlays([("ema", 20), ("sma", 50)])
+    view.set_bars(sample_hub.series[("ES", "1m")].columns())
+    view.show_latest(240)
+    settle(qtbot)
+    last = len(view.series) - 60
+    view.hover(view.price.getViewBox().mapViewToScene(QPointF(last, float(view.series.column("close")[last]))))
+    settle(qtbot)
+    image = view.grab().toImage()
+    view.grab().save(str(tmp_path / "chart.png"))
+    dark = [image.pixelColor(x, y).lightness() < 50 for x in range(0, 1100, 7) for y in range(0, 620, 7)]
+    assert sum(dark) / len(dark) > 0.8  # the dark theme
+    assert color_share(image, UP) > 0.004 and color_share(image, DOWN) > 0.004  # candles of both colours
+    text = view.readout.text()
+    bar = [float(view.series.column(k)[last]) for k in ("open", "high", "low", "close")]
+    assert "ES" in text and "ET" in text and all(f"{v:,.2f}" in text for v in bar)
+    labels = view.time_axis.tickStrings(view.time_axis.tickValues(*view.price.getViewBox().viewRange()[0], 1000)[0][1],
+                                        1, 60)
+    assert labels and all(len(label) == 5 and label[2] == ":" for label in labels)  # 13:30, 14:00, … in ET
+
+
+def test_live_updates_redraw_only_the_newest_block(qtbot):
+    view = shown_view(qtbot, synthetic_bars(5000))
+    built = view.candles.blocks_built
+    last = view.series
+    start = datetime.fromtimestamp(int(last.column("start")[-1]) // 10**9, UTC)
+    close = float(last.column("close")[-1])
+    view.apply([Bar("BTC", "1m", start, close, close + 5, close - 1, close + 2, 10, False)])
+    view.refresh()
+    settle(qtbot)
+    assert view.candles.blocks_built - built == 1
+    assert view.series.column("high")[-1] == close + 5
+    right = view.price.getViewBox().viewRange()[0][1]
+    view.apply([Bar("BTC", "1m", start + timedelta(minutes=1), close, close, close, close, 1, False)])
+    view.refresh()
+    assert len(view.series) == 5001 and view.price.getViewBox().viewRange()[0][1] == pytest.approx(right + 1)
+
+
+def wheel(view, delta: int) -> None:
+    """A real mouse wheel turn over the price plot's left part."""
+    point = view.price.getViewBox().sceneBoundingRect().center().toPoint()
+    point.setX(80)
+    event = QWheelEvent(QPointF(point), QPointF(view.mapToGlobal(point)), QPoint(0, 0), QPoint(0, delta),
+                        Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def test_auto_scroll_stops_when_the_user_zooms_away_and_comes_back(qtbot):
+    view = shown_view(qtbot, synthetic_bars(3000))
+    assert view.follow
+    wheel(view, 360)  # zoom in around the left: the newest bar leaves the view
+    settle(qtbot)
+    assert not view.follow
+    before = view.price.getViewBox().viewRange()[0]
+    start = datetime.fromtimestamp(int(view.series.column("start")[-1]) // 10**9, UTC) + timedelta(minutes=1)
+    view.apply([Bar("BTC", "1m", start, 1, 1, 1, 1, 1, False)])
+    view.refresh()
+    assert view.price.getViewBox().viewRange()[0] == pytest.approx(before)  # it stays where the user put it
+    view.go_live()
+    lo, hi = view.price.getViewBox().viewRange()[0]
+    assert view.follow and lo < len(view.series) - 1 < hi
+
+
+def test_a_million_bars_draw_from_a_coarse_level(qtbot):
+    view = shown_view(qtbot, synthetic_bars(1_000_000), width=1000)
+    view._set_x(0, 1_000_000)
+    settle(qtbot)
+    coarse = [key for key in view.candles._cache if key[0] >= 12]  # ~4 px per candle: thousands of bars each
+    assert 1 <= len(coarse) <= 2 and view.candles.paints
+
+
+def test_series_levels_merge_exactly():
+    bars = synthetic_bars(10_001)
+    series = ChartSeries()
+    series.load(bars)
+    for level in (1, 3, 6):
+        merged, group = series.level(level), 1 << level
+        starts = np.arange(0, 10_001, group)
+        assert np.allclose(merged.high, np.maximum.reduceat(np.asarray(bars.high), starts))
+        assert np.allclose(merged.low, np.minimum.reduceat(np.asarray(bars.low), starts))
+        assert np.allclose(merged.volume, np.add.reduceat(np.asarray(bars.volume), starts))
+        assert np.array_equal(merged.open, np.asarray(bars.open)[starts])
+    last = bars.bar(-1)
+    series.apply(Bar(last.symbol, last.timeframe, last.start, last.open, 1e9, last.low, last.close, last.volume, False))
+    assert series.level(6).high[-1] == 1e9 and series.bounds(0, 10_001)[1] == 1e9
+
+
+@pytest.fixture
+def wired(qtbot):
+    bus = Bus()
+    hub = BarHub(bus)
+    asyncio.run(hub.start())  # subscribes to the bar requests
+    bridge = UiBridge(bus, hz=1000)
+    t0 = int(datetime(2025, 5, 15, 14, 30, tzinfo=UTC).timestamp()) * 10**9
+    ts = t0 + np.arange(600, dtype=np.int64) * 10**9  # ten minutes of one trade a second
+    hub.ingest(TradeBatch.single("ES", ts, 5900 + 0.25 * (np.arange(600) % 13), np.ones(600)))
+    dock = ChartDock(bridge, "ES", "1m", name="test")
+    qtbot.addWidget(dock)
+    dock.resize(1000, 600)
+    dock.show()
+    bridge.flush()
+    yield bus, hub, bridge, dock, t0
+    bridge.close()
+
+
+def test_the_dock_asks_for_bars_and_follows_live_updates(wired, qtbot, tmp_path):
+    bus, hub, bridge, dock, t0 = wired
+    assert len(dock.view.series) == 10 and dock.view.series.symbol == "ES"
+    hub.ingest(TradeBatch.single("ES", np.array([t0 + 600 * 10**9]), np.array([5910.0]), np.array([3.0])))
+    bridge.flush()
+    assert len(dock.view.series) == 11 and dock.view.series.column("close")[-1] == 5910.0
+    dock.timeframe_box.setCurrentText("5m")
+    dock._picked()
+    bridge.flush()
+    assert ("ES", "5m") in hub.series and len(dock.view.series) == 3
+    dock.timeframe_box.setCurrentText("1h")
+    dock._picked()
+    bridge.flush()
+    assert ("ES", "5m") not in hub.series and ("ES", "1h") in hub.series  # the 5m series was let go
+    assert not dock.show_symbol("ES", "fortnight") and "not a timeframe" in dock.message.text()
+    dock.grab().save(str(tmp_path / "dock.png"))
+
+
+def test_alerts_and_fills_become_markers(wired):
+    bus, hub, bridge, dock, t0 = wired
+    at = datetime.fromtimestamp(t0 // 10**9 + 125, UTC)
+    bus.publish(AlertReceived(Alert("ES", Side.BUY, at, Decimal(1), Decimal("5901.25"))))
+    bus.publish(AlertReceived(Alert("NQ", Side.BUY, at)))  # another symbol: not on this chart
+    bus.publish(OrderFilled(None, Fill("f1", "a1-x-paper", "paper", "ES", Side.SELL, Decimal(1), Decimal("5902"),
+                                        at + timedelta(days=3))))
+    bridge.flush()
+    assert [(dock.view.series.index_at(t), p, s, k) for t, p, s, k in dock.view.markers] == [
+        (2, 5901.25, "buy", "alert"), (9, 5902.0, "sell", "fill")]  # a later fill sits on the newest bar
+    assert len(dock.view.marker_item.data) == 2
+
+
+def test_the_history_dialog_shows_the_cost_first_then_progress_and_cancel(qtbot):
+    from station.domain.commands import CancelHistory, EstimateHistory, LoadHistory
+    from station.domain.events import HistoryEstimated, HistoryFinished, HistoryProgressed
+    from station.ui.chart.history_dialog import HistoryDialog
+
+    bus = Bus()
+    bridge = UiBridge(bus, hz=1000)
+    sent = []
+    for kind in (EstimateHistory, LoadHistory, CancelHistory):
+        bus.subscribe(kind, sent.append)
+    dialog = HistoryDialog(bridge, "ES", confirm_above_usd=1.0)
+    qtbot.addWidget(dialog.dialog)
+    dialog.show()
+    assert dialog.symbols.text() == "ES.c.0" and dialog.stype.currentText() == "continuous"
+    assert not dialog.load_button.isEnabled()  # nothing is bought before its price is shown
+    dialog.estimate_button.click()
+    request = sent[-1].request
+    assert isinstance(sent[-1], EstimateHistory) and request.symbols == ("ES.c.0",) and request.end > request.start
+    dialog.on_event(HistoryEstimated(request.request_id, 12.5, 250_000_000, False))
+    assert "$12.50 for 250.0 MB" in dialog.estimate_label.text()
+    assert dialog.confirm.isVisibleTo(dialog.dialog) and not dialog.load_button.isEnabled()  # above $1: confirm
+    dialog.confirm.setChecked(True)
+    dialog.load_button.click()
+    assert isinstance(sent[-1], LoadHistory) and sent[-1].max_cost_usd == 12.5
+    dialog.on_event(HistoryProgressed(request.request_id, 2, 5, 3_000_000))
+    assert dialog.progress.value() == 2 and dialog.progress.maximum() == 5
+    dialog.cancel_button.click()
+    assert isinstance(sent[-1], CancelHistory) and sent[-1].request_id == request.request_id
+    dialog.on_event(HistoryFinished(request.request_id, False, "cancelled; what arrived stays in the cache"))
+    assert "cancelled" in dialog.status.text() and dialog.estimate_button.isEnabled()
+    bridge.close()
+
+
+def test_charts_open_from_the_view_menu_and_come_back_after_a_restart(qtbot, data_dir, secrets):
+    from support.launch import free_port
+    from station.app import Options, Station
+    from station.ui.main_window import MainWindow
+
+    station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
+    window = MainWindow(station)
+    qtbot.addWidget(window)
+    window.show()
+    assert "ChartDock" in window.docks and window.dock_widget("ChartDock").symbol == "ES"
+    assert window.charts.new_chart_action in window.view_menu.actions()
+    window.charts.new_chart("NQ", "5m")
+    window.dock_widget("ChartDock-2").overlay_buttons["SMA 50"].setChecked(True)
+    window.close()
+
+    again = MainWindow(station)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: "ChartDock-2" in again.docks, timeout=3000)
+    chart = again.dock_widget("ChartDock-2")
+    assert (chart.symbol, chart.timeframe) == ("NQ", "5m") and "SMA 50" in chart.overlays()
+    assert again.docks["ChartDock-2"] in again.tabifiedDockWidgets(again.docks["ChartDock"])  # where it was
+    again.close()
+    station.store.close()
+
+
+def test_moving_averages_match_pandas_after_live_updates():
+    import pandas as pd
+
+    from station.ui.chart.overlays import MovingAverage
+
+    bars = synthetic_bars(500)
+    series = ChartSeries()
+    series.load(bars)
+    sma, ema = MovingAverage(series, "sma", 20), MovingAverage(series, "ema", 20)
+    for average in (sma, ema):
+        average.update(0)
+    last = bars.bar(-1)
+    for i in range(1, 4):  # the forming bar changes, then a new bar opens
+        series.apply(Bar("BTC", "1m", last.start, last.open, last.high, last.low, last.close + i, last.volume, False))
+        series.apply(Bar("BTC", "1m", last.start + timedelta(minutes=i), 1.0, 1.0, 1.0, 20000.0 + i, 1.0, False))
+        first = series.take_changes()
+        for average in (sma, ema):
+            average.update(first)
+    close = pd.Series(series.column("close"))
+    assert np.allclose(sma(), close.rolling(20).mean().to_numpy(), equal_nan=True)
+    assert np.allclose(ema(), close.ewm(span=20, adjust=False).mean().to_numpy())

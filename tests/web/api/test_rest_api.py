@@ -1,0 +1,153 @@
+"""The REST API on a real loopback server: auth, collections, end to end alert → paper fill, CRUD, manual, errors."""
+
+import aiohttp
+import pytest
+
+from support.oms import journal, make_alert, wait_for
+from station.app import Options, Station
+
+CONFIG = {
+    "destinations": {"paper": {"type": "paper"}},
+    "strategies": {"Momentum": {"tickers": {"ES": {"point_value": 50, "destinations": {"paper": {"qty": 2}}},
+                                            "NQ": {"destinations": {"paper": {}}}}}},
+}
+
+
+@pytest.fixture
+async def api(data_dir, secrets):
+    station = Station(Options(data_dir=data_dir, port=0), secrets)
+    station.config.import_document(CONFIG)
+    await station.start()
+    token = secrets.get("api-token").reveal()
+    async with aiohttp.ClientSession(base_url=station.receiver.url,
+                                     headers={"Authorization": f"Bearer {token}"}) as session:
+        session.station = station
+        yield session
+    await station.stop()
+
+
+async def call(session, method, path, **kw):
+    async with session.request(method, path, **kw) as response:
+        return response.status, await response.json()
+
+
+async def test_token_is_created_at_first_start_and_required(api):
+    station = api.station
+    assert station.rest.token.created
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
+        async with aiohttp.ClientSession() as anonymous:
+            async with anonymous.get(f"{station.receiver.url}/api/orders", headers=headers) as response:
+                assert response.status == 401
+                assert (await response.json())["status"] == "error"
+    status, body = await call(api, "GET", "/api/orders")
+    assert status == 200 and body == {"orders": []}
+
+
+async def test_alert_to_paper_fill_to_positions_pnl_and_orders(api):
+    station = api.station
+    alert = await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
+    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 2)
+    await station.oms.recorder.flush()
+    status, body = await call(api, "GET", "/api/orders")
+    order = body["orders"][0]
+    assert status == 200 and {k: order[k] for k in ("id", "alert_id", "destination", "ticker", "action", "qty",
+                                                   "status", "filled_qty", "avg_price")} == {
+        "id": f"a{alert.alert_id}-Momentum-paper", "alert_id": alert.alert_id, "destination": "paper", "ticker": "ES",
+        "action": "buy", "qty": 2, "status": "filled", "filled_qty": 2, "avg_price": 5000}
+    _, alerts = await call(api, "GET", "/api/alerts")
+    assert alerts["alerts"][0]["status"] == "routed" and alerts["alerts"][0]["action"] == "buy"
+    _, fills = await call(api, "GET", "/api/fills")
+    assert fills["fills"][0]["order_id"] == order["id"] and fills["fills"][0]["price"] == 5000
+    from datetime import datetime, timezone
+
+    from station.domain.events import TickReceived
+    from station.domain.marketdata import Tick
+
+    station.bus.publish(TickReceived(Tick("ES", datetime.now(timezone.utc), 5010.0)))
+    _, positions = await call(api, "GET", "/api/positions")
+    assert positions["positions"][0] | {"updated_at": None} == {
+        "destination": "paper", "strategy": "Momentum", "ticker": "ES", "qty": 2, "side": "long", "avg_price": 5000,
+        "mark": 5010, "unrealized_pnl": 1000, "realized_pnl": 0, "total_pnl": 1000, "point_value": 50,
+        "updated_at": None}
+    _, pnl = await call(api, "GET", "/api/pnl")
+    assert pnl["pnl"][0]["strategy"] == "Momentum" and pnl["total"]["unrealized_pnl"] == 1000
+
+
+async def test_collections_are_newest_first_with_a_limit(api):
+    station = api.station
+    for _ in range(5):
+        await journal(station, make_alert("CL"))
+    await station.oms.recorder.flush()
+    _, body = await call(api, "GET", "/api/alerts?limit=3")
+    ids = [a["alert_id"] for a in body["alerts"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 3
+    assert body["alerts"][0]["status"] == "unrouted"
+    for bad in ("0", "x", "-2"):
+        status, error = await call(api, "GET", f"/api/alerts?limit={bad}")
+        assert status == 400 and "limit" in error["errors"]
+    status, body = await call(api, "GET", "/api/alerts?limit=5000")
+    assert status == 200 and len(body["alerts"]) == 5
+
+
+async def test_strategy_crud_start_stop_and_errors_change_nothing(api):
+    station = api.station
+    spec = {"name": "Breakout", "tickers": {"AAPL": {"ports": [5001, 5002], "destinations": {"paper": {"multiplier": 2}}}}}
+    status, body = await call(api, "POST", "/api/strategies", json=spec)
+    assert status == 201 and body["strategy"]["tickers"]["AAPL"]["ports"] == [5001, 5002]
+    assert (await call(api, "POST", "/api/strategies", json=spec))[0] == 409
+    revision = station.config.revision()
+    bad = {"tickers": {"AAPL": {"ports": [70000]}, "MSFT": {"destinations": {"nowhere": {}}}}}
+    status, body = await call(api, "PUT", "/api/strategies/Breakout", json=bad)
+    assert status == 400 and "strategies.Breakout.tickers.AAPL.ports" in body["errors"]
+    assert station.config.revision() == revision  # nothing applied
+    status, body = await call(api, "PUT", "/api/strategies/Breakout/tickers/MSFT", json={"destinations": {"paper": {"qty": 5}}})
+    assert status == 200 and body["strategy"]["tickers"]["MSFT"]["destinations"]["paper"] == {"qty": 5}
+    status, body = await call(api, "PATCH", "/api/strategies/Breakout", json={"name": "Breakout2", "tickers": {"AAPL": None}})
+    assert status == 200 and list(body["strategy"]["tickers"]) == ["MSFT"] and body["strategy"]["name"] == "Breakout2"
+    status, body = await call(api, "POST", "/api/strategies/Breakout2/stop")
+    assert status == 200 and body["enabled"] is False
+    assert not station.config.load().strategy("Breakout2").enabled
+    assert (await call(api, "POST", "/api/strategies/Breakout2/start"))[1]["enabled"] is True
+    assert (await call(api, "DELETE", "/api/strategies/Breakout2"))[0] == 200
+    assert (await call(api, "GET", "/api/strategies/Breakout2"))[0] == 404
+    assert (await call(api, "POST", "/api/strategies/Nope/start"))[0] == 404
+    status, body = await call(api, "POST", "/api/strategies", data="not json")
+    assert status == 400 and body["status"] == "error"
+    assert (await call(api, "DELETE", "/api/destinations/paper"))[0] == 409  # still used by Momentum
+    status, body = await call(api, "POST", "/api/destinations", json={"name": "sim", "type": "ninjatrader-ati"})
+    assert status == 400 and "destinations.sim.account" in body["errors"]
+    assert (await call(api, "GET", "/api/nothing-here"))[0] == 404
+
+
+async def test_manual_actions_make_orders_and_say_why_not(api):
+    station = api.station
+    station.oms.marks.seen("ES", __import__("decimal").Decimal("5000"))
+    status, body = await call(api, "POST", "/api/manual/buy", json={"strategy": "Momentum", "ticker": "ES", "click_id": "c1"})
+    assert status == 200 and [o["id"] for o in body["orders"]] == ["mc1-Momentum-paper"]
+    again = await call(api, "POST", "/api/manual/buy", json={"strategy": "Momentum", "ticker": "ES", "click_id": "c1"})
+    assert again[0] == 200 and len(again[1]["orders"]) == 1  # a retried click makes no second order
+    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 2)
+    status, body = await call(api, "POST", "/api/manual", json={"action": "reverse", "strategy": "Momentum", "ticker": "ES"})
+    assert status == 200 and body["orders"][0]["action"] == "sell" and body["orders"][0]["qty"] == 4
+    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == -2)
+    assert (await call(api, "POST", "/api/manual/close", json={"strategy": "Momentum", "ticker": "NQ"}))[0] == 409
+    assert (await call(api, "POST", "/api/manual/sell", json={"strategy": "Nope", "ticker": "ES"}))[0] == 404
+    status, body = await call(api, "POST", "/api/manual/sell", json={"strategy": "Momentum", "ticker": "ES", "qty": -1})
+    assert status == 400 and "qty" in body["errors"]
+    assert (await call(api, "POST", "/api/manual/explode", json={}))[0] == 404
+    assert (await call(api, "POST", "/api/manual/0dte_call", json={}))[0] == 404  # no 0DTE strategy configured
+    status, body = await call(api, "POST", "/api/manual/flatten", json={})
+    assert status == 200
+    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 0)
+
+
+async def test_kill_switch_over_rest(api):
+    station = api.station
+    status, body = await call(api, "POST", "/api/kill-switch", json={"engaged": True, "reason": "test"})
+    assert status == 200 and body["engaged"] is True and body["reason"] == "test"
+    status, body = await call(api, "POST", "/api/manual/buy", json={"strategy": "Momentum", "ticker": "ES", "qty": 1})
+    assert status == 409 and "kill switch" in body["message"]
+    assert (await call(api, "POST", "/api/kill-switch", json={"engaged": "yes"}))[0] == 400
+    status, body = await call(api, "POST", "/api/kill-switch", json={"engaged": False})
+    assert body["engaged"] is False and (await call(api, "GET", "/api/kill-switch"))[1]["engaged"] is False
+    assert not station.oms.book.kill_switch_engaged
