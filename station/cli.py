@@ -195,7 +195,7 @@ def _run(options, *, smoke: bool) -> int:
 def _config(args: argparse.Namespace) -> int:
     from station.store import Store
     from station.store.config_repo import ConfigRepository
-    from station.store.validation import ConfigError
+    from station.domain.validation import ConfigError
 
     if args.action == "import":
         try:

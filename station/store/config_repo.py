@@ -19,9 +19,9 @@ from station.domain.config import (
     TickerConfig,
     TickerDestination,
 )
-from station.store import config_schema as schema
+from station.domain import config_schema as schema
 from station.store.database import Store
-from station.store.validation import ConfigError, Invalid
+from station.domain.validation import ConfigError, Invalid
 
 FORMAT = "station-config"
 FORMAT_VERSION = 1

@@ -6,9 +6,9 @@ import asyncio
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
-from station.store import config_schema
+from station.domain import config_schema
 from station.store.config_repo import ConfigRepository
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.ui.forms import child, load_form
 
 FIELDS = {"account": "account", "incoming": "incoming", "outgoing": "outgoing", "host": "host", "port": "port",

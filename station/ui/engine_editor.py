@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.store.config_repo import ConfigRepository
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.ui import theme
 from station.ui.forms import child, fit_on_show, load_form
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from station.app import Station
 from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.ui import layout
 from station.ui.bridge import UiBridge
 from station.ui.log_dock import LogBuffer

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from station.domain.events import Notified
 from station.paths import resources_dir
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.ui import theme
 from station.ui.bridge import UiBridge
 from station.ui.forms import child, load_form

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from station.domain.events import ConfigChanged
 from station.store.config_repo import ConfigRepository
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.ui import theme
 from station.ui.bridge import UiBridge
 from station.ui.strategy_checks import destination_problem, parse_port, parse_size, port_problems, size_text

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QLabel, QLineEdit,
 
 from station.app import Station
 from station.domain.timeutil import utc_now
-from station.store.validation import ConfigError, Invalid, http_url
+from station.domain.validation import ConfigError, Invalid, http_url
 from station.ui import theme
 from station.ui.forms import child, load_form
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QPlainTextEdit, QPushButton, QWidget)
 
 from station.app import Station
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.ui.forms import child, load_form
 from station.web.tradingview.service import OSPX_RATE_LIMITS, TRADINGVIEW_ADDRESSES
 

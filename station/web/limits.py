@@ -12,7 +12,7 @@ import math
 import time
 from typing import Callable, Iterable
 
-from station.store.validation import parse_rate_limit
+from station.domain.validation import parse_rate_limit
 
 PURGE_EVERY = 4096  # look for idle addresses after this many new ones
 

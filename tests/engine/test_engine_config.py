@@ -8,7 +8,7 @@ import pytest
 
 from station.store import Store
 from station.store.config_repo import ConfigRepository, check_document
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 
 DOC = {
     "destinations": {"paper": {"type": "paper"}},

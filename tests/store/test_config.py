@@ -6,7 +6,7 @@ import pytest
 from support.contract import EXAMPLE_DESTINATIONS, EXAMPLE_PORTS
 from station.store import Store
 from station.store.config_repo import ConfigRepository, check_document
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 
 ZEROSPX, NAMED = EXAMPLE_PORTS, EXAMPLE_DESTINATIONS  # the two CONTRACT.md examples
 

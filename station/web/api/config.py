@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from station.store.validation import ConfigError
+from station.domain.validation import ConfigError
 from station.web.api.auth import ApiError, json_body
 
 if TYPE_CHECKING:

@@ -179,7 +179,7 @@ def test_error_bodies_become_the_brokers_words():
 
 def test_broker_destination_config():
     from station.store.config_repo import check_document
-    from station.store.validation import ConfigError
+    from station.domain.validation import ConfigError
 
     plan = check_document({"destinations": {
         "schwab": {"type": "schwab", "account": "12345678", "callback_url": "https://127.0.0.1:8182/"},

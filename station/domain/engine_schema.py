@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from station.store import validation as v
+from station.domain import validation as v
 
 KINDS = ("crossover", "supertrend", "zero_dte", "pairs")
 _TIMEFRAME = re.compile(r"^(\d+)([mhdt])$")

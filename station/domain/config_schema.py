@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from station.store import engine_schema as engine
-from station.store import validation as v
+from station.domain import engine_schema as engine
+from station.domain import validation as v
 
 
 def _timeframe(value):
