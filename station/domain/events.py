@@ -48,27 +48,46 @@ class AlertDuplicated(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRouted(Event):
-    """An alert was turned into orders (`client_order_ids`)."""
+class AlertStatusChanged(Event):
+    """An alert left `queued`: routed, unrouted or rejected (the subclasses), with the reason if any.
+
+    The window and the API follow an alert's status through these; nothing polls for it.
+    """
 
     alert_id: int
-    client_order_ids: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        return self.STATUS
+
+    @property
+    def why(self) -> str | None:
+        return getattr(self, "reason", None)
 
 
 @dataclass(frozen=True, slots=True)
-class AlertUnrouted(Event):
+class AlertRouted(AlertStatusChanged):
+    """An alert was turned into orders (`client_order_ids`); `reason` notes destinations that refused."""
+
+    STATUS = "routed"
+    client_order_ids: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertUnrouted(AlertStatusChanged):
     """An alert made no order, with the reason (no strategy lists its ticker, risk, …)."""
 
-    alert_id: int
-    reason: str
+    STATUS = "unrouted"
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRejected(Event):
+class AlertRejected(AlertStatusChanged):
     """An alert was refused by a risk rule or the kill switch (journaled, never traded)."""
 
-    alert_id: int
-    reason: str
+    STATUS = "rejected"
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,7 +171,7 @@ class Router:
             return
         self._publish_orders(admitted, set(inserted))
         if d.status is AlertStatus.ROUTED:
-            self.bus.publish(AlertRouted(alert_id, tuple(inserted)))
+            self.bus.publish(AlertRouted(alert_id, tuple(inserted), d.reason))
         elif d.status is AlertStatus.UNROUTED:
             self.bus.publish(AlertUnrouted(alert_id, d.reason))
             notices.setdefault(("Alert not routed", d.reason), []).append(d.alert)
