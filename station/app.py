@@ -19,6 +19,7 @@ from station.store import Store
 from station.store.config_repo import ConfigRepository
 from station.secrets import SecretStore
 from station.store.watcher import ConfigWatcher
+from station.web.guard import AccessGuard, AccessSettings
 from station.web.server import Receiver
 from station.web.tradingview.service import WebhookService
 
@@ -60,11 +61,14 @@ class Station:
         self.store = Store(options.data_dir)
         self.config = ConfigRepository(self.store)
         self.connections: dict[str, ConnectionChanged] = {}
-        self.receiver = Receiver(options.host, options.port, status=self.status)
+        # who may reach /api, Socket.IO and the dashboard (local or remote, Host/Origin), from the webhook settings
+        self.guard = AccessGuard(lambda: AccessSettings.of(self.config.settings("webhook")), options.host)
+        self.receiver = Receiver(options.host, options.port, status=self.status, middlewares=(self.guard.middleware(),))
         self.watcher = ConfigWatcher(self.config.revision, lambda rev: self.bus.publish(ConfigChanged(rev)))
         self.components: list[Component] = []
         self._build()
         self.bus.subscribe(ConnectionChanged, self._on_connection)
+        self.bus.subscribe(ConfigChanged, self.guard.reload)
         self._started = False
 
     async def start(self) -> None:
@@ -72,6 +76,7 @@ class Station:
         loop = asyncio.get_running_loop()
         self.bus.bind(loop)
         install_exception_handlers(loop, self.bus)
+        self.guard.reload()
         for component in self.components:
             await component.start()
         await self.watcher.start()
@@ -147,7 +152,7 @@ class Station:
         self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
                             book=self.oms.book, secrets=self.secrets)
         add(self.rest)
-        add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token))
+        add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token, self.guard))
         # skipped resends, counted by `station analyze`
         self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
         self.connection_notices = ConnectionNotices(self.bus)

@@ -133,8 +133,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         setup_logging(None)
         return subcommand(args)
     options = _options(args)
-    setup_logging(options.data_dir, console_level=logging.INFO if options.headless else logging.WARNING)
-    return _run(options, smoke=args.smoke)
+    from station.store import StoreError, check_usable
+    from station.store.lock import hold_data_dir
+
+    try:  # refused before anything in the data dir is touched: one line, exit 2
+        check_usable(options.data_dir)
+        lock = hold_data_dir(options.data_dir)  # noqa: F841  (held while Station runs)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        setup_logging(options.data_dir, console_level=logging.INFO if options.headless else logging.WARNING)
+    except OSError as exc:
+        raise UsageError(f"cannot write the log in {options.data_dir / 'logs'}: {exc.strerror or exc}") from None
+    try:
+        return _run(options, smoke=args.smoke)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _options(args: argparse.Namespace):
@@ -159,6 +173,18 @@ def _secret_store(*, demo: bool):
             raise UsageError(str(exc)) from None
         logging.getLogger("station.app").warning("%s; the demo keeps its secrets in memory for this run", exc)
         return SecretStore(MemoryBackend())
+
+
+def _open_store(args: argparse.Namespace):
+    """The data dir's Store, or one line (exit 2) saying why it cannot be used."""
+    from station.store import Store, StoreError, check_usable
+
+    data_dir = _data_dir(args)
+    try:
+        check_usable(data_dir)
+        return Store(data_dir)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -193,7 +219,6 @@ def _run(options, *, smoke: bool) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from station.store import Store
     from station.store.config_repo import ConfigRepository
     from station.domain.validation import ConfigError
 
@@ -206,7 +231,7 @@ def _config(args: argparse.Namespace) -> int:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{args.file} is not valid JSON: {exc}") from None
-        store = Store(_data_dir(args))
+        store = _open_store(args)
         try:
             revision = ConfigRepository(store).import_document(document)
         except ConfigError as exc:
@@ -217,7 +242,7 @@ def _config(args: argparse.Namespace) -> int:
         print(f"imported {counts['strategies']} strategies and {counts['destinations']} destinations "
               f"from {args.file} (config revision {revision})")
         return 0
-    store = Store(_data_dir(args))
+    store = _open_store(args)
     try:
         document = ConfigRepository(store).export_document()
     finally:
@@ -236,11 +261,10 @@ def _config(args: argparse.Namespace) -> int:
 
 def _broker(args: argparse.Namespace) -> int:
     from station.brokers.schwab.authorize import AuthorizeError, authorize, pick_destination
-    from station.store import Store
     from station.store.config_repo import ConfigRepository
     from station.secrets import KeyringUnavailable
 
-    store = Store(_data_dir(args))
+    store = _open_store(args)
     try:
         destinations = list(ConfigRepository(store).load().destinations)
     finally:
@@ -259,10 +283,7 @@ def _broker(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 def _analyze(args: argparse.Namespace) -> int:
-    import sqlite3
-
     from station.analysis.options import AnalysisError, default_out_dir, parse_since, prepare_out_dir
-    from station.store import Store
 
     try:
         since = parse_since(args.since) if args.since is not None else None
@@ -270,10 +291,7 @@ def _analyze(args: argparse.Namespace) -> int:
         out_dir = prepare_out_dir(args.out if args.out is not None else default_out_dir(data_dir))
     except AnalysisError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        store = Store(data_dir)
-    except (sqlite3.DatabaseError, RuntimeError) as exc:
-        raise UsageError(f"cannot read the database in {data_dir}: {exc}") from None
+    store = _open_store(args)
     try:
         from station.analysis.export import run_analysis
 

@@ -7,11 +7,14 @@ secret can never reach a log file or the Log dock even by accident.
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 import sys
 import threading
+import time
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 ROOT = "station"
@@ -25,10 +28,10 @@ class SecretMask(logging.Filter):
 
     @classmethod
     def register(cls, value: str) -> None:
-        """Never let `value` appear in a log line."""
+        """Never let `value` appear in a log line, nor its escaped, percent-encoded or JSON-escaped forms."""
         if value and len(value) >= 4:
             with cls._lock:
-                cls._secrets = cls._secrets | {value}
+                cls._secrets = cls._secrets | _variants(value)
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = self._secrets
@@ -47,9 +50,79 @@ class SecretMask(logging.Filter):
         return True
 
 
+def _variants(value: str) -> set[str]:
+    """The forms a secret takes when something quotes it: JSON, URLs, Python reprs of str and bytes."""
+    raw = value.encode("utf-8", "surrogatepass")
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        repr(value)[1:-1],
+        value.encode("unicode_escape").decode("ascii"),
+        repr(raw)[2:-1],  # b'...' as aiohttp quotes bytes it could not parse
+        raw.decode("latin-1"),  # UTF-8 bytes read as Latin-1 (an HTTP header's fallback)
+    }
+    return {form for form in forms if len(form) >= 4}
+
+
+class RateLimit(logging.Filter):
+    """At most `burst` records a minute of one kind (logger, level, message template); the rest dropped.
+
+    A flood (a client hammering a refused route, a failing accept loop) must not rotate the
+    log's whole history away. The next record of that kind let through says how many were dropped.
+    """
+
+    def __init__(self, burst: int = 30, period_s: float = 60.0) -> None:
+        super().__init__()
+        self.burst, self.period_s = burst, period_s
+        self._kinds: dict[tuple, list] = {}  # kind -> [window start, passed, dropped]
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = (record.name, record.levelno, str(record.msg)[:200])
+        now = time.monotonic()
+        with self._lock:
+            state = self._kinds.get(kind)
+            if state is None or now - state[0] >= self.period_s:
+                dropped = state[2] if state else 0
+                if len(self._kinds) > 10_000:
+                    self._kinds.clear()
+                self._kinds[kind] = [now, 1, 0]
+                if dropped:
+                    record.msg, record.args = f"{record.getMessage()} ({dropped} more like it dropped)", ()
+                return True
+            if state[1] < self.burst:
+                state[1] += 1
+                return True
+            state[2] += 1
+            return False
+
+
+class EveryMinute:
+    """Says one thing at most once a minute on a logger, counting the times it stayed quiet."""
+
+    def __init__(self, logger: logging.Logger, level: int = logging.WARNING, period_s: float = 60.0) -> None:
+        self.logger, self.level, self.period_s = logger, level, period_s
+        self._last = -period_s
+        self._quiet = 0
+
+    def say(self, message: str, *args) -> bool:
+        """Log now if the last one was a minute ago or more; True if it did."""
+        now = time.monotonic()
+        if now - self._last < self.period_s:
+            self._quiet += 1
+            return False
+        quiet, self._quiet, self._last = self._quiet, 0, now
+        self.logger.log(self.level, message + (f" ({quiet} times more in the last minute)" if quiet else ""), *args)
+        return True
+
+
 def add_handler(handler: logging.Handler) -> logging.Handler:
-    """Attach `handler` to Station's root logger, with the secret mask."""
+    """Attach `handler` to Station's root logger, with the secret mask and the flood limit."""
     handler.addFilter(SecretMask())
+    handler.addFilter(RateLimit())
     logging.getLogger(ROOT).addHandler(handler)
     return handler
 

@@ -32,3 +32,11 @@ def parse_utc(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def parse_eastern(text: str) -> datetime:
+    """Parse an ISO-8601 time; a time without zone is US/Eastern (a script on a US trader's PC)."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=EASTERN)
+    return value.astimezone(UTC)

@@ -1,5 +1,6 @@
 """SQLite persistence: schema and migrations, the single writer, repositories."""
 
-from station.store.database import Store
+from station.store.database import Store, check_usable
+from station.store.errors import StoreError
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoreError", "check_usable"]

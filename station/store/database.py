@@ -1,18 +1,74 @@
-"""The SQLite database: connection settings, migrations, the writer, and readers."""
+"""The SQLite database: connection settings, migrations, the writer, and readers.
+
+A data dir Station cannot use (a corrupt, truncated, locked or read-only database, a
+folder in the database's place) is refused with `StoreError`, one line naming the
+problem, before anything in it is changed (`check_usable` reads only).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
 
+from station.store.errors import StoreError
 from station.store.migrations import migrate
 from station.store.writer import StoreWriter
 
 log = logging.getLogger("station.store")
 
 DB_FILENAME = "station.db"
+
+
+def check_usable(data_dir: Path) -> None:
+    """StoreError if the database in `data_dir` exists but cannot be used; reads only, changes nothing."""
+    path = data_dir / DB_FILENAME
+    if not os.path.lexists(path):
+        if not os.access(data_dir, os.W_OK | os.X_OK):
+            raise StoreError(f"data directory {data_dir} is read-only: Station cannot create its database there")
+        return
+    if not path.is_file():
+        raise StoreError(f"{path} is not a database file (a folder or something else is in its place)")
+    if not os.access(path, os.R_OK | os.W_OK) or not os.access(data_dir, os.W_OK | os.X_OK):
+        raise StoreError(f"database {path} is read-only: Station needs to write it and its folder")
+    _check_size(path)
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from None
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise StoreError(f"database {path} is locked by another program") from None
+        raise StoreError(f"database {path} cannot be read: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database {path} is corrupt ({exc}); restore it from a backup or use another "
+                         f"--data-dir") from None
+    finally:
+        conn.close()
+
+
+def _check_size(path: Path) -> None:
+    """A file shorter than its header says (cut off by a full disk or a partial copy) is refused."""
+    with open(path, "rb") as file:
+        header = file.read(100)
+    size = path.stat().st_size
+    if size == 0:
+        return  # an empty file is a new database to SQLite
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise StoreError(f"database {path} is corrupt (not an SQLite database); restore it from a backup or "
+                         f"use another --data-dir")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]  # the header's page count is current only if these match
+    if valid and pages and size < pages * page_size:
+        raise StoreError(f"database {path} is truncated ({size} of {pages * page_size} bytes); restore it from "
+                         f"a backup or use another --data-dir")
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -33,12 +89,15 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / DB_FILENAME
-        setup = connect(self.path)
         try:
-            setup.execute("PRAGMA journal_mode = WAL")
-            self.schema_version = migrate(setup)
-        finally:
-            setup.close()
+            setup = connect(self.path)
+            try:
+                setup.execute("PRAGMA journal_mode = WAL")
+                self.schema_version = migrate(setup)
+            finally:
+                setup.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.path} cannot be used: {exc}") from None
         self.writer = StoreWriter(lambda: connect(self.path))
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []

@@ -97,7 +97,7 @@ class SourceAccess:
         """The sender's address. Behind a tunnel the peer is loopback: then (and only then) the
         last X-Forwarded-For entry, the one the tunnel itself appended, names the real sender."""
         peer = peer or "unknown"
-        if self.behind_tunnel and forwarded_for and _is_loopback(peer):
+        if self.behind_tunnel and forwarded_for and is_loopback(peer):
             last = forwarded_for.rsplit(",", 1)[-1].strip()
             if last:
                 return _strip_port(last)
@@ -116,11 +116,17 @@ class SourceAccess:
         return any(ip in network for network in self._networks)
 
 
-def _is_loopback(address: str) -> bool:
+def is_loopback(address: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and their IPv4-mapped form (a client on the trading PC itself)."""
+    if not address:
+        return False
     try:
-        return ipaddress.ip_address(address).is_loopback
+        ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 def _strip_port(entry: str) -> str:

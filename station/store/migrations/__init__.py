@@ -17,6 +17,8 @@ import pkgutil
 import re
 import sqlite3
 
+from station.store.errors import StoreError
+
 log = logging.getLogger("station.store")
 
 _NAME = re.compile(r"^m(\d{4})_\w+$")
@@ -62,7 +64,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     shipped = available()
     newest = shipped[-1][0] if shipped else 0
     if current > newest:
-        raise RuntimeError(
+        raise StoreError(
             f"the database has schema {current}, newer than this Station knows ({newest}); "
             "use a newer Station or another --data-dir"
         )

@@ -86,16 +86,6 @@ class ApiToken:
         return self._value
 
 
-def is_loopback(address: str | None) -> bool:
-    """True for 127.0.0.0/8 and ::1 (a client on the trading PC itself)."""
-    import ipaddress
-
-    try:
-        return address is not None and ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def api_middleware(token: ApiToken):
     """Checks the bearer token on every `/api/` request and answers every API error as JSON."""
 

@@ -25,7 +25,10 @@ from station.domain.script_feed import ScriptTrade, ScriptUpload
 from station.domain.timeutil import utc_now
 from station.store.database import Store
 from station.store.script_feed_repo import ScriptFeedRepository
-from station.web.api.auth import ApiToken, is_loopback
+from station.logs import EveryMinute
+from station.web.api.auth import ApiToken
+from station.web.guard import AccessGuard
+from station.web.limits import RateLimiter
 from station.web.scripts.rows import CsvRowError, parse_market_data, parse_trades
 
 log = logging.getLogger("station.scriptfeed")
@@ -33,6 +36,7 @@ log = logging.getLogger("station.scriptfeed")
 MAX_UPLOAD = 20 * 1024 * 1024
 FIELDS = ("trades_csv", "market_data_csv")
 SCRIPTS, FRONTENDS = "script", "frontend"
+FAILED_TOKEN_LIMITS = ["10 per minute"]  # wrong Socket.IO tokens per address, as for webhook passphrases
 
 
 class UploadError(ValueError):
@@ -101,12 +105,14 @@ class ScriptFeed:
 
     name = "script-feed"
 
-    def __init__(self, app: web.Application, store: Store, bus: Bus, token: ApiToken) -> None:
+    def __init__(self, app: web.Application, store: Store, bus: Bus, token: ApiToken, guard: AccessGuard) -> None:
         import socketio
 
         self.repo = ScriptFeedRepository(store)
         self.bus = bus
         self.token = token
+        self.guard = guard
+        self.failures = RateLimiter(FAILED_TOKEN_LIMITS)
         app.router.add_post("/api/trading-data", self._post)
         # async_handlers=False: one client's uploads are applied and answered in the order sent
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_UPLOAD, async_handlers=False,
@@ -119,6 +125,7 @@ class ScriptFeed:
         self.sio.on("join_frontend", self._join(FRONTENDS, "Joined frontend room"))
         self.sio.on("send_trading_data", self._socket_upload)
         self.sio.on("ping_server", self._ping)
+        self._refused = EveryMinute(log)
 
     async def start(self) -> None:
         """Nothing to start: the routes live on the receiver."""
@@ -164,11 +171,16 @@ class ScriptFeed:
 
         request = environ.get("aiohttp.request")
         remote = request.remote if request is not None else None
-        offered = auth.get("token") if isinstance(auth, dict) else None
-        token = await self.token.current()
-        if not is_loopback(remote) and (token is None or not token.matches(offered)):
-            log.warning("Socket.IO connection from %s refused: no valid token", remote)
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized: pass auth={'token': <api-token>}")
+        if request is None or not self.guard.is_local(remote, request.headers):
+            address = remote or "unknown"
+            if self.failures.retry_after(address) > 0:
+                raise socketio.exceptions.ConnectionRefusedError("too many failed tokens from this address; wait")
+            offered = auth.get("token") if isinstance(auth, dict) else None
+            token = await self.token.current()
+            if token is None or not token.matches(offered):
+                self.failures.hit(address)
+                self._refused.say("Socket.IO connection from %s refused: no valid token", address)
+                raise socketio.exceptions.ConnectionRefusedError("unauthorized: pass auth={'token': <api-token>}")
         self._sessions.add(sid)
         await self.sio.emit("status", {"msg": "Connected to trading data server"}, to=sid)
 

@@ -1,6 +1,7 @@
 """Parsing the script feed's CSV texts into domain rows; a malformed row is named by its line.
 
-Market data rows become `MarketDataRow`s, which the bar builders take as
+A timestamp is epoch seconds (or milliseconds) or ISO-8601; without a zone it is
+US/Eastern, the trader's own clock (CONTRACT.md). Market data rows become `MarketDataRow`s, which the bar builders take as
 `MarketDataReceived` (the same path as trades).
 
 Both CSVs of one upload are checked completely before anything is applied, so
@@ -13,13 +14,14 @@ import csv
 import io
 import math
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable
 
 from station.domain.enums import Side
 from station.domain.marketdata import MarketDataRow
 from station.domain.script_feed import ScriptTrade
-from station.domain.timeutil import parse_utc
+from station.domain.numbers import decimal_or_none
+from station.domain.timeutil import parse_eastern
 
 TRADE_COLUMNS = ("timestamp", "symbol", "side", "quantity", "price", "profit_loss", "strategy")
 TRADE_REQUIRED = ("timestamp", "symbol", "side", "quantity", "price")
@@ -42,43 +44,41 @@ class CsvRowError(ValueError):
 
 def _timestamp(text: str) -> datetime:
     text = text.strip()
+    number = decimal_or_none(text)
+    if number is not None:  # epoch seconds, or milliseconds when it is that large
+        try:
+            seconds = float(number / 1000 if number > Decimal("1e11") else number)
+            return datetime.fromtimestamp(seconds, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"timestamp {text[:40]!r} is not a time this century") from None
     try:
-        number = float(text)
+        return parse_eastern(text.replace("/", "-"))
     except ValueError:
-        pass
-    else:  # epoch seconds, or milliseconds when it is that large
-        if not math.isfinite(number):
-            raise ValueError(f"timestamp {text!r} is not a time")
-        return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
-    try:
-        return parse_utc(text.replace("/", "-"))
-    except ValueError:
-        raise ValueError(f"timestamp {text!r} is not an ISO-8601 time") from None
+        raise ValueError(f"timestamp {text[:40]!r} is not an ISO-8601 time") from None
 
 
 def _decimal(text: str, name: str, *, positive: bool) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"{name} {text!r} is not a number") from None
-    if not value.is_finite() or abs(value) > Decimal("1e12"):
-        raise ValueError(f"{name} {text!r} is not a sensible number")
+    value = decimal_or_none(text.strip())
+    if value is None:
+        raise ValueError(f"{name} {text[:40]!r} is not a number")
+    if abs(value) > Decimal("1e12"):
+        raise ValueError(f"{name} {text[:40]!r} is not a sensible number")
     if positive and value <= 0:
-        raise ValueError(f"{name} must be greater than 0, got {text!r}")
+        raise ValueError(f"{name} must be greater than 0, got {text[:40]!r}")
     return value
 
 
 def _float(text: str, name: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not a number") from None
+    number = decimal_or_none(text.strip())
+    if number is None:
+        raise ValueError(f"{name} {text[:40]!r} is not a number")
+    value = float(number)
     if not math.isfinite(value) or abs(value) > 1e12:
-        raise ValueError(f"{name} {text!r} is not a sensible number")
+        raise ValueError(f"{name} {text[:40]!r} is not a sensible number")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be at least {minimum:g}, got {text!r}")
+        raise ValueError(f"{name} must be at least {minimum:g}, got {text[:40]!r}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be at most {maximum:g}, got {text!r}")
+        raise ValueError(f"{name} must be at most {maximum:g}, got {text[:40]!r}")
     return value
 
 

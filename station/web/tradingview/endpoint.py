@@ -11,7 +11,10 @@ import asyncio
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
+from station.web.server import unreadable_body
 from station.web.tradingview.intake import AlertIntake, Answer, error
 
 log = logging.getLogger("station.web")
@@ -38,6 +41,8 @@ class WebhookEndpoint:
     async def handle(self, request: web.Request) -> web.Response:
         try:
             answer = await self._answer(request)
+        except (RequestPayloadError, HttpProcessingError) as exc:  # the sender's bytes: e.g. a false gzip header
+            return unreadable_body(request, exc)
         except Exception:  # a bug must still get a JSON answer, and the log must say where
             log.exception("webhook request failed")
             answer = error(500, "internal error; the alert was NOT accepted (see Station's log)")

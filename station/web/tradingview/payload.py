@@ -19,16 +19,18 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from station.domain.alert import Alert, SpreadTicker
 from station.domain.enums import Side
+from station.domain.numbers import decimal_or_none
 from station.domain.timeutil import UTC, parse_utc
 
 MAX_QTY = Decimal("1e9")
 MIN_QTY = Decimal("1e-8")
 MAX_PRICE = Decimal("1e9")
+MIN_PRICE = Decimal("1e-8")
 MAX_TEXT = 200
 POSITIONS = ("long", "short", "flat")
 
@@ -166,7 +168,8 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
         action = Side(value.strip().lower())
 
     qty = _number(*got.get("qty", _NOTHING), errors, minimum=MIN_QTY, maximum=MAX_QTY)
-    price = _number(*got.get("price", _NOTHING), errors, minimum=None, maximum=MAX_PRICE)
+    # a spread's price (leg1 - hedge x leg2) may be zero or negative; any other price is above zero
+    price = _number(*got.get("price", _NOTHING), errors, minimum=None if spread else MIN_PRICE, maximum=MAX_PRICE)
     sent_at = _time(*got.get("sent_at", _NOTHING), errors)
     position = _position(*got.get("position", _NOTHING), errors)
     target = _position(*got.get("target_position", _NOTHING), errors)
@@ -268,10 +271,11 @@ def _number(name: str | None, value: Any, errors: dict[str, str], *, minimum: De
     if isinstance(value, float) and not math.isfinite(value):
         errors[name] = "must be a finite number"
         return None
-    try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        errors[name] = f"{_printable(str(value))[:40]!r} is not a number"
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    number = decimal_or_none(text)
+    if number is None:
+        errors[name] = ("must be a finite number" if text.lower().lstrip("+-") in ("inf", "infinity", "nan")
+                        else f"{_printable(text)[:40]!r} is not a number (digits 0-9, an optional . and exponent)")
         return None
     if not number.is_finite():
         errors[name] = "must be a finite number"

@@ -27,7 +27,7 @@ def test_parse_good_csvs():
     assert [(t.symbol, t.side.value, str(t.quantity), str(t.price)) for t in trades] == [
         ("AAPL", "buy", "10", "150.25"), ("AAPL", "sell", "10", "151.00"), ("ES", "sell", "1", "4750.25")]
     assert trades[0].profit_loss is None and str(trades[2].profit_loss) == "-12.5"
-    assert trades[2].timestamp.isoformat() == "2024-01-04T16:00:00+00:00"
+    assert trades[2].timestamp.isoformat() == "2024-01-04T21:00:00+00:00"  # no zone: US/Eastern (CONTRACT.md)
     bars = parse_market_data(MARKET)
     assert bars[0].rsi == 55.2 and bars[1].rsi is None and bars[1].volume == 9000
     assert parse_trades("") == [] and parse_trades("timestamp,symbol,side,quantity,price\n") == []
@@ -167,6 +167,7 @@ async def test_socketio_from_another_host_needs_the_token(station):
 
     class Remote:
         remote = "10.1.2.3"
+        headers: dict = {}
 
     with pytest.raises(socketio.exceptions.ConnectionRefusedError):
         await feed._connect("sid-x", {"aiohttp.request": Remote()}, None)

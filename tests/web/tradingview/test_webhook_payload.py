@@ -56,8 +56,8 @@ def test_actions_are_case_insensitive(action, side):
 
 
 def test_numbers_may_be_strings_everywhere():
-    alert = parse({"symbol": "ES", "action": "sell", "quantity": " 2.5 ", "price": "-0.75", "timestamp": "1704382200"})
-    assert (alert.qty, alert.price) == (Decimal("2.5"), Decimal("-0.75"))
+    alert = parse({"symbol": "ES", "action": "sell", "quantity": " 2.5 ", "price": "0.75", "timestamp": "1704382200"})
+    assert (alert.qty, alert.price) == (Decimal("2.5"), Decimal("0.75"))
     assert alert.sent_at == datetime(2024, 1, 4, 15, 30, tzinfo=timezone.utc)
 
 
@@ -154,3 +154,19 @@ def test_values_that_cannot_be_stored_are_refused_by_field(value):
     with pytest.raises(PayloadError) as caught:
         canonical_text({"ticker": "A", "note": value})
     assert list(caught.value.errors) == ["note"]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("price", -1), ("price", 0), ("price", "-0.0001"), ("price", "0"),
+    ("qty", "1e999999999"), ("qty", "1_000"), ("qty", "\u0661\u0662"), ("qty", "\uff11"), ("qty", " 1 000"),
+    ("price", "1e999999999"), ("qty", "0x10"), ("qty", "1e-999"),
+])
+def test_absurd_or_foreign_numbers_are_refused_naming_the_field(field, value):
+    with pytest.raises(PayloadError) as refused:
+        parse({**DIALECT_1, field: value})
+    assert list(refused.value.errors) == [field]
+
+
+def test_a_spread_may_have_a_price_at_or_below_zero():
+    alert = parse({**DIALECT_1, "ticker": "NMFC-0.72*NASDAQ:ROIC", "price": "-0.75"})
+    assert alert.price == Decimal("-0.75") and alert.spread is not None
