@@ -70,7 +70,7 @@ public sealed class FakeAccountGateway : IAccountGateway
         return this;
     }
 
-    public bool HasAccount(string account) { return account == AccountName; }
+    public bool UseAccount(string account) { return account == AccountName; }
 
     public InstrumentInfo FindInstrument(string name)
     {

@@ -75,7 +75,9 @@ namespace StationReceiver
     /// arrive on any thread, also from inside the calls below.</summary>
     public interface IAccountGateway
     {
-        bool HasAccount(string account);
+        /// <summary>True when NinjaTrader has the account; from then on its order, execution and position
+        /// events are raised (ports need position news before they place anything).</summary>
+        bool UseAccount(string account);
 
         /// <summary>The instrument NinjaTrader knows by this name, or null.</summary>
         InstrumentInfo FindInstrument(string name);

@@ -21,14 +21,19 @@ namespace StationReceiver
         readonly NetworkStream stream;
         readonly BlockingCollection<string> outbox = new BlockingCollection<string>();
         readonly Action<LineConnection, string> onLine;
+        readonly Action<LineConnection, string> onUnreadable;
         readonly Action<LineConnection> onClose;
         readonly string peer;
         int closed;
 
-        public LineConnection(TcpClient client, Action<LineConnection, string> onLine, Action<LineConnection> onClose)
+        /// <param name="onUnreadable">A line that is no text to parse (too long, not UTF-8), with why: answered
+        /// by the desk, so its refusal keeps its place among the replies to the lines around it.</param>
+        public LineConnection(TcpClient client, Action<LineConnection, string> onLine,
+            Action<LineConnection, string> onUnreadable, Action<LineConnection> onClose)
         {
             this.client = client;
             this.onLine = onLine;
+            this.onUnreadable = onUnreadable;
             this.onClose = onClose;
             client.NoDelay = true; // replies are small and Station waits for them
             stream = client.GetStream();
@@ -124,7 +129,7 @@ namespace StationReceiver
         {
             if (tooLong)
             {
-                Send(Replies.Rejected(null, "line is longer than " + MaxLineBytes + " bytes"));
+                onUnreadable(this, "line is longer than " + MaxLineBytes + " bytes");
                 return;
             }
             string text;
@@ -134,7 +139,7 @@ namespace StationReceiver
             }
             catch (ArgumentException)
             {
-                Send(Replies.Rejected(null, "line is not UTF-8 text"));
+                onUnreadable(this, "line is not UTF-8 text");
                 return;
             }
             text = text.TrimEnd('\r');

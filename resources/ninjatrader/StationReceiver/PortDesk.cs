@@ -15,7 +15,10 @@ namespace StationReceiver
     /// <see cref="Mailbox"/> thread, so nothing here locks.</summary>
     public sealed partial class PortDesk : IDisposable
     {
-        public const int MaxUnsent = 10000;
+        /// <summary>On a connection, the latest news of every order that changed within this long before the
+        /// last connection ended (or since) is sent again: a reply written just before a connection broke may
+        /// never have been read. As Station's resend_window_s: 600 s.</summary>
+        public static readonly TimeSpan ResendWindow = TimeSpan.FromSeconds(600);
 
         readonly PortSettings settings;
         readonly IAccountGateway gateway;
@@ -23,9 +26,10 @@ namespace StationReceiver
         readonly Action<string> log;
         readonly LineHistory history = new LineHistory(200);
         readonly List<IReplySink> sinks = new List<IReplySink>();
-        // order replies made while no connection was open: sent first when Station is back
-        readonly Queue<string> unsent = new Queue<string>();
         readonly RecentReplies recent = new RecentReplies(10000);
+        // when the last connection ended (null while one is open, or before any)
+        TimeSpan? lastDetached;
+        bool everAttached;
         readonly Dictionary<IOrderHandle, TrackedOrder> byHandle = new Dictionary<IOrderHandle, TrackedOrder>();
         volatile int connections;
 
@@ -58,12 +62,22 @@ namespace StationReceiver
             sinks.Add(sink);
             connections = sinks.Count;
             history.Note("connected (" + sinks.Count + ")");
-            while (unsent.Count > 0)
-                sink.Send(unsent.Dequeue());
+            // Station reconciles from these: where each recent order stands, then every open position
+            TimeSpan since = !everAttached ? TimeSpan.MinValue
+                : lastDetached.HasValue ? lastDetached.Value - ResendWindow : recent.Now - ResendWindow;
+            everAttached = true;
+            lastDetached = null;
+            foreach (string reply in recent.Since(since))
+                Answer(sink, reply);
             try
             {
+                if (!gateway.UseAccount(settings.Account))
+                {
+                    log("port " + settings.Port + ": account " + settings.Account + " is not available in NinjaTrader");
+                    return;
+                }
                 foreach (PositionReport position in gateway.Positions(settings.Account))
-                    sink.Send(Replies.Position(settings.Account, position.Instrument, position.Qty, position.AveragePrice));
+                    Answer(sink, Replies.Position(settings.Account, position.Instrument, position.Qty, position.AveragePrice));
             }
             catch (Exception e)
             {
@@ -73,9 +87,19 @@ namespace StationReceiver
 
         public void Detach(IReplySink sink)
         {
-            sinks.Remove(sink);
+            if (!sinks.Remove(sink))
+                return;
             connections = sinks.Count;
+            if (sinks.Count == 0)
+                lastDetached = recent.Now;
             history.Note("disconnected (" + sinks.Count + " left)");
+        }
+
+        /// <summary>A line that could not even be read as text.</summary>
+        public void OnUnreadable(IReplySink from, string why)
+        {
+            history.Note("unreadable line: " + why);
+            Answer(from, Replies.Rejected(null, why));
         }
 
         /// <summary>One line from a connection: dropped if its id was taken before, else acknowledged and
@@ -121,7 +145,7 @@ namespace StationReceiver
         {
             try
             {
-                if (!gateway.HasAccount(settings.Account))
+                if (!gateway.UseAccount(settings.Account))
                 {
                     Reject(intent, "account '" + settings.Account + "' is not available in NinjaTrader (is its connection up?)");
                     return;
@@ -254,10 +278,8 @@ namespace StationReceiver
         {
             if (position.Account != settings.Account)
                 return;
-            string reply = Replies.Position(position.Account, position.Instrument, position.Qty, position.AveragePrice);
-            // positions are not kept for a later connection: a new connection gets them all at once
-            if (sinks.Count > 0)
-                Broadcast(reply);
+            // not kept for a later connection: a new connection gets every position at once
+            Broadcast(Replies.Position(position.Account, position.Instrument, position.Qty, position.AveragePrice));
             OnFlattenProgress(position);
         }
 
@@ -292,16 +314,10 @@ namespace StationReceiver
             to.Send(reply);
         }
 
+        /// <summary>To every connection of the port; with none open, order news waits in <see cref="recent"/>.</summary>
         void Broadcast(string reply)
         {
             history.Sent(reply);
-            if (sinks.Count == 0)
-            {
-                unsent.Enqueue(reply);
-                while (unsent.Count > MaxUnsent)
-                    unsent.Dequeue();
-                return;
-            }
             foreach (IReplySink sink in sinks)
                 sink.Send(reply);
         }

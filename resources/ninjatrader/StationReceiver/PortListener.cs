@@ -16,6 +16,7 @@ namespace StationReceiver
         readonly int port;
         readonly Action<LineConnection> onOpen;
         readonly Action<LineConnection, string> onLine;
+        readonly Action<LineConnection, string> onUnreadable;
         readonly Action<LineConnection> onClose;
         readonly Action<string> log;
         readonly List<LineConnection> open = new List<LineConnection>();
@@ -25,11 +26,12 @@ namespace StationReceiver
         volatile string state = "starting";
 
         public PortListener(int port, Action<LineConnection> onOpen, Action<LineConnection, string> onLine,
-            Action<LineConnection> onClose, Action<string> log)
+            Action<LineConnection, string> onUnreadable, Action<LineConnection> onClose, Action<string> log)
         {
             this.port = port;
             this.onOpen = onOpen;
             this.onLine = onLine;
+            this.onUnreadable = onUnreadable;
             this.onClose = onClose;
             this.log = log;
         }
@@ -92,7 +94,7 @@ namespace StationReceiver
             while (true)
             {
                 TcpClient client = bound.AcceptTcpClient();
-                LineConnection connection = new LineConnection(client, onLine, Closed);
+                LineConnection connection = new LineConnection(client, onLine, onUnreadable, Closed);
                 lock (open)
                 {
                     if (stopping.WaitOne(0))

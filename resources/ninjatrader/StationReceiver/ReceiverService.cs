@@ -103,6 +103,7 @@ namespace StationReceiver
             port.Listener = new PortListener(settings.Port,
                 delegate(LineConnection c) { mailbox.Post(delegate { desk.Attach(c); }); },
                 delegate(LineConnection c, string line) { mailbox.Post(delegate { desk.OnLine(c, line); }); },
+                delegate(LineConnection c, string why) { mailbox.Post(delegate { desk.OnUnreadable(c, why); }); },
                 delegate(LineConnection c) { mailbox.Post(delegate { desk.Detach(c); }); },
                 log);
             lock (gate)
