@@ -4,6 +4,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using StationReceiver;
 
 public static class CoreTests
@@ -22,7 +25,7 @@ public static class CoreTests
             AbsoluteExitPassedByTheFillIsRefused, TrailingStopFollowsTheBestPrice,
             LimitStopAndStopLimitEntries, ExitFlattensTheInstrument, ReverseClosesThenOpensTheOtherSide,
             CancelEndsOnlyThatStrategysWorkingOrders, AtmTemplateManagesEntriesWithoutExits,
-            RepliesWaitForAConnection,
+            RepliesWaitForAConnection, ChangedPortSettingsKeepTheIdsTaken,
         };
         foreach (Action test in tests)
         {
@@ -555,5 +558,99 @@ public static class CoreTests
         desk.Box.Drain();
         Check.That(sent.Count >= 2 && sent[0].Contains("\"id\":\"q1\",\"status\":\"filled\""), "the fill first: " + string.Join(" ", sent));
         Check.That(sent.Last().Contains("\"type\":\"position\"") && sent.Last().Contains("\"qty\":1"), "then the positions");
+    }
+
+    static void ChangedPortSettingsKeepTheIdsTaken()
+    {
+        FakeAccountGateway account = new FakeAccountGateway().AddInstrument("ES 12-26", 0.25m, 5000m);
+        string dir = Check.TempDir();
+        TcpListener probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        ReceiverSettings settings = new ReceiverSettings();
+        PortSettings entry = new PortSettings();
+        entry.Port = port;
+        entry.Account = "Sim101";
+        entry.Instruments["ES"] = "ES 12-26";
+        settings.Ports.Add(entry);
+        using (ReceiverService service = new ReceiverService(account, dir, m => { }))
+        {
+            service.Apply(settings);
+            List<string> first = Exchange(port, "{'id':'g1','ticker':'ES','action':'buy','qty':1}", 4);
+            Check.That(first.Any(r => r.Contains("\"status\":\"filled\"")), "traded: " + string.Join(" ", first));
+
+            PortSettings rolled = new PortSettings();
+            rolled.Port = port;
+            rolled.Account = "Sim101";
+            rolled.AtmTemplate = "ES 2 targets";
+            rolled.Instruments["ES"] = "ES 03-27";
+            settings.Ports[0] = rolled;
+            service.Apply(settings); // same port and account: the desk stays, the next lines use the new map
+            WaitFor(() => service.Status()[0].Settings.Instruments["ES"] == "ES 03-27", "reconfigured");
+            Check.That(service.Status()[0].LastLines.Any(l => l.Contains("settings changed")), "the same desk");
+
+            PortSettings moved = new PortSettings();
+            moved.Port = port;
+            moved.Account = "Other";
+            settings.Ports[0] = moved;
+            service.Apply(settings); // another account: the port restarts, its file of ids reread
+            List<string> again = Exchange(port, "{'id':'g1','ticker':'ES','action':'buy','qty':1}", 1);
+            Check.Equal("{\"type\":\"ack\",\"id\":\"g1\"}", again.FirstOrDefault(), "still dropped");
+            Check.Equal(1, account.Orders.Count, "one order");
+            Check.Equal("Other", service.Status()[0].Settings.Account, "new settings");
+        }
+    }
+
+    static void WaitFor(Func<bool> condition, string what)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Check.That(false, what);
+                return;
+            }
+            System.Threading.Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>Sends one line on a fresh connection and reads <paramref name="count"/> replies (skipping positions).</summary>
+    static List<string> Exchange(int port, string json, int count)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                using (TcpClient client = new TcpClient())
+                {
+                    client.Connect(IPAddress.Loopback, port);
+                    client.ReceiveTimeout = 10000;
+                    NetworkStream stream = client.GetStream();
+                    byte[] bytes = Encoding.UTF8.GetBytes(Check.J(json) + "\n");
+                    stream.Write(bytes, 0, bytes.Length);
+                    StreamReader reader = new StreamReader(stream, Encoding.UTF8);
+                    List<string> replies = new List<string>();
+                    while (replies.Count < count)
+                    {
+                        string reply = reader.ReadLine();
+                        if (reply == null)
+                            break;
+                        if (!reply.Contains("\"type\":\"position\""))
+                            replies.Add(reply);
+                    }
+                    return replies;
+                }
+            }
+            catch (SocketException)
+            {
+                // the port is (re)starting
+                if (DateTime.UtcNow > deadline)
+                    throw;
+                System.Threading.Thread.Sleep(20);
+            }
+        }
     }
 }

@@ -20,7 +20,8 @@ namespace StationReceiver
         /// never have been read. As Station's resend_window_s: 600 s.</summary>
         public static readonly TimeSpan ResendWindow = TimeSpan.FromSeconds(600);
 
-        readonly PortSettings settings;
+        // replaced whole by Reconfigure (on the desk's thread); read by the window through Settings
+        volatile PortSettings settings;
         readonly IAccountGateway gateway;
         readonly RepeatStore seen;
         readonly Action<string> log;
@@ -44,6 +45,16 @@ namespace StationReceiver
         public PortSettings Settings
         {
             get { return settings; }
+        }
+
+        /// <summary>New instrument map or ATM template for the same port and account (e.g. a futures roll):
+        /// the desk keeps its connections and the orders it reports on.</summary>
+        public void Reconfigure(PortSettings next)
+        {
+            if (next.Port != settings.Port || next.Account != settings.Account)
+                throw new ArgumentException("a desk keeps its port and account");
+            settings = next;
+            history.Note("settings changed: ATM template '" + next.AtmTemplate + "', instruments " + InstrumentMapText.Format(next.Instruments));
         }
 
         public LineHistory History

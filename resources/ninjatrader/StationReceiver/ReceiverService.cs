@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading;
 
 namespace StationReceiver
 {
@@ -60,8 +61,9 @@ namespace StationReceiver
                 action(desk);
         }
 
-        /// <summary>Listens on the ports in <paramref name="settings"/>: unchanged ports keep their connections
-        /// and orders, changed ones restart, ports no longer listed stop.</summary>
+        /// <summary>Listens on the ports in <paramref name="settings"/>: a port whose account stays keeps its
+        /// connections and orders (a new instrument map or ATM template applies to the next lines), a port
+        /// given another account restarts, ports no longer listed stop.</summary>
         public void Apply(ReceiverSettings settings)
         {
             string problem = settings.Problem();
@@ -78,9 +80,12 @@ namespace StationReceiver
                 foreach (KeyValuePair<int, Port> pair in new List<KeyValuePair<int, Port>>(ports))
                 {
                     PortSettings next;
-                    if (wanted.TryGetValue(pair.Key, out next) && next.SameAs(pair.Value.Desk.Settings))
+                    PortDesk desk = pair.Value.Desk;
+                    if (wanted.TryGetValue(pair.Key, out next) && next.Account == desk.Settings.Account)
                     {
                         wanted.Remove(pair.Key);
+                        if (!next.SameAs(desk.Settings))
+                            mailbox.Post(delegate { desk.Reconfigure(next); });
                         continue;
                     }
                     retired.Add(pair.Value);
@@ -111,11 +116,28 @@ namespace StationReceiver
             port.Listener.Start();
         }
 
+        /// <summary>Stops the port, then waits until its desk has done the work queued for it and closed its
+        /// file of ids: a port reopened with new settings reads that file whole (and Windows would refuse to
+        /// open it for writing twice).</summary>
         void Retire(Port port)
         {
             port.Listener.Stop();
             PortDesk desk = port.Desk;
-            mailbox.Post(delegate { desk.Dispose(); }); // after the work already queued for it
+            // not disposed: after a timeout the desk's work may still set it
+            ManualResetEvent closed = new ManualResetEvent(false);
+            mailbox.Post(delegate
+            {
+                try
+                {
+                    desk.Dispose();
+                }
+                finally
+                {
+                    closed.Set();
+                }
+            });
+            if (!closed.WaitOne(TimeSpan.FromSeconds(10)))
+                log("port " + desk.Settings.Port + ": its desk did not close within 10 s");
         }
 
         public List<PortStatus> Status()
