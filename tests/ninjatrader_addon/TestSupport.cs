@@ -124,7 +124,7 @@ public sealed class DeskHarness : IReplySink
         if (value == null)
             return null;
         decimal d;
-        IntentParser.TryNumber(value, out d);
+        Numbers.TryParse(value, out d);
         return d;
     }
 }

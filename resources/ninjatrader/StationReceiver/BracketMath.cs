@@ -60,9 +60,9 @@ namespace StationReceiver
         {
             int sign = Sides.Sign(entrySide) * direction;
             if (sign < 0 && price >= fill)
-                return field + ": " + IntentParser.Text(price) + " is not below the entry's fill price " + IntentParser.Text(fill);
+                return field + ": " + Numbers.Text(price) + " is not below the entry's fill price " + Numbers.Text(fill);
             if (sign > 0 && price <= fill)
-                return field + ": " + IntentParser.Text(price) + " is not above the entry's fill price " + IntentParser.Text(fill);
+                return field + ": " + Numbers.Text(price) + " is not above the entry's fill price " + Numbers.Text(fill);
             return null;
         }
     }

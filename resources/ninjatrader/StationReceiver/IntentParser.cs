@@ -1,7 +1,6 @@
 // Station Receiver for NinjaTrader 8: protocol core (plain C#, no NinjaTrader types).
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 
 namespace StationReceiver
 {
@@ -142,12 +141,12 @@ namespace StationReceiver
             object raw = Get(obj, "qty");
             if (raw == null)
                 return "qty: required";
-            if (!TryNumber(raw, out qty))
+            if (!Numbers.TryParse(raw, out qty))
                 return "qty: must be a number";
             if (qty != decimal.Truncate(qty))
-                return "qty: NinjaTrader trades whole quantities, got " + Text(qty);
+                return "qty: NinjaTrader trades whole quantities, got " + Numbers.Text(qty);
             if (qty < 1)
-                return "qty: must be at least 1, got " + Text(qty);
+                return "qty: must be at least 1, got " + Numbers.Text(qty);
             if (qty > MaxQty)
                 return "qty: more than " + MaxQty;
             intent.Qty = (int)qty;
@@ -284,29 +283,29 @@ namespace StationReceiver
                     return null;
             }
             decimal value;
-            if (raw == null || !TryNumber(raw, out value))
+            if (raw == null || !Numbers.TryParse(raw, out value))
             {
                 error = field + "." + key + ": must be a number";
                 return null;
             }
             if (value <= 0)
             {
-                error = field + "." + key + ": must be greater than 0, got " + Text(value);
+                error = field + "." + key + ": must be greater than 0, got " + Numbers.Text(value);
                 return null;
             }
             if (unit == OffsetUnit.Ticks && value != decimal.Truncate(value))
             {
-                error = field + ".ticks: must be a whole number of ticks, got " + Text(value);
+                error = field + ".ticks: must be a whole number of ticks, got " + Numbers.Text(value);
                 return null;
             }
             if (unit == OffsetUnit.Percent && value >= 100)
             {
-                error = field + ".percent: must be below 100, got " + Text(value);
+                error = field + ".percent: must be below 100, got " + Numbers.Text(value);
                 return null;
             }
             if (value > MaxPrice)
             {
-                error = field + "." + key + ": " + Text(value) + " is absurd";
+                error = field + "." + key + ": " + Numbers.Text(value) + " is absurd";
                 return null;
             }
             return new PriceOffset(unit, value);
@@ -341,9 +340,9 @@ namespace StationReceiver
                 return null;
             decimal price = level.Price.Value;
             if (direction < 0 && price >= reference)
-                return field + ": " + Text(price) + " is not below " + what + " " + Text(reference);
+                return field + ": " + Numbers.Text(price) + " is not below " + what + " " + Numbers.Text(reference);
             if (direction > 0 && price <= reference)
-                return field + ": " + Text(price) + " is not above " + what + " " + Text(reference);
+                return field + ": " + Numbers.Text(price) + " is not above " + what + " " + Numbers.Text(reference);
             return null;
         }
 
@@ -353,54 +352,19 @@ namespace StationReceiver
             return obj.TryGetValue(key, out value) ? value : null;
         }
 
-        /// <summary>A JSON number, or a string holding one (alerts may send numbers as strings); never NaN or infinite.</summary>
-        public static bool TryNumber(object raw, out decimal value)
-        {
-            value = 0;
-            if (raw is int) { value = (int)raw; return true; }
-            if (raw is long) { value = (long)raw; return true; }
-            if (raw is decimal) { value = (decimal)raw; return true; }
-            if (raw is double)
-            {
-                double d = (double)raw;
-                if (double.IsNaN(d) || double.IsInfinity(d) || Math.Abs(d) > 1e20)
-                    return false;
-                value = (decimal)d;
-                return true;
-            }
-            string text = raw as string;
-            if (text == null)
-                return false;
-            return decimal.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-        }
-
         static bool TryPrice(object raw, out decimal price, out string error)
         {
             error = null;
-            if (!TryNumber(raw, out price))
+            if (!Numbers.TryParse(raw, out price))
             {
                 error = "must be a number";
                 return false;
             }
             if (price <= 0)
-                error = "must be a positive price, got " + Text(price);
+                error = "must be a positive price, got " + Numbers.Text(price);
             else if (price > MaxPrice)
-                error = Text(price) + " is absurd";
+                error = Numbers.Text(price) + " is absurd";
             return error == null;
-        }
-
-        public static string Text(decimal value)
-        {
-            return Numbers.Plain(value).ToString(CultureInfo.InvariantCulture);
-        }
-    }
-
-    public static class Numbers
-    {
-        /// <summary>The same value without trailing zeros (5000.250 -> 5000.25), so JSON shows the plain number.</summary>
-        public static decimal Plain(decimal value)
-        {
-            return value / 1.000000000000000000000000000000000m;
         }
     }
 }

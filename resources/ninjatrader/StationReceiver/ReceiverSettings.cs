@@ -83,7 +83,7 @@ namespace StationReceiver
             PortSettings port = new PortSettings();
             decimal number;
             object raw;
-            if (!entry.TryGetValue("port", out raw) || !IntentParser.TryNumber(raw, out number)
+            if (!entry.TryGetValue("port", out raw) || !Numbers.TryParse(raw, out number)
                 || number != decimal.Truncate(number) || number < 1 || number > 65535)
                 throw new InvalidDataException(path + ": a port number is missing or not between 1 and 65535");
             port.Port = (int)number;

@@ -34,6 +34,16 @@ namespace NinjaTrader.NinjaScript.AddOns
             get { return Path.Combine(DataDir, "settings.json"); }
         }
 
+        /// <summary>The receiver this add-on runs, or null before it started (or after it stopped).</summary>
+        public static ReceiverService Running
+        {
+            get
+            {
+                lock (Gate)
+                    return service;
+            }
+        }
+
         protected override void OnStateChange()
         {
             if (State == State.SetDefaults)
@@ -122,11 +132,7 @@ namespace NinjaTrader.NinjaScript.AddOns
 
         void OnMenuItemClick(object sender, RoutedEventArgs e)
         {
-            ReceiverService running;
-            lock (Gate)
-                running = service;
-            NinjaTrader.Core.Globals.RandomDispatcher.InvokeAsync(new Action(
-                () => new StationReceiverWindow(running, SettingsPath).Show()));
+            NinjaTrader.Core.Globals.RandomDispatcher.InvokeAsync(new Action(() => new StationReceiverWindow().Show()));
         }
     }
 }

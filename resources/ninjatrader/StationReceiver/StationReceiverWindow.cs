@@ -30,10 +30,11 @@ namespace StationReceiver
         readonly List<TextBlock> rows = new List<TextBlock>();
         List<string> shownLines = new List<string>();
 
-        public StationReceiverWindow(ReceiverService service, string settingsPath)
+        // NinjaTrader requires NTWindow classes to have a default constructor (help guide, NTWindow)
+        public StationReceiverWindow()
         {
-            this.service = service;
-            this.settingsPath = settingsPath;
+            service = NinjaTrader.NinjaScript.AddOns.StationReceiverAddOn.Running;
+            settingsPath = NinjaTrader.NinjaScript.AddOns.StationReceiverAddOn.SettingsPath;
             Caption = "Station Receiver";
             Width = 1000;
             Height = 560;
@@ -67,19 +68,23 @@ namespace StationReceiver
 
         UIElement Layout()
         {
+            StackPanel first = Row();
+            first.Children.Add(Label("Port"));
+            first.Children.Add(portBox);
+            first.Children.Add(Label("Account"));
+            first.Children.Add(accountBox);
+            first.Children.Add(Label("ATM template (optional)"));
+            first.Children.Add(atmBox);
+            StackPanel second = Row();
+            second.Children.Add(Label("Instruments (ES=ES 12-26; NQ=NQ 12-26)"));
+            second.Children.Add(instrumentsBox);
+            second.Children.Add(ButtonFor("Save port", OnSave));
+            second.Children.Add(ButtonFor("Remove port", OnRemove));
             StackPanel editor = new StackPanel();
-            editor.Orientation = Orientation.Horizontal;
+            editor.Orientation = Orientation.Vertical;
             editor.Margin = new Thickness(8);
-            editor.Children.Add(Label("Port"));
-            editor.Children.Add(portBox);
-            editor.Children.Add(Label("Account"));
-            editor.Children.Add(accountBox);
-            editor.Children.Add(Label("ATM template (optional)"));
-            editor.Children.Add(atmBox);
-            editor.Children.Add(Label("Instruments (ES=ES 12-26; NQ=NQ 12-26)"));
-            editor.Children.Add(instrumentsBox);
-            editor.Children.Add(ButtonFor("Save port", OnSave));
-            editor.Children.Add(ButtonFor("Remove port", OnRemove));
+            editor.Children.Add(first);
+            editor.Children.Add(second);
 
             message.Margin = new Thickness(8, 0, 8, 4);
             message.TextWrapping = TextWrapping.Wrap;
@@ -100,6 +105,14 @@ namespace StationReceiver
             root.Children.Add(portList);
             root.Children.Add(lineList);
             return root;
+        }
+
+        static StackPanel Row()
+        {
+            StackPanel row = new StackPanel();
+            row.Orientation = Orientation.Horizontal;
+            row.Margin = new Thickness(0, 0, 0, 6);
+            return row;
         }
 
         static TextBlock Label(string text)
