@@ -2,8 +2,8 @@
 // resources/ninjatrader/StationReceiver/*.cs under Mono and a misspelt call fails the build. Never run.
 // Signatures as the NinjaTrader 8 help guide documents them (Account, Order, Execution, Position,
 // Instrument, MasterInstrument, MarketData, AtmStrategy, AddOn, NTWindow, NTMenuItem, Output) and as
-// reflection listings of NinjaTrader.Core show them (enum members, event-args properties). Only what the
-// add-on uses is here: a member the add-on starts to use must be added after looking it up.
+// reflection listings of NinjaTrader.Core show them (enum members, event-args properties). Only the members
+// the add-on uses are here (enums whole): a member it starts to use is added here after looking it up.
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
@@ -29,7 +29,6 @@ namespace NinjaTrader.Cbi
         NoError, LogOnFailed, OrderRejected, UnableToCancelOrder, UnableToChangeOrder, UnableToSubmitOrder,
         UserAbort, OrderRejectedByRisk, LoginExpired, Panic
     }
-    public enum LogLevel { Alert, Information, Warning, Error }
 
     public class CustomOrder { }
 
@@ -46,8 +45,6 @@ namespace NinjaTrader.Cbi
         public Order CreateOrder(Instrument instrument, OrderAction action, OrderType orderType, OrderEntry orderEntry,
             TimeInForce timeInForce, int quantity, double limitPrice, double stopPrice, string oco, string name,
             DateTime gtd, CustomOrder customOrder) { return null; }
-        public Order CreateOrder(Instrument instrument, OrderAction action, OrderType orderType, TimeInForce timeInForce,
-            int quantity, double limitPrice, double stopPrice, string oco, string name, CustomOrder customOrder) { return null; }
         public void Submit(IEnumerable<Order> orders) { }
         public void Cancel(IEnumerable<Order> orders) { }
         public void Change(IEnumerable<Order> orders) { }
@@ -60,18 +57,11 @@ namespace NinjaTrader.Cbi
     public class Order
     {
         public Account Account { get { return null; } }
-        public double AverageFillPrice { get { return 0; } }
-        public int Filled { get { return 0; } }
         public Instrument Instrument { get { return null; } }
         public double LimitPrice { get { return 0; } }
         public double LimitPriceChanged { get; set; }
         public string Name { get { return null; } }
-        public string Oco { get { return null; } }
-        public OrderAction OrderAction { get { return OrderAction.Buy; } }
-        public string OrderId { get { return null; } }
         public OrderState OrderState { get { return OrderState.Unknown; } }
-        public OrderType OrderType { get { return OrderType.Unknown; } }
-        public int Quantity { get { return 0; } }
         public int QuantityChanged { get; set; }
         public double StopPrice { get { return 0; } }
         public double StopPriceChanged { get; set; }
@@ -83,8 +73,6 @@ namespace NinjaTrader.Cbi
         public Account Account { get { return null; } }
         public Instrument Instrument { get { return null; } }
         public Order Order { get { return null; } }
-        public double Price { get { return 0; } }
-        public int Quantity { get { return 0; } }
     }
 
     public class Position
@@ -98,9 +86,7 @@ namespace NinjaTrader.Cbi
 
     public class MasterInstrument
     {
-        public string Name { get { return null; } }
         public double TickSize { get { return 0; } }
-        public double RoundToTickSize(double price) { return price; }
     }
 
     public class Instrument
@@ -119,25 +105,17 @@ namespace NinjaTrader.Cbi
         public string Comment { get { return null; } }
         public ErrorCode Error { get { return ErrorCode.NoError; } }
         public int Filled { get { return 0; } }
-        public double LimitPrice { get { return 0; } }
         public Order Order { get { return null; } }
-        public string OrderId { get { return null; } }
         public OrderState OrderState { get { return OrderState.Unknown; } }
-        public int Quantity { get { return 0; } }
-        public double StopPrice { get { return 0; } }
-        public DateTime Time { get { return DateTime.MinValue; } }
     }
 
     public class ExecutionEventArgs : EventArgs
     {
         public Execution Execution { get { return null; } }
-        public string ExecutionId { get { return null; } }
         public MarketPosition MarketPosition { get { return MarketPosition.Flat; } }
         public Operation Operation { get { return Operation.Add; } }
-        public string OrderId { get { return null; } }
         public double Price { get { return 0; } }
         public int Quantity { get { return 0; } }
-        public DateTime Time { get { return DateTime.MinValue; } }
     }
 
     public class PositionEventArgs : EventArgs
@@ -160,19 +138,13 @@ namespace NinjaTrader.Data
 
     public class MarketDataEventArgs : EventArgs
     {
-        public double Ask { get { return 0; } }
-        public double Bid { get { return 0; } }
         public NinjaTrader.Cbi.Instrument Instrument { get { return null; } }
-        public double Last { get { return 0; } }
         public MarketDataType MarketDataType { get { return MarketDataType.Unknown; } }
         public double Price { get { return 0; } }
-        public DateTime Time { get { return DateTime.MinValue; } }
-        public long Volume { get { return 0; } }
     }
 
     public class MarketData
     {
-        public MarketDataEventArgs Last { get { return null; } }
         public event EventHandler<MarketDataEventArgs> Update;
         void Unused() { Update(null, null); }
     }
@@ -204,8 +176,6 @@ namespace NinjaTrader.NinjaScript
         public string Name { get; set; }
         public State State { get { return State.Undefined; } }
         protected virtual void OnStateChange() { }
-        public void Log(string message, NinjaTrader.Cbi.LogLevel logLevel) { }
-        public void Print(object value) { }
     }
 
     public abstract class AddOnBase : NinjaScriptBase
@@ -216,7 +186,6 @@ namespace NinjaTrader.NinjaScript
 
     public class AtmStrategy
     {
-        public static AtmStrategy StartAtmStrategy(AtmStrategy atmStrategyTemplate, NinjaTrader.Cbi.Order entryOrder) { return null; }
         public static AtmStrategy StartAtmStrategy(string atmStrategyTemplateName, NinjaTrader.Cbi.Order entryOrder) { return null; }
     }
 }

@@ -102,8 +102,6 @@ namespace System.Windows.Controls
 
     public class ItemCollection
     {
-        public int Count { get { return 0; } }
-        public object this[int index] { get { return null; } set { } }
         public int Add(object newItem) { return 0; }
         public void Clear() { }
         public bool Contains(object containItem) { return false; }
