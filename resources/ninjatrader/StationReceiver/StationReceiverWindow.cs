@@ -5,14 +5,12 @@ using System.Linq;
 using System.Windows;
 using System.Windows.Controls;
 using System.Windows.Threading;
-using NinjaTrader.Cbi;
-using NinjaTrader.Gui.Tools;
 
 namespace StationReceiver
 {
     /// <summary>Ports and their accounts (with the instrument map and ATM template), each port's state and
     /// last lines. Saving writes the settings file and applies it at once.</summary>
-    public class StationReceiverWindow : NTWindow
+    public class StationReceiverWindow : NinjaTrader.Gui.Tools.NTWindow
     {
         readonly ReceiverService service;
         readonly string settingsPath;
@@ -185,8 +183,9 @@ namespace StationReceiver
             }
 
             List<string> names = new List<string>();
-            lock (Account.All)
-                foreach (Account account in Account.All)
+            // qualified, as NinjaTrader's namespaces are not imported here: WPF's names stay unambiguous
+            lock (NinjaTrader.Cbi.Account.All)
+                foreach (NinjaTrader.Cbi.Account account in NinjaTrader.Cbi.Account.All)
                     names.Add(account.Name);
             accountsHint.Text = "Accounts in NinjaTrader: " + (names.Count == 0 ? "none connected" : string.Join(", ", names));
         }
