@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from support.launch import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.paths import REPO as ROOT  # noqa: E402
 ADDON = ROOT / "resources" / "ninjatrader" / "StationReceiver"
 HERE = Path(__file__).resolve().parent
 MCS, MONO = shutil.which("mcs"), shutil.which("mono")
