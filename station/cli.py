@@ -231,6 +231,8 @@ def _config(args: argparse.Namespace) -> int:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{args.file} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise UsageError(f"{args.file} is nested too deeply to be a config file") from None
         store = _open_store(args)
         try:
             revision = ConfigRepository(store).import_document(document)

@@ -16,6 +16,7 @@ from station.analysis.options import AnalysisError, prepare_out_dir
 from station.analysis.report_html import FORMATS, render
 from station.analysis.summaries import DIMENSIONS, overview, summary
 from station.analysis.ticks import TickSizes
+from station.domain.numbers import decimal_or_none
 from station.domain.timeutil import utc_now
 from station.store.config_repo import ConfigRepository
 from station.store.database import Store
@@ -81,11 +82,26 @@ def _eastern_text(series: pd.Series) -> pd.Series:
     return out.where(series.notna(), "")
 
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value):
+    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+1+cmd`), quoted with a leading '.
+
+    Numbers stay numbers ("-12.5" is a loss, not a formula); only text is touched.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS) and decimal_or_none(value.strip()) is None:
+        return "'" + value
+    return value
+
+
 def _csv(frame: pd.DataFrame, columns: list[str], path: Path) -> Path:
     out = frame.reindex(columns=columns).copy()
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = _eastern_text(out[column])
+        elif out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(neutralize)
     out.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
     return path
 

@@ -88,7 +88,7 @@ SETTINGS: dict[str, v.Fields] = {
 DESTINATION_TYPES: dict[str, tuple[v.Fields, tuple[str, ...]]] = {
     "paper": (v.Fields({}), ()),
     "ninjatrader-ati": (v.Fields({
-        "account": (v.text, None),
+        "account": (v.ati_field, None),
         "incoming": (v.text, None),
         "outgoing": (v.text, None),
         "order_type": (v.choice("market", "limit"), "market"),
@@ -145,7 +145,7 @@ TICKER = v.Fields({
 TICKER_DESTINATION = v.Fields({
     "qty": (v.decimal(), None),
     "multiplier": (v.decimal(), None),
-    "instrument": (v.text, None),
+    "instrument": (v.name, None),
     "reversal": (v.choice("single", "close_then_open"), "single"),
 })
 

@@ -47,6 +47,27 @@ def text(value: Any) -> str:
     return value.strip()
 
 
+MAX_NAME = 100
+
+
+def name(value: Any) -> str:
+    """A name (strategy, destination, ticker): printable text, at most MAX_NAME characters."""
+    clean = text(value)
+    if len(clean) > MAX_NAME:
+        raise Invalid(f"is longer than {MAX_NAME} characters")
+    if not clean.isprintable():
+        raise Invalid("contains control characters (a newline, NUL, …)")
+    return clean
+
+
+def ati_field(value: Any) -> str:
+    """A value written into a NinjaTrader ATI order line (`;`-separated, one line): no `;`, no line breaks."""
+    clean = name(value)
+    if ";" in clean:
+        raise Invalid("must not contain ';' (NinjaTrader's ATI separates fields with it)")
+    return clean
+
+
 def optional(check: Check) -> Check:
     def run(value: Any) -> Any:
         return None if value is None else check(value)

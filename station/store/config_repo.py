@@ -21,6 +21,7 @@ from station.domain.config import (
 )
 from station.domain import config_schema as schema
 from station.store.database import Store
+from station.domain import validation as v
 from station.domain.validation import ConfigError, Invalid
 
 FORMAT = "station-config"
@@ -216,9 +217,11 @@ def _check_destinations(value: Any, errors: dict[str, str]) -> dict[str, Destina
         return {}
     clean = {}
     for name, spec in value.items():
-        path = f"destinations.{name}"
-        if not name.strip():
-            errors[path] = "a destination needs a name"
+        path = f"destinations.{_shown(name)}"
+        try:
+            v.name(name)
+        except v.Invalid as exc:
+            errors[path] = f"a destination's name {exc}" if name.strip() else "a destination needs a name"
             continue
         if not isinstance(spec, dict):
             errors[path] = "must be an object"
@@ -235,8 +238,24 @@ def _check_destinations(value: Any, errors: dict[str, str]) -> dict[str, Destina
         params = {k: val for k, val in params.items() if f"{path}.{k}" not in errors}
         checked = fields.check(params, path, errors, required=required)
         full = {**{k: d for k, d in fields.defaults().items() if d is not None}, **checked}
+        if kind == "ninjatrader-ati" and "incoming" in full and "outgoing" in full and \
+                _same_folder(full["incoming"], full["outgoing"]):
+            errors[f"{path}.outgoing"] = "must be another folder than incoming (NinjaTrader reads one, writes the other)"
         clean[name] = DestinationConfig(name=name, type=kind, params=full)
     return clean
+
+
+def _same_folder(a: str, b: str) -> bool:
+    import os
+
+    norm = lambda p: os.path.normcase(os.path.normpath(os.path.expanduser(p.replace("\\", "/"))))  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def _shown(key: str) -> str:
+    """A key as an error names it: control characters escaped, cut short."""
+    shown = key.encode("unicode_escape").decode("ascii") if not key.isprintable() else key
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _check_strategies(value: Any, errors: dict[str, str]) -> dict[str, StrategyConfig]:
@@ -245,9 +264,11 @@ def _check_strategies(value: Any, errors: dict[str, str]) -> dict[str, StrategyC
         return {}
     clean = {}
     for name, spec in value.items():
-        path = f"strategies.{name}"
-        if not name.strip():
-            errors[path] = "a strategy needs a name"
+        path = f"strategies.{_shown(name)}"
+        try:
+            v.name(name)
+        except v.Invalid as exc:
+            errors[path] = f"a strategy's name {exc}" if name.strip() else "a strategy needs a name"
             continue
         fields = schema.STRATEGY.check(spec, path, errors)
         tickers = tuple(_check_tickers(fields.get("tickers", {}), f"{path}.tickers", errors))
@@ -261,9 +282,11 @@ def _check_strategies(value: Any, errors: dict[str, str]) -> dict[str, StrategyC
 
 def _check_tickers(value: dict, path: str, errors: dict[str, str]):
     for ticker, spec in value.items():
-        where = f"{path}.{ticker}"
-        if not ticker.strip():
-            errors[where] = "a ticker needs a symbol"
+        where = f"{path}.{_shown(ticker)}"
+        try:
+            v.name(ticker)
+        except v.Invalid as exc:
+            errors[where] = f"a ticker {exc}" if ticker.strip() else "a ticker needs a symbol"
             continue
         fields = schema.TICKER.check(spec, where, errors)
         routes = []
@@ -309,6 +332,22 @@ def _apply(conn: sqlite3.Connection, plan: dict[str, Any]) -> int:
     }
     if missing:
         raise ConfigError(missing)
+    ati = {row["name"] for row in conn.execute("SELECT name FROM destinations WHERE type = 'ninjatrader-ati'")}
+    unusable = {}
+    for s in plan["strategies"].values():
+        for t in s.tickers:
+            for r in t.destinations:
+                if r.destination not in ati:
+                    continue
+                at = f"strategies.{s.name}.tickers.{t.ticker}.destinations.{r.destination}"
+                for key, value in (("instrument", r.instrument), ("(ticker)", None if r.instrument else t.ticker)):
+                    try:
+                        value is None or v.ati_field(value)
+                    except v.Invalid as exc:
+                        unusable[f"{at}.{key}" if key != "(ticker)" else at] = \
+                            f"{exc} (the ATI order line carries it); name an instrument without it"
+    if unusable:
+        raise ConfigError(unusable)
     for strategy in plan["strategies"].values():
         write_strategy(conn, strategy)
     return bump_revision(conn)

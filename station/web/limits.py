@@ -45,8 +45,8 @@ class RateLimiter:
         now = self._clock()
         return max((tat - tolerance - now for tat, (_, tolerance) in zip(tats, self._cells)), default=0.0)
 
-    def hit(self, address: str) -> float:
-        """Count one request; returns 0 if allowed, else the seconds to wait (nothing counted)."""
+    def hit(self, address: str, cost: int = 1) -> float:
+        """Count `cost` units (one request, or its bytes); 0 if allowed, else the seconds to wait (nothing counted)."""
         if not self._cells:
             return 0.0
         now = self._clock()
@@ -57,12 +57,12 @@ class RateLimiter:
                 self._purge(now)
             tats = self._tat[address] = [now] * len(self._cells)
         wait = 0.0
-        for tat, (_, tolerance) in zip(tats, self._cells):
-            wait = max(wait, max(tat, now) - tolerance - now)
+        for tat, (interval, tolerance) in zip(tats, self._cells):
+            wait = max(wait, max(tat, now) + interval * (cost - 1) - tolerance - now)
         if wait > 0:
             return wait
         for index, (interval, _) in enumerate(self._cells):
-            tats[index] = max(tats[index], now) + interval
+            tats[index] = max(tats[index], now) + interval * cost
         return 0.0
 
     def _purge(self, now: float) -> None:

@@ -74,4 +74,27 @@ def test_a_file_that_is_not_a_database_is_exit_2(tmp_path):
     (data / "station.db").write_bytes(b"this is not sqlite" * 100)
     result = run_cli("analyze", "--data-dir", str(data), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert "cannot read the database" in one_line(result.stderr)
+    assert "is corrupt" in one_line(result.stderr)
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
+    """ticker/trade_id/strategy starting with = + - @ reach the CSVs as text, numbers untouched."""
+    from support.analysis import add_alert, add_fill, add_order
+
+    data_dir = tmp_path / "d"
+    store = Store(data_dir)
+
+    def job(conn):
+        alert_id = add_alert(conn, ticker="=HYPERLINK(\"http://x\")", strategy="+cmd|' /C calc'!A0")
+        add_order(conn, "c1", alert_id=alert_id, strategy="@SUM(1+1)", ticker="-2+3", avg="5000", filled="1")
+        add_fill(conn, "c1", qty="1", price="5000", ms=10, strategy="@SUM(1+1)", ticker="-2+3", pnl="-12.5")
+
+    store.writer.submit(job).result()
+    store.close()
+    out = tmp_path / "out"
+    result = run_cli("analyze", "--data-dir", str(data_dir), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    cells = [cell for name in CSV_FILES for row in csv.reader((out / name).open()) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c.startswith("-") and not c[1:].replace(".", "").isdigit())]
+    assert "'=HYPERLINK(\"http://x\")" in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
+    assert "-12.5" in cells  # a loss stays a number

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from support.contract import EXAMPLE_DESTINATIONS, EXAMPLE_PORTS
+from support.launch import run_cli
 from station.store import Store
 from station.store.config_repo import ConfigRepository, check_document
 from station.domain.validation import ConfigError
@@ -112,3 +113,34 @@ def test_qty_and_multiplier_together_are_refused(repo):
     with pytest.raises(ConfigError, match="either qty"):
         repo.import_document({"destinations": {"paper": {"type": "paper"}},
                               "strategies": {"S": {"tickers": {"A": {"destinations": {"paper": {"qty": 1, "multiplier": 2}}}}}}})
+
+
+ATI = {"type": "ninjatrader-ati", "account": "Sim101", "incoming": "/nt/incoming", "outgoing": "/nt/outgoing"}
+
+
+@pytest.mark.parametrize("document, key", [
+    ({"destinations": {"nt": {**ATI, "account": "Sim;101"}}}, "destinations.nt.account"),
+    ({"destinations": {"nt": {**ATI, "account": "Sim\n101"}}}, "destinations.nt.account"),
+    ({"destinations": {"nt": {**ATI, "outgoing": "/nt/incoming/"}}}, "destinations.nt.outgoing"),
+    ({"strategies": {"S\x00": {"tickers": {}}}}, "strategies.S\\x00"),
+    ({"strategies": {"S" * 10_000: {"tickers": {}}}}, "strategies." + "S" * 57 + "..."),
+    ({"strategies": {"S": {"tickers": {"E\nS": {}}}}}, "strategies.S.tickers.E\\nS"),
+    ({"destinations": {"nt": ATI}, "strategies": {"S": {"tickers": {"ES": {"destinations": {
+        "nt": {"qty": 1, "instrument": "ES;12-26"}}}}}}}, "strategies.S.tickers.ES.destinations.nt.instrument"),
+    ({"destinations": {"nt": ATI}, "strategies": {"S": {"tickers": {"E;S": {"destinations": {"nt": {"qty": 1}}}}}}},
+     "strategies.S.tickers.E;S.destinations.nt"),
+])
+def test_import_refuses_what_a_destination_cannot_use_naming_the_key(data_dir, document, key):
+    config = ConfigRepository(Store(data_dir))
+    before = config.export_document()
+    with pytest.raises(ConfigError) as refused:
+        config.import_document(document)
+    assert key in refused.value.errors, refused.value.errors
+    assert config.export_document() == before  # nothing of that file applied
+
+
+def test_a_deeply_nested_file_is_one_line_and_exit_2(tmp_path, keyring_env):
+    path = tmp_path / "deep.json"
+    path.write_text('{"strategies": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = run_cli("config", "import", str(path), "--data-dir", str(tmp_path / "d"), env=keyring_env)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -12,6 +12,7 @@ those dashboards send none); from elsewhere they pass `auth={"token": …}`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -28,12 +29,16 @@ from station.store.script_feed_repo import ScriptFeedRepository
 from station.logs import EveryMinute
 from station.web.api.auth import ApiToken
 from station.web.guard import AccessGuard
-from station.web.limits import RateLimiter
+from station.web.limits import RateLimiter, retry_after_header
 from station.web.scripts.rows import CsvRowError, parse_market_data, parse_trades
 
 log = logging.getLogger("station.scriptfeed")
 
-MAX_UPLOAD = 20 * 1024 * 1024
+MAX_UPLOAD = 2 * 1024 * 1024
+# Per client (its address): scripts send a batch every second or so. A loop sending megabytes back
+# to back must not starve the webhook, which shares this event loop and the store's one writer.
+UPLOAD_LIMITS = ["5 per second", "120 per minute"]
+UPLOAD_BYTES = [f"{4 * 1024 * 1024} per minute"]
 FIELDS = ("trades_csv", "market_data_csv")
 SCRIPTS, FRONTENDS = "script", "frontend"
 FAILED_TOKEN_LIMITS = ["10 per minute"]  # wrong Socket.IO tokens per address, as for webhook passphrases
@@ -113,12 +118,16 @@ class ScriptFeed:
         self.token = token
         self.guard = guard
         self.failures = RateLimiter(FAILED_TOKEN_LIMITS)
+        self.uploads = RateLimiter(UPLOAD_LIMITS)
+        self.upload_bytes = RateLimiter(UPLOAD_BYTES)
+        self._parsing = asyncio.Lock()
         app.router.add_post("/api/trading-data", self._post)
         # async_handlers=False: one client's uploads are applied and answered in the order sent
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_UPLOAD, async_handlers=False,
                                         logger=False, engineio_logger=False)
         self.sio.attach(app)
         self._sessions: set[str] = set()
+        self._clients: dict[str, str] = {}  # Socket.IO session -> the address it connected from
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("join_script", self._join(SCRIPTS, "Joined script room"))
@@ -140,9 +149,15 @@ class ScriptFeed:
     async def stop(self) -> None:
         """Nothing left to stop once the receiver is down."""
 
-    async def accept(self, fields: dict[str, Any], source: str) -> ScriptUpload:
+    async def accept(self, fields: dict[str, Any], source: str, client: str) -> ScriptUpload:
         """Check, store, publish and relay one upload (the path both transports share)."""
-        trades, bars = parse_upload(fields)
+        size = sum(len(fields.get(name) or "") for name in FIELDS if isinstance(fields.get(name), str))
+        wait = self.uploads.hit(client) or self.upload_bytes.hit(client, max(1, size))
+        if wait > 0:
+            raise UploadError(f"too many uploads from {client}; retry after {retry_after_header(wait)} s", status=429)
+        # parsed in a worker thread, one upload at a time: the loop keeps answering alerts meanwhile
+        async with self._parsing:
+            trades, bars = await asyncio.to_thread(parse_upload, fields)
         upload = await self.repo.record(source, trades, bars)
         log.info("script upload %d from %s: %d trades, %d market data rows",
                  upload.upload_id, source, len(trades), len(bars))
@@ -157,7 +172,7 @@ class ScriptFeed:
     async def _post(self, request: web.Request) -> web.Response:
         try:
             fields = await _read_fields(request)
-            upload = await self.accept(fields, f"rest:{request.remote}")
+            upload = await self.accept(fields, f"rest:{request.remote}", request.remote or "unknown")
         except UploadError as exc:
             return web.json_response(_error_body(str(exc), exc.errors), status=exc.status)
         return web.json_response({"status": "success", "upload_id": upload.upload_id,
@@ -182,10 +197,12 @@ class ScriptFeed:
                 self._refused.say("Socket.IO connection from %s refused: no valid token", address)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized: pass auth={'token': <api-token>}")
         self._sessions.add(sid)
+        self._clients[sid] = remote or sid
         await self.sio.emit("status", {"msg": "Connected to trading data server"}, to=sid)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._sessions.discard(sid)
+        self._clients.pop(sid, None)
         self._release_long_poll(sid)
 
     def _release_long_poll(self, sid: str) -> None:
@@ -211,7 +228,7 @@ class ScriptFeed:
         try:
             if not isinstance(data, dict):
                 raise UploadError("send_trading_data takes an object with trades_csv and/or market_data_csv")
-            upload = await self.accept(data, f"socketio:{sid}")
+            upload = await self.accept(data, f"socketio:{sid}", self._clients.get(sid, sid))
         except UploadError as exc:
             await self.sio.emit("data_received", _error_body(str(exc), exc.errors), to=sid)
             return

@@ -27,7 +27,7 @@ TRADE_COLUMNS = ("timestamp", "symbol", "side", "quantity", "price", "profit_los
 TRADE_REQUIRED = ("timestamp", "symbol", "side", "quantity", "price")
 BAR_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume", "rsi", "signal_strength")
 BAR_REQUIRED = ("timestamp", "symbol", "open", "high", "low", "close")
-MAX_ROWS = 200_000
+MAX_ROWS = 50_000
 SIDES = {"buy": Side.BUY, "sell": Side.SELL, "long": Side.BUY, "short": Side.SELL,
          "b": Side.BUY, "s": Side.SELL}
 

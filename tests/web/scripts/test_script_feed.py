@@ -222,3 +222,48 @@ def test_script_feed_dock_shows_rows_and_pnl(qtbot, qapp, data_dir, secrets, tmp
     assert (trades, bars, newest) == (3, 2, "ES")  # newest first
     assert "P/L total" in summary and "-5.00" in summary
     assert (tmp_path / "script_feed.png").stat().st_size > 2000
+
+
+def big_market_data(rows: int) -> str:
+    lines = ["timestamp,symbol,open,high,low,close,volume"]
+    lines += [f"{1704382200 + i},ES,4750.25,4751.00,4749.75,4750.50,{i % 50 + 1}" for i in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+async def test_uploads_are_bounded_per_client_and_the_webhook_answers_meanwhile(station, secrets):
+    import aiohttp
+
+    passphrase = station.webhook.passphrase.reveal()
+    text = big_market_data(21_000)  # ~1 MB of CSV, parsed off the loop
+    assert 1_000_000 < len(text) < 1_048_576
+    async with aiohttp.ClientSession() as session:
+        async def upload():
+            async with session.post(f"{station.receiver.url}/api/trading-data", headers=AUTH,
+                                    json={"market_data_csv": text}) as answer:
+                return answer.status
+
+        async def alert(n):
+            body = {"passphrase": passphrase, "ticker": "AAPL", "action": "buy", "qty": 1, "trade_id": f"t{n}"}
+            async with session.post(f"{station.receiver.url}/webhook", json=body) as answer:
+                return answer.status
+
+        uploads = [asyncio.ensure_future(upload()) for _ in range(8)]
+        alerts = await asyncio.gather(*(alert(n) for n in range(5)))
+        statuses = await asyncio.gather(*uploads)
+    assert alerts == [200] * 5
+    # per client: at most five a second, and 4 MiB a minute, so the fifth MiB waits; the rest are refused
+    assert statuses.count(200) == 4 and statuses.count(429) == 4
+
+
+async def test_an_upload_larger_than_the_bound_is_refused_and_applies_nothing(station):
+    import aiohttp
+
+    from station.web.scripts.feed import MAX_UPLOAD
+
+    text = "x" * (MAX_UPLOAD + 10)
+    async with aiohttp.ClientSession() as session:
+        form = aiohttp.FormData()
+        form.add_field("market_data_csv", text, filename="big.csv")
+        async with session.post(f"{station.receiver.url}/api/trading-data", headers=AUTH, data=form) as answer:
+            assert answer.status == 413 and (await answer.json())["status"] == "error"
+    assert counts(station) == (0, 0)
