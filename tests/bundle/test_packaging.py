@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
+import importlib.metadata
 import re
 import shutil
 import struct
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -49,6 +52,42 @@ def test_runtime_dependencies_come_from_pyproject_and_map_to_modules():
         bundle_contents.top_level_modules(["not-a-real-dist"])
 
 
+# Runtime dependencies no import statement names, and why they are declared all the same.
+LOADED_WITHOUT_IMPORT = {
+    "keyrings.alt": "keyring loads its backends by entry point",
+    "tzdata": "zoneinfo reads it where the OS has no tz database",
+}
+# Third-party names station/ imports that are no dependency of the app.
+NOT_DEPENDENCIES = {"support": "station bench ib loads the fake TWS from the source tree's tests/"}
+
+
+def _third_party_imports() -> set[str]:
+    names = set()
+    for path in (ROOT / "station").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name not in sys.stdlib_module_names and name != "station"}
+
+
+def test_every_third_party_import_is_a_declared_dependency_and_back():
+    """Nothing station/ imports arrives only as another package's dependency; nothing declared goes unused."""
+    from packaging.requirements import Requirement
+
+    lines = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    declared = {bundle_contents._normalise(Requirement(line).name) for line in lines}  # on any platform
+    distributions = importlib.metadata.packages_distributions()
+    imported = _third_party_imports() - set(NOT_DEPENDENCIES)
+    providers = {name: {bundle_contents._normalise(d) for d in distributions.get(name, [])} for name in imported}
+    undeclared = sorted(name for name, dists in providers.items() if not dists & declared)
+    assert not undeclared, f"imported by station/ but not in [project] dependencies: {undeclared}"
+    used = set().union(*providers.values()) | {bundle_contents._normalise(name) for name in LOADED_WITHOUT_IMPORT}
+    unused = sorted(declared - used)
+    assert not unused, f"declared in [project] dependencies but imported nowhere in station/: {unused}"
+
+
 @pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's version resource code runs on Windows only")
 def test_windows_version_resource_carries_the_version():
     raw = bundle_contents.windows_version_info("1.2.3").toRaw()
@@ -86,9 +125,9 @@ def test_qt_trim_keeps_what_the_window_needs(dest, kept):
 def test_data_trim_drops_translations_headers_and_pyarrow_metadata():
     toc = [("PySide6/Qt/translations/qtbase_de.qm", "x", "DATA"), ("numpy/_core/include/numpy/x.h", "x", "DATA"),
            ("pyarrow-26.0.1.dist-info/METADATA", "x", "DATA"), ("station/forms/about.ui", "x", "DATA"),
-           ("keyring-25.7.0.dist-info/entry_points.txt", "x", "DATA"), ("pytz/zoneinfo/US/Eastern", "x", "DATA")]
+           ("keyring-25.7.0.dist-info/entry_points.txt", "x", "DATA"), ("tzdata/zoneinfo/America/New_York", "x", "DATA")]
     assert [dest for dest, _, _ in trim.datas(toc)] == [
-        "station/forms/about.ui", "keyring-25.7.0.dist-info/entry_points.txt", "pytz/zoneinfo/US/Eastern"]
+        "station/forms/about.ui", "keyring-25.7.0.dist-info/entry_points.txt", "tzdata/zoneinfo/America/New_York"]
 
 
 def _sections(path: Path) -> str:
