@@ -42,6 +42,13 @@ def test_forms_and_resources_ship_as_station_packages():
     assert not any("__pycache__" in src for src, _ in datas)
 
 
+def test_the_wheel_and_the_bundle_ship_the_same_data_packages():
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    setup_packages = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                          and getattr(node.targets[0], "id", None) == "DATA_PACKAGES")
+    assert setup_packages == bundle_contents.DATA_PACKAGES
+
+
 def test_runtime_dependencies_come_from_pyproject_and_map_to_modules():
     names = bundle_contents.runtime_requirements(ROOT)
     assert {"PySide6-Essentials", "keyrings.alt", "databento", "ib_async", "pandas", "pyqtgraph"} <= set(names)
@@ -92,6 +99,19 @@ def test_every_third_party_import_is_a_declared_dependency_and_back():
 def test_windows_version_resource_carries_the_version():
     raw = bundle_contents.windows_version_info("1.2.3").toRaw()
     assert "1.2.3".encode("utf-16-le") in raw and "Station".encode("utf-16-le") in raw
+
+
+def test_python_m_station_runs_from_a_plain_checkout():
+    """No install: `-S` keeps the editable install's finder out, so only the checkout is on the path."""
+    import os
+    import site
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), *site.getsitepackages()])}
+    result = subprocess.run([sys.executable, "-S", "-m", "station", "--self-check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    files = next((line for line in result.stdout.splitlines() if "files:" in line), result.stdout + result.stderr)
+    assert files.startswith("ok") and str(ROOT / "resources" / "icons") in files, files
 
 
 def test_version_is_read_without_importing():
