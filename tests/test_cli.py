@@ -8,6 +8,7 @@ import time
 import pytest
 
 from support.launch import free_port, run_cli
+from support.wait import until
 
 CONTRACT_CONFIG = {"strategies": {"MomentumStrategy": {"accounts": {},
                    "tickers": {"AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}}
@@ -163,10 +164,7 @@ def test_headless_collects_garbage_again_once_started(data_dir, secrets):
     async def scenario():
         serving = asyncio.ensure_future(app.serve(Options(data_dir=data_dir, port=free_port(), headless=True),
                                                   secrets, app._headless))
-        for _ in range(500):
-            if gc.isenabled() or serving.done():
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: gc.isenabled() or serving.done(), 5, what="the collector on, or serve() over")
         enabled = gc.isenabled()
         os.kill(os.getpid(), signal.SIGTERM)  # serve's own handler: stop as on a real SIGTERM
         return enabled, await asyncio.wait_for(serving, 10)
