@@ -3,7 +3,6 @@
 import json
 import signal
 import socket
-import time
 
 import pytest
 
@@ -37,9 +36,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args):
 
 
 def test_headless_serves_health_and_stops_cleanly_on_sigterm(headless):
-    station = headless()
-    ready_after = time.monotonic() - station.started
-    assert ready_after < 3.0
+    station = headless()  # how soon /health answers is `station bench start`'s figure, not a test's
     with socket.create_connection(("127.0.0.1", station.port)):
         pass
     code, took = station.stop(signal.SIGTERM)
