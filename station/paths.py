@@ -8,6 +8,9 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "Station"
+# The repository keeps forms/ and resources/ beside station/; installs and the bundle ship them
+# as the packages `station.forms` and `station.resources` (setup.py, packaging/bundle_contents.py).
+_CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def default_data_dir() -> Path:
@@ -17,9 +20,16 @@ def default_data_dir() -> Path:
 
 def forms_dir() -> Path:
     """The folder of Qt Designer `.ui` forms (shipped as the `station.forms` package)."""
-    return Path(str(resources.files("station.forms")))
+    return _shipped("station.forms", "forms")
 
 
 def resources_dir() -> Path:
     """The folder of icons and sample data (shipped as the `station.resources` package)."""
-    return Path(str(resources.files("station.resources")))
+    return _shipped("station.resources", "resources")
+
+
+def _shipped(package: str, folder: str) -> Path:
+    try:
+        return Path(str(resources.files(package)))
+    except ModuleNotFoundError:  # run from a plain checkout (`python -m station`), nothing installed
+        return _CHECKOUT / folder

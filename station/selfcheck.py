@@ -101,18 +101,22 @@ def _libraries() -> str:
     import pandas
     import pyqtgraph
     import qasync  # noqa: F401  (must import)
-    import sqlite_utils
+    import sqlite3
     from zoneinfo import ZoneInfo
 
-    db = sqlite_utils.Database(memory=True)
-    db["t"].insert({"x": 1})
+    # The store's SQL needs UPSERT (3.24) and RETURNING (3.35) from the SQLite Python was built with.
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER)")
+    db.execute("INSERT INTO t VALUES ('a', 1) ON CONFLICT(k) DO UPDATE SET n = n + 1")
+    returned = db.execute("INSERT INTO t VALUES ('a', 1) ON CONFLICT(k) DO UPDATE SET n = n + 1 RETURNING n").fetchall()
+    db.close()
     totals = pandas.DataFrame({"k": ["a", "a", "b"], "v": [1, 2, 3]}).groupby("k")["v"].sum().to_dict()
-    if totals != {"a": 3, "b": 3} or db["t"].count != 1:
-        raise RuntimeError("pandas or sqlite-utils gave a wrong answer")
+    if totals != {"a": 3, "b": 3} or returned != [(2,)]:
+        raise RuntimeError("pandas or SQLite gave a wrong answer")
     ZoneInfo("America/New_York")
     ib_async.Contract(symbol="AAPL")
     return (f"aiohttp {aiohttp.__version__}, pandas {pandas.__version__}, pyqtgraph {pyqtgraph.__version__}, "
-            f"ib_async {ib_async.__version__}, qasync {version('qasync')}")
+            f"ib_async {ib_async.__version__}, qasync {version('qasync')}, SQLite {sqlite3.sqlite_version}")
 
 
 CHECKS: list[tuple[str, Callable[[], str]]] = [

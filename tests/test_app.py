@@ -7,6 +7,7 @@ import sys
 import aiohttp
 
 from support.launch import free_port
+from support.wait import until
 from station.app import Options, Station
 from station.domain.events import ConfigChanged, ReceiverStarted
 
@@ -35,10 +36,7 @@ async def test_a_cli_import_reaches_a_running_station_without_restart(data_dir, 
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "station", "config", "import", str(path),
                                                 "--data-dir", str(data_dir))
     assert await proc.wait() == 0
-    for _ in range(50):
-        if changes:
-            break
-        await asyncio.sleep(0.1)
-    assert changes and changes[-1].revision == 1
+    await until(lambda: changes, 5, what="ConfigChanged after the CLI import")
+    assert changes[-1].revision == 1
     assert station.config.load().strategy("Live").ticker("NQ").ports == (5005,)
     await station.stop()

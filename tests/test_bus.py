@@ -46,7 +46,7 @@ async def test_coroutine_handlers_run_as_tasks_and_their_failures_are_reported()
     bus.bind(asyncio.get_running_loop())
 
     async def slow(event):
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the scenario: a handler that takes a while
         seen.append(event)
 
     async def broken(event):

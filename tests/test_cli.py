@@ -3,11 +3,11 @@
 import json
 import signal
 import socket
-import time
 
 import pytest
 
 from support.launch import free_port, run_cli
+from support.wait import until
 
 CONTRACT_CONFIG = {"strategies": {"MomentumStrategy": {"accounts": {},
                    "tickers": {"AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}}
@@ -36,9 +36,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args):
 
 
 def test_headless_serves_health_and_stops_cleanly_on_sigterm(headless):
-    station = headless()
-    ready_after = time.monotonic() - station.started
-    assert ready_after < 3.0
+    station = headless()  # how soon /health answers is `station bench start`'s figure, not a test's
     with socket.create_connection(("127.0.0.1", station.port)):
         pass
     code, took = station.stop(signal.SIGTERM)
@@ -163,10 +161,7 @@ def test_headless_collects_garbage_again_once_started(data_dir, secrets):
     async def scenario():
         serving = asyncio.ensure_future(app.serve(Options(data_dir=data_dir, port=free_port(), headless=True),
                                                   secrets, app._headless))
-        for _ in range(500):
-            if gc.isenabled() or serving.done():
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: gc.isenabled() or serving.done(), 5, what="the collector on, or serve() over")
         enabled = gc.isenabled()
         os.kill(os.getpid(), signal.SIGTERM)  # serve's own handler: stop as on a real SIGTERM
         return enabled, await asyncio.wait_for(serving, 10)

@@ -1,4 +1,4 @@
-"""`station bench ib`: the IB destination against the loopback fake TWS (from the source tree's tests/).
+"""`station bench ib`: the IB destination against the loopback fake TWS (the source tree's tests/support/).
 
 Figures: connect time (connect + reconcile until CONNECTED), order -> acknowledged
 (WORKING reported) and order -> filled (FillReported) latency, median and p99, for
@@ -33,10 +33,11 @@ def run(options) -> dict:
 
 def _load_fake():
     tests = Path(__file__).resolve().parents[2] / "tests"
-    if not (tests / "fake_tws").is_dir():
-        raise SystemExit("station bench ib needs the source tree's tests/fake_tws (it is not part of an installed app)")
+    if not (tests / "support" / "fake_tws").is_dir():
+        raise SystemExit("station bench ib needs the source tree's tests/support/fake_tws "
+                         "(it is not part of an installed app)")
     sys.path.insert(0, str(tests))
-    import fake_tws
+    from support import fake_tws
 
     return fake_tws
 

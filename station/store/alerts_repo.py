@@ -5,6 +5,10 @@ the next batch, one multi-row INSERT, so a burst costs one fsync (group commit)
 and one wake-up of the loop. Each append's future resolves with the row's id only
 after that commit.
 The router (oms) sets `status`, `status_reason` and `routed_at` in its own jobs.
+
+The connection directly, not sqlite-utils: this is the journal's hot path. One prepared
+multi-row INSERT per batch; sqlite-utils' `insert` inspects the table on every call
+(~200 µs a row against ~35 µs for a prepared statement).
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Import is all-or-nothing: the whole document is checked first, and applied in
 one transaction only if every key is valid. Every change bumps the config
 revision, which a running Station watches (so a CLI import takes effect live).
+
+The connection directly, not sqlite-utils: the config is read at every start and on every
+revision change, on the event loop, where importing sqlite-utils (it imports pandas,
+~0.4 s) would stall it; an import applies four related tables in one transaction, which
+reads best as the SQL itself.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Skipped duplicate alerts in SQLite: one row per resend that de-duplication answered "skipped"."""
+"""Skipped duplicate alerts in SQLite: one row per resend that de-duplication answered "skipped".
+
+The connection directly, not sqlite-utils: one prepared INSERT per skipped resend, on the
+webhook's path (sqlite-utils' `insert` inspects the table on every call, ~6x slower).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The engine's durable state: which strategies run, and each instrument's trading state after its last signal."""
+"""The engine's durable state: which strategies run, and each instrument's trading state after its last signal.
+
+The connection directly, not sqlite-utils: one prepared upsert (`ON CONFLICT … DO UPDATE`)
+per signal, on the engine's path; sqlite-utils' `upsert` inspects the table on every call.
+"""
 
 from __future__ import annotations
 

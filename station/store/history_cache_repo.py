@@ -1,4 +1,9 @@
-"""Which ranges of historical market data are already bought and cached (table `history_cache`)."""
+"""Which ranges of historical market data are already bought and cached (table `history_cache`).
+
+The connection directly, not sqlite-utils: an overlap query on ranges, which `rows_where`
+would only wrap, read on the event loop by the history loader, where importing
+sqlite-utils (it imports pandas, ~0.4 s) would stall it.
+"""
 
 from __future__ import annotations
 

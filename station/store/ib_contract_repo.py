@@ -2,6 +2,10 @@
 
 Every change bumps the config revision, so a running Station (its IB brokers)
 picks up an edit made in the window, or by another process, without a restart.
+
+The connection directly, not sqlite-utils: the IB broker reads the table on the event loop
+when it first resolves a symbol and after each change, where importing sqlite-utils (it
+imports pandas, ~0.4 s) would stall it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Writer jobs (`fn(conn)`) run in the store's writer thread; their effects are
 durable when the awaited future resolves. Reads go through `store.query`.
+
+The connection directly, not sqlite-utils: these jobs are on the order path inside the
+writer's group commits, as prepared statements (sqlite-utils inspects the table on every
+write, ~200 µs a row against ~35 µs), and claiming alerts needs `UPDATE … RETURNING`.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ STATION = [sys.executable, "-m", "station"]
 
 def test_first_paint_is_timed_from_a_real_demo_start(keyring_env):
     seconds = time_to_first_paint(STATION)
-    assert 0 < seconds < 30
+    assert seconds > 0  # a figure to report, not a bound: CONTRACT.md states none for a start
 
 
 def test_health_and_sigterm_are_timed_from_a_real_headless_start(keyring_env):
     ready, stopped = time_to_health_and_stop(STATION)
-    assert 0 < ready < 10 and 0 < stopped < 10
+    assert ready > 0 and stopped > 0  # figures; the 2 s exit CONTRACT.md states is the contract tests' to assert

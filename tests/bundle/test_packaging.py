@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
+import importlib.metadata
 import re
 import shutil
 import struct
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -39,6 +42,13 @@ def test_forms_and_resources_ship_as_station_packages():
     assert not any("__pycache__" in src for src, _ in datas)
 
 
+def test_the_wheel_and_the_bundle_ship_the_same_data_packages():
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    setup_packages = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                          and getattr(node.targets[0], "id", None) == "DATA_PACKAGES")
+    assert setup_packages == bundle_contents.DATA_PACKAGES
+
+
 def test_runtime_dependencies_come_from_pyproject_and_map_to_modules():
     names = bundle_contents.runtime_requirements(ROOT)
     assert {"PySide6-Essentials", "keyrings.alt", "databento", "ib_async", "pandas", "pyqtgraph"} <= set(names)
@@ -49,10 +59,59 @@ def test_runtime_dependencies_come_from_pyproject_and_map_to_modules():
         bundle_contents.top_level_modules(["not-a-real-dist"])
 
 
+# Runtime dependencies no import statement names, and why they are declared all the same.
+LOADED_WITHOUT_IMPORT = {
+    "keyrings.alt": "keyring loads its backends by entry point",
+    "tzdata": "zoneinfo reads it where the OS has no tz database",
+}
+# Third-party names station/ imports that are no dependency of the app.
+NOT_DEPENDENCIES = {"support": "station bench ib loads the fake TWS from the source tree's tests/"}
+
+
+def _third_party_imports() -> set[str]:
+    names = set()
+    for path in (ROOT / "station").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name not in sys.stdlib_module_names and name != "station"}
+
+
+def test_every_third_party_import_is_a_declared_dependency_and_back():
+    """Nothing station/ imports arrives only as another package's dependency; nothing declared goes unused."""
+    from packaging.requirements import Requirement
+
+    lines = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    declared = {bundle_contents._normalise(Requirement(line).name) for line in lines}  # on any platform
+    distributions = importlib.metadata.packages_distributions()
+    imported = _third_party_imports() - set(NOT_DEPENDENCIES)
+    providers = {name: {bundle_contents._normalise(d) for d in distributions.get(name, [])} for name in imported}
+    undeclared = sorted(name for name, dists in providers.items() if not dists & declared)
+    assert not undeclared, f"imported by station/ but not in [project] dependencies: {undeclared}"
+    used = set().union(*providers.values()) | {bundle_contents._normalise(name) for name in LOADED_WITHOUT_IMPORT}
+    unused = sorted(declared - used)
+    assert not unused, f"declared in [project] dependencies but imported nowhere in station/: {unused}"
+
+
 @pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's version resource code runs on Windows only")
 def test_windows_version_resource_carries_the_version():
     raw = bundle_contents.windows_version_info("1.2.3").toRaw()
     assert "1.2.3".encode("utf-16-le") in raw and "Station".encode("utf-16-le") in raw
+
+
+def test_python_m_station_runs_from_a_plain_checkout():
+    """No install: `-S` keeps the editable install's finder out, so only the checkout is on the path."""
+    import os
+    import site
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), *site.getsitepackages()])}
+    result = subprocess.run([sys.executable, "-S", "-m", "station", "--self-check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    files = next((line for line in result.stdout.splitlines() if "files:" in line), result.stdout + result.stderr)
+    assert files.startswith("ok") and str(ROOT / "resources" / "icons") in files, files
 
 
 def test_version_is_read_without_importing():
@@ -86,9 +145,9 @@ def test_qt_trim_keeps_what_the_window_needs(dest, kept):
 def test_data_trim_drops_translations_headers_and_pyarrow_metadata():
     toc = [("PySide6/Qt/translations/qtbase_de.qm", "x", "DATA"), ("numpy/_core/include/numpy/x.h", "x", "DATA"),
            ("pyarrow-26.0.1.dist-info/METADATA", "x", "DATA"), ("station/forms/about.ui", "x", "DATA"),
-           ("keyring-25.7.0.dist-info/entry_points.txt", "x", "DATA"), ("pytz/zoneinfo/US/Eastern", "x", "DATA")]
+           ("keyring-25.7.0.dist-info/entry_points.txt", "x", "DATA"), ("tzdata/zoneinfo/America/New_York", "x", "DATA")]
     assert [dest for dest, _, _ in trim.datas(toc)] == [
-        "station/forms/about.ui", "keyring-25.7.0.dist-info/entry_points.txt", "pytz/zoneinfo/US/Eastern"]
+        "station/forms/about.ui", "keyring-25.7.0.dist-info/entry_points.txt", "tzdata/zoneinfo/America/New_York"]
 
 
 def _sections(path: Path) -> str:
@@ -115,7 +174,7 @@ def test_binaries_are_stripped_except_vendored_libraries(tmp_path):
 
 def test_pyarrow_standin_reads_as_absent_to_pandas(tmp_path):
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import pyarrow, pyarrow.parquet, inspect\n"
-            "from pandas.compat import HAS_PYARROW; assert not HAS_PYARROW\n"
+            "import pandas.compat as c; assert c.pa_version_under17p0 and not getattr(c, 'HAS_PYARROW', False)\n"
             "assert not hasattr(pyarrow, '__wrapped__'); inspect.getsource(pyarrow)\n"
             "try: pyarrow.parquet.ParquetWriter\n"
             "except ImportError as exc: print(exc)\n")

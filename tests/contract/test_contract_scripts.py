@@ -98,6 +98,7 @@ def test_socketio_script_and_frontend_events(desk):
         started = time.monotonic()
         script.disconnect()
         frontend.disconnect()
+    # Not a speed: a hang check. Unreleased, a polling client's disconnect waits out Engine.IO's 25 s ping.
     assert time.monotonic() - started < 5  # a polling script is let go at once
 
 

@@ -1,11 +1,11 @@
 """Market data inside Station: the demo replays the bundled sample; a normal start waits for a Databento key."""
 
-import asyncio
 from datetime import datetime, timezone
 
 import aiohttp
 
 from support.launch import free_port
+from support.wait import until
 from station.app import Options, Station
 from station.domain.enums import ConnectionState
 from station.domain.events import BarUpdated, TickReceived
@@ -18,11 +18,12 @@ async def test_the_demo_replays_es_and_nq_into_bars_and_lights_the_feed(data_dir
     station.bus.subscribe(BarUpdated, seen.append)
     await station.start()
     hub = station.marketdata.hub
-    for _ in range(200):
+
+    def replaying() -> bool:
         es = hub.series.get(("ES", "1m"))
-        if es is not None and es.builder.forming is not None and "NQ" in hub.tapes and "replay" in station.connections:
-            break
-        await asyncio.sleep(0.05)
+        return es is not None and es.builder.forming is not None and "NQ" in hub.tapes and "replay" in station.connections
+
+    await until(replaying, 10, what="ES bars forming, NQ trades and the replay light")
     assert station.connections["replay"].state is ConnectionState.REPLAYING
     assert station.connections["replay"].kind == "feed" and station.marketdata.live is None
     forming = hub.series[("ES", "1m")].builder.forming
@@ -39,10 +40,7 @@ async def test_the_demo_replays_es_and_nq_into_bars_and_lights_the_feed(data_dir
 async def test_a_normal_start_asks_for_the_databento_key(data_dir, secrets):
     station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
     await station.start()
-    for _ in range(100):
-        if "databento" in station.connections:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: "databento" in station.connections, what="the Databento light")
     light = station.connections["databento"]
     assert light.state is ConnectionState.DISCONNECTED and "station secret set databento-key" in light.detail
     assert [s.symbols for s in station.marketdata.live.subscriptions] == [("ES.c.0", "NQ.c.0")]

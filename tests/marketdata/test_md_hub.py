@@ -11,6 +11,7 @@ from station.domain.events import BarsLoaded, BarUpdated, ErrorRaised, MarketDat
 from station.domain.marketdata import MarketDataRow, Tick
 from station.marketdata.hub import BarHub
 from station.marketdata.trades import TradeBatch
+from support.wait import until
 
 UTC = timezone.utc
 T0 = datetime(2025, 5, 15, 14, 30, tzinfo=UTC)  # 10:30 EDT
@@ -67,7 +68,7 @@ async def test_ticks_are_throttled_per_symbol_but_the_latest_always_arrives():
     for i in range(10):
         hub.ingest(batch(("ES", i, 5900 + i, 1)))
     assert [t.tick.price for t in ticks] == [5900]
-    await asyncio.sleep(0.12)
+    await until(lambda: len(ticks) > 1, what="the latest tick after the throttle interval")
     assert [t.tick.price for t in ticks] == [5900, 5909]
     await hub.stop()
 
@@ -96,10 +97,12 @@ async def test_ticks_from_another_feed_make_bars_and_our_own_ticks_are_not_count
     bars = recorder(bus, BarUpdated)
     for second, price in ((0, 180.0), (10, 181.0), (70, 179.5)):
         bus.publish(TickReceived(Tick("AAPL", T0 + timedelta(seconds=second), price, 100)))
-    await asyncio.sleep(0)
+    await until(lambda: any(e.bar.closed for e in bars), what="the foreign ticks made into bars")
     closed = [e.bar for e in bars if e.bar.closed]
     assert [(b.open, b.high, b.low, b.close, b.volume) for b in closed] == [(180, 181, 180, 181, 200)]
     hub.ingest(batch(("AAPL", 80, 179.0, 50)))  # publishes its own TickReceived
+    # Nothing to poll for: this proves an absence. One loop turn runs what the hub would have queued
+    # had it taken its own tick for a foreign one (it ingests those on the next turn).
     await asyncio.sleep(0)
     assert hub.series[("AAPL", "1m")].builder.forming.volume == 150
     await hub.stop()

@@ -6,6 +6,7 @@ import pytest
 
 from station.store import Store
 from station.store.migrations import available
+from support.wait import wait_until
 
 
 def test_migrates_an_empty_database_and_reopens_without_rerunning(data_dir):
@@ -135,7 +136,7 @@ def test_a_lazy_job_shares_the_next_commit_or_commits_alone_soon(data_dir):
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
     commits = store.writer.commits
     lazy = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)"), lazy=True)
-    time.sleep(LAZY_WAIT_S / 4)
+    time.sleep(LAZY_WAIT_S / 4)  # the scenario: a while, though shorter than the lazy wait
     assert not lazy.done()  # waiting for company
     urgent = store.writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2)"), single_statement=True)
     urgent.result(5)
@@ -171,7 +172,8 @@ def test_readers_keep_reading_while_the_writer_commits(data_dir):
     for i in range(200):
         store.writer.submit(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,)))
     store.writer.call(lambda c: None)
-    time.sleep(0.05)
+    wait_until(lambda: len(reads) == 3 and all(counts and counts[-1] == 200 for counts in list(reads.values())),
+               what="every reader seeing the last commit")
     stop.set()
     for thread in readers:
         thread.join()

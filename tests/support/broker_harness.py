@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from decimal import Decimal
 
+from support.wait import NotMet, until
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side
 from station.domain.events import ConnectionChanged, Event, FillReported, OrderReported, PositionReported
@@ -38,11 +38,11 @@ class Recorder:
         return [e.state for e in self.of(ConnectionChanged)]
 
     async def wait(self, predicate, timeout: float = 5.0, what: str = "condition") -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not predicate():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; events: {self.events[-12:]}")
-            await asyncio.sleep(0.01)
+        """Until `predicate()` holds (`support.wait.until`); a failure shows the last events heard."""
+        try:
+            await until(predicate, timeout, interval=0.01, what=what)
+        except NotMet as exc:
+            raise NotMet(f"{exc}; events: {self.events[-12:]}") from None
 
     async def connected(self, broker, timeout: float = 5.0) -> None:
         await self.wait(lambda: broker.state is ConnectionState.CONNECTED, timeout, f"{broker.name} connected")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from support.launch import KEYRING_BACKEND, free_port, run_cli, station_cmd, wait_http
+from support.wait import wait_until
 
 PASSPHRASE = "contract passphrase"
 TOKEN = "contract-api-token"
@@ -152,18 +153,6 @@ def request(port: int, method: str, path: str, body: Any = None, *, headers: dic
     except ValueError:
         decoded = data.decode(errors="replace")
     return response.status, decoded, got
-
-
-def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02, what: str = "condition"):
-    """Poll `predicate` until it returns something truthy; that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not met within {timeout} s")
-        time.sleep(interval)
 
 
 class LineListener:

@@ -155,7 +155,9 @@ def supertrend_reversal_expected(df: pd.DataFrame, period: int, multiplier: floa
 
 def pairs_expected(one: pd.DataFrame, two: pd.DataFrame, hedge: float, lookback: int, entry_z: float,
                    exit_z: float) -> tuple[Expected, pd.DataFrame]:
-    both = one[["close"]].join(two[["close"]], how="inner", suffixes=("1", "2"))
+    # renamed rather than suffixed: pandas 2.2 has no `suffixes`, pandas 3 deprecates `lsuffix`/`rsuffix`
+    both = one[["close"]].rename(columns={"close": "close1"}).join(two[["close"]].rename(columns={"close": "close2"}),
+                                                                    how="inner")
     spread = both["close1"] - hedge * both["close2"]
     mean = spread.rolling(lookback).mean()
     std = spread.rolling(lookback).std(ddof=0)

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from support.fake_tws import FakeTWS
+from support.wait import until
 from station.brokers.ib.broker import IBBroker
 from station.brokers.ib.config import IBSettings
 from station.bus import Bus
@@ -65,11 +66,8 @@ class Recorder:
 
 
 async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not met within {timeout} s")
-        await asyncio.sleep(0.005)
+    """`support.wait.until` under the name the IB tests use."""
+    await until(predicate, timeout, what=what)
 
 
 def settings(port: int, **changes) -> IBSettings:

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from support.wait import wait_until
+
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 
 def free_port() -> int:
@@ -29,20 +31,19 @@ def run_cli(*args: str, env: dict | None = None, input: str | None = None, timeo
 
 
 def wait_http(url: str, timeout: float = 10.0) -> float:
-    """Seconds until `url` answers 200; raises on timeout."""
+    """Seconds until `url` answers 200 (`support.wait.wait_until`); raises on timeout."""
     import urllib.request
 
-    start = time.monotonic()
-    while True:
+    def answers() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=0.5) as response:
-                if response.status == 200:
-                    return time.monotonic() - start
+                return response.status == 200
         except OSError:
-            pass
-        if time.monotonic() - start > timeout:
-            raise TimeoutError(f"{url} did not answer within {timeout} s")
-        time.sleep(0.02)
+            return False
+
+    start = time.monotonic()
+    wait_until(answers, timeout, interval=0.02, what=f"{url} answering 200")
+    return time.monotonic() - start
 
 
 class HeadlessStation:

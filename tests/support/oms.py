@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 
+from support.wait import until
 from station.domain.alert import Alert, SpreadTicker
 from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import AlertReceived, ConnectionChanged, FillReported, OrderReported
@@ -46,15 +46,8 @@ async def journal(station, alert: Alert, publish: bool = True) -> Alert:
 
 
 async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
-    """Poll `predicate()` on the loop until it is truthy; its value, or AssertionError."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
+    """`support.wait.until` under the name the oms tests use: `predicate()`'s first truthy value."""
+    return await until(predicate, timeout, interval=interval)
 
 
 class FakeDestination:

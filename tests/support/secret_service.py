@@ -13,10 +13,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from support.wait import wait_until
 
 PACKAGES = "dbus gnome-keyring"
 
@@ -53,13 +54,7 @@ class SecretService:
         return self
 
     def _wait_usable(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._probe_write():
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("gnome-keyring did not come up on the test session bus")
-            time.sleep(0.05)
+        wait_until(self._probe_write, timeout, interval=0.05, what="gnome-keyring usable on the test session bus")
 
     def _probe_write(self) -> bool:
         code = ("import keyring.backends.SecretService as s; k = s.Keyring(); "

@@ -6,12 +6,12 @@ to exactly one order (alerts journaled but not routed before a kill are routed a
 import asyncio
 import json
 import random
-import time
 
 import aiohttp
 import pytest
 
 from support.launch import free_port, run_cli
+from support.wait import wait_until
 from support.webhook import PASSPHRASE, Headless, journal, prepare_headless
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ async def flood(url: str, prefix: str, answered: dict[str, int], unanswered: set
 async def flood_then_kill(station: Headless, prefix: str, answered: dict, unanswered: set) -> None:
     stop = asyncio.Event()
     task = asyncio.ensure_future(flood(f"{station.url}/webhook", prefix, answered, unanswered, stop))
-    await asyncio.sleep(random.uniform(0.3, 1.2))
+    await asyncio.sleep(random.uniform(0.3, 1.2))  # the scenario: a kill at a random moment of the flood
     station.proc.kill()  # SIGKILL: no shutdown, no final commit
     await asyncio.wait_for(task, 15)
     stop.set()
@@ -100,9 +100,8 @@ def test_sigkill_under_a_flood_loses_no_answered_alert_and_duplicates_none(tmp_p
                 assert body["status"] == "skipped" and body["alert_id"] == by_trade[trade_id]
             else:
                 assert body["status"] == "success"
-        deadline = time.monotonic() + 20
-        while any(row["status"] == "queued" for row in journal(data_dir)) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: not any(row["status"] == "queued" for row in journal(data_dir)), 20, interval=0.2,
+                   what="every journaled alert routed after the restart")
     finally:
         station.kill()
     final = journal(data_dir)

@@ -1,11 +1,13 @@
 """Historical data through the real `databento.Historical` client and a TLS loopback double of its HTTP API."""
 
 import asyncio
+import functools
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
+from support import wait
 from support.databento_http import HistoricalDouble, make_certificate
 from station.bus import Bus
 from station.domain.commands import CancelHistory, EstimateHistory, LoadHistory
@@ -160,9 +162,5 @@ async def test_a_cached_file_that_vanished_is_bought_again(history, double):
     assert len(double.purchases()) == 2
 
 
-async def _until(condition, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
+# support.wait's helper with a longer deadline: downloads from the double come in delayed chunks
+_until = functools.partial(wait.until, timeout=10.0)

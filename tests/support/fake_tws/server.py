@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from support.wait import until
 
 from . import wire
 from .securities import SecurityMaster
@@ -295,11 +296,8 @@ class FakeTWS:
     # ---- waiting ------------------------------------------------------------------------------
 
     async def wait_for(self, predicate, timeout: float = 5.0, what: str = "condition") -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"fake TWS: {what} not met within {timeout} s")
-            await asyncio.sleep(0.005)
+        """Until `predicate()` holds (`support.wait.until`)."""
+        await until(predicate, timeout, what=f"fake TWS: {what}")
 
     def placed(self) -> list[FakeOrder]:
         return sorted(self.orders.values(), key=lambda o: o.perm_id)

@@ -18,6 +18,7 @@ from station.domain.enums import Side
 from station.domain.events import AlertDuplicated, AlertReceived
 from station.domain.timeutil import utc_now
 from support.webhook import DIALECT_1, DIALECT_2, DIALECT_3, PASSPHRASE, post, rows, running_station
+from support.wait import until
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ async def test_alert_received_is_published_after_the_commit_with_its_id(live):
 
     live.bus.subscribe(AlertReceived, on_received)
     _, body, _ = await post(live, DIALECT_1, path="/webhook/MomentumStrategy")
-    await asyncio.sleep(0.05)
+    await until(lambda: seen, what="AlertReceived")
     [(alert, committed)] = seen
     assert committed == ["queued"]  # durable before anyone hears of it
     assert alert.alert_id == body["alert_id"] and alert.strategy == "MomentumStrategy"
@@ -120,7 +121,7 @@ async def test_alerts_are_published_in_the_order_they_were_accepted(live):
     async with aiohttp.ClientSession() as session:
         answers = await asyncio.gather(*(post(live, {**DIALECT_1, "trade_id": f"t{i}"}, session=session)
                                          for i in range(45)))
-    await asyncio.sleep(0.05)
+    await until(lambda: len(seen) >= 45, what="45 AlertReceived")
     assert sorted(a[1]["alert_id"] for a in answers) == list(range(1, 46))
     assert seen == list(range(1, 46))
 
@@ -157,7 +158,7 @@ async def test_concurrent_identical_alerts_make_one_row(live):
 async def test_after_the_window_the_same_alert_is_new(data_dir, secrets):
     async with running_station(data_dir, secrets, {"dedup_window_s": 0.3}) as station:
         _, first, _ = await post(station, DIALECT_3)
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(0.35)  # the scenario: the 0.3 s window passes
         _, second, _ = await post(station, DIALECT_3)
         assert (first["alert_id"], second["alert_id"], second["status"]) == (1, 2, "success")
 
@@ -205,7 +206,7 @@ async def test_a_strategy_signal_is_journaled_once_and_published_once(live):
     await live.bus.drain()
     live.bus.publish(RecordSignal(signal))
     await live.bus.drain()
-    await asyncio.sleep(0.05)
+    await until(lambda: received, what="AlertReceived for the signal")
     [row] = rows(live)
     assert (row["source"], row["trade_id"], row["ticker"], row["action"], row["qty"]) == ("strategy", "sig-42", "ES", "sell", "2")
     assert [e.alert.alert_id for e in received] == [row["alert_id"]] and received[0].alert.source == "strategy"
