@@ -173,9 +173,10 @@ class Station:
         from station.store.order_repo import OrderRepository
         from station.store.script_feed_repo import ScriptFeedRepository
 
-        return Queries(alerts=self.webhook.journal, orders=OrderRepository(self.store), book=self.oms.book,
-                       config=self.config, connections=self, script_feed=ScriptFeedRepository(self.store),
-                       ib_contracts=self.ib_contracts, engine=self.engine)
+        records = OrderRepository(self.store)  # the journal's alerts and the orders and fills they became
+        return Queries(alerts=records, orders=records, book=self.oms.book, config=self.config, connections=self,
+                       script_feed=ScriptFeedRepository(self.store), ib_contracts=self.ib_contracts,
+                       engine=self.engine)
 
     def latest_connections(self) -> list[ConnectionChanged]:
         """Each link's last reported state (`queries.ConnectionQueries`: a window opened late shows them)."""

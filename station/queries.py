@@ -25,9 +25,9 @@ from station.domain.script_feed import ScriptTrade
 
 
 class AlertQueries(Protocol):
-    """The alert journal (store: `AlertJournal`)."""
+    """The alert journal as recorded (store: `OrderRepository`)."""
 
-    def latest(self, limit: int = 500) -> list[tuple[Alert, str | None]]:
+    def latest_alerts(self, limit: int) -> list[tuple[Alert, str | None]]:
         """The newest `limit` alerts, oldest first, each with its status reason."""
         ...
 

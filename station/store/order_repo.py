@@ -218,6 +218,10 @@ class OrderRepository:
         """The newest `limit` fills, oldest first."""
         return [fill_from_row(r) for r in reversed(self.recent_fills(limit))]
 
+    def latest_alerts(self, limit: int) -> list[tuple[Alert, str | None]]:
+        """The newest `limit` alerts, oldest first, each with its status reason (what the Alerts dock opens with)."""
+        return [(alert_from_row(r), r["status_reason"]) for r in reversed(self.recent_alerts(limit))]
+
     def recent_alerts(self, limit: int) -> list[sqlite3.Row]:
         return self.store.query("SELECT * FROM alerts ORDER BY alert_id DESC LIMIT ?", (limit,))
 

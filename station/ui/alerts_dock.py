@@ -152,7 +152,7 @@ class AlertsDock(QWidget):
 
     def load_recent(self, limit: int = STARTUP_ROWS) -> None:
         """Fill the table from the journal's newest rows."""
-        self._upsert([AlertRow.of(alert, reason) for alert, reason in self.context.queries.alerts.latest(limit)])
+        self._upsert([AlertRow.of(alert, reason) for alert, reason in self.context.queries.alerts.latest_alerts(limit)])
 
     def on_received(self, events: list[AlertReceived]) -> None:
         rows = []

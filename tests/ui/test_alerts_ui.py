@@ -151,9 +151,9 @@ def test_the_dock_follows_statuses_from_events_only(qtbot, secrets, data_dir):
     reads = []
 
     class CountedJournal:
-        def latest(self, limit=500):
+        def latest_alerts(self, limit):
             reads.append(limit)
-            return station.webhook.journal.latest(limit)
+            return context.queries.alerts.latest_alerts(limit)
 
     from dataclasses import replace
 
