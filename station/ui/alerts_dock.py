@@ -152,7 +152,8 @@ class AlertsDock(QWidget):
 
     def load_recent(self, limit: int = STARTUP_ROWS) -> None:
         """Fill the table from the journal's newest rows."""
-        self._upsert([AlertRow.of(alert, reason) for alert, reason in self.context.queries.alerts.latest_alerts(limit)])
+        latest = self.context.queries.alerts.latest_alerts(limit)
+        self._upsert([AlertRow.of(alert, reason) for alert, reason in latest])
 
     def on_received(self, events: list[AlertReceived]) -> None:
         rows = []
@@ -253,7 +254,8 @@ class AlertsDock(QWidget):
     # ---- dialogs -------------------------------------------------------------------------------
 
     def open_setup(self, first_start: bool = False) -> None:
-        self._setup = TradingViewSetup(self.context, self.window(), first_start=first_start, on_change=self._show_address)
+        self._setup = TradingViewSetup(self.context, self.window(), first_start=first_start,
+                                       on_change=self._show_address)
         self._setup.show()
 
     def open_settings(self) -> None:

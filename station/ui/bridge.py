@@ -57,7 +57,7 @@ class UiBridge(QObject):
 
         Ask for it before publishing the command it answers, so an answer given at once is not missed.
         """
-        future = asyncio.get_event_loop().create_future()
+        future = asyncio.get_running_loop().create_future()
         waiters = self._waiters.get(kind)
         if waiters is None:
             waiters = self._waiters[kind] = []

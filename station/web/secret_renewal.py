@@ -24,6 +24,7 @@ class SecretRenewal:
         self._renewers = renewers
 
     async def on_renew(self, command: RenewSecret) -> None:
+        """Renew the named secret through its owner, then announce it; an unknown name is an error shown."""
         renew = self._renewers.get(command.name)
         if renew is None:
             self.bus.publish(ErrorRaised("secrets", f"{command.name} is not a secret Station renews; "
