@@ -15,8 +15,10 @@ from station import __version__
 from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
+from station.queries import Queries
 from station.store import Store
 from station.store.config_repo import ConfigRepository
+from station.store.ib_contract_repo import IbContractRepository
 from station.secrets import SecretStore
 from station.store.watcher import ConfigWatcher
 from station.web.guard import AccessGuard, AccessSettings
@@ -60,6 +62,7 @@ class Station:
         self.bus = Bus()
         self.store = Store(options.data_dir)
         self.config = ConfigRepository(self.store)
+        self.ib_contracts = IbContractRepository(self.store)  # the IB contract table: read and edited by the window
         self.connections: dict[str, ConnectionChanged] = {}
         # who may reach /api, Socket.IO and the dashboard (local or remote, Host/Origin), from the webhook settings
         self.guard = AccessGuard(lambda: AccessSettings.of(self.config.settings("webhook")), options.host)
@@ -69,6 +72,8 @@ class Station:
         self._build()
         self.bus.subscribe(ConnectionChanged, self._on_connection)
         self.bus.subscribe(ConfigChanged, self.guard.reload)
+        # a change announced at once (the window announces its own saves) is not announced again by the watcher
+        self.bus.subscribe(ConfigChanged, self._on_config_announced)
         self._started = False
 
     async def start(self) -> None:
@@ -125,8 +130,10 @@ class Station:
         from station.domain.events import AlertDuplicated
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
+        from station.domain.commands import RenewSecret
         from station.web.api.routes import RestApi
         from station.web.scripts.feed import ScriptFeed
+        from station.web.secret_renewal import SecretRenewal
 
         options, add = self.options, self.components.append
         register_builtin_brokers()
@@ -153,6 +160,9 @@ class Station:
                             book=self.oms.book, secrets=self.secrets)
         add(self.rest)
         add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token, self.guard))
+        renewal = SecretRenewal(self.bus, {"webhook-passphrase": self.webhook.regenerate_passphrase,
+                                           "api-token": self.rest.token.regenerate})
+        self.bus.subscribe(RenewSecret, renewal.on_renew)
         # skipped resends, counted by `station analyze`
         self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
         self.connection_notices = ConnectionNotices(self.bus)
@@ -163,8 +173,25 @@ class Station:
         """What /health reports besides `status`: links and their states."""
         return {"connections": {name: str(event.state) for name, event in self.connections.items()}}
 
+    def queries(self) -> Queries:
+        """The read interfaces over this Station (what the window reads through)."""
+        from station.store.order_repo import OrderRepository
+        from station.store.script_feed_repo import ScriptFeedRepository
+
+        records = OrderRepository(self.store)  # the journal's alerts and the orders and fills they became
+        return Queries(alerts=records, orders=records, book=self.oms.book, config=self.config, connections=self,
+                       script_feed=ScriptFeedRepository(self.store), ib_contracts=self.ib_contracts,
+                       engine=self.engine)
+
+    def latest_connections(self) -> list[ConnectionChanged]:
+        """Each link's last reported state (`queries.ConnectionQueries`: a window opened late shows them)."""
+        return list(self.connections.values())
+
     def _on_connection(self, event: ConnectionChanged) -> None:
         self.connections[event.name] = event
+
+    def _on_config_announced(self, event: ConfigChanged) -> None:
+        self.watcher.revision = max(self.watcher.revision, event.revision)
 
 
 def _market_data(station: "Station"):

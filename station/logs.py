@@ -68,13 +68,13 @@ def _variants(value: str) -> set[str]:
 
 
 class RateLimit(logging.Filter):
-    """At most `burst` records a minute of one kind (logger, level, message template); the rest dropped.
+    """At most `burst` records a minute of one kind (logger, level, message template) reach a file or console.
 
     A flood (a client hammering a refused route, a failing accept loop) must not rotate the
     log's whole history away. The next record of that kind let through says how many were dropped.
     """
 
-    def __init__(self, burst: int = 30, period_s: float = 60.0) -> None:
+    def __init__(self, burst: int = 300, period_s: float = 60.0) -> None:
         super().__init__()
         self.burst, self.period_s = burst, period_s
         self._kinds: dict[tuple, list] = {}  # kind -> [window start, passed, dropped]
@@ -119,10 +119,11 @@ class EveryMinute:
         return True
 
 
-def add_handler(handler: logging.Handler) -> logging.Handler:
-    """Attach `handler` to Station's root logger, with the secret mask and the flood limit."""
+def add_handler(handler: logging.Handler, *, limited: bool = False) -> logging.Handler:
+    """Attach `handler` to Station's root logger, with the secret mask (and the flood limit if `limited`)."""
     handler.addFilter(SecretMask())
-    handler.addFilter(RateLimit())
+    if limited:
+        handler.addFilter(RateLimit())
     logging.getLogger(ROOT).addHandler(handler)
     return handler
 
@@ -138,7 +139,7 @@ def setup_logging(data_dir: Path | None, *, console_level: int = logging.WARNING
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter("station: %(levelname)s %(name)s: %(message)s"))
-    add_handler(console)
+    add_handler(console, limited=True)
     for name in ("aiohttp", "ib_async", "databento", "qasync"):
         logging.getLogger(name).setLevel(logging.WARNING)
         logging.getLogger(name).addHandler(_Forward())
@@ -151,7 +152,7 @@ def setup_logging(data_dir: Path | None, *, console_level: int = logging.WARNING
     file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
     file_handler.setLevel(logging.INFO)
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    add_handler(file_handler)
+    add_handler(file_handler, limited=True)
     return path
 
 

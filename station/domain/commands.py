@@ -190,3 +190,20 @@ class ResolveContract(Command):
 
     destination: str
     symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenewSecret(Command):
+    """Replace a generated secret (the webhook passphrase, the API token) by a new random one.
+
+    Its owner stores it, puts it in force, then answers `SecretChanged(name)`.
+    """
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendTestNotification(Command):
+    """Send a test e-mail with the current notification settings (answered by `NotificationTested`)."""
+
+    request_id: str

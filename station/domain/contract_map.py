@@ -1,7 +1,7 @@
 """How a symbol as Station knows it (a TradingView ticker) becomes a broker contract (IB's terms).
 
 One `ContractMapping` per symbol: the user edits them in a table; symbols without a
-row are read by the built-in rules (`station/brokers/ib/symbols.py`).
+row are read by the built-in rules (`station/domain/contract_rules.py`).
 """
 
 from __future__ import annotations

@@ -250,6 +250,22 @@ class ConfigChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SecretChanged(Event):
+    """A secret was set or renewed in the keyring; whoever holds it reads it again (its value never travels here)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationTested(Event):
+    """The answer to `SendTestNotification`: whether the test e-mail went out, or why not."""
+
+    request_id: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorRaised(Event):
     """Something failed that the trader should see (an uncaught exception, a lost peer)."""
 

@@ -11,7 +11,8 @@ import logging
 from email.message import EmailMessage
 
 from station.bus import Bus
-from station.domain.events import Notified
+from station.domain.commands import SendTestNotification
+from station.domain.events import Notified, NotificationTested
 from station.domain.timeutil import to_eastern, utc_now
 from station.store.config_repo import ConfigRepository
 
@@ -36,14 +37,16 @@ class EmailNotifier:
         self._tasks: set[asyncio.Task] = set()
         self.sent = 0
         self.last_error: str | None = None
-        self._unsubscribe = None
+        self._unsubscribe: list = []
 
     async def start(self) -> None:
-        self._unsubscribe = self.bus.subscribe(Notified, self.on_notified)
+        self._unsubscribe = [self.bus.subscribe(Notified, self.on_notified),
+                             self.bus.subscribe(SendTestNotification, self.on_send_test)]
 
     async def stop(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
         if self._flush:
             self._flush.cancel()
             self._send_batch()
@@ -61,6 +64,11 @@ class EmailNotifier:
         self._queue.append(event)
         if self._flush is None:
             self._flush = asyncio.get_running_loop().call_later(self.batch_s, self._send_batch)
+
+    async def on_send_test(self, command: SendTestNotification) -> None:
+        """Send a test e-mail with the settings as saved, and say how it went (`NotificationTested`)."""
+        ok = await self.send([Notified("Test", "E-mail notifications work.", "info")])
+        self.bus.publish(NotificationTested(command.request_id, ok, None if ok else self.last_error))
 
     def _send_batch(self) -> None:
         self._flush = None

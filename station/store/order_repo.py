@@ -214,6 +214,18 @@ class OrderRepository:
     def recent_fills(self, limit: int) -> list[sqlite3.Row]:
         return self.store.query("SELECT * FROM fills ORDER BY seq DESC LIMIT ?", (limit,))
 
+    def latest_orders(self, limit: int) -> list[Order]:
+        """The newest `limit` orders, oldest first (what the Orders dock shows at start)."""
+        return [order_from_row(r) for r in reversed(self.recent_orders(limit))]
+
+    def latest_fills(self, limit: int) -> list[Fill]:
+        """The newest `limit` fills, oldest first."""
+        return [fill_from_row(r) for r in reversed(self.recent_fills(limit))]
+
+    def latest_alerts(self, limit: int) -> list[tuple[Alert, str | None]]:
+        """The newest `limit` alerts, oldest first, each with its status reason (what the Alerts dock opens with)."""
+        return [(alert_from_row(r), r["status_reason"]) for r in reversed(self.recent_alerts(limit))]
+
     def recent_alerts(self, limit: int) -> list[sqlite3.Row]:
         return self.store.query("SELECT * FROM alerts ORDER BY alert_id DESC LIMIT ?", (limit,))
 

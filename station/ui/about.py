@@ -5,15 +5,16 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from station import __version__
-from station.app import Station
+from station.ui.context import StationInfo
 from station.ui.forms import child, load_form
 
 
-def show_about(station: Station, parent: QWidget | None = None) -> QDialog:
+def show_about(info: StationInfo, parent: QWidget | None = None) -> QDialog:
+    """Open the dialog with this run's facts."""
     dialog = load_form("about", parent)
     child(dialog, QLabel, "version").setText(__version__)
-    child(dialog, QLabel, "receiver").setText(station.receiver.url)
-    child(dialog, QLabel, "dataDir").setText(str(station.options.data_dir))
-    child(dialog, QLabel, "keyring").setText(station.secrets.description)
+    child(dialog, QLabel, "receiver").setText(info.receiver_url)
+    child(dialog, QLabel, "dataDir").setText(str(info.data_dir))
+    child(dialog, QLabel, "keyring").setText(info.keyring)
     dialog.open()
     return dialog

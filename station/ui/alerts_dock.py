@@ -1,36 +1,41 @@
 """The Alerts dock: every alert as it arrives and what became of it (queued, routed, duplicate, …).
 
-Rows come from the journal at start and then from bus events in batches (the
-bridge's timer), so a flood of alerts costs one table update per tick. Statuses
-are set by the router's events; rows still "queued" after a moment are checked
-against the journal, which is the truth if an event came before the window.
+Rows and statuses come from events in batches (the bridge's timer), so a flood of alerts
+costs one table update per tick; nothing polls. What happened before the dock listened
+(alerts routed while Station started, or before a restart) is in the journal, read once
+right after subscribing: the router publishes a status only after committing it, so an
+event either reached the dock or its outcome is in that read. A status event that comes
+before its alert's row (batches of two kinds) waits for the row.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from station.domain.alert import Alert
-from station.domain.events import AlertDuplicated, AlertReceived, AlertRejected, AlertRouted, AlertUnrouted
-from station.domain.timeutil import to_eastern, utc_now
+from station.domain.events import AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged
+from station.domain.timeutil import to_eastern
 from station.ui import theme
+from station.ui.context import DockContext
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
 from station.ui.trading_format import price, qty, side_color
+from station.ui.tradingview_setup import TradingViewSetup, webhook_url
 
 if TYPE_CHECKING:
-    from station.ui.main_window import MainWindow
+    from station.ui.panels import DockHost
 
 CAP = 5000
 STARTUP_ROWS = 500
-RECHECK_MS = 2000
+EARLY_CAP = 1000  # statuses of alerts whose row has not come yet (or never will: older than the table)
 SEARCH_MIN_WIDTH = 140
 STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
                  "duplicate": theme.GREY}
@@ -84,14 +89,16 @@ COLUMNS = [
 class AlertsDock(QWidget):
     """Live alerts table with status filter and search, plus the webhook's address and setup."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    notice = Signal(str, int)  # a message for the status line, and for how long (ms)
+
+    def __init__(self, context: DockContext) -> None:
         super().__init__()
-        self.window_ = window
-        self.station = window.station
+        self.context = context
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.key, cap=CAP)
         self.proxy = TextFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._rows: dict[int, AlertRow] = {}
+        self._early: OrderedDict[int, AlertStatusChanged] = OrderedDict()
 
         self.address = QLabel()
         self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -131,29 +138,33 @@ class AlertsDock(QWidget):
         self.setup_button.clicked.connect(lambda: self.open_setup())
         self.settings_button.clicked.connect(self.open_settings)
 
-        bridge = window.bridge
+        bridge = context.bridge
         bridge.on(AlertReceived, self.on_received)
         bridge.on(AlertDuplicated, self.on_duplicated)
-        bridge.on(AlertRouted, lambda events: self._set_status(events, "routed"))
-        bridge.on(AlertUnrouted, lambda events: self._set_status(events, "unrouted"))
-        bridge.on(AlertRejected, lambda events: self._set_status(events, "rejected"))
-        self.load_recent()
-        self._recheck = QTimer(self)
-        self._recheck.setInterval(RECHECK_MS)
-        self._recheck.timeout.connect(self.recheck_queued)
-        self._recheck.start()
+        bridge.on(AlertStatusChanged, self.on_statuses)
+        bridge.on(ConfigChanged, lambda _events: self._show_address())
+        self.load_recent()  # after subscribing: what came before is in the journal, what comes after in events
         self._show_address()
-        if self.station.webhook.passphrase_created:  # created at this start: show it once, clearly
+        if context.info.passphrase_created:  # created at this start: show it once, clearly
             QTimer.singleShot(0, lambda: self.open_setup(first_start=True))
 
     # ---- rows ----------------------------------------------------------------------------------
 
     def load_recent(self, limit: int = STARTUP_ROWS) -> None:
         """Fill the table from the journal's newest rows."""
-        self._upsert([AlertRow.of(alert, reason) for alert, reason in self.station.webhook.journal.latest(limit)])
+        latest = self.context.queries.alerts.latest_alerts(limit)
+        self._upsert([AlertRow.of(alert, reason) for alert, reason in latest])
 
     def on_received(self, events: list[AlertReceived]) -> None:
-        self._upsert([AlertRow.of(event.alert) for event in events])
+        rows = []
+        for event in events:
+            row = AlertRow.of(event.alert)
+            shown = self._rows.get(row.alert_id)
+            if shown is not None and shown.status != "queued":  # read from the journal already routed
+                row = replace(row, status=shown.status, reason=shown.reason)
+            early = self._early.pop(row.alert_id, None)
+            rows.append(self._with_status(row, early) if early is not None else row)
+        self._upsert(rows)
 
     def on_duplicated(self, events: list[AlertDuplicated]) -> None:
         rows = []
@@ -167,35 +178,30 @@ class AlertsDock(QWidget):
                 reason=f"duplicate of #{event.original_alert_id}, skipped"))
         self._upsert(rows)
 
-    def _set_status(self, events: list, status: str) -> None:
+    def on_statuses(self, events: list[AlertStatusChanged]) -> None:
+        """Routed, unrouted, rejected: the row changes; an alert not shown yet keeps its status for its row."""
         rows = []
         for event in events:
             row = self._rows.get(event.alert_id)
             if row is None:
+                self._early[event.alert_id] = event
+                while len(self._early) > EARLY_CAP:
+                    self._early.popitem(last=False)
                 continue
-            reason = getattr(event, "reason", None)
-            if status == "routed":
-                ids = getattr(event, "client_order_ids", ())
-                reason = f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}" if ids else None
-            rows.append(replace(row, status=status, reason=reason))
-            if status == "unrouted":
-                self.window_.status.showMessage(f"⚠ Alert #{row.alert_id} {row.action} {row.ticker} was not routed: "
-                                                f"{reason}", 15000)
+            row = self._with_status(row, event)
+            rows.append(row)
+            if row.status == "unrouted":
+                self.notice.emit(f"⚠ Alert #{row.alert_id} {row.action} {row.ticker} was not routed: {row.reason}",
+                                 15000)
         self._upsert(rows)
 
-    def recheck_queued(self) -> None:
-        """Ask the journal about rows shown "queued" for more than a moment (routed before we listened)."""
-        cutoff = utc_now().timestamp() - RECHECK_MS / 1000
-        waiting = [row.alert_id for row in self._rows.values()
-                   if row.status == "queued" and row.received_at.timestamp() < cutoff]
-        if not waiting:
-            return
-        changed = []
-        for alert_id, (status, reason) in self.station.webhook.journal.statuses(waiting[-900:]).items():
-            row = self._rows[alert_id]
-            if status != row.status:
-                changed.append(replace(row, status=status, reason=reason))
-        self._upsert(changed)
+    @staticmethod
+    def _with_status(row: AlertRow, event: AlertStatusChanged) -> AlertRow:
+        reason = event.why
+        ids = getattr(event, "client_order_ids", ())
+        if ids:
+            reason = f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
+        return replace(row, status=event.status, reason=reason)
 
     def _upsert(self, rows: list[AlertRow]) -> None:
         if not rows:
@@ -236,11 +242,11 @@ class AlertsDock(QWidget):
         self.address.setVisible(room >= self.address.sizeHint().width())
 
     def _show_address(self) -> None:
-        webhook = self.station.webhook
-        public = webhook.settings.get("public_url")
-        shown = webhook.url(base=public) if public else webhook.url()
+        local = self.context.info.receiver_url
+        public = self.context.queries.config.settings("webhook").get("public_url")
+        shown = webhook_url(public or local)
         self.address.setText(f'<span style="color:{theme.TEXT}">{shown}</span>')
-        tip = f"TradingView alerts go to {webhook.url()}" + (f"\npublic (tunnel): {webhook.url(base=public)}" if public else "")
+        tip = f"TradingView alerts go to {webhook_url(local)}" + (f"\npublic (tunnel): {shown}" if public else "")
         self.address.setToolTip(tip)
         self.setup_button.setToolTip(f"{tip}\nThe URL and message to paste into TradingView, and a test alert")
         self._fit_address()
@@ -248,24 +254,18 @@ class AlertsDock(QWidget):
     # ---- dialogs -------------------------------------------------------------------------------
 
     def open_setup(self, first_start: bool = False) -> None:
-        from station.ui.tradingview_setup import TradingViewSetup
-
-        self._setup = TradingViewSetup(self.station, self.window_, first_start=first_start,
+        self._setup = TradingViewSetup(self.context, self.window(), first_start=first_start,
                                        on_change=self._show_address)
-        self._setup.dialog.show()
+        self._setup.show()
 
     def open_settings(self) -> None:
         from station.ui.webhook_settings import WebhookSettings
 
-        self._settings = WebhookSettings(self.station, self.window_, on_saved=self._show_address)
+        self._settings = WebhookSettings(self.context, self.window(), on_saved=self._show_address)
         self._settings.dialog.show()
 
-    def detach(self) -> None:
-        """Stop the journal checks (the window is closing)."""
-        self._recheck.stop()
 
-
-def add_webhook_menu(window: "MainWindow", dock: AlertsDock) -> None:
+def add_webhook_menu(window: "DockHost", dock: AlertsDock) -> None:
     """A "Webhook" menu (before Help) with the setup and settings dialogs."""
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMenu

@@ -7,8 +7,8 @@ import asyncio
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
 from station.domain import config_schema
-from station.store.config_repo import ConfigRepository
 from station.domain.validation import ConfigError
+from station.ui.config_edits import ConfigEdits
 from station.ui.forms import child, load_form
 
 FIELDS = {"account": "account", "incoming": "incoming", "outgoing": "outgoing", "host": "host", "port": "port",
@@ -18,8 +18,8 @@ FIELDS = {"account": "account", "incoming": "incoming", "outgoing": "outgoing", 
 class DestinationDialog:
     """Create a named destination; the config's own checks are shown in the dialog, nothing half-saved."""
 
-    def __init__(self, config: ConfigRepository, parent: QWidget | None = None) -> None:
-        self.config = config
+    def __init__(self, edits: ConfigEdits, parent: QWidget | None = None) -> None:
+        self.edits = edits
         self.dialog: QDialog = load_form("destination", parent)
         self.type = child(self.dialog, QComboBox, "type")
         self.type.addItems(list(config_schema.DESTINATION_TYPES))
@@ -53,7 +53,7 @@ class DestinationDialog:
             self.error.setText("A destination needs a name.")
             return False
         try:
-            await self.config.save_destination(name, self.spec())
+            await self.edits.save_destination(name, self.spec())
         except ConfigError as exc:
             self.error.setText("\n".join(f"{k.split('.')[-1]}: {v}" for k, v in exc.errors.items()))
             return False

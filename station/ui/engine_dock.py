@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
@@ -15,10 +15,8 @@ from station.domain.enums import OptionRight
 from station.domain.events import StrategySignalled, StrategyStateChanged
 from station.domain.timeutil import to_eastern
 from station.ui import theme
+from station.ui.context import DockContext
 from station.ui.table_model import Column, RecordTableModel, make_table
-
-if TYPE_CHECKING:
-    from station.ui.main_window import MainWindow
 
 STATE_COLORS = {"running": theme.GREEN, "warming_up": theme.AMBER, "halted": theme.RED, "stopped": theme.GREY}
 KIND_NAMES = {"crossover": "Crossover", "supertrend": "Supertrend", "zero_dte": "0DTE", "pairs": "Pairs"}
@@ -61,12 +59,13 @@ COLUMNS = [
 
 
 class EngineDock(QWidget):
-    """Strategy states and controls; talks to the engine only through the bridge."""
+    """Strategy states and controls; talks to the engine only through the bridge (and reads its snapshot)."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, context: DockContext) -> None:
         super().__init__()
-        self.window = window
-        self.bridge = window.bridge
+        self.context = context
+        self.bridge = context.bridge
+        self.engine = context.queries.engine
         self.rows: dict[str, StrategyRow] = {}
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=500)
         self.table = make_table(self.model, COLUMNS, empty="No engine strategies yet. New… adds a crossover, "
@@ -100,11 +99,10 @@ class EngineDock(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.table)
 
-        engine = getattr(window.station, "engine", None)
-        for snapshot in engine.snapshot() if engine is not None else []:
-            self._apply_snapshot(snapshot)
         self.bridge.on(StrategyStateChanged, self.on_states)
         self.bridge.on(StrategySignalled, self.on_signals)
+        for snapshot in self.engine.snapshot():
+            self._apply_snapshot(snapshot)
         self._update_buttons()
 
     def _button(self, text: str, slot, tip: str) -> QToolButton:
@@ -125,12 +123,12 @@ class EngineDock(QWidget):
         self.model.upsert([row])
 
     def on_states(self, events: list[StrategyStateChanged]) -> None:
-        engine = getattr(self.window.station, "engine", None)
+        names = {event.name for event in events}
+        for snapshot in self.engine.snapshot():
+            if snapshot["name"] in names:  # kind, tickers, positions as the engine has them now
+                self._apply_snapshot(snapshot)
         touched = []
         for event in events:
-            group = engine.groups.get(event.name) if engine is not None else None
-            if group is not None:
-                self._apply_snapshot(group.snapshot())
             row = self.rows.setdefault(event.name, StrategyRow(event.name, kind=event.kind))
             row.state, row.reason = event.state, event.reason
             touched.append(row)
@@ -188,6 +186,6 @@ class EngineDock(QWidget):
     def _open_editor(self, name: str | None) -> None:
         from station.ui.engine_editor import EngineEditor
 
-        editor = EngineEditor(self.window.station.config, name, parent=self)
+        editor = EngineEditor(self.context, name, parent=self)
         editor.setAttribute(Qt.WA_DeleteOnClose)
         editor.open()

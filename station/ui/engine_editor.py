@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from station.store.config_repo import ConfigRepository
 from station.domain.validation import ConfigError
 from station.ui import theme
+from station.ui.context import DockContext
 from station.ui.forms import child, fit_on_show, load_form
 
 log = logging.getLogger("station.ui")
@@ -38,9 +38,9 @@ OPTIONAL = {"stopPoints", "trailAtr", "takeProfitAtr"}
 class EngineEditor(QDialog):
     """Edit (or create, with `name` None) an engine strategy."""
 
-    def __init__(self, config: ConfigRepository, name: str | None, parent: QWidget | None = None) -> None:
+    def __init__(self, context: DockContext, name: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.config = config
+        self.config, self.edits = context.queries.config, context.edits
         self.name = name
         form = load_form("strategy_engine", self)
         form.setWindowFlags(Qt.Widget)  # the designed dialog becomes this dialog's content
@@ -153,7 +153,7 @@ class EngineEditor(QDialog):
             self.error.setText(f"A strategy named {name!r} exists already: pick another name, or edit that one.")
             return False
         try:
-            await self.config.import_document_async(document)
+            await self.edits.import_document(document)
         except ConfigError as exc:
             self.error.setText("Not saved: " + "; ".join(f"{k.split('.', 2)[-1]}: {v}" for k, v in exc.errors.items()))
             return False

@@ -7,7 +7,7 @@ from typing import Callable
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
 
-from station.brokers.ib import symbols
+from station.domain import contract_rules
 from station.domain.contract_map import DEFAULT_ROLL_DAYS, SEC_TYPES, ContractMapping
 from station.ui import theme
 from station.ui.forms import child, load_form
@@ -77,14 +77,14 @@ class ContractDialog:
         """Fill the fields the way the built-in rules read the typed symbol."""
         text = self.texts["tvSymbol"].text()
         try:
-            self.fill(symbols.parse_symbol(text), keep_symbol=True)
-        except symbols.UnknownSymbol as exc:
+            self.fill(contract_rules.parse_symbol(text), keep_symbol=True)
+        except contract_rules.UnknownSymbol as exc:
             self.error.setText(str(exc))
 
     def mapping(self) -> ContractMapping:
         """The mapping the form describes; ValueError names each bad field."""
         values = {attr: self.texts[name].text().strip() for name, attr in TEXT_FIELDS.items()}
-        values["tv_symbol"] = symbols.normalize(values["tv_symbol"])
+        values["tv_symbol"] = contract_rules.normalize(values["tv_symbol"])
         values["symbol"] = values["symbol"].upper()
         values["currency"] = values["currency"].upper() or "USD"
         values["exchange"] = values["exchange"].upper() or "SMART"

@@ -25,8 +25,8 @@ from station.domain.contract_map import ContractMapping
 from station.domain.enums import ConnectionState
 from station.domain.events import ConfigChanged, ConnectionChanged, ContractResolved, PortfolioReported
 from station.domain.timeutil import EASTERN, utc_now
-from station.store.ib_contract_repo import IbContractRepository
 from station.ui import theme
+from station.ui.context import DockContext
 from station.ui.ib_contract_dialog import TYPE_NAMES, ContractDialog
 from station.ui.status_bar import LIGHT_COLORS
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
@@ -93,11 +93,10 @@ CONTRACT_COLUMNS = [
 class IbDock(QWidget):
     """Tabs: Connection (one row per IB destination), Account (IB's positions and PnL), Contracts (the table)."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, context: DockContext) -> None:
         super().__init__()
-        self.station = window.station
-        self.bridge = window.bridge
-        self.repo = IbContractRepository(self.station.store)
+        self.context = context
+        self.bridge = context.bridge
         self.links = RecordTableModel(LINK_COLUMNS, key=lambda r: r.name, newest_first=False)
         self.portfolio = RecordTableModel(PORTFOLIO_COLUMNS, key=lambda r: (r.destination, r.ticker),
                                           newest_first=False)
@@ -116,7 +115,7 @@ class IbDock(QWidget):
         self.bridge.on(ContractResolved, self.on_resolved)
         self.bridge.on(ConfigChanged, lambda _events: self.reload())
         self.reload()
-        self.on_links(list(self.station.connections.values()))
+        self.on_links(context.queries.connections.latest_connections())
 
     # ---- building -------------------------------------------------------------------------------
 
@@ -166,12 +165,12 @@ class IbDock(QWidget):
     # ---- data -------------------------------------------------------------------------------------
 
     def ib_destinations(self) -> list:
-        return [d for d in self.station.config.load().destinations if d.type == "ib"]
+        return [d for d in self.context.queries.config.load().destinations if d.type == "ib"]
 
     def reload(self) -> None:
         """Re-read the contract table and the IB destinations (after any config change)."""
         self.contracts.clear()
-        self.contracts.upsert(self.repo.all())
+        self.contracts.upsert(self.context.queries.ib_contracts.all())
         destinations = self.ib_destinations()
         known = {r.name: r for r in self.links.records()}
         rows = []
@@ -234,7 +233,7 @@ class IbDock(QWidget):
 
     async def save(self, mapping: ContractMapping, replacing: str | None = None) -> None:
         """Store a row (the running brokers pick it up through the config revision) and show it."""
-        await self.repo.save(mapping, replacing=replacing)
+        await self.context.edits.save_ib_contract(mapping, replacing)
         log.info("IB contract %s saved: %s %s, %s", mapping.tv_symbol, mapping.sec_type, mapping.symbol, mapping.rule())
         self.reload()
 
@@ -248,7 +247,7 @@ class IbDock(QWidget):
             asyncio.ensure_future(self.delete(mapping.tv_symbol))
 
     async def delete(self, tv_symbol: str) -> None:
-        await self.repo.delete(tv_symbol)
+        await self.context.edits.delete_ib_contract(tv_symbol)
         self.reload()
 
     def look_up(self) -> None:

@@ -1,4 +1,8 @@
-"""Starting the desktop app: one QApplication, one qasync loop running Qt, aiohttp and the core."""
+"""Starting the desktop app: one QApplication, one qasync loop running Qt, aiohttp and the core.
+
+The one place in ui/ that knows `Station`: it builds the `DockContext` the window and its
+docks get (the bridge on Station's bus, the query interfaces, the config edits, this run's facts).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,16 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from station.app import Options, Station, serve
 from station.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from station.ui.context import DockContext
+    from station.ui.log_dock import LogBuffer
+    from station.ui.main_window import MainWindow
 
 log = logging.getLogger("station.ui")
 
@@ -72,9 +83,7 @@ async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started:
     log_buffer = add_handler(LogBuffer())  # the Log dock shows what start-up said too
 
     async def window_session(station: Station, stop_requested: asyncio.Event) -> None:
-        from station.ui.main_window import MainWindow
-
-        window = MainWindow(station, log_buffer)
+        window = main_window(station, log_buffer)
         closed = asyncio.Event()
         window.closed.connect(closed.set)
         if smoke:
@@ -88,6 +97,37 @@ async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started:
         waiting.cancel()
 
     return await serve(options, secrets, window_session)
+
+
+def dock_context(station: Station, log_buffer: "LogBuffer | None" = None) -> "DockContext":
+    """What the window and its docks get of `station`: reads, edits, events and commands, facts."""
+    from PySide6.QtCore import QSettings
+
+    from station.ui.bridge import UiBridge
+    from station.ui.config_edits import ConfigEdits
+    from station.ui.context import DockContext, StationInfo
+
+    store, bridge = station.store, UiBridge(station.bus)
+    edits = ConfigEdits(station.config, station.ib_contracts, station.config, bridge.publish)
+    info = StationInfo(receiver_url=station.receiver.url, receiver_port=station.receiver.port,
+                       data_dir=Path(station.options.data_dir), demo=station.options.demo,
+                       keyring=station.secrets.description, passphrase_created=station.webhook.passphrase_created)
+
+    def write_report(out_dir, since):
+        from station.analysis.export import run_analysis  # pandas: imported when a report is asked for
+
+        return run_analysis(store, out_dir, since=since)
+
+    settings = QSettings(str(info.data_dir / "ui.ini"), QSettings.IniFormat)
+    return DockContext(bridge=bridge, queries=station.queries(), edits=edits, secrets=station.secrets,
+                       settings=settings, info=info, write_report=write_report, log_buffer=log_buffer)
+
+
+def main_window(station: Station, log_buffer: "LogBuffer | None" = None) -> "MainWindow":
+    """The main window over `station` (started, or not for a look at an empty one)."""
+    from station.ui.main_window import MainWindow
+
+    return MainWindow(dock_context(station, log_buffer))
 
 
 def _close_after_first_paint(window, started: float) -> None:

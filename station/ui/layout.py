@@ -26,7 +26,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QSizePolicy, QStyle, QWidget
 
 if TYPE_CHECKING:
-    from station.ui.main_window import MainWindow
+    from station.ui.panels import DockHost
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Room:
     bottom: int
 
     @classmethod
-    def of(cls, window: "MainWindow") -> "Room":
+    def of(cls, window: "DockHost") -> "Room":
         sep = window.style().pixelMetric(QStyle.PM_DockWidgetSeparatorExtent, None, window)
         status = window.statusBar().sizeHint().height() if window.statusBar() else 0
         height = window.height() - window.menuBar().sizeHint().height() - status
@@ -96,7 +96,7 @@ class Room:
         return self.middle >= ticket.sizeHint().height() + below.minimumSizeHint().height() + self.sep
 
 
-def arrange(window: "MainWindow") -> None:
+def arrange(window: "DockHost") -> None:
     """Put every dock in its default place and tab group, with the useful tab raised.
 
     Where the window is too low for the whole ticket and the Strategies dock under it (a laptop
@@ -106,7 +106,7 @@ def arrange(window: "MainWindow") -> None:
         _arrange(window)
 
 
-def _arrange(window: "MainWindow") -> None:
+def _arrange(window: "DockHost") -> None:
     docks = window.docks
     groups = {group: [name for name in group.docks if name in docks] for group in GROUPS}
     for name in docks:
@@ -135,19 +135,19 @@ def _arrange(window: "MainWindow") -> None:
             docks[group.raised if group.raised in members else members[0]].raise_()
 
 
-def apply_default(window: "MainWindow") -> None:
+def apply_default(window: "DockHost") -> None:
     """The whole default layout for the window's current size: places, tabs, sizes."""
     arrange(window)
     size_docks(window)
 
 
-def size_docks(window: "MainWindow") -> None:
+def size_docks(window: "DockHost") -> None:
     """Give the areas their default sizes for the window's current size (the chart takes the rest)."""
     with _still(window):
         _size_docks(window)
 
 
-def _size_docks(window: "MainWindow") -> None:
+def _size_docks(window: "DockHost") -> None:
     docks = window.docks
     room = Room.of(window)
 
@@ -171,7 +171,7 @@ def _size_docks(window: "MainWindow") -> None:
 
 
 @contextmanager
-def _still(window: "MainWindow"):
+def _still(window: "DockHost"):
     """Lay the docks out at once: animated, they would glide into place on the first start."""
     animated = window.isAnimated()
     window.setAnimated(False)
@@ -182,7 +182,7 @@ def _still(window: "MainWindow"):
         window.setAnimated(animated)
 
 
-def _fallback_group(window: "MainWindow", name: str) -> TabGroup:
+def _fallback_group(window: "DockHost", name: str) -> TabGroup:
     panel = window.panels.get(name)
     if panel is not None and panel.tabify_with:
         for group in GROUPS:

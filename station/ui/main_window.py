@@ -7,16 +7,14 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from station.app import Station
 from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
 from station.domain.validation import ConfigError
 from station.ui import layout
-from station.ui.bridge import UiBridge
-from station.ui.log_dock import LogBuffer
+from station.ui.context import DockContext
 from station.ui.panels import PANELS, Panel
 from station.ui.positions_dock import PnlSummary
 from station.ui.status_bar import StationStatusBar
@@ -33,28 +31,31 @@ GO_TO = (("AlertsDock", "&Alerts", "Ctrl+1"), ("OrdersDock", "&Orders", "Ctrl+2"
 
 
 class MainWindow(QMainWindow):
-    """Station's window. Talks to the core only through the bridge (events in, commands out)."""
+    """Station's window: events in through the bridge, reads through the queries, commands out.
+
+    Built from a `DockContext` (ui/launch.py makes it); it hands the context on to every dock.
+    """
 
     closed = Signal()
 
-    def __init__(self, station: Station, log_buffer: LogBuffer | None = None) -> None:
+    def __init__(self, context: DockContext) -> None:
         super().__init__()
-        self.station = station
-        self.log_buffer = log_buffer  # records since before Station started, for the Log dock
+        self.context = context
         self.setObjectName("MainWindow")
-        self.setWindowTitle("Station — demo" if station.options.demo else "Station")
+        self.setWindowTitle("Station — demo" if context.info.demo else "Station")
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks)
         self._fit_to_screen()
-        self.bridge = UiBridge(station.bus, parent=self)
-        self.settings = QSettings(str(Path(station.options.data_dir) / "ui.ini"), QSettings.IniFormat)
+        self.bridge = context.bridge
+        self.bridge.setParent(self)  # its timer lives as long as the window
+        self.settings = context.settings
 
         self.status = StationStatusBar(self)
         self.setStatusBar(self.status)
         self.bridge.on(ConnectionChanged, self.status.on_connections)
         self.bridge.on(ErrorRaised, self.status.on_errors)
         self.bridge.on(PositionsMarked, self.status.on_positions)
-        self.status.on_connections(list(station.connections.values()))
-        self.status.show_pnl(PnlSummary.of(station.oms.book.marked_positions()))
+        self.status.on_connections(context.queries.connections.latest_connections())
+        self.status.show_pnl(PnlSummary.of(context.queries.book.marked_positions()))
 
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, Panel] = {}
@@ -75,14 +76,18 @@ class MainWindow(QMainWindow):
         """Create the dock for `panel` and list it in the View menu."""
         dock = QDockWidget(panel.title, self)
         dock.setObjectName(panel.object_name)
-        dock.setWidget(panel.build(self))
+        dock.setWidget(panel.build(self.context, self))
         self.addDockWidget(panel.area, dock)
         if panel.tabify_with and panel.tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[panel.tabify_with], dock)
         self.docks[panel.object_name] = dock
         self.panels[panel.object_name] = panel
-        self.view_menu.insertAction(self._view_separator, dock.toggleViewAction())
+        self.add_view_action(dock.toggleViewAction())
         return dock
+
+    def add_view_action(self, action: QAction) -> None:
+        """List a dock's show/hide action in the View menu (above Go to, Full screen, Reset layout)."""
+        self.view_menu.insertAction(self._view_separator, action)
 
     def dock_widget(self, object_name: str) -> QWidget:
         return self.docks[object_name].widget()
@@ -145,8 +150,8 @@ class MainWindow(QMainWindow):
         """The API token (to copy or renew) and e-mail notification settings."""
         from station.ui.notifications import ApiNotificationsDialog
 
-        self._api_settings = ApiNotificationsDialog(self.station, self)
-        self._api_settings.dialog.open()
+        self._api_settings = ApiNotificationsDialog(self.context, self)
+        self._api_settings.open()
         return self._api_settings
 
     def analyze(self):
@@ -154,16 +159,16 @@ class MainWindow(QMainWindow):
         from station.ui.analysis_dialog import AnalysisRunner
 
         if getattr(self, "analysis", None) is None:
-            self.analysis = AnalysisRunner(self)
+            self.analysis = AnalysisRunner(self.context, self, self.status)
         return self.analysis.ask()
 
     def _about(self) -> None:
         from station.ui.about import show_about
 
-        show_about(self.station, self)
+        show_about(self.context.info, self)
 
     def _open_data_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.station.options.data_dir)))
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.info.data_dir)))
 
     def _import_config(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import config", "", "Station config (*.json);;All files (*)")
@@ -174,7 +179,7 @@ class MainWindow(QMainWindow):
         """Import a config file; the result or the exact error is shown to the trader."""
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-            revision = await self.station.config.import_document_async(document)
+            revision = await self.context.edits.import_document(document)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError) as exc:
             log.warning("config import from %s failed: %s", path, exc)
             QMessageBox.warning(self, "Import config", f"Nothing was imported from {path.name}:\n\n{exc}")
@@ -188,7 +193,8 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            Path(path).write_text(json.dumps(self.station.config.export_document(), indent=2) + "\n", encoding="utf-8")
+            document = self.context.queries.config.export_document()
+            Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             QMessageBox.warning(self, "Export config", f"Cannot write {path}:\n\n{exc}")
             return

@@ -212,7 +212,7 @@ class ManualTradingDock(QWidget):
         if strategy is None:
             self._say("0DTE orders need a 0DTE strategy (add one in the Engine dock).", theme.AMBER)
             return
-        if not self.bridge.bus.has_subscribers(BuyZeroDte):
+        if not self.bridge.handles(BuyZeroDte):
             self._say("0DTE orders need the strategy engine, which is not running.", theme.AMBER)
             return
         if self.ask(f"Buy the <b>0DTE SPX {right.value}</b> of {strategy.name}?"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -19,11 +18,9 @@ from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConfigChanged, ConnectionChanged, OrderReported, OrderUpdated
 from station.domain.timeutil import to_eastern
 from station.ui import theme
+from station.ui.context import DockContext
 from station.ui.status_bar import LIGHT_COLORS
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
-
-if TYPE_CHECKING:
-    from station.ui.main_window import MainWindow
 
 PORT_PREFIX = "port:"
 ATI_TYPE = "ninjatrader-ati"
@@ -100,9 +97,9 @@ def configured_rows(config: RoutingConfig) -> list[NinjaTraderRow]:
 class NinjaTraderDock(QWidget):
     """A table of NinjaTrader destinations with a one-line summary above it."""
 
-    def __init__(self, window: "MainWindow | None" = None, parent: QWidget | None = None) -> None:
+    def __init__(self, context: DockContext | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._window = window
+        self._context = context
         self.rows: dict[str, NinjaTraderRow] = {}
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=1000)
         self.summary = QLabel()
@@ -113,21 +110,21 @@ class NinjaTraderDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
-        if window is not None:
-            bridge = window.bridge
+        if context is not None:
+            bridge = context.bridge
             bridge.on(ConnectionChanged, self.on_connections)
             bridge.on(OrderUpdated, self.on_orders)
             bridge.on(OrderReported, self.on_reports)
             bridge.on(ConfigChanged, lambda _batch: self.reload())
             self.reload()
-            self.on_connections(list(window.station.connections.values()))
+            self.on_connections(context.queries.connections.latest_connections())
         self._refresh_summary()
 
     def reload(self) -> None:
         """Rebuild the list from the configuration, keeping the live figures of known rows."""
-        if self._window is None:
+        if self._context is None:
             return
-        self.set_configured(configured_rows(self._window.station.config.load()))
+        self.set_configured(configured_rows(self._context.queries.config.load()))
 
     def set_configured(self, configured: list[NinjaTraderRow]) -> None:
         known = self.rows

@@ -1,9 +1,15 @@
 """Notifications in the window: the tray (or the status bar where there is no tray), and the
-Settings dialog for the REST API token and e-mail (forms/api_notifications.ui)."""
+Settings dialog for the REST API token and e-mail (forms/api_notifications.ui).
+
+The dialog reads the token from the keyring (in a worker thread), asks the REST API to
+renew it (`RenewSecret`, answered by `SecretChanged`) and the e-mail notifier to send a
+test (`SendTestNotification`, answered by `NotificationTested`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import (
@@ -19,12 +25,19 @@ from PySide6.QtWidgets import (
     QSystemTrayIcon,
 )
 
-from station.domain.events import Notified
-from station.paths import resources_dir
+from station.domain.commands import RenewSecret, SendTestNotification
+from station.domain.events import NotificationTested, Notified, SecretChanged
 from station.domain.validation import ConfigError
+from station.paths import resources_dir
+from station.secrets import Secret
 from station.ui import theme
 from station.ui.bridge import UiBridge
+from station.ui.context import DockContext
 from station.ui.forms import child, load_form
+
+API_TOKEN, SMTP_PASSWORD = "api-token", "smtp-password"  # the secrets' names (CONTRACT.md: `station secret set`)
+RENEW_TIMEOUT_S = 10.0
+TEST_TIMEOUT_S = 30.0  # the notifier gives up on a server after 15 s
 
 ICONS = {"info": QSystemTrayIcon.Information, "warning": QSystemTrayIcon.Warning, "error": QSystemTrayIcon.Critical}
 
@@ -57,13 +70,14 @@ class TrayNotifier:
 class ApiNotificationsDialog:
     """Shows (and can renew) the REST API token; edits the e-mail settings, password to the keyring."""
 
-    def __init__(self, station, parent=None) -> None:
-        self.station = station
+    def __init__(self, context: DockContext, parent=None) -> None:
+        self.context = context
+        self._token: Secret | None = None
+        self.loading: asyncio.Future | None = None
         self.dialog: QDialog = load_form("api_notifications", parent)
         f = lambda kind, name: child(self.dialog, kind, name)  # noqa: E731
         self.token, self.status = f(QLineEdit, "token"), f(QLabel, "status")
-        f(QLabel, "url").setText(f"{station.receiver.url}/api/…")
-        self.token.setText(station.rest.token.current_value())
+        f(QLabel, "url").setText(f"{context.info.receiver_url}/api/…")
         f(QPushButton, "showToken").toggled.connect(
             lambda on: self.token.setEchoMode(QLineEdit.Normal if on else QLineEdit.Password))
         f(QPushButton, "copyToken").clicked.connect(self.copy_token)
@@ -74,7 +88,7 @@ class ApiNotificationsDialog:
         self.level = f(QComboBox, "minLevel")
         self.security.addItems(["starttls", "tls", "none"])
         self.level.addItems(["info", "warning", "error"])
-        values = station.config.settings("notifications")
+        values = context.queries.config.settings("notifications")
         self.enabled.setChecked(values["email_enabled"])
         self.host.setText(values["smtp_host"])
         self.port.setValue(values["smtp_port"])
@@ -86,14 +100,37 @@ class ApiNotificationsDialog:
         f(QDialogButtonBox, "buttons").accepted.connect(lambda: asyncio.ensure_future(self.save()))
         f(QPushButton, "sendTest").clicked.connect(lambda: asyncio.ensure_future(self.send_test()))
 
+    def open(self) -> asyncio.Future:
+        """Open the dialog and read the token (a future done once it is shown)."""
+        self.dialog.open()
+        self.loading = asyncio.ensure_future(self.load_token())
+        return self.loading
+
+    async def load_token(self) -> None:
+        """Read the API token from the keyring, off the loop (a keyring may block)."""
+        self._token = await asyncio.to_thread(self.context.secrets.get, API_TOKEN)
+        self.token.setText(self._token.reveal() if self._token else "")
+
     def copy_token(self) -> None:
-        QGuiApplication.clipboard().setText(self.station.rest.token.current_value())
+        QGuiApplication.clipboard().setText(self._token.reveal() if self._token else "")
         self._say("Token copied to the clipboard.", theme.GREEN)
 
-    async def regenerate(self) -> None:
-        await self.station.rest.token.regenerate()
-        self.token.setText(self.station.rest.token.current_value())
+    async def regenerate(self) -> bool:
+        """Ask the REST API for a new token; once it is in force (`SecretChanged`), show it."""
+        bridge = self.context.bridge
+        if not bridge.handles(RenewSecret):
+            self._say("The REST API is not running: the token cannot be renewed now.", theme.RED)
+            return False
+        changed = bridge.answer(SecretChanged, lambda event: event.name == API_TOKEN)
+        bridge.publish(RenewSecret(API_TOKEN))
+        try:
+            await asyncio.wait_for(changed, RENEW_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self._say("The REST API did not confirm a new token; the one shown is still in force.", theme.RED)
+            return False
+        await self.load_token()
         self._say("A new token is in use; scripts need it now.", theme.AMBER)
+        return True
 
     def values(self) -> dict:
         return {"email_enabled": self.enabled.isChecked(), "smtp_host": self.host.text().strip() or "localhost",
@@ -104,23 +141,36 @@ class ApiNotificationsDialog:
 
     async def save(self) -> bool:
         try:
-            await self.station.config.update_settings("notifications", self.values())
+            await self.context.edits.update_settings("notifications", self.values())
         except ConfigError as exc:
             self._say("; ".join(f"{k.split('.')[-1]}: {v}" for k, v in exc.errors.items()), theme.RED)
             return False
         if self.password.text():
-            await asyncio.to_thread(self.station.secrets.set, "smtp-password", self.password.text())
+            await asyncio.to_thread(self.context.secrets.set, SMTP_PASSWORD, self.password.text())
             self.password.clear()
+            self.context.bridge.publish(SecretChanged(SMTP_PASSWORD))
         self._say("Saved.", theme.GREEN)
         return True
 
     async def send_test(self) -> bool:
+        """Save, then have the e-mail notifier send a test message with these settings."""
         if not await self.save():
             return False
-        ok = await self.station.email.send([Notified("Test", "E-mail notifications work.", "info")])
-        self._say("Test e-mail sent." if ok else f"Sending failed: {self.station.email.last_error}",
-                  theme.GREEN if ok else theme.RED)
-        return ok
+        bridge, request = self.context.bridge, uuid.uuid4().hex
+        if not bridge.handles(SendTestNotification):
+            self._say("E-mail notifications are not running.", theme.RED)
+            return False
+        answered = bridge.answer(NotificationTested, lambda event: event.request_id == request)
+        bridge.publish(SendTestNotification(request))
+        self._say("Sending a test e-mail…", theme.MUTED)
+        try:
+            result = await asyncio.wait_for(answered, TEST_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self._say("No answer from the e-mail notifier.", theme.RED)
+            return False
+        self._say("Test e-mail sent." if result.ok else f"Sending failed: {result.error}",
+                  theme.GREEN if result.ok else theme.RED)
+        return result.ok
 
     def _say(self, text: str, color: str) -> None:
         self.status.setText(text)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 from station.domain.commands import CancelOrder
 from station.domain.events import OrderFilled, OrderUpdated
 from station.domain.orders import Order
-from station.store.order_repo import OrderRepository, fill_from_row, order_from_row
+from station.queries import OrderQueries
 from station.ui import theme
 from station.ui.bridge import UiBridge
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
@@ -70,7 +70,7 @@ def _filtered_table(parent: QWidget, model: RecordTableModel, columns: list[Colu
 class OrdersDock(QWidget):
     """Every order, newest first, updated in place; Delete cancels the selected working orders."""
 
-    def __init__(self, bridge: UiBridge, repo: OrderRepository | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: UiBridge, orders: OrderQueries | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.model = RecordTableModel(ORDER_COLUMNS, key=lambda o: o.client_order_id, cap=CAP)
@@ -93,9 +93,9 @@ class OrdersDock(QWidget):
         cancel.triggered.connect(self.cancel_selected)
         self.table.addAction(cancel)
         self.table.setContextMenuPolicy(Qt.ActionsContextMenu)
-        if repo is not None:
-            self.model.upsert(order_from_row(r) for r in reversed(repo.recent_orders(CAP)))
         bridge.on(OrderUpdated, lambda batch: self.show_orders([e.order for e in batch]))
+        if orders is not None:
+            self.model.upsert(orders.latest_orders(CAP))
         self._count()
 
     def show_orders(self, orders: list[Order]) -> None:
@@ -120,7 +120,7 @@ class OrdersDock(QWidget):
 class FillsDock(QWidget):
     """Every execution, newest first."""
 
-    def __init__(self, bridge: UiBridge, repo: OrderRepository | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: UiBridge, orders: OrderQueries | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = RecordTableModel(FILL_COLUMNS, key=lambda f: f.fill_id, cap=CAP)
         self.proxy, self.search, self.table = _filtered_table(
@@ -129,6 +129,6 @@ class FillsDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.table)
-        if repo is not None:
-            self.model.upsert(fill_from_row(r) for r in reversed(repo.recent_fills(CAP)))
         bridge.on(OrderFilled, lambda batch: self.model.upsert(e.fill for e in batch))
+        if orders is not None:
+            self.model.upsert(orders.latest_fills(CAP))

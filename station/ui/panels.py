@@ -1,15 +1,36 @@
-"""The docks the main window offers. Each capability adds its own entry here."""
+"""The docks the main window offers. Each capability adds its own entry here.
+
+A builder makes a dock from the `DockContext`; the window itself (`DockHost`) is handed
+only to the glue around it here: menus, the status line, the chart manager.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QStatusBar, QWidget
 
-if TYPE_CHECKING:
-    from station.ui.main_window import MainWindow
+from station.ui.context import DockContext
+
+
+class DockHost(Protocol):
+    """What window-level code (panel glue, chart docks, the layout) uses of the main window (a QMainWindow)."""
+
+    context: DockContext
+    docks: dict[str, QDockWidget]
+    panels: dict[str, "Panel"]
+    view_menu: QMenu
+
+    def add_panel(self, panel: "Panel") -> QDockWidget: ...
+
+    def add_view_action(self, action: QAction) -> None: ...
+
+    def menuBar(self) -> QMenuBar: ...  # noqa: N802
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802
 
 
 @dataclass(frozen=True)
@@ -19,96 +40,94 @@ class Panel:
     object_name: str
     title: str
     area: Qt.DockWidgetArea
-    build: Callable[["MainWindow"], QWidget]
+    build: Callable[[DockContext, DockHost], QWidget]
     tabify_with: str | None = None
 
 
-def _log(window: "MainWindow") -> QWidget:
+def _log(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.log_dock import LogDock
 
-    return LogDock(buffer=window.log_buffer)
+    return LogDock(buffer=context.log_buffer)
 
 
-def _engine(window: "MainWindow") -> QWidget:
+def _engine(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.engine_dock import EngineDock
 
-    return EngineDock(window)
+    return EngineDock(context)
 
 
-def _watchlist(window: "MainWindow") -> QWidget:
+def _watchlist(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.watchlist_dock import WatchlistDock
 
-    return WatchlistDock(window)
+    return WatchlistDock(context.bridge)
 
 
-def _script_feed(window: "MainWindow") -> QWidget:
+def _script_feed(context: DockContext, host: DockHost) -> QWidget:
     from station.domain.events import ScriptDataReceived
-    from station.store.script_feed_repo import ScriptFeedRepository
     from station.ui.script_feed_dock import ScriptFeedDock
 
-    dock = ScriptFeedDock(ScriptFeedRepository(window.station.store))
-    window.bridge.on(ScriptDataReceived, dock.on_uploads)
+    dock = ScriptFeedDock(context.queries.script_feed)
+    context.bridge.on(ScriptDataReceived, dock.on_uploads)
     return dock
 
 
-def _ninjatrader(window: "MainWindow") -> QWidget:
+def _ninjatrader(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.ninjatrader_dock import NinjaTraderDock
 
-    return NinjaTraderDock(window)
+    return NinjaTraderDock(context)
 
 
-def _orders(window: "MainWindow") -> QWidget:
-    from station.store.order_repo import OrderRepository
+def _orders(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.orders_dock import OrdersDock
 
-    return OrdersDock(window.bridge, OrderRepository(window.station.store))
+    return OrdersDock(context.bridge, context.queries.orders)
 
 
-def _fills(window: "MainWindow") -> QWidget:
-    from station.store.order_repo import OrderRepository
+def _fills(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.orders_dock import FillsDock
 
-    return FillsDock(window.bridge, OrderRepository(window.station.store))
+    return FillsDock(context.bridge, context.queries.orders)
 
 
-def _positions(window: "MainWindow") -> QWidget:
+def _positions(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.positions_dock import PositionsDock
 
-    return PositionsDock(window.bridge, window.station.oms.book.marked_positions())
+    return PositionsDock(context.bridge, context.queries.book.marked_positions())
 
 
-def _manual(window: "MainWindow") -> QWidget:
+def _manual(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.manual_panel import ManualTradingDock, add_trading_menu
 
-    panel = ManualTradingDock(window.bridge, window.station.config.load, window.settings,
-                              window.station.oms.book.kill_switch_reason)
-    add_trading_menu(window, panel)
+    panel = ManualTradingDock(context.bridge, context.queries.config.load, context.settings,
+                              context.queries.book.kill_switch_reason)
+    add_trading_menu(host, panel)
     return panel
 
 
-def _strategies(window: "MainWindow") -> QWidget:
+def _strategies(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.strategies_dock import StrategiesDock
 
-    return StrategiesDock(window.bridge, window.station.config)
+    return StrategiesDock(context)
 
 
-def _chart(window: "MainWindow") -> QWidget:
+def _chart(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.chart.manager import chart_docks
 
-    return chart_docks(window).build()
+    return chart_docks(host).build()
 
 
-def _ib(window: "MainWindow") -> QWidget:
+def _ib(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.ib_dock import IbDock
 
-    return IbDock(window)
+    return IbDock(context)
 
 
-def _alerts(window: "MainWindow") -> QWidget:
+def _alerts(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.alerts_dock import AlertsDock, add_webhook_menu
 
-    dock = AlertsDock(window)
-    add_webhook_menu(window, dock)
+    dock = AlertsDock(context)
+    dock.notice.connect(host.statusBar().showMessage)
+    add_webhook_menu(host, dock)
     return dock
 
 

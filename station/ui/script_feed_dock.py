@@ -11,7 +11,7 @@ from station.domain.events import ScriptDataReceived
 from station.domain.marketdata import MarketDataRow
 from station.domain.script_feed import ScriptTrade
 from station.domain.timeutil import to_eastern
-from station.store.script_feed_repo import ScriptFeedRepository
+from station.queries import ScriptFeedQueries
 from station.ui import theme
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
 
@@ -59,7 +59,7 @@ BAR_COLUMNS = [
 class ScriptFeedDock(QWidget):
     """Live tables of script trades and market data, with a PnL summary per strategy."""
 
-    def __init__(self, repo: ScriptFeedRepository, parent: QWidget | None = None) -> None:
+    def __init__(self, uploads: ScriptFeedQueries, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.trades = RecordTableModel(TRADE_COLUMNS, cap=CAP)
         self.bars = RecordTableModel(BAR_COLUMNS, cap=CAP)
@@ -73,7 +73,7 @@ class ScriptFeedDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(tabs)
-        self._add(list(reversed(repo.recent_trades(CAP))), list(reversed(repo.recent_bars(CAP))))
+        self._add(list(reversed(uploads.recent_trades(CAP))), list(reversed(uploads.recent_bars(CAP))))
 
     def on_uploads(self, events: list[ScriptDataReceived]) -> None:
         """Bridge batch handler: add every upload's rows."""

@@ -1,8 +1,8 @@
 """The Strategies dock: strategy → ticker → destinations (ports and named destinations), edited in place.
 
 Every edit is checked at once (shown in red on the item, with the reason) and
-saved through ConfigRepository only when valid; each save bumps the config
-revision, so the router, the REST API and other windows see it live.
+saved through the config editor only when valid; each save bumps the config
+revision and is announced (ConfigChanged), so the router, the REST API and other windows see it live.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from station.domain.events import ConfigChanged
-from station.store.config_repo import ConfigRepository
 from station.domain.validation import ConfigError
 from station.ui import theme
-from station.ui.bridge import UiBridge
+from station.ui.context import DockContext
 from station.ui.strategy_checks import destination_problem, parse_port, parse_size, port_problems, size_text
 
 log = logging.getLogger("station.ui")
@@ -43,9 +42,9 @@ COLUMNS = ["Strategy › ticker", "Size", "Instrument", "Check"]  # destinations
 class StrategiesDock(QWidget):
     """Tree of strategies with their tickers, ports and destinations; add, remove, rename, enable in place."""
 
-    def __init__(self, bridge: UiBridge, config: ConfigRepository, parent: QWidget | None = None) -> None:
+    def __init__(self, context: DockContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.config = config
+        self.config, self.edits = context.queries.config, context.edits
         self.saving: asyncio.Future | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
@@ -86,7 +85,7 @@ class StrategiesDock(QWidget):
         layout.addWidget(self.tree)
         layout.addWidget(self.message)
         self.reload()
-        bridge.on(ConfigChanged, lambda batch: self.reload())
+        context.bridge.on(ConfigChanged, lambda batch: self.reload())
 
     # ---- building the tree ------------------------------------------------------------------------
 
@@ -216,13 +215,13 @@ class StrategiesDock(QWidget):
 
     def _edit_strategy(self, name: str, new_name: str, checked: bool | None, before: bool | None) -> None:
         if checked != before:
-            self._run(self.config.set_strategy_enabled(name, bool(checked)), f"{name} {'started' if checked else 'stopped'}")
+            self._run(self.edits.set_strategy_enabled(name, bool(checked)), f"{name} {'started' if checked else 'stopped'}")
         elif new_name != name:
             if not new_name:
                 raise ValueError("a strategy needs a name")
             if self.config.strategy_document(new_name) is not None:
                 raise ValueError(f"a strategy named {new_name!r} exists")
-            self._run(self.config.rename_strategy(name, new_name), f"renamed {name} to {new_name}")
+            self._run(self.edits.rename_strategy(name, new_name), f"renamed {name} to {new_name}")
 
     def _edit_port(self, item: QTreeWidgetItem, kind: tuple) -> None:
         port = parse_port(item.text(0))
@@ -236,7 +235,7 @@ class StrategiesDock(QWidget):
     def _save(self, strategy: str, doc: dict, item: QTreeWidgetItem | None = None) -> None:
         async def save() -> None:
             try:
-                await self.config.save_strategy(strategy, doc)
+                await self.edits.save_strategy(strategy, doc)
             except ConfigError as exc:
                 if item is not None:
                     self.tree.blockSignals(True)
@@ -303,7 +302,7 @@ class StrategiesDock(QWidget):
         """Open the named-destination dialog (paper, NinjaTrader ATI account, IB, …)."""
         from station.ui.destination_dialog import DestinationDialog
 
-        self._destination_dialog = DestinationDialog(self.config, self)
+        self._destination_dialog = DestinationDialog(self.edits, self)
         self._destination_dialog.dialog.open()
         return self._destination_dialog
 
@@ -329,9 +328,9 @@ class StrategiesDock(QWidget):
         if not kind:
             return
         if kind[0] == "strategy":
-            self._run(self.config.delete_strategy(kind[1]), f"{kind[1]} removed")
+            self._run(self.edits.delete_strategy(kind[1]), f"{kind[1]} removed")
         elif kind[0] == "destination":
-            self._run(self.config.delete_destination(kind[1]), f"destination {kind[1]} removed")
+            self._run(self.edits.delete_destination(kind[1]), f"destination {kind[1]} removed")
         elif kind[0] in ("ticker", "port", "route"):
             doc = self._doc(kind[1])
             ticker = doc["tickers"][kind[2]]

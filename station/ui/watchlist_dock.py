@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from station.domain.events import PairUpdated
 from station.domain.timeutil import to_eastern
 from station.ui import theme
+from station.ui.bridge import UiBridge
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
 
 
@@ -57,7 +58,7 @@ class _NumericSort(QSortFilterProxyModel):
 class WatchlistDock(QWidget):
     """One row per pair, updated in place after each bar."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, bridge: UiBridge) -> None:
         super().__init__()
         self.model = RecordTableModel(COLUMNS, key=lambda e: (e.strategy, e.pair), newest_first=False, cap=1000)
         self.proxy = _NumericSort(self)
@@ -70,4 +71,4 @@ class WatchlistDock(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
-        window.bridge.on(PairUpdated, self.model.upsert)
+        bridge.on(PairUpdated, self.model.upsert)

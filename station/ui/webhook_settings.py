@@ -2,7 +2,7 @@
 
 Saving goes through the same checks as `station config import`; an error names
 the setting and nothing is applied. The running receiver applies a saved change
-at once (ConfigChanged).
+at once: the save is announced with `ConfigChanged`, on which the webhook re-reads its settings.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from typing import Callable
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QLabel, QLineEdit,
                                QPlainTextEdit, QPushButton, QWidget)
 
-from station.app import Station
 from station.domain.validation import ConfigError
+from station.ui.context import DockContext
 from station.ui.forms import child, load_form
-from station.web.tradingview.service import OSPX_RATE_LIMITS, TRADINGVIEW_ADDRESSES
 
+# the addresses TradingView sends webhooks from (its documentation), for the allow-list
+TRADINGVIEW_ADDRESSES = ("52.89.214.238", "34.212.75.30", "54.218.53.128", "52.32.178.7")
+OSPX_RATE_LIMITS = ["50 per hour", "200 per day"]
 CUSTOM = "Custom"
 PRESETS = {
     "Flood guard: 50 per second (default)": ["50 per second"],
@@ -33,9 +35,9 @@ def _split(text: str) -> list[str]:
 class WebhookSettings:
     """Controller of the settings dialog."""
 
-    def __init__(self, station: Station, parent: QWidget | None = None,
+    def __init__(self, context: DockContext, parent: QWidget | None = None,
                  on_saved: Callable[[], None] | None = None) -> None:
-        self.station = station
+        self.context = context
         self._on_saved = on_saved or (lambda: None)
         self.dialog: QDialog = load_form("webhook_settings", parent)
         d = self.dialog
@@ -50,7 +52,7 @@ class WebhookSettings:
         self.errors = child(d, QLabel, "errors")
         self.preset.addItems([CUSTOM, *PRESETS])
 
-        settings = station.config.settings("webhook")
+        settings = context.queries.config.settings("webhook")
         self.dedup_window.setValue(float(settings["dedup_window_s"]))
         self.delay.setValue(float(settings["delay_s"]))
         self.rate_limits.setText(", ".join(settings["rate_limits"]))
@@ -82,12 +84,11 @@ class WebhookSettings:
     async def save(self) -> bool:
         """Check and store the settings; on an error say which one and keep the dialog open."""
         try:
-            await self.station.config.update_settings("webhook", self.values())
+            await self.context.edits.update_settings("webhook", self.values())
         except ConfigError as exc:
             self.errors.setText("Not saved: " + "; ".join(
                 f"{path.removeprefix('settings.webhook.')}: {why}" for path, why in exc.errors.items()))
             return False
-        self.station.webhook.apply_settings()
         self._on_saved()
         self.dialog.accept()
         return True

@@ -1,17 +1,20 @@
 """The Alerts dock and the webhook dialogs, offscreen with a real Station, server and journal."""
 
-import asyncio
 import re
 from decimal import Decimal
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
 from support.launch import free_port, run_qt
+from support.wait import until
 from station.app import Options, Station
-from station.domain.events import AlertRejected, AlertRouted, AlertUnrouted
+from station.domain.alert import Alert
+from station.domain.enums import Side
+from station.domain.events import AlertReceived, AlertRejected, AlertRouted, AlertUnrouted
 from station.domain.timeutil import utc_now
-from station.ui.main_window import MainWindow
+from station.ui.launch import dock_context, main_window
 from station.web.tradingview.payload import decode_body, parse_alert
 from support.webhook import CONFIG, DIALECT_1, DIALECT_3, PASSPHRASE, post, rows
 
@@ -23,9 +26,10 @@ def dark_theme(qapp):
     apply_theme(qapp)
 
 
-def scenario_with_window(secrets, data_dir, body, *, passphrase=PASSPHRASE, route=True):
+def scenario_with_window(secrets, data_dir, body, *, passphrase=PASSPHRASE, route=True, before=None):
     """Run `body(station, window)` on the qasync loop with a started Station and its window
-    (`route=False`: the router leaves alerts queued, to see what the dock makes of queued rows)."""
+    (`route=False`: the router leaves alerts queued, to see what the dock makes of queued rows;
+    `before(station)`: runs once Station has started, before the window opens)."""
     if passphrase is not None:
         secrets.set("webhook-passphrase", passphrase)
 
@@ -35,12 +39,16 @@ def scenario_with_window(secrets, data_dir, body, *, passphrase=PASSPHRASE, rout
             station.oms.router.on_alert = lambda alert: None
         station.config.import_document(CONFIG)
         await station.start()
-        window = MainWindow(station)
-        window.show()
+        window = None
         try:
+            if before is not None:
+                await before(station)
+            window = main_window(station)
+            window.show()
             return await body(station, window)
         finally:
-            window.close()
+            if window is not None:
+                window.close()
             await station.stop()
 
     return run_qt(scenario)
@@ -61,8 +69,9 @@ def test_dock_lists_alerts_live_with_their_status_and_a_notice_when_unrouted(qtb
         station.bus.publish(AlertRouted(1, ("a1-MomentumStrategy-paper",)))
         station.bus.publish(AlertUnrouted(3, "no enabled strategy lists NQ"))
         station.bus.publish(AlertRejected(2, "kill switch engaged"))
-        await asyncio.sleep(0.2)
         dock = window.dock_widget("AlertsDock")
+        await until(lambda: [r["Status"] for r in shown(dock)] == ["duplicate", "unrouted", "rejected", "routed"]
+                    and "not routed" in window.status.currentMessage(), what="the four statuses and the notice")
         dock.grab().save(str(tmp_path / "alerts_dock.png"))
         return dock, shown(dock), window.status.currentMessage()
 
@@ -100,27 +109,71 @@ def test_filter_search_and_rows_from_the_journal_at_start(qtbot, secrets, data_d
     assert unrouted == ["NQ"] and searched == ["CL"] and count == "1 of 3 alerts"
 
 
-def test_rows_still_queued_are_checked_against_the_journal(qtbot, secrets, data_dir):
-    async def body(station, window):
-        await post(station, DIALECT_1)
-        await asyncio.sleep(0.1)
-        station.store.writer.call(lambda c: c.execute("UPDATE alerts SET status = 'routed' WHERE alert_id = 1"))
-        dock = window.dock_widget("AlertsDock")
-        dock.recheck_queued()
-        too_soon = shown(dock)[0]["Status"]
-        row = dock._rows[1]
-        from dataclasses import replace
-        dock._rows[1] = replace(row, received_at=row.received_at.replace(year=row.received_at.year - 1))
-        dock.recheck_queued()
-        return too_soon, shown(dock)[0]["Status"]
+def statuses(dock) -> dict[str, tuple[str, str]]:
+    return {r["Ticker"]: (r["Status"], r["Detail"]) for r in shown(dock)}
 
-    assert scenario_with_window(secrets, data_dir, body, route=False) == ("queued", "routed")
+
+def test_statuses_decided_before_the_window_opened_are_read_from_the_journal(qtbot, secrets, data_dir):
+    async def before(station):  # routed and unrouted while no window listens
+        await post(station, DIALECT_1)
+        await post(station, {**DIALECT_3, "symbol": "NQ"})
+        await until(lambda: [r["status"] for r in rows(station)] == ["routed", "unrouted"], what="both decided")
+
+    async def body(station, window):
+        return statuses(window.dock_widget("AlertsDock"))  # at once: nothing to wait for
+
+    table = scenario_with_window(secrets, data_dir, body, before=before)
+    assert table["AAPL"][0] == "routed" and table["NQ"] == ("unrouted", "no enabled strategy lists ticker NQ")
+
+
+def test_alerts_left_queued_by_a_restart_show_their_status_once_routed(qtbot, secrets, data_dir):
+    async def first(station, window):
+        await post(station, DIALECT_1)
+        await post(station, {**DIALECT_3, "symbol": "NQ"})
+        dock = window.dock_widget("AlertsDock")
+        return await until(lambda: len(statuses(dock)) == 2 and statuses(dock), what="both alerts shown")
+
+    async def second(station, window):  # the router resumes the queued alerts as Station starts
+        dock = window.dock_widget("AlertsDock")
+        return await until(lambda: (s := statuses(dock)) and all(v[0] != "queued" for v in s.values()) and s,
+                           what="both alerts decided")
+
+    before_restart = scenario_with_window(secrets, data_dir, first, route=False)
+    after_restart = scenario_with_window(secrets, data_dir, second)
+    assert {t: v[0] for t, v in before_restart.items()} == {"AAPL": "queued", "NQ": "queued"}
+    assert after_restart["AAPL"][0] == "routed" and after_restart["NQ"][0] == "unrouted"
+
+
+def test_the_dock_follows_statuses_from_events_only(qtbot, secrets, data_dir):
+    """One read of the journal when the dock opens; then events, in whatever order their batches come."""
+    station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
+    context = dock_context(station)
+    reads = []
+
+    class CountedJournal:
+        def latest_alerts(self, limit):
+            reads.append(limit)
+            return context.queries.alerts.latest_alerts(limit)
+
+    from dataclasses import replace
+
+    from station.ui.alerts_dock import AlertsDock
+
+    dock = AlertsDock(replace(context, queries=replace(context.queries, alerts=CountedJournal())))
+    qtbot.addWidget(dock)
+    alert = Alert(ticker="ES", action=Side.BUY, received_at=utc_now(), alert_id=7, qty=Decimal(1))
+    dock.on_statuses([AlertRouted(7, ("a7-S-paper",))])  # its batch came before the alert's
+    dock.on_received([AlertReceived(alert)])
+    routed = statuses(dock)["ES"]
+    dock.on_received([AlertReceived(alert)])  # a late copy of the arrival does not undo the status
+    assert routed == statuses(dock)["ES"] == ("routed", "1 order: a7-S-paper")
+    dock.on_statuses([AlertRejected(8, "kill switch engaged")])  # an alert the dock never shows: nothing breaks
+    assert reads == [500] and not [t for t in dock.findChildren(QTimer) if t.isActive()]  # no polling
+    context.bridge.close()
+    station.store.close()
 
 
 def test_a_flood_is_capped_and_batched(qtbot, secrets, data_dir):
-    from station.domain.alert import Alert
-    from station.domain.enums import Side
-    from station.domain.events import AlertReceived
     from station.ui import alerts_dock
 
     async def body(station, window):
@@ -131,7 +184,7 @@ def test_a_flood_is_capped_and_batched(qtbot, secrets, data_dir):
         for i in range(alerts_dock.CAP + 250):
             station.bus.publish(AlertReceived(Alert(ticker="ES", action=Side.BUY, received_at=now, alert_id=i + 1,
                                                     qty=Decimal(1))))
-        await asyncio.sleep(0.15)
+        await until(lambda: dock.model.rowCount() == alerts_dock.CAP, what="the capped table")
         return dock.model.rowCount(), dock.model.record(0).alert_id, len(inserted)
 
     count, newest, inserts = scenario_with_window(secrets, data_dir, body)
@@ -141,9 +194,9 @@ def test_a_flood_is_capped_and_batched(qtbot, secrets, data_dir):
 
 def test_setup_dialog_opens_by_itself_when_the_passphrase_was_just_created(qtbot, secrets, data_dir):
     async def body(station, window):
-        await asyncio.sleep(0.05)
         dock = window.dock_widget("AlertsDock")
-        setup = dock._setup
+        setup = await until(lambda: getattr(dock, "_setup", None), what="the setup dialog")
+        await setup.loading
         return station.webhook.passphrase_created, setup.dialog.isVisible(), setup.notice.isVisible(), \
             setup.passphrase.text() == station.webhook.passphrase.reveal()
 
@@ -154,9 +207,9 @@ def test_setup_dialog_urls_passphrase_messages_and_test_alert(qtbot, secrets, da
     from station.ui.tradingview_setup import DIALECTS, TradingViewSetup
 
     async def body(station, window):
-        setup = TradingViewSetup(station, window)
+        setup = TradingViewSetup(window.context, window)
         qtbot.addWidget(setup.dialog)
-        setup.dialog.show()
+        await setup.show()
         out = {"local": setup.local_url.text(), "public_empty": setup.webhook_url.text()}
         setup.strategy.setCurrentText("MomentumStrategy")
         out["local_strategy"] = setup.local_url.text()
@@ -179,7 +232,7 @@ def test_setup_dialog_urls_passphrase_messages_and_test_alert(qtbot, secrets, da
         out["rows"] = rows(station)
         setup.dialog.grab().save(str(tmp_path / "setup.png"))
         old = PASSPHRASE
-        await setup.regenerate()
+        out["regenerated"] = await setup.regenerate()
         out["new_passphrase"] = setup.passphrase.text()
         out["old_refused"] = (await post(station, DIALECT_1, passphrase=old))[0]
         return out
@@ -200,7 +253,7 @@ def test_setup_dialog_urls_passphrase_messages_and_test_alert(qtbot, secrets, da
         assert decoded.passphrase == PASSPHRASE
         assert parse_alert(decoded.fields, received_at=utc_now()).dialect == dialect
     assert "Alert queued" in out["test"] and out["rows"][-1]["ticker"] == "TEST"
-    assert out["new_passphrase"] != PASSPHRASE and out["old_refused"] == 401
+    assert out["regenerated"] and out["new_passphrase"] != PASSPHRASE and out["old_refused"] == 401
     assert (tmp_path / "setup.png").stat().st_size > 5000
 
 
@@ -208,7 +261,7 @@ def test_settings_dialog_saves_applies_and_reports_errors(qtbot, secrets, data_d
     from station.ui.webhook_settings import WebhookSettings
 
     async def body(station, window):
-        settings = WebhookSettings(station, window)
+        settings = WebhookSettings(window.context, window)
         qtbot.addWidget(settings.dialog)
         out = {"preset": settings.preset.currentText(), "dedup": settings.dedup_window.value()}
         settings.preset.setCurrentText("0SPX: 50 per hour, 200 per day")

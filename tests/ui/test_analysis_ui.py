@@ -11,15 +11,16 @@ from support.analysis import build_edge_cases
 from support.launch import free_port, run_qt
 from station.app import Options, Station
 from station.ui.analysis_dialog import AnalysisRunner
-from station.ui.main_window import MainWindow
+from station.ui.launch import main_window
 
 
 def _window(data_dir, secrets):
     core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
     core.store.writer.call(build_edge_cases)
-    window = MainWindow(core)
+    window = main_window(core)
     opened = []
-    window.analysis = AnalysisRunner(window, open_url=lambda url: opened.append(url.toLocalFile()) or True)
+    window.analysis = AnalysisRunner(window.context, window, window.status,
+                                     open_url=lambda url: opened.append(url.toLocalFile()) or True)
     return core, window, opened
 
 

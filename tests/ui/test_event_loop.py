@@ -7,6 +7,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from support.launch import run_qt
+from support.wait import until
 from station.app import install_exception_handlers
 from station.bus import Bus
 from station.domain.events import ErrorRaised
@@ -91,14 +92,14 @@ def test_uncaught_errors_in_tasks_and_slots_are_logged_and_published(qtbot, capl
             raise RuntimeError("task died")
 
         task = asyncio.ensure_future(failing_task())
-        await asyncio.sleep(0.01)
+        await until(task.done, what="the task to fail")
         del task  # an un-awaited failed task is reported when collected
         import gc
         gc.collect()
         button = QPushButton()
         button.clicked.connect(lambda: 1 / 0)
         QTimer.singleShot(0, button.click)
-        await asyncio.sleep(0.05)
+        await until(lambda: any("ZeroDivisionError" in e.message for e in errors), what="the slot's error published")
         QApplication.processEvents()
 
     try:

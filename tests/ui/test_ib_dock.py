@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import pytest
 from PySide6.QtWidgets import QDialog
 
 from support.launch import free_port, run_qt
+from support.wait import until
 from station.app import Options, Station
 from station.domain.commands import ResolveContract
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ContractResolved, PortfolioReported
 from station.store.ib_contract_repo import IbContractRepository
 from station.ui.ib_contract_dialog import ContractDialog
-from station.ui.main_window import MainWindow
+from station.ui.launch import main_window
 
 CONFIG = {"destinations": {"ib": {"type": "ib", "host": "127.0.0.1", "port": 7497, "client_id": 7,
                                   "account": "DU123456"},
@@ -52,7 +52,7 @@ def test_the_dock_shows_links_pnl_and_edits_the_contract_table(qtbot, data_dir, 
         core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
         core.config.import_document(CONFIG)
         await core.start()
-        window = MainWindow(core)
+        window = main_window(core)
         window.resize(1200, 700)
         window.show()
         dock = window.dock_widget("IbDock")
@@ -70,10 +70,12 @@ def test_the_dock_shows_links_pnl_and_edits_the_contract_table(qtbot, data_dir, 
                                       Decimal("92.5"), Decimal("0")))
         bus.publish(PortfolioReported("ib", "DU123456", "AAPL", Decimal(-10), Decimal("190.2"), Decimal("191.0"),
                                       Decimal("-8"), Decimal("12.5")))
-        await asyncio.sleep(0.2)
+        await until(lambda: len(dock.portfolio.records()) == 2
+                    and [r.state for r in dock.links.records()] == [ConnectionState.CONNECTED,
+                                                                     ConnectionState.DISCONNECTED],
+                    what="both links and both positions")
         window.grab().save(str(shots / "ib-connection.png"))
         dock.tabs.setCurrentIndex(1)
-        await asyncio.sleep(0.05)
         window.grab().save(str(shots / "ib-account.png"))
 
         dock.tabs.setCurrentIndex(2)
@@ -82,11 +84,11 @@ def test_the_dock_shows_links_pnl_and_edits_the_contract_table(qtbot, data_dir, 
         dialog.read_symbol()
         dialog.roll_days.setValue(5)
         dialog.texts["note"].setText("micro, rolled early")
-        await asyncio.sleep(0.05)
         dialog.dialog.grab().save(str(shots / "ib-dialog.png"))
         rule = dialog.rule.text()
         dialog.save()
-        await asyncio.sleep(0.2)
+        await until(lambda: any(m.tv_symbol == "CME_MINI:MES1!" for m in dock.contracts.records()),
+                    what="the saved row in the table")
         bad = dock.add()
         bad.texts["tvSymbol"].setText("X")
         bad.sec_type.setCurrentIndex(bad.sec_type.findData("OPT"))
@@ -97,7 +99,7 @@ def test_the_dock_shows_links_pnl_and_edits_the_contract_table(qtbot, data_dir, 
         dock.contract_table.selectRow(row)
         dock.look_up()
         bus.publish(ContractResolved("ib", "CME_MINI:MES1!", "FUT MESH5, conId 123, CME, expires 2025-03-21, rolls 2025-03-16"))
-        await asyncio.sleep(0.2)
+        await until(lambda: "rolls 2025-03-16" in dock.lookup_result.text(), what="the lookup's answer")
         window.grab().save(str(shots / "ib-contracts.png"))
         state = dict(links=[(r.name, r.state) for r in dock.links.records()], rule=rule, asked=asked,
                      portfolio=len(dock.portfolio.records()), result=dock.lookup_result.text(),

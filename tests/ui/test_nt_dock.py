@@ -1,12 +1,12 @@
 """The NinjaTrader dock offscreen, fed by a real TCP port broker and bus events."""
 
-import asyncio
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 from support.launch import free_port, run_qt
+from support.wait import until
 from station.app import Options, Station
 from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 from station.brokers.ninjatrader.tcp import Backoff, TcpPortBroker
@@ -14,7 +14,7 @@ from station.domain.alert import Alert
 from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import ConnectionChanged, OrderUpdated
 from station.domain.orders import Order, OrderRequest
-from station.ui.main_window import MainWindow
+from station.ui.launch import main_window
 from station.ui.ninjatrader_dock import NinjaTraderDock
 
 
@@ -50,20 +50,21 @@ def test_dock_shows_each_port_state_waiting_lines_and_last_delivery(qtbot, data_
         other = TcpPortBroker(down, core.bus, backoff=Backoff(0.02, maximum=0.2))
         core.components += [broker, other]
         await core.start()
-        window = MainWindow(core)
+        window = main_window(core)
         window.resize(1100, 700)
         window.show()
         dock = window.dock_widget("NinjaTraderDock")
         window.docks["NinjaTraderDock"].raise_()
-        while broker.state is not ConnectionState.CONNECTED:
-            await asyncio.sleep(0.01)
+        await until(lambda: broker.state is ConnectionState.CONNECTED, what="the listening port connected")
         for n in (1, 2):  # as the oms does: created (new), then handed over
             core.bus.publish(OrderUpdated(Order(request(n, up))))
             await broker.submit(request(n, up))
         for n in (3, 4, 5):  # the down port's orders wait in the oms
             core.bus.publish(OrderUpdated(Order(request(n, down))))
         await listener.wait_for(2)
-        await asyncio.sleep(0.2)  # the bridge's timer hands the batches to the dock
+        await until(lambda: dock.rows[f"port:{up}"].sent == 2 and len(dock.rows[f"port:{down}"].waiting) == 3
+                    and "connection refused" in dock.rows[f"port:{down}"].detail,
+                    what="the bridge's batches in the dock")
         path = tmp_path / "ninjatrader-dock.png"
         window.docks["NinjaTraderDock"].grab().save(str(path))
         rows = {r.name: r for r in dock.model.records()}

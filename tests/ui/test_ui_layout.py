@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QDockWidget, QHeaderView, QPushButton, QScrollArea, QTableView
+from PySide6.QtWidgets import QApplication, QDockWidget, QHeaderView, QPushButton, QScrollArea, QTableView
 
 from station.domain.enums import Side
 from station.domain.events import PositionsMarked
@@ -13,21 +13,41 @@ from station.domain.positions import Position
 from station.domain.pnl import MarkedPosition
 from station.domain.timeutil import utc_now
 from station.ui import layout
+from station.ui.launch import dock_context, main_window
 from station.ui.main_window import MINIMUM_SIZE, MainWindow
 from station.ui.table_model import Column, RecordTableModel, make_table
+from support.wait import wait_until
 from test_ui_window import dark_theme, station  # noqa: F401  (fixtures: the theme, a Station not started)
 
 LAPTOP = (1280, 800)
 
 
 def open_window(qtbot, station, size=LAPTOP) -> MainWindow:
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.wait(50)  # scroll areas settle their bars on a posted layout pass
+    settled(window)
     return window
+
+
+def settled(window: MainWindow) -> None:
+    """Until the docks and scroll bars stop moving (Qt lays them out on posted events, a pass or two)."""
+    def state():
+        QApplication.processEvents()
+        return ([d.geometry().getRect() for d in window.docks.values()],
+                [(a.verticalScrollBar().isVisible(), a.horizontalScrollBar().isVisible())
+                 for a in window.findChildren(QScrollArea)])
+
+    previous = [state()]
+
+    def still() -> bool:
+        now = state()
+        same, previous[0] = now == previous[0], now
+        return same
+
+    wait_until(still, what="the layout to settle")
 
 
 def raised(window: MainWindow) -> set[str]:
@@ -99,10 +119,10 @@ def test_reset_layout_returns_to_exactly_the_default(qtbot, station):
     docks["ChartDock"].close()
     docks["FillsDock"].raise_()
     window.resizeDocks([docks["AlertsDock"]], [120], Qt.Vertical)
-    qtbot.wait(50)
+    settled(window)
     assert snapshot(window) != default
     window.reset_layout()
-    qtbot.wait(50)
+    settled(window)
     assert snapshot(window) == default
     assert all(not d.isFloating() and d.toggleViewAction().isChecked() for d in docks.values())
 
@@ -111,12 +131,11 @@ def test_a_saved_layout_is_restored_not_replaced_by_the_default(qtbot, station):
     window = open_window(qtbot, station)
     window.resizeDocks([window.docks["AlertsDock"]], [360], Qt.Vertical)
     window.docks["FillsDock"].raise_()
-    qtbot.wait(50)
+    settled(window)
     saved = snapshot(window)
     window.close()
 
     again = open_window(qtbot, station)
-    qtbot.wait(50)
     assert snapshot(again) == saved
 
 
@@ -125,9 +144,9 @@ def test_a_dock_the_layout_does_not_know_joins_its_panels_area(qtbot, station):
 
     from station.ui.panels import Panel
 
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
-    window.add_panel(Panel("ExtraDock", "Extra", Qt.RightDockWidgetArea, lambda w: QLabel("extra")))
+    window.add_panel(Panel("ExtraDock", "Extra", Qt.RightDockWidgetArea, lambda context, host: QLabel("extra")))
     window.reset_layout()
     assert window.dockWidgetArea(window.docks["ExtraDock"]) == Qt.RightDockWidgetArea
     assert window.docks["ExtraDock"] in window.tabifiedDockWidgets(window.docks["StrategiesDock"])
@@ -235,7 +254,7 @@ def test_every_side_is_coloured_buy_green_sell_red():
 def test_tradingview_setup_fits_an_800_pixel_screen(qtbot, station):
     from station.ui.tradingview_setup import TradingViewSetup
 
-    setup = TradingViewSetup(station, None, first_start=True)
+    setup = TradingViewSetup(dock_context(station), None, first_start=True)
     qtbot.addWidget(setup.dialog)
     assert setup.dialog.minimumSizeHint().height() <= 720
     assert setup.message.font().fixedPitch() or QFontMetrics(setup.message.font()).horizontalAdvance("i") == \

@@ -1,6 +1,5 @@
 """The trading docks offscreen: manual clicks make the right orders, kill switch, strategies editing, screenshots."""
 
-import asyncio
 from decimal import Decimal
 
 import pytest
@@ -8,8 +7,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog
 
 from support.launch import run_qt
-from support.oms import journal, make_alert, wait_for
+from support.oms import journal, make_alert
+from support.wait import until
 from station.app import Options, Station
+from station.ui.launch import dock_context, main_window
 
 CONFIG = {
     "destinations": {"paper": {"type": "paper"}},
@@ -56,22 +57,22 @@ def test_manual_panel_clicks_make_the_right_orders(qtbot, data_dir, secrets, tmp
         panel.qty.setValue(3)
         book = station.oms.book
         panel.buttons["buy"].click()
-        await wait_for(lambda: book.position("paper", "ES", "Momentum") == 3)
-        await wait_for(lambda: "1 order placed" in panel.result.text())
+        await until(lambda: book.position("paper", "ES", "Momentum") == 3)
+        await until(lambda: "1 order placed" in panel.result.text())
         panel.buttons["sell"].click()   # sell 3 -> flat
-        await wait_for(lambda: book.position("paper", "ES", "Momentum") == 0)
+        await until(lambda: book.position("paper", "ES", "Momentum") == 0)
         panel.qty.setValue(2)
         panel.buttons["sell"].click()
-        await wait_for(lambda: book.position("paper", "ES", "Momentum") == -2)
+        await until(lambda: book.position("paper", "ES", "Momentum") == -2)
         panel.buttons["reverse"].click()
-        await wait_for(lambda: book.position("paper", "ES", "Momentum") == 2)
+        await until(lambda: book.position("paper", "ES", "Momentum") == 2)
         panel.buttons["close"].click()
-        await wait_for(lambda: book.position("paper", "ES", "Momentum") == 0)
+        await until(lambda: book.position("paper", "ES", "Momentum") == 0)
         panel.buttons["close"].click()  # nothing left to close: said, no order
-        await wait_for(lambda: "no open position" in panel.result.text())
+        await until(lambda: "no open position" in panel.result.text())
         panel.strategy.setCurrentText("Swing")
         panel.buttons["buy"].click()
-        await wait_for(lambda: book.position("paper", "ES", "Swing") == 2)
+        await until(lambda: book.position("paper", "ES", "Swing") == 2)
         await station.oms.recorder.flush()
         made = [(o["strategy"], o["side"], o["qty"], o["cause"][0]) for o in orders(station)]
         await station.stop()
@@ -126,15 +127,15 @@ def test_kill_switch_button_halts_everything_until_rearmed(qtbot, data_dir, secr
         panel = ManualTradingDock(bridge, station.config.load, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
         panel.confirm.setChecked(False)
         await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
-        await wait_for(lambda: station.oms.book.net_position("ES") == 2)
+        await until(lambda: station.oms.book.net_position("ES") == 2)
         panel.buttons["kill"].click()
-        await wait_for(lambda: panel.kill_engaged and station.oms.book.net_position("ES") == 0)
+        await until(lambda: panel.kill_engaged and station.oms.book.net_position("ES") == 0)
         disabled = not panel.buttons["buy"].isEnabled()
         alert = await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
-        await wait_for(lambda: station.store.query("SELECT status FROM alerts WHERE alert_id = ?",
+        await until(lambda: station.store.query("SELECT status FROM alerts WHERE alert_id = ?",
                                                    (alert.alert_id,))[0]["status"] == "rejected")
         panel.buttons["kill"].click()
-        await wait_for(lambda: not panel.kill_engaged)
+        await until(lambda: not panel.kill_engaged)
         rearmed = panel.buttons["buy"].isEnabled() and not station.oms.book.kill_switch_engaged
         await station.stop()
         bridge.close()
@@ -144,14 +145,13 @@ def test_kill_switch_button_halts_everything_until_rearmed(qtbot, data_dir, secr
 
 
 def test_strategies_dock_validates_inline_and_saves_valid_edits(qtbot, data_dir, secrets):
-    from station.ui.bridge import UiBridge
     from station.ui.strategies_dock import StrategiesDock
 
     async def scenario():
         station = scenario_station(data_dir, secrets)
         await station.start()
-        bridge = UiBridge(station.bus)
-        dock = StrategiesDock(bridge, station.config)
+        context = dock_context(station)
+        dock = StrategiesDock(context)
         dock.show()
         find = lambda kind: next(i for i in dock._all_items() if tuple(i.data(0, Qt.UserRole)) == kind)  # noqa: E731
         port = find(("port", "Momentum", "NQ", 5001))
@@ -186,7 +186,7 @@ def test_strategies_dock_validates_inline_and_saves_valid_edits(qtbot, data_dir,
         await dock.saving
         config = station.config.load()
         await station.stop()
-        bridge.close()
+        context.bridge.close()
         return out_of_range, ports, duplicate, bad_size, config
 
     out_of_range, ports, duplicate, bad_size, config = run_qt(scenario)
@@ -201,16 +201,17 @@ def test_strategies_dock_validates_inline_and_saves_valid_edits(qtbot, data_dir,
 
 
 def test_unknown_ati_folder_is_flagged(qtbot, data_dir, secrets, tmp_path):
-    from station.ui.bridge import UiBridge
     from station.ui.strategies_dock import StrategiesDock
 
     station = Station(Options(data_dir=data_dir, port=0), secrets)
     station.config.import_document({"destinations": {"nt": {"type": "ninjatrader-ati", "account": "Sim101",
                                                             "incoming": str(tmp_path), "outgoing": "/no/such/dir"}}})
-    dock = StrategiesDock(UiBridge(station.bus), station.config)
+    context = dock_context(station)
+    dock = StrategiesDock(context)
     qtbot.addWidget(dock)
     item = next(i for i in dock._all_items() if tuple(i.data(0, Qt.UserRole)) == ("destination", "nt"))
     assert item.text(3) == "outgoing folder /no/such/dir does not exist"
+    context.bridge.close()
     station.store.close()
 
 
@@ -218,29 +219,33 @@ def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir
     from station.domain.events import Notified, TickReceived
     from station.domain.marketdata import Tick
     from station.domain.timeutil import utc_now
-    from station.ui.main_window import MainWindow
 
     async def scenario():
         station = scenario_station(data_dir, secrets)
         await station.start()
-        window = MainWindow(station)
+        window = main_window(station)
         window.resize(1400, 860)
         window.show()
         station.bus.publish(TickReceived(Tick("ES", utc_now(), 5000.0)))
         await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
-        await wait_for(lambda: station.oms.book.net_position("ES") == 2)
+        await until(lambda: station.oms.book.net_position("ES") == 2)
         station.bus.publish(TickReceived(Tick("ES", utc_now(), 5010.0)))
         station.bus.publish(Notified("Order rejected", "a9-S-paper: no price", "warning"))
-        await asyncio.sleep(0.6)
+        orders, fills = window.dock_widget("OrdersDock").model, window.dock_widget("FillsDock").model
+        positions = window.dock_widget("PositionsDock")
+        await until(lambda: [o.status.value for o in orders.records()] == ["filled", "filled"]
+                       and len(fills.records()) == 2 and "Total +510.00" in positions.total.text(),
+                       what="orders, fills and positions at the new mark")
         grabs = {}
         for name in ("OrdersDock", "FillsDock", "PositionsDock", "ManualTradingDock", "StrategiesDock"):
             window.docks[name].show()
             window.docks[name].raise_()
-            await asyncio.sleep(0.05)
+            await until(lambda: window.dock_widget(name).isVisible(), what=f"{name} in front")
             path = tmp_path / f"{name}.png"
             window.dock_widget(name).grab().save(str(path))
             grabs[name] = path.stat().st_size
         dialog = window.show_api_settings()
+        await dialog.loading
         token_shown = dialog.token.text() == station.rest.token.current_value() != ""
         dialog.dialog.close()
         docks = {name: window.dock_widget(name) for name in window.docks}

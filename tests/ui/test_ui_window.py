@@ -1,6 +1,5 @@
 """The main window offscreen: docks, status bar, layout persistence, Log dock, forms."""
 
-import asyncio
 import logging
 
 import pytest
@@ -8,11 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDockWidget
 
 from support.launch import free_port, run_qt
+from support.wait import until
 from station.app import Options, Station
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
 from station.ui.forms import all_forms, load_form
-from station.ui.main_window import MainWindow
+from station.ui.launch import dock_context, main_window
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +33,14 @@ def test_window_opens_with_its_docks_and_a_real_screenshot(qtbot, data_dir, secr
     async def scenario():
         core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
         await core.start()
-        window = MainWindow(core)
+        window = main_window(core)
         window.show()
         core.bus.publish(ConnectionChanged("paper", "broker", ConnectionState.CONNECTED))
         logging.getLogger("station.test").warning("a warning for the Log dock")
-        await asyncio.sleep(0.3)  # bridge and log timers flush
+        log_model = window.dock_widget("LogDock").model
+        await until(lambda: "paper" in window.status.lights  # the bridge's and the Log dock's timers flushed
+                    and any("a warning for the Log dock" in r.message for r in log_model.records()),
+                    what="the light and the log line")
         image = window.grab().toImage()
         window.grab().save(str(tmp_path / "window.png"))
         window.close()
@@ -60,7 +63,7 @@ def test_window_opens_with_its_docks_and_a_real_screenshot(qtbot, data_dir, secr
 
 
 def test_layout_and_geometry_persist_across_restarts_and_reset(qtbot, station):
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     window.show()
     dock = window.docks["LogDock"]
@@ -69,7 +72,7 @@ def test_layout_and_geometry_persist_across_restarts_and_reset(qtbot, station):
     saved = (window.width(), window.height())
     window.close()
 
-    again = MainWindow(station)
+    again = main_window(station)
     qtbot.addWidget(again)
     again.show()
     assert again.dockWidgetArea(again.docks["LogDock"]) == Qt.LeftDockWidgetArea
@@ -80,14 +83,14 @@ def test_layout_and_geometry_persist_across_restarts_and_reset(qtbot, station):
 
 
 def test_view_menu_lists_every_dock(qtbot, station):
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     titles = [a.text() for a in window.view_menu.actions()]
     assert "Log" in titles and "&Reset layout" in titles
 
 
 def test_errors_reach_the_status_bar(qtbot, station):
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     station.bus.publish(ErrorRaised("loop", "RuntimeError: boom"))
     window.bridge.flush()
@@ -125,7 +128,7 @@ def test_the_log_dock_shows_what_start_up_said(qtbot, data_dir, secrets):
         buffer = add_handler(LogBuffer())
         core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
         await core.start()
-        window = MainWindow(core, buffer)
+        window = main_window(core, buffer)
         dock = window.dock_widget("LogDock")
         dock.pull()
         messages = [r.message for r in dock.model.records()]
@@ -166,7 +169,7 @@ def test_about_dialog_shows_where_things_are(qtbot, station):
 
     from station.ui.about import show_about
 
-    dialog = show_about(station)
+    dialog = show_about(dock_context(station).info)
     qtbot.addWidget(dialog)
     assert isinstance(dialog, QDialog)
     assert dialog.findChild(QLabel, "dataDir").text() == str(station.options.data_dir)
@@ -179,7 +182,7 @@ def test_import_config_from_the_window_reports_errors_and_applies_good_files(qtb
 
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     bad, good = tmp_path / "bad.json", tmp_path / "good.json"
     bad.write_text('{"settings": {"webhook": {"delay_s": -1}}}')
@@ -194,7 +197,7 @@ def test_import_config_from_the_window_reports_errors_and_applies_good_files(qtb
 
 
 def test_docks_have_stable_object_names(qtbot, station):
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     for name, dock in window.docks.items():
         assert isinstance(dock, QDockWidget) and dock.objectName() == name

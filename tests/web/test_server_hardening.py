@@ -93,3 +93,21 @@ async def test_a_full_server_closes_the_connections_idle_longest_and_keeps_answe
         for _, writer in held:
             writer.close()
         await receiver.stop()
+
+
+def test_a_flood_of_one_log_record_is_cut_and_counted(tmp_path):
+    from station.logs import RateLimit, SecretMask
+
+    limit = RateLimit(burst=5, period_s=3600)
+    records = [logging.LogRecord("station.web", logging.ERROR, __file__, 1, "accept failed %d", (i,), None)
+               for i in range(50)]
+    passed = [r for r in records if limit.filter(r)]
+    assert len(passed) == 5
+    limit._kinds[("station.web", logging.ERROR, "accept failed %d")][0] -= 3600  # a period later
+    late = logging.LogRecord("station.web", logging.ERROR, __file__, 1, "accept failed %d", (99,), None)
+    assert limit.filter(late) and "45 more like it dropped" in late.getMessage()
+    SecretMask.register("pässwörd-42")
+    for leaked in ("b'p\\xc3\\xa4ssw\\xc3\\xb6rd-42'", "p%C3%A4ssw%C3%B6rd-42", "p\\u00e4ssw\\u00f6rd-42"):
+        record = logging.LogRecord("station.web", logging.INFO, __file__, 1, "bad request %s", (leaked,), None)
+        SecretMask().filter(record)
+        assert "***" in record.getMessage() and "42" not in record.getMessage(), leaked

@@ -1,41 +1,20 @@
 """What a symbol sent to a broker is (equity, future, OCC option) and whether an order opens or closes.
 
-Pure functions shared by the REST brokers (Schwab, Tastytrade). OCC option symbols are
-`ROOT` left-justified to 6, `YYMMDD`, `C|P`, strike x 1000 on 8 digits:
-`SPXW  240104C04700000` is the SPX weekly 4700 call expiring 2024-01-04.
+Pure functions shared by the REST brokers (Schwab, Tastytrade). OCC option symbols are read by
+`station/domain/option_symbols.py` (the IB contract rules and the window read them too).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from station.brokers.protocol import BrokerError
 from station.domain.enums import AssetClass, OptionRight, Side
+from station.domain.option_symbols import OptionSymbol, parse_option  # noqa: F401  (the brokers' names for them)
 
-# OCC with or without the padding ("SPXW  240104C04700000", "SPXW240104C04700000"),
-# and the short form traders type (".SPXW240104C4700", "SPXW 240104C4700.5").
-_OCC = re.compile(r"^([A-Z][A-Z0-9]{0,5})\s*(\d{6})([CP])(\d{8})$")
-_SHORT = re.compile(r"^\.?([A-Z][A-Z0-9]{0,5})\s*(\d{6})([CP])(\d{1,5}(?:\.\d{1,3})?)$")
 _FUTURE = re.compile(r"^/[A-Z0-9]{1,6}[FGHJKMNQUVXZ]\d{1,2}$")
-
-
-@dataclass(frozen=True, slots=True)
-class OptionSymbol:
-    """One listed option contract."""
-
-    root: str
-    expiry: date
-    right: OptionRight
-    strike: Decimal
-
-    @property
-    def occ(self) -> str:
-        """The padded 21-character OCC symbol both Schwab and Tastytrade take."""
-        right = "C" if self.right is OptionRight.CALL else "P"
-        return f"{self.root:<6}{self.expiry:%y%m%d}{right}{int(self.strike * 1000):08d}"
 
 
 def occ_symbol(root: str, expiry: date, right: OptionRight, strike: Decimal) -> str:
@@ -44,31 +23,6 @@ def occ_symbol(root: str, expiry: date, right: OptionRight, strike: Decimal) -> 
     if strike <= 0 or strike * 1000 != int(strike * 1000) or strike >= 100000:
         raise ValueError(f"invalid option strike {strike}")
     return OptionSymbol(root.strip().upper(), expiry, right, strike).occ
-
-
-def parse_option(symbol: str) -> OptionSymbol | None:
-    """The contract an OCC (or short-form) option symbol names, or None if it is not one."""
-    text = symbol.strip().upper()
-    match = _OCC.match(text)
-    if match:
-        root, ymd, cp, strike = match.groups()
-        value = Decimal(strike) / 1000
-    else:
-        match = _SHORT.match(text)
-        if not match:
-            return None
-        root, ymd, cp, strike = match.groups()
-        try:
-            value = Decimal(strike)
-        except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-            return None
-    try:
-        expiry = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:]))
-    except ValueError:
-        return None
-    if value <= 0:
-        return None
-    return OptionSymbol(root, expiry, OptionRight.CALL if cp == "C" else OptionRight.PUT, value)
 
 
 def is_future(symbol: str) -> bool:

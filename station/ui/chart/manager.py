@@ -18,7 +18,7 @@ from station.marketdata.databento.symbology import display_symbol, infer_stype
 from station.ui.chart.dock import ChartDock
 
 if TYPE_CHECKING:
-    from station.ui.main_window import MainWindow
+    from station.ui.panels import DockHost
 
 MAIN = "ChartDock"
 
@@ -26,8 +26,9 @@ MAIN = "ChartDock"
 class ChartDocks:
     """Builds chart docks for one window and keeps their settings."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: "DockHost") -> None:
         self.window = window
+        self.settings = window.context.settings
         self.docks: dict[str, ChartDock] = {}
         action = QAction("&New chart", window)
         action.setShortcut(QKeySequence("Ctrl+Shift+N"))
@@ -38,15 +39,14 @@ class ChartDocks:
 
     def build(self, name: str = MAIN) -> ChartDock:
         """The chart widget of dock `name`, showing what it showed last time (or the default symbol)."""
-        settings = self.window.settings
-        market = getattr(self.window.station, "marketdata", None)
-        values = market.settings if market is not None else {}
+        settings, context = self.settings, self.window.context
+        values = context.queries.config.settings("marketdata")
         default = "ES"
-        if values.get("live_symbols") and not self.window.station.options.demo:
+        if values.get("live_symbols") and not context.info.demo:
             first = values["live_symbols"][0]
             default = display_symbol(infer_stype(first), first)
         overlays = settings.value(f"charts/{name}/overlays", "EMA 20")
-        chart = ChartDock(self.window.bridge, str(settings.value(f"charts/{name}/symbol", default)),
+        chart = ChartDock(context.bridge, str(settings.value(f"charts/{name}/symbol", default)),
                           str(settings.value(f"charts/{name}/timeframe", "1m")),
                           tuple(o for o in str(overlays).split(",") if o), name,
                           dataset=values.get("live_dataset", "GLBX.MDP3"),
@@ -76,12 +76,13 @@ class ChartDocks:
         from station.ui.panels import Panel
 
         number = name.rsplit("-", 1)[-1]
-        return self.window.add_panel(Panel(name, f"Chart {number}", Qt.LeftDockWidgetArea, lambda w: self.build(name)))
+        return self.window.add_panel(Panel(name, f"Chart {number}", Qt.LeftDockWidgetArea,
+                                           lambda _context, _host: self.build(name)))
 
     def _restore_extra(self) -> None:
         if not isValid(self.window):  # the window closed before the event loop came round
             return
-        names = self.window.settings.value("charts/extra", [])
+        names = self.settings.value("charts/extra", [])
         for name in [names] if isinstance(names, str) else list(names or []):
             if name in self.window.docks:
                 continue
@@ -93,20 +94,20 @@ class ChartDocks:
                 if MAIN in self.window.docks:
                     self.window.tabifyDockWidget(self.window.docks[MAIN], dock)
             self.window.docks[name] = dock
-            self.window.view_menu.insertAction(self.window._view_separator, dock.toggleViewAction())
+            self.window.add_view_action(dock.toggleViewAction())
 
     def _save_names(self) -> None:
         extra = [name for name in self.docks if name != MAIN]
-        self.window.settings.setValue("charts/extra", extra)
+        self.settings.setValue("charts/extra", extra)
 
     def _remember(self, name: str, chart: ChartDock) -> None:
-        settings = self.window.settings
+        settings = self.settings
         settings.setValue(f"charts/{name}/symbol", chart.symbol)
         settings.setValue(f"charts/{name}/timeframe", chart.timeframe)
         settings.setValue(f"charts/{name}/overlays", ",".join(chart.overlays()))
 
 
-def chart_docks(window: "MainWindow") -> ChartDocks:
+def chart_docks(window: "DockHost") -> ChartDocks:
     """The window's chart manager (made on first use)."""
     manager = getattr(window, "charts", None)
     if manager is None:

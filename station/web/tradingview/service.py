@@ -32,8 +32,6 @@ from station.web.server import Receiver
 log = logging.getLogger("station.web")
 
 PASSPHRASE = "webhook-passphrase"
-TRADINGVIEW_ADDRESSES = ("52.89.214.238", "34.212.75.30", "54.218.53.128", "52.32.178.7")
-OSPX_RATE_LIMITS = ["50 per hour", "200 per day"]
 
 
 class WebhookService:

@@ -22,6 +22,7 @@ from station.marketdata.service import sample_path
 from station.marketdata.trades import TradeBatch
 from station.ui.bridge import UiBridge
 from station.bench.chart import synthetic_bars
+from support.wait import wait_until
 from station.ui.chart.dock import ChartDock
 from station.ui.chart.items import DOWN, UP
 from station.ui.chart.series import ChartSeries
@@ -45,9 +46,10 @@ def sample_hub():
     return hub
 
 
-def settle(qtbot, ms=50):
-    qtbot.wait(ms)
-    QApplication.processEvents()
+def repainted(view: ChartView) -> None:
+    """Until the candles have painted again (Qt hands scene changes and paints over on posted events)."""
+    before = view.candles.paints
+    wait_until(lambda: QApplication.processEvents() or view.candles.paints > before, what="a repaint of the candles")
 
 
 def shown_view(qtbot, bars, width=900, height=500) -> ChartView:
@@ -57,7 +59,7 @@ def shown_view(qtbot, bars, width=900, height=500) -> ChartView:
     view.resize(width, height)
     view.show()
     view.set_bars(bars)
-    settle(qtbot)
+    repainted(view)
     return view
 
 
@@ -81,10 +83,10 @@ def test_a_professional_looking_chart_of_the_sample(qtbot, sample_hub, tmp_path)
     view.set_overlays([("ema", 20), ("sma", 50)])
     view.set_bars(sample_hub.series[("ES", "1m")].columns())
     view.show_latest(240)
-    settle(qtbot)
+    repainted(view)
     last = len(view.series) - 60
     view.hover(view.price.getViewBox().mapViewToScene(QPointF(last, float(view.series.column("close")[last]))))
-    settle(qtbot)
+    repainted(view)
     image = view.grab().toImage()
     view.grab().save(str(tmp_path / "chart.png"))
     dark = [image.pixelColor(x, y).lightness() < 50 for x in range(0, 1100, 7) for y in range(0, 620, 7)]
@@ -106,7 +108,7 @@ def test_live_updates_redraw_only_the_newest_block(qtbot):
     close = float(last.column("close")[-1])
     view.apply([Bar("BTC", "1m", start, close, close + 5, close - 1, close + 2, 10, False)])
     view.refresh()
-    settle(qtbot)
+    repainted(view)
     assert view.candles.blocks_built - built == 1
     assert view.series.column("high")[-1] == close + 5
     right = view.price.getViewBox().viewRange()[0][1]
@@ -128,7 +130,7 @@ def test_auto_scroll_stops_when_the_user_zooms_away_and_comes_back(qtbot):
     view = shown_view(qtbot, synthetic_bars(3000))
     assert view.follow
     wheel(view, 360)  # zoom in around the left: the newest bar leaves the view
-    settle(qtbot)
+    repainted(view)
     assert not view.follow
     before = view.price.getViewBox().viewRange()[0]
     start = datetime.fromtimestamp(int(view.series.column("start")[-1]) // 10**9, UTC) + timedelta(minutes=1)
@@ -143,7 +145,7 @@ def test_auto_scroll_stops_when_the_user_zooms_away_and_comes_back(qtbot):
 def test_a_million_bars_draw_from_a_coarse_level(qtbot):
     view = shown_view(qtbot, synthetic_bars(1_000_000), width=1000)
     view._set_x(0, 1_000_000)
-    settle(qtbot)
+    repainted(view)
     coarse = [key for key in view.candles._cache if key[0] >= 12]  # ~4 px per candle: thousands of bars each
     assert 1 <= len(coarse) <= 2 and view.candles.paints
 
@@ -249,10 +251,10 @@ def test_the_history_dialog_shows_the_cost_first_then_progress_and_cancel(qtbot)
 def test_charts_open_from_the_view_menu_and_come_back_after_a_restart(qtbot, data_dir, secrets):
     from support.launch import free_port
     from station.app import Options, Station
-    from station.ui.main_window import MainWindow
+    from station.ui.launch import main_window
 
     station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
-    window = MainWindow(station)
+    window = main_window(station)
     qtbot.addWidget(window)
     window.show()
     assert "ChartDock" in window.docks and window.dock_widget("ChartDock").symbol == "ES"
@@ -261,7 +263,7 @@ def test_charts_open_from_the_view_menu_and_come_back_after_a_restart(qtbot, dat
     window.dock_widget("ChartDock-2").overlay_buttons["SMA 50"].setChecked(True)
     window.close()
 
-    again = MainWindow(station)
+    again = main_window(station)
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: "ChartDock-2" in again.docks, timeout=3000)

@@ -190,7 +190,8 @@ async def _noop():
 
 def test_script_feed_dock_shows_rows_and_pnl(qtbot, qapp, data_dir, secrets, tmp_path):
     from support.launch import run_qt
-    from station.ui.main_window import MainWindow
+    from support.wait import until
+    from station.ui.launch import main_window
     from station.ui.theme import apply_theme
 
     secrets.set("api-token", TOKEN)
@@ -199,7 +200,7 @@ def test_script_feed_dock_shows_rows_and_pnl(qtbot, qapp, data_dir, secrets, tmp
     async def scenario():
         core = Station(Options(data_dir=data_dir, port=0), secrets)
         await core.start()
-        window = MainWindow(core)
+        window = main_window(core)
         window.show()
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{core.receiver.url}/api/trading-data", headers=AUTH,
@@ -207,9 +208,9 @@ def test_script_feed_dock_shows_rows_and_pnl(qtbot, qapp, data_dir, secrets, tmp
                 assert r.status == 200
         dock = window.docks["ScriptFeedDock"]
         widget = dock.widget()
-        await until(lambda: widget.trades.rowCount() == 3, what="the upload's trades in the dock")
+        await until(lambda: widget.trades.rowCount() == 3 and widget.bars.rowCount() == 2, what="the upload shown")
         dock.raise_()
-        await until(widget.isVisible, what="the dock raised")
+        await until(lambda: widget.isVisible(), what="the Script Feed tab in front")
         widget.grab().save(str(tmp_path / "script_feed.png"))
         found = (widget.trades.rowCount(), widget.bars.rowCount(), widget.trades.record(0).symbol,
                  widget.summary.text())

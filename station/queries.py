@@ -1,0 +1,151 @@
+"""Read interfaces the window (and the REST API) read Station through, and the few non-order edits it makes.
+
+Each is a `Protocol` its implementation satisfies by shape (the store's repositories, the
+oms's book, the engine, the composition root); the reader imports this module, never
+theirs. Reads are synchronous and quick (SQLite on a reader connection, or memory); edits
+are coroutines that resolve once committed and return the new config revision.
+
+Orders and trading actions are not here: they are commands on the bus (`domain/commands.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from station.domain.alert import Alert
+from station.domain.config import RoutingConfig
+from station.domain.contract_map import ContractMapping
+from station.domain.events import ConnectionChanged
+from station.domain.fills import Fill
+from station.domain.marketdata import MarketDataRow
+from station.domain.orders import Order
+from station.domain.pnl import MarkedPosition
+from station.domain.script_feed import ScriptTrade
+
+
+class AlertQueries(Protocol):
+    """The alert journal as recorded (store: `OrderRepository`)."""
+
+    def latest_alerts(self, limit: int) -> list[tuple[Alert, str | None]]:
+        """The newest `limit` alerts, oldest first, each with its status reason."""
+        ...
+
+
+class OrderQueries(Protocol):
+    """Orders and fills as recorded (store: `OrderRepository`)."""
+
+    def latest_orders(self, limit: int) -> list[Order]:
+        """The newest `limit` orders, oldest first."""
+        ...
+
+    def latest_fills(self, limit: int) -> list[Fill]:
+        """The newest `limit` fills, oldest first."""
+        ...
+
+
+class BookQueries(Protocol):
+    """The live book (oms: `Book`): positions at their marks, PnL, the kill switch."""
+
+    kill_switch_reason: str | None
+
+    def marked_positions(self, *, include_flat: bool = True) -> list[MarkedPosition]: ...
+
+    def pnl_by_strategy(self) -> list[dict]: ...
+
+
+class ConfigQueries(Protocol):
+    """The routing configuration and settings (store: `ConfigRepository`)."""
+
+    def revision(self) -> int: ...
+
+    def load(self) -> RoutingConfig:
+        """A snapshot of every destination and strategy."""
+        ...
+
+    def settings(self, section: str) -> dict[str, Any]:
+        """One settings section, defaults filled in."""
+        ...
+
+    def strategy_document(self, name: str) -> dict[str, Any] | None:
+        """One strategy as its config-file object, or None."""
+        ...
+
+    def export_document(self) -> dict[str, Any]:
+        """The whole configuration as Station's JSON document."""
+        ...
+
+
+class ConfigEditor(Protocol):
+    """Config changes (store: `ConfigRepository`): checked all-or-nothing, ConfigError naming bad keys.
+
+    Each resolves to the new config revision once committed.
+    """
+
+    async def import_document_async(self, document: Any) -> int: ...
+
+    async def update_settings(self, section: str, values: dict[str, Any]) -> int: ...
+
+    async def save_strategy(self, name: str, spec: Any, *, create: bool = False) -> int: ...
+
+    async def set_strategy_enabled(self, name: str, enabled: bool) -> int: ...
+
+    async def rename_strategy(self, old: str, new: str) -> int: ...
+
+    async def delete_strategy(self, name: str) -> int: ...
+
+    async def save_destination(self, name: str, spec: Any) -> int: ...
+
+    async def delete_destination(self, name: str) -> int: ...
+
+
+class ConnectionQueries(Protocol):
+    """Each link's last reported state (the composition root keeps them)."""
+
+    def latest_connections(self) -> list[ConnectionChanged]: ...
+
+
+class ScriptFeedQueries(Protocol):
+    """What external scripts uploaded (store: `ScriptFeedRepository`), newest first."""
+
+    def recent_trades(self, limit: int = 1000) -> list[ScriptTrade]: ...
+
+    def recent_bars(self, limit: int = 1000) -> list[MarketDataRow]: ...
+
+
+class IbContractQueries(Protocol):
+    """The IB contract table (store: `IbContractRepository`)."""
+
+    def all(self) -> list[ContractMapping]:
+        """Every row, by symbol."""
+        ...
+
+
+class IbContractEditor(Protocol):
+    """Edits of the IB contract table (store: `IbContractRepository`); each bumps the config revision."""
+
+    async def save(self, mapping: ContractMapping, *, replacing: str | None = None) -> int: ...
+
+    async def delete(self, tv_symbol: str) -> bool: ...
+
+
+class EngineQueries(Protocol):
+    """The engine's strategies (engine: `StrategyRunner`)."""
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every strategy: name, kind, tickers, timeframe, trade_enabled, state, reason, instances."""
+        ...
+
+
+@dataclass(frozen=True)
+class Queries:
+    """Every read interface, as one value to hand on."""
+
+    alerts: AlertQueries
+    orders: OrderQueries
+    book: BookQueries
+    config: ConfigQueries
+    connections: ConnectionQueries
+    script_feed: ScriptFeedQueries
+    ib_contracts: IbContractQueries
+    engine: EngineQueries
