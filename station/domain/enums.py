@@ -43,6 +43,8 @@ class OrderType(StrEnum):
     LIMIT = "limit"
     STOP = "stop"
     STOP_LIMIT = "stop_limit"
+    # an exit only: a stop that follows the best price since it started working (alerts' `trailing_stop`)
+    TRAILING_STOP = "trailing_stop"
 
 
 class TimeInForce(StrEnum):
