@@ -28,7 +28,7 @@ from station.domain.events import (
 from station.domain.orders import OrderRequest
 
 TODAY = date(2025, 3, 3)  # a Monday: a trading day with an SPXW expiry, whatever day the tests run
-FAST_BACKOFF = (0.05, 0.1, 0.2, 0.3)
+FAST_RECONNECT = {"reconnect_initial_s": 0.05, "reconnect_max_s": 0.3}
 _ids = itertools.count(1)
 
 
@@ -73,7 +73,7 @@ async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -
 
 
 def settings(port: int, **changes) -> IBSettings:
-    values = dict(port=port, client_id=7, account="DU123456", backoff_s=FAST_BACKOFF, connect_timeout_s=3.0)
+    values = dict(port=port, client_id=7, account="DU123456", connect_timeout_s=3.0, **FAST_RECONNECT)
     return IBSettings(**{**values, **changes})
 
 

@@ -28,6 +28,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from station.backoff import Backoff
 from station.brokers.protocol import BrokerCapabilities, BrokerError
 from station.brokers.ninjatrader.files import run_file_job, write_atomic
 from station.brokers.ninjatrader.parsing import port_line
@@ -40,26 +41,9 @@ from station.domain.timeutil import utc_now
 log = logging.getLogger("station.ninjatrader")
 
 RESEND_WINDOW_S = 2.0
+RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
 RECENT_BYTES = 4 << 20  # at least this much of the latest output is kept for re-sending
 DELIVERED_MEMORY = 20_000
-
-
-@dataclass
-class Backoff:
-    """Reconnect delays: `initial`, doubling up to `maximum`; reset after a connection that held."""
-
-    initial: float = 0.1
-    factor: float = 2.0
-    maximum: float = 2.0
-    _next: float = field(default=0.0, init=False)
-
-    def next(self) -> float:
-        delay = self._next or self.initial
-        self._next = min(delay * self.factor, self.maximum)
-        return delay
-
-    def reset(self) -> None:
-        self._next = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +118,7 @@ class TcpPortBroker:
         self.last_delivery = None
         self.resend_window_s = resend_window_s
         self.connect_timeout_s = connect_timeout_s
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(RECONNECT_INITIAL_S, RECONNECT_MAX_S)
         self._outbox: deque[Line] = deque()
         self._queued: set[str] = set()
         self._delivered: OrderedDict[str, None] = OrderedDict()

@@ -24,6 +24,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Iterable
 
+from station.backoff import Backoff
 from station.brokers.protocol import BrokerCapabilities, BrokerError
 from station.brokers.rest.symbols import same_symbol, symbol_key
 from station.brokers.rest.client import AuthError, RejectedError, TransientError
@@ -43,6 +44,7 @@ POSITIONS_EVERY_S = 30.0
 POSITION_FRESH_S = 1.0
 MATCH_SKEW = timedelta(minutes=2)
 MISSING_PER_CYCLE = 5
+RECONNECT_INITIAL_S = 0.25
 
 
 class RestBroker:
@@ -150,12 +152,12 @@ class RestBroker:
 
     async def _run(self) -> None:
         self._set_state(C.CONNECTING, "")
-        delay = 0.0
+        backoff = Backoff(min(RECONNECT_INITIAL_S, self._reconnect_max_s), self._reconnect_max_s)
         while True:
             try:
                 await self.api.connect()
                 await self._reconcile()
-                delay = 0.0
+                backoff.reset()
                 await self._poll()
             except asyncio.CancelledError:
                 raise
@@ -164,9 +166,8 @@ class RestBroker:
                 self._notify(str(exc))
                 await asyncio.sleep(self._auth_retry_s)
             except TransientError as exc:
-                delay = min(self._reconnect_max_s, max(0.25, delay * 2))
                 self._set_state(C.DISCONNECTED, f"{exc}; reconnecting")
-                await asyncio.sleep(delay)
+                await asyncio.sleep(backoff.next())
             except Exception as exc:  # a broker answer we could not read: log it, keep trying
                 log.exception("%s: unexpected failure", self.name)
                 self._set_state(C.ERROR, f"{type(exc).__name__}: {exc}")

@@ -127,7 +127,8 @@ async def test_orders_asked_for_while_down_go_once_after_the_daily_restart_and_i
 
 
 async def test_reconnects_within_15_s_of_tws_being_back_with_the_default_backoff(fake, make_broker):
-    broker, rec, bus = await make_broker(fake.port, backoff_s=IBSettings().backoff_s)
+    broker, rec, bus = await make_broker(fake.port, reconnect_initial_s=IBSettings().reconnect_initial_s,
+                                         reconnect_max_s=IBSettings().reconnect_max_s)
     await fake.stop()
     await wait_until(lambda: broker.state is not CONNECTED, what="down")
     await asyncio.sleep(3.0)  # several failed attempts: the backoff has grown

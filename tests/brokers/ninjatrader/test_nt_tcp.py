@@ -11,7 +11,8 @@ from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import build, port_destination, port_of
 from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 from station.brokers.ninjatrader.parsing import port_line
-from station.brokers.ninjatrader.tcp import Backoff, Line, TcpPortBroker, lines_to_resend
+from station.backoff import Backoff
+from station.brokers.ninjatrader.tcp import Line, TcpPortBroker, lines_to_resend
 from station.bus import Bus
 from station.domain.alert import Alert
 from station.domain.enums import ConnectionState, OrderStatus, Side
@@ -227,13 +228,6 @@ async def test_a_line_that_cannot_be_built_is_refused_clearly():
     with pytest.raises(BrokerError, match="cannot build"):
         await broker.submit(order(1, broker.port, price=Decimal("NaN")))
     assert broker.waiting == 0
-
-
-def test_backoff_doubles_to_its_cap_and_resets():
-    backoff = Backoff(initial=0.1, factor=2, maximum=1.0)
-    assert [backoff.next() for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
-    backoff.reset()
-    assert backoff.next() == 0.1
 
 
 def test_what_is_resent_after_a_lost_connection():
