@@ -112,7 +112,7 @@ class Station:
     def _build(self) -> None:
         """Create the components, in start order (each capability adds its line)."""
         from station.brokers.builtin import register_builtin_brokers
-        from station.oms.risk import build_risk
+        from station.engine.calendar import TradingCalendars
         from station.engine.runner import StrategyRunner
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
@@ -129,21 +129,19 @@ class Station:
         self.webhook = WebhookService(self.bus, self.store, self.config, self.secrets, self.receiver,
                                       announce=_print_now if options.headless else None)
         add(self.webhook)
+        # exchange sessions: the engine's strategies and the oms's trading-window rule read the same calendars
+        calendars = TradingCalendars()
         # order management first: on start it routes alerts journaled before a restart
-        self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets, demo=options.demo)
+        self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets,
+                                calendars=calendars, demo=options.demo)
         add(self.oms)
         self.marketdata = _market_data(self)
         add(self.marketdata)
-        # Station's own strategies; their risk rules sit behind the oms's gate
+        # Station's own strategies: their signals enter the oms's inbox and pass its risk gate
         self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
                                      log_dir=options.data_dir / "logs", history=self.marketdata,
-                                     clock=self.marketdata.now)
+                                     calendars=calendars, clock=self.marketdata.now)
         add(self.engine)
-        rules, loss_guard = build_risk(self.bus, self.oms.book, self.config.load,
-                                       lambda: self.config.settings("risk"), self.engine.calendars)
-        for rule in rules:
-            self.oms.gate.add(rule)
-        add(loss_guard)
         self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
                             book=self.oms.book, secrets=self.secrets)
         add(self.rest)

@@ -42,7 +42,6 @@ station/brokers/ib/factory.py: brokers -> station.store.ib_contract_repo
 station/notify/email.py: notify -> station.store.config_repo
 station/oms/dispatcher.py: oms -> station.brokers.protocol
 station/oms/dispatcher.py: oms -> station.brokers.registry
-station/oms/risk/rules.py: oms -> station.engine.calendar
 station/oms/service.py: oms -> station.brokers.registry
 station/ui/about.py: ui -> station.app
 station/ui/destination_dialog.py: ui -> station.store.config_repo

@@ -47,7 +47,10 @@ from station.oms.marks import Marks
 from station.oms.planner import Plan
 from station.oms.recorder import Recorder
 from station.oms.reports import ReportApplier
-from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.oms.risk import build_gate
+from station.oms.risk.daily_loss import DailyLossGuard
+from station.oms.risk.limits import RiskLimits
+from station.oms.risk.window import SessionCalendars
 from station.oms.router import Router
 from station.store import order_repo as rows
 from station.store.config_repo import ConfigRepository
@@ -66,18 +69,17 @@ class OrderManager:
     name = "oms"
 
     def __init__(self, bus: Bus, store: Store, config: ConfigRepository, data_dir: Path, secrets: Any = None,
-                 *, factories: dict | None = None, demo: bool = False) -> None:
+                 *, calendars: SessionCalendars, factories: dict | None = None, demo: bool = False) -> None:
         self.bus, self.store, self.config_repo = bus, store, config
         self.repo = OrderRepository(store)
         self.marks = Marks()
         self.book = Book(self.marks)
         self.config = RoutingConfig(revision=-1)
-        self._settings: dict[str, dict] = {}
-        self.gate = RiskGate(self.book, [
-            KillSwitchRule(),
-            MaxOrderQtyRule(lambda request: self._limit("max_order_qty")),
-            MaxPositionRule(self._max_position, lambda d, t: self.book.working_qty(d, t)),
-        ])
+        self._settings: dict[str, dict] = {"risk": {}}
+        # the limits read the config as the oms has it now (re-read on every change), never a copy
+        self.limits = RiskLimits(lambda: self.config, lambda: self._settings["risk"])
+        self.loss_guard = DailyLossGuard(bus, self.book, self.limits)
+        self.gate = build_gate(self.book, self.limits, calendars, self.loss_guard.breached)
         self.recorder = Recorder(store.writer)
         self.reports = ReportApplier(bus, self.book, self.recorder)
         # brokers that simulate fills (paper) see the feed only; an order without a price of its own and no feed
@@ -127,8 +129,10 @@ class OrderManager:
         for alert in AlertJournal(self.store).queued():  # journaled before a crash or while we were down
             self.router.on_alert(alert)
         self._mark_task = asyncio.create_task(self._publish_marks(), name="oms-marks")
+        await self.loss_guard.start()
 
     async def stop(self) -> None:
+        await self.loss_guard.stop()
         self.router.cancel_timers()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
@@ -167,16 +171,6 @@ class OrderManager:
     async def _on_config(self, event: ConfigChanged) -> None:
         self._reload()
         await self.dispatcher.apply_config(self.config)
-
-    def _limit(self, key: str) -> Decimal | None:
-        value = self._settings["risk"].get(key) or 0
-        return Decimal(str(value)) if value else None
-
-    def _max_position(self, request) -> Decimal | None:
-        strategy = self.config.strategy(request.strategy) if request.strategy else None
-        entry = strategy.ticker(request.ticker) if strategy else None
-        own = entry.options.get("max_position") if entry else None
-        return Decimal(str(own)) if own else self._limit("max_position")
 
     def _delay_s(self, alert: Alert) -> float:
         names = [alert.strategy] if alert.strategy else [s.name for s in self.config.strategies_listing(alert.ticker)]

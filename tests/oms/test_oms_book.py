@@ -16,7 +16,10 @@ from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
 from station.oms.book import Book, OrderMeta
 from station.domain.pairs import Leg, PairFill
-from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.domain.config import RoutingConfig
+from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, RiskGate
+from station.oms.risk.limits import RiskLimits
+from station.oms.risk.position import MaxPositionRule
 
 
 def fill(side, qty, price, n=[0], dest="paper", ticker="ES", strategy="S", commission="0"):
@@ -67,9 +70,10 @@ def test_pair_fill_price_slippage_and_remaining_per_leg():
 def test_risk_rules_each_block_what_they_should_and_only_that():
     book = Book()
     request = lambda side="buy", qty=1, dest="paper": OrderRequest(f"r{side}{qty}", dest, "ES", Side(side), D(qty), strategy="S")  # noqa: E731
-    size = MaxOrderQtyRule(lambda r: D(5))
+    limits = RiskLimits(lambda: RoutingConfig(revision=1), lambda: {"max_order_qty": 5, "max_position": 3})
+    size = MaxOrderQtyRule(limits)
     assert size.check(request(qty=5), book) is None and "exceeds the maximum of 5" in size.check(request(qty=6), book)
-    position = MaxPositionRule(lambda r: D(3), lambda d, t: book.working_qty(d, t))
+    position = MaxPositionRule(limits)
     book.apply_fill(fill("buy", 2, "100"))
     assert position.check(request(qty=1), book) is None
     assert "would be 4" in position.check(request(qty=2), book)
