@@ -125,15 +125,16 @@ class Station:
 
         options, add = self.options, self.components.append
         register_builtin_brokers()
-        # the TradingView webhook; a new passphrase is printed once when headless (the window shows it)
-        self.webhook = WebhookService(self.bus, self.store, self.config, self.secrets, self.receiver,
-                                      announce=_print_now if options.headless else None)
-        add(self.webhook)
         # exchange sessions: the engine's strategies and the oms's trading-window rule read the same calendars
         calendars = TradingCalendars()
-        # order management first: on start it routes alerts journaled before a restart
+        # the order pipeline; its inbox journals what the webhook accepts, and on start it routes
+        # alerts journaled before a restart
         self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets,
                                 calendars=calendars, demo=options.demo)
+        # the TradingView webhook; a new passphrase is printed once when headless (the window shows it)
+        self.webhook = WebhookService(self.bus, self.oms.inbox, self.config, self.secrets, self.receiver,
+                                      announce=_print_now if options.headless else None)
+        add(self.webhook)
         add(self.oms)
         self.marketdata = _market_data(self)
         add(self.marketdata)
@@ -149,7 +150,7 @@ class Station:
         # skipped resends, counted by `station analyze`
         self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
         self.connection_notices = ConnectionNotices(self.bus)
-        self.email = EmailNotifier(self.bus, self.config, self.secrets)
+        self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
 
     def status(self) -> dict[str, Any]:

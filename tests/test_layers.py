@@ -39,7 +39,6 @@ COMPOSERS = {"app", "cli", "bench", "selfcheck", "__main__"}  # selfcheck checks
 KNOWN = set("""
 station/brokers/ib/factory.py: brokers -> station.store
 station/brokers/ib/factory.py: brokers -> station.store.ib_contract_repo
-station/notify/email.py: notify -> station.store.config_repo
 station/oms/dispatcher.py: oms -> station.brokers.protocol
 station/oms/dispatcher.py: oms -> station.brokers.registry
 station/oms/service.py: oms -> station.brokers.registry
@@ -63,10 +62,6 @@ station/web/api/routes.py: web -> station.store.database
 station/web/api/routes.py: web -> station.store.order_repo
 station/web/scripts/feed.py: web -> station.store.database
 station/web/scripts/feed.py: web -> station.store.script_feed_repo
-station/web/tradingview/intake.py: web -> station.store.alerts_repo
-station/web/tradingview/service.py: web -> station.store.alerts_repo
-station/web/tradingview/service.py: web -> station.store.config_repo
-station/web/tradingview/service.py: web -> station.store.database
 """.strip().splitlines())
 QT = ("PySide6", "pyqtgraph", "qasync")
 

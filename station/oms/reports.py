@@ -23,12 +23,19 @@ from station.domain.timeutil import utc_now
 from station.oms.book import Book
 from station.oms.recorder import Recorder
 from station.oms.router import receiver_drops_repeats
-from station.store import order_repo as rows
+from station.store import alerts_repo, order_repo as rows
 
 log = logging.getLogger("station.oms")
 
 # statuses that fills, not reports, bring about (a report of them without a fill only notes the broker id)
 _BY_FILLS = (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
+
+
+def write_order(conn, order: Order) -> None:
+    """A writer job step: the order's row, and its alert's `filled_at` when it just filled."""
+    rows.save_order(conn, order)
+    if order.status is OrderStatus.FILLED and order.request.alert_id is not None:
+        alerts_repo.mark_filled(conn, order.request.alert_id, order.updated_at)
 
 
 class ReportApplier:
@@ -58,7 +65,7 @@ class ReportApplier:
         # A port line written (SUBMITTED) shares the next disk flush: were it lost in a crash, the
         # line would be written again and its receiver drops it by id (as for the early hand-over)
         lazy = order.status is OrderStatus.SUBMITTED and receiver_drops_repeats(order.request.destination)
-        return self.recorder.write(lambda conn: rows.save_order(conn, order), after, lazy=lazy)
+        return self.recorder.write(lambda conn: write_order(conn, order), after, lazy=lazy)
 
     async def set_status_async(self, order: Order, status: OrderStatus, reason: str | None) -> None:
         future = self.set_status(order, status, reason)
@@ -87,7 +94,7 @@ class ReportApplier:
             if not rows.insert_fill(conn, fill, realized):
                 return False
             if order is not None:
-                rows.save_order(conn, order)
+                write_order(conn, order)
             rows.save_position(conn, position, fill.time)
             return True
 

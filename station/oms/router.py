@@ -29,7 +29,7 @@ from station.oms.notices import AlertNotices
 from station.oms.planner import Plan, Planner, select_strategies
 from station.oms.recorder import Recorder
 from station.oms.risk.gate import RiskGate
-from station.store import order_repo as rows
+from station.store import alerts_repo, order_repo as rows
 
 log = logging.getLogger("station.oms")
 
@@ -121,7 +121,7 @@ class Router:
         decisions = [self._decide(alert, config) for alert in alerts]
 
         def job(conn):
-            still_queued = rows.claim_queued_alerts(conn, [(d.alert.alert_id, d.status, d.reason) for d in decisions])
+            still_queued = alerts_repo.set_routing_outcomes(conn, [(d.alert.alert_id, d.status, d.reason) for d in decisions])
             out = []
             for d in decisions:
                 if d.alert.alert_id not in still_queued:

@@ -42,6 +42,7 @@ from station.domain.events import (
 from station.domain.timeutil import EASTERN, to_eastern, utc_now
 from station.oms import manual
 from station.oms.book import Book, OrderMeta
+from station.oms.inbox import AlertInbox, Click
 from station.oms.dispatcher import Dispatcher
 from station.oms.marks import Marks
 from station.oms.planner import Plan
@@ -56,7 +57,6 @@ from station.store import order_repo as rows
 from station.store.config_repo import ConfigRepository
 from station.store.database import Store
 from station.store.order_repo import OrderRepository
-from station.store.alerts_repo import AlertJournal
 
 log = logging.getLogger("station.oms")
 
@@ -90,6 +90,7 @@ class OrderManager:
                                      lambda: float(self._settings["oms"]["pending_limit_s"]), factories)
         self.router = Router(bus, self.book, self.gate, self.recorder, self.dispatcher,
                              self.current_config, self._delay_s)
+        self.inbox = AlertInbox(bus, store, on_click=self._click)
         self._unsubscribe: list = []
         self._mark_task: asyncio.Task | None = None
         self._marked_version = -1
@@ -115,9 +116,6 @@ class OrderManager:
             TickReceived: self.marks.on_tick,
             BarUpdated: self.marks.on_bar,
             ConfigChanged: self._on_config,
-            ManualOrder: self.manual_order,
-            ClosePosition: self.close_position,
-            ReversePosition: self.reverse_position,
             FlattenAll: self.flatten_all,
             SetKillSwitch: self.set_kill_switch,
             StartStrategy: lambda c: self._set_enabled(c.name, True),
@@ -126,12 +124,14 @@ class OrderManager:
         }
         self._unsubscribe = [self.bus.subscribe(kind, handler) for kind, handler in subscriptions.items()]
         await self.dispatcher.apply_config(self.config)
-        for alert in AlertJournal(self.store).queued():  # journaled before a crash or while we were down
+        self.inbox.start()
+        for alert in self.inbox.queued():  # journaled before a crash or while we were down
             self.router.on_alert(alert)
         self._mark_task = asyncio.create_task(self._publish_marks(), name="oms-marks")
         await self.loss_guard.start()
 
     async def stop(self) -> None:
+        self.inbox.stop()
         await self.loss_guard.stop()
         self.router.cancel_timers()
         for unsubscribe in self._unsubscribe:
@@ -198,6 +198,14 @@ class OrderManager:
             self.bus.publish(ManualActionCompleted(click_id, tuple(inserted), error))
 
         return self.router.record(plan, done)
+
+    def _click(self, command: Click):
+        """A manual click from the inbox: Buy/Sell, Close or Reverse."""
+        if isinstance(command, ManualOrder):
+            return self.manual_order(command)
+        if isinstance(command, ClosePosition):
+            return self.close_position(command)
+        return self.reverse_position(command)
 
     def manual_order(self, command: ManualOrder):
         return self._manual(command.click_id, lambda: manual.order_plan(command, self.current_config(), self.book))
