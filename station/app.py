@@ -111,7 +111,8 @@ class Station:
 
     def _build(self) -> None:
         """Create the components, in start order (each capability adds its line)."""
-        from station.brokers.builtin import register_builtin_brokers
+        from station.brokers.dispatcher import OrderDispatcher
+        from station.brokers.registry import BrokerContext
         from station.engine.calendar import TradingCalendars
         from station.engine.runner import StrategyRunner
         from station.notify.email import EmailNotifier
@@ -120,22 +121,30 @@ class Station:
         from station.domain.events import AlertDuplicated
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
+        from station.store.ib_contract_repo import IbContractRepository
         from station.web.api.routes import RestApi
         from station.web.scripts.feed import ScriptFeed
 
         options, add = self.options, self.components.append
-        register_builtin_brokers()
         # exchange sessions: the engine's strategies and the oms's trading-window rule read the same calendars
         calendars = TradingCalendars()
         # the order pipeline; its inbox journals what the webhook accepts, and on start it routes
         # alerts journaled before a restart
-        self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets,
-                                calendars=calendars, demo=options.demo)
+        self.oms = OrderManager(self.bus, self.store, self.config, calendars=calendars, demo=options.demo)
         # the TradingView webhook; a new passphrase is printed once when headless (the window shows it)
         self.webhook = WebhookService(self.bus, self.oms.inbox, self.config, self.secrets, self.receiver,
                                       announce=_print_now if options.headless else None)
         add(self.webhook)
         add(self.oms)
+        # the destinations, after the oms (it hears what they can do and reconciles what they report); they
+        # take orders from the moment they are built. Paper fills at the feed's prices only: an order without
+        # a price of its own and no feed is rejected, not filled at a price some earlier alert carried.
+        context = BrokerContext(bus=self.bus, data_dir=options.data_dir, secrets=self.secrets,
+                                last_price=self.oms.marks.feed_price, orders=self.oms.book,
+                                contracts=IbContractRepository(self.store))
+        self.dispatcher = OrderDispatcher(context, self.config.load,
+                                          lambda: float(self.oms.settings("oms")["pending_limit_s"]))
+        add(self.dispatcher)
         self.marketdata = _market_data(self)
         add(self.marketdata)
         # Station's own strategies: their signals enter the oms's inbox and pass its risk gate

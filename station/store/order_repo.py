@@ -106,6 +106,12 @@ def save_order(conn: sqlite3.Connection, order: Order) -> None:
     )
 
 
+def save_request(conn: sqlite3.Connection, request: OrderRequest) -> None:
+    """Write what a change of a working order may change: its quantity and prices."""
+    conn.execute("UPDATE orders SET qty = ?, limit_price = ?, stop_price = ? WHERE client_order_id = ?",
+                 (str(request.qty), _txt(request.limit_price), _txt(request.stop_price), request.client_order_id))
+
+
 def save_position(conn: sqlite3.Connection, position: Position, at: datetime) -> None:
     conn.execute(
         "INSERT INTO positions (destination, ticker, strategy, qty, avg_price, realized_pnl, multiplier, updated_at) "

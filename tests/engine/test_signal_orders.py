@@ -99,7 +99,7 @@ async def test_an_option_is_filled_at_its_own_quote_or_the_signals_price_else_re
 
 
 async def test_a_working_option_limit_order_fills_on_the_contracts_quotes_only(station):
-    paper = station.oms.dispatcher.brokers["paper"]
+    paper = station.dispatcher.brokers["paper"]
     request = OrderRequest("opt-lim", "paper", "SPXW", Side.BUY, D(1), OrderType.LIMIT, limit_price=D("4.0"),
                            strategy="Zero", instrument=CALL["osi"])
     station.oms.book.add_order(Order(request), OrderMeta("t"))

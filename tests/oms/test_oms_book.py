@@ -184,7 +184,7 @@ async def test_pair_alert_makes_two_legs_and_the_book_computes_the_spread_fill(s
 async def test_paper_limit_and_stop_orders_fill_when_later_prices_cross(station):
     from station.brokers.paper import PaperBroker
 
-    paper: PaperBroker = station.oms.dispatcher.brokers["paper"]
+    paper: PaperBroker = station.dispatcher.brokers["paper"]
     requests = [
         OrderRequest("lim", "paper", "ES", Side.BUY, D(1), OrderType.LIMIT, limit_price=D(4990), strategy="Rev"),
         OrderRequest("stp", "paper", "ES", Side.SELL, D(1), OrderType.STOP, stop_price=D(4980), strategy="Rev"),

@@ -277,7 +277,7 @@ async def test_port_orders_carry_the_alert_and_are_sent_once_per_port(make_stati
         made[destination.name] = FakeDestination(destination.name, context.bus)
         return made[destination.name]
 
-    monkeypatch.setitem(registry.BROKER_FACTORIES, registry.PORT_KIND, port_factory)
+    monkeypatch.setitem(registry.BROKER_FACTORIES, registry.PORT_TYPE, port_factory)
     station = await make_station({"strategies": {"MomentumStrategy": {"accounts": {}, "tickers": {
         "AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}})
     alert = await journal(station, make_alert("TSLA", "buy", qty="10", price="150.25", position="short"))

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 from station.domain.alert import Alert, SpreadTicker
+from station.domain.destinations import BrokerCapabilities, BrokerReports
 from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import AlertReceived, ConnectionChanged, FillReported, OrderReported
 from station.domain.fills import Fill
@@ -58,13 +59,19 @@ async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
 
 
 class FakeDestination:
-    """A destination double behind the Broker protocol: up/down on demand, records what it was sent."""
+    """A destination double behind the Broker protocol: up/down on demand, records what it was sent and
+    was asked; `held` is what its `reports(since)` answers (orders, fills, positions it holds)."""
+
+    capabilities = BrokerCapabilities()
 
     def __init__(self, name: str, bus, *, fill_price: Decimal | None = None, up: bool = True) -> None:
         self.name, self.bus = name, bus
         self.state = ConnectionState.DISCONNECTED
         self.sent: list = []
         self.cancelled: list[str] = []
+        self.replaced: list = []
+        self.asked: list = []  # the `since` of every reports() call
+        self.held = {"orders": (), "fills": (), "positions": ()}
         self.fill_price = fill_price
         self._up = up
 
@@ -98,3 +105,10 @@ class FakeDestination:
     async def cancel(self, client_order_id: str) -> None:
         self.cancelled.append(client_order_id)
         self.bus.publish(OrderReported(self.name, client_order_id, OrderStatus.CANCELLED))
+
+    async def replace(self, request) -> None:
+        self.replaced.append(request)
+
+    async def reports(self, since):
+        self.asked.append(since)
+        return BrokerReports(self.name, since, **self.held)

@@ -1,14 +1,16 @@
 """A `Broker` over a REST API (Schwab, Tastytrade): background connection, reconciliation, polling.
 
-The cycle: log in and find the account → reconcile (orders since the oldest open
-one, their fills, positions) → report CONNECTED → send what waited → poll (every
-`poll_s` while an order is open, every `idle_poll_s` otherwise). Any failure drops
-back to reconnecting with a back-off capped at `reconnect_max_s`, so Station is
+The cycle: log in and find the account → look for the orders in doubt → report CONNECTED
+→ send what waited here → poll (every `poll_s` while an order is open, every `idle_poll_s`
+otherwise). What the broker holds (orders since the oldest open one, their fills,
+positions) is answered by `reports(since)`, which the dispatcher asks for after each
+(re)connect and the oms reconciles; polling then reports only changes. Any failure drops
+back to reconnecting with the shared back-off capped at `reconnect_max_s`, so Station is
 reconnected within seconds of the broker being back.
 
 Exactly once: a client order id is sent at most once per process. An order whose
 POST may have reached the broker (timeout, 5xx) is "in doubt" and is looked for at
-the next reconciliation before it is sent again; so is an order handed over by the
+the next reconnect before it is sent again; so is an order handed over by the
 oms that was created before this process started (a resend after a restart). It is
 found by the client order id the broker stores (Tastytrade's `external-identifier`)
 or, where there is none (Schwab), by an order of the same symbol, side, size, type
@@ -21,17 +23,18 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
+from typing import Callable, Iterable
 
 from station.backoff import Backoff
-from station.brokers.protocol import BrokerCapabilities, BrokerError
+from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.rest.symbols import same_symbol, symbol_key
 from station.brokers.rest.client import AuthError, RejectedError, TransientError
 from station.brokers.rest.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus
-from station.domain.events import ConnectionChanged, FillReported, Notified, OrderReported, PositionReported
+from station.domain.events import ConnectionChanged, Event, FillReported, Notified, OrderReported, PositionReported
 from station.domain.fills import Fill
 from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
@@ -71,6 +74,8 @@ class RestBroker:
         self._positions: dict[str, tuple[Decimal, Decimal | None]] = {}
         self._position_cache: tuple[float, list[PositionSnapshot]] | None = None
         self._fills_since_positions = False
+        # after a (re)connect positions go out with reports(since), after the fills, not on their own before
+        self._positions_held = True
         self._tickers: dict[str, str] = {}
         self._notified: str | None = None
         self._broken: Exception | None = None
@@ -135,6 +140,29 @@ class RestBroker:
             raise BrokerError(f"{self.name}: cancel of {client_order_id} not confirmed: {exc}") from None
         self._wake.set()
 
+    async def replace(self, request: OrderRequest) -> None:
+        """Not yet: changing a working order in place (the APIs' replace) comes with the order-change feature."""
+        raise BrokerError(f"{self.name} cannot change {request.client_order_id} yet; cancel it and send a new one")
+
+    async def reports(self, since: datetime) -> BrokerReports:
+        """The broker's orders since `since` (and every open one), their fills, and its positions."""
+        collected: list[Event] = []
+        try:
+            async with self._lock:
+                snapshots = await self.api.orders(min(since, self._since()))
+                self._apply(snapshots, collected.append, everything=True)
+                await self._fetch_missing(snapshots, collected.append, everything=True)
+                await self._refresh_positions(collected.append, everything=True)
+                self._positions_held = False
+        except (TransientError, AuthError) as exc:
+            self._lost(exc)
+            raise BrokerError(f"{self.name}: cannot read what {self.api.title} holds: {exc}") from None
+        return BrokerReports(
+            self.name, since,
+            orders=tuple(e for e in collected if isinstance(e, OrderReported)),
+            fills=tuple(e.fill for e in collected if isinstance(e, FillReported)),
+            positions=tuple(e for e in collected if isinstance(e, PositionReported)))
+
     def resume(self, orders: Iterable[Order]) -> None:
         """Orders handed to this destination before a restart (the oms's book), so reports find them again."""
         for order in orders:
@@ -174,19 +202,20 @@ class RestBroker:
                 await asyncio.sleep(self._reconnect_max_s)
 
     async def _reconcile(self) -> None:
-        """Orders, fills and positions as the broker has them, then CONNECTED, then what waited."""
+        """The orders in doubt looked for, then CONNECTED, then what waited here (what the broker holds is
+        `reports(since)`'s answer, asked next)."""
         async with self._lock:
             self._broken = None
-            snapshots = await self.api.orders(self._since())
-            for coid, request in list(self._in_doubt.items()):
-                found = self._find(request, snapshots)
-                if found is not None:
-                    del self._in_doubt[coid]
-                    self._link(coid, found.broker_order_id)
-                    log.info("%s: order %s had reached the broker (%s); not sent again", self.name, coid, found.broker_order_id)
-            self._apply(snapshots)
-            await self._fetch_missing(snapshots)
-            await self._refresh_positions()
+            self._positions_held = True
+            if self._in_doubt:
+                snapshots = await self.api.orders(self._since())
+                for coid, request in list(self._in_doubt.items()):
+                    found = self._find(request, snapshots)
+                    if found is not None:
+                        del self._in_doubt[coid]
+                        self._link(coid, found.broker_order_id)
+                        log.info("%s: order %s had reached the broker (%s); not sent again", self.name, coid,
+                                 found.broker_order_id)
             self._notified = None
             self._set_state(C.CONNECTED, self.api.description)
             waiting = sorted([*self._in_doubt.values(), *self._outbox.values()], key=lambda r: r.created_at)
@@ -205,11 +234,11 @@ class RestBroker:
                 raise self._broken
             async with self._lock:
                 snapshots = await self.api.orders(self._since())
-                self._apply(snapshots)
-                await self._fetch_missing(snapshots)
+                self._apply(snapshots, self.bus.publish)
+                await self._fetch_missing(snapshots, self.bus.publish)
                 stale = self._position_cache is None or time.monotonic() - self._position_cache[0] > POSITIONS_EVERY_S
                 if self._fills_since_positions or stale:
-                    await self._refresh_positions()
+                    await self._refresh_positions(self.bus.publish)
 
     async def _sleep_or_wake(self, seconds: float) -> None:
         # asyncio.wait, not wait_for: on 3.11 wait_for can swallow the cancel that stop() sends
@@ -263,13 +292,13 @@ class RestBroker:
         self._link(request.client_order_id, found.broker_order_id)
         log.info("%s: order %s is at the broker already as %s; not sent again", self.name,
                  request.client_order_id, found.broker_order_id)
-        self._apply([found])
+        self._apply([found], self.bus.publish)
         return True
 
     async def _position(self, symbol: str) -> Decimal:
         cache = self._position_cache
         if cache is None or self._fills_since_positions or time.monotonic() - cache[0] > POSITION_FRESH_S:
-            await self._refresh_positions()
+            await self._refresh_positions(self.bus.publish)
             cache = self._position_cache
         return next((p.qty for p in cache[1] if same_symbol(p.symbol, symbol)), ZERO)
 
@@ -300,7 +329,9 @@ class RestBroker:
         ]
         return min(candidates, key=lambda s: s.entered_at or since, default=None)
 
-    def _apply(self, snapshots: Iterable[OrderSnapshot]) -> None:
+    def _apply(self, snapshots: Iterable[OrderSnapshot], emit: Callable[[Event], None], *,
+               everything: bool = False) -> None:
+        """Report the fills and statuses of our orders: those not reported yet, or (`everything`) all of them."""
         for snap in snapshots:
             coid = self._client_ids.get(snap.broker_order_id)
             if coid is None and snap.client_order_id:
@@ -312,20 +343,22 @@ class RestBroker:
             ticker = request.ticker if request else self._ticker(snap.symbol)
             for execution in snap.executions:
                 fill_id = f"{self.name}:{execution.fill_id}"
-                if fill_id in self._fill_ids:
+                if fill_id in self._fill_ids and not everything:
                     continue
-                self._fill_ids.add(fill_id)
-                self._fills_since_positions = True
-                self.bus.publish(FillReported(Fill(
+                if fill_id not in self._fill_ids:
+                    self._fill_ids.add(fill_id)
+                    self._fills_since_positions = True
+                emit(FillReported(Fill(
                     fill_id=fill_id, client_order_id=coid, destination=self.name, ticker=ticker, side=snap.side,
                     qty=execution.qty, price=execution.price, time=execution.time,
                     strategy=request.strategy if request else None)))
             if snap.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED) and snap.executed_qty < snap.filled_qty:
                 continue  # the executions are not listed yet: report the status with them, next poll
-            if self._reported.get(coid) != (snap.status, snap.filled_qty):
-                self._report(coid, snap.status, snap.broker_order_id, snap.reason, snap.filled_qty)
+            if everything or self._reported.get(coid) != (snap.status, snap.filled_qty):
+                self._report(coid, snap.status, snap.broker_order_id, snap.reason, snap.filled_qty, emit)
 
-    async def _fetch_missing(self, snapshots: list[OrderSnapshot]) -> None:
+    async def _fetch_missing(self, snapshots: list[OrderSnapshot], emit: Callable[[Event], None], *,
+                             everything: bool = False) -> None:
         """Open orders the list no longer shows (older than its window): ask for each one."""
         listed = {s.broker_order_id for s in snapshots}
         missing = [bid for coid, bid in self._broker_ids.items()
@@ -333,26 +366,29 @@ class RestBroker:
         for broker_id in missing:
             snap = await self.api.order(broker_id)
             if snap is not None:
-                self._apply([snap])
+                self._apply([snap], emit, everything=everything)
 
-    async def _refresh_positions(self) -> None:
+    async def _refresh_positions(self, emit: Callable[[Event], None], *, everything: bool = False) -> None:
+        """Report positions that changed (or, `everything`, all of them); one gone since is reported flat."""
         snapshots = await self.api.positions()
         self._position_cache = (time.monotonic(), snapshots)
         self._fills_since_positions = False
         current = {symbol_key(p.symbol): p for p in snapshots}
+        if self._positions_held and not everything:
+            return  # the next reports(since) tells them all, after the fills
         for key in sorted(set(self._positions) | set(current)):
             snap = current.get(key)
             value = (snap.qty, snap.avg_price) if snap else (ZERO, None)
-            if self._positions.get(key) == value:
+            if self._positions.get(key) == value and not everything:
                 continue
             self._positions[key] = value
             symbol = snap.symbol if snap else key
-            self.bus.publish(PositionReported(self.name, self._ticker(symbol), value[0], value[1]))
+            emit(PositionReported(self.name, self._ticker(symbol), value[0], value[1]))
 
     def _report(self, coid: str, status: OrderStatus, broker_id: str | None, reason: str | None,
-                filled: Decimal = ZERO) -> None:
+                filled: Decimal = ZERO, emit: Callable[[Event], None] | None = None) -> None:
         self._reported[coid] = (status, filled)
-        self.bus.publish(OrderReported(self.name, coid, status, broker_id, reason))
+        (emit or self.bus.publish)(OrderReported(self.name, coid, status, broker_id, reason))
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         if (state, detail) == (self.state, self.detail):

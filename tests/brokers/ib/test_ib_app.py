@@ -11,6 +11,7 @@ from support.fake_tws import FakeTWS
 from support.ib import TODAY, wait_until
 from station.app import Options, Station
 from station.brokers.ib import build
+from station.brokers.registry import BrokerContext
 from station.domain.config import DestinationConfig
 
 
@@ -19,7 +20,7 @@ async def test_health_answers_while_tws_hangs_and_then_shows_the_ib_link(data_di
     await fake.start()
     fake.frozen = True  # TWS accepts the socket and never answers: the worst case for start-up
     station = Station(Options(data_dir=data_dir, port=0), secrets)
-    broker = build(DestinationConfig("ib", "ib", {"port": fake.port, "client_id": 5}), station.bus, station.store)
+    broker = build(DestinationConfig("ib", "ib", {"port": fake.port, "client_id": 5}), BrokerContext(station.bus, data_dir))
     station.components.append(broker)
     started = time.perf_counter()
     await station.start()

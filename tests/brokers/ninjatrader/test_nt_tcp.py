@@ -8,7 +8,8 @@ import pytest
 
 from support.launch import free_port
 from station.brokers.protocol import Broker, BrokerError
-from station.brokers.ninjatrader import build, port_destination, port_of
+from station.brokers.ninjatrader import build
+from station.brokers.registry import BrokerContext, port_destination
 from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 from station.brokers.ninjatrader.parsing import port_line
 from station.backoff import Backoff
@@ -245,10 +246,11 @@ def test_what_is_resent_after_a_lost_connection():
 
 def test_build_and_names(data_dir):
     destination = port_destination(5001)
-    assert destination.name == "port:5001" and port_of("port:5001") == 5001 and port_of("nt-sim") is None
-    broker = build(destination, Bus(), data_dir)
+    assert (destination.name, destination.type) == ("port:5001", "ninjatrader-port")
+    broker = build(destination, BrokerContext(Bus(), data_dir))
     assert isinstance(broker, TcpPortBroker) and broker.port == 5001 and broker.host == "127.0.0.1"
-    assert broker.capabilities.reports_fills is False
+    assert broker.name == "port:5001"
+    assert broker.capabilities.reports_fills is False and broker.capabilities.drops_repeats is True
     with pytest.raises(ValueError):
         TcpPortBroker(70000, Bus())
 
