@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ from support.wait import until
 from station.brokers.dispatcher import OrderDispatcher
 from station.brokers.registry import BROKER_FACTORIES, BrokerContext
 from station.bus import Bus
+from station.domain.commands import SubmitOrder
 from station.domain.config import DestinationConfig, RoutingConfig
 from station.queries_brokers import NoOrders
 from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side
@@ -21,7 +23,7 @@ from station.domain.events import (
     PositionReported,
     ReportsReceived,
 )
-from station.domain.orders import OrderRequest
+from station.domain.orders import TRANSITIONS, Order, OrderRequest
 from station.domain.timeutil import utc_now
 
 FAST = {"poll_s": 0.05, "idle_poll_s": 0.2, "reconnect_max_s": 0.2, "auth_retry_s": 0.2}
@@ -98,6 +100,31 @@ class Driven:
     async def stop_all(self) -> None:
         for dispatcher in self.dispatchers:
             await dispatcher.stop()
+
+
+class AskedOrders:
+    """The oms's book as far as these tests need it: an order asked for (`SubmitOrder`) stays new until its
+    destination reports it; the dispatcher sends only what the book still has as new."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.orders: dict[str, Order] = {}
+        bus.subscribe(OrderReported, self._reported)
+
+    def ask(self, bus: Bus, request: OrderRequest) -> None:
+        """Record `request` as a new order and ask for it to be sent."""
+        self.orders[request.client_order_id] = Order(request)
+        bus.publish(SubmitOrder(request))
+
+    def _reported(self, event: OrderReported) -> None:
+        order = self.orders.get(event.client_order_id)
+        if order is not None and event.status in TRANSITIONS[order.status]:
+            self.orders[event.client_order_id] = dataclasses.replace(order, status=event.status)
+
+    def order(self, client_order_id: str):
+        return self.orders.get(client_order_id)
+
+    def open_orders(self, destination=None):
+        return [o for o in self.orders.values() if not o.status.is_terminal]
 
 
 def request(coid: str, destination: str, ticker: str, side: str = "buy", qty: int = 10, *,

@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Driven
+from support.broker_harness import AskedOrders, Driven
 from support.fake_tws import FakeTWS
 from support.ib import TODAY, Recorder, fake, limit, make_broker, request, settings, wait_until  # noqa: F401
 from station.brokers.protocol import BrokerError
 from station.brokers.ib.broker import LOST_IN_FLIGHT, IBBroker
 from station.brokers.ib.config import IBSettings
 from station.bus import Bus
-from station.domain.commands import SubmitOrder
 from station.domain.enums import ConnectionState
-from station.domain.events import OrderReported
-from station.domain.orders import TRANSITIONS, Order
 
 CONNECTED = ConnectionState.CONNECTED
-
-
-class AskedOrders:
-    """The oms's book as far as these tests need it: an order asked for (`SubmitOrder`) stays new until its
-    destination reports it; the dispatcher sends only what the book still has as new."""
-
-    def __init__(self, bus: Bus) -> None:
-        self.orders: dict[str, Order] = {}
-        bus.subscribe(OrderReported, self._reported)
-
-    def ask(self, bus: Bus, request) -> None:
-        self.orders[request.client_order_id] = Order(request)
-        bus.publish(SubmitOrder(request))
-
-    def _reported(self, event: OrderReported) -> None:
-        order = self.orders.get(event.client_order_id)
-        if order is not None and event.status in TRANSITIONS[order.status]:
-            self.orders[event.client_order_id] = dataclasses.replace(order, status=event.status)
-
-    def order(self, client_order_id: str):
-        return self.orders.get(client_order_id)
-
-    def open_orders(self, destination=None):
-        return [o for o in self.orders.values() if not o.status.is_terminal]
 
 
 def sends(broker: IBBroker, rec: Recorder) -> list[tuple[int, str]]:

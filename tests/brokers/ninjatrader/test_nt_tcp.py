@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from support.launch import free_port
+from support.wait import until
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import build
 from station.brokers.registry import BrokerContext, port_destination
@@ -19,6 +20,7 @@ from station.domain.alert import Alert
 from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import ConnectionChanged, OrderReported
 from station.domain.orders import OrderRequest
+from station.domain.timeutil import utc_now
 
 UTC = timezone.utc
 
@@ -37,10 +39,7 @@ class Recorder:
                 if r.destination == destination and r.status is OrderStatus.SUBMITTED]
 
     async def until(self, predicate, timeout: float = 5.0) -> None:
-        async def poll():
-            while not predicate():
-                await asyncio.sleep(0.005)
-        await asyncio.wait_for(poll(), timeout)
+        await until(predicate, timeout, what=f"condition; reports: {self.reports[-5:]}")
 
     async def state(self, name: str, state: ConnectionState, timeout: float = 5.0) -> None:
         await self.until(lambda: any(e.name == name and e.state is state for e in self.states[-3:]), timeout)
@@ -133,7 +132,8 @@ async def test_port_down_for_a_while_then_back_delivers_in_order_none_twice(nt):
     await seen.state(broker.name, ConnectionState.DISCONNECTED, timeout=1.0)  # noticed at once
     for n in range(6, 106):  # handed over while down (a race the oms can lose): they wait here
         await broker.submit(order(n, listener.port))
-    await asyncio.sleep(0.5)  # several refused reconnects
+    tried = broker._backoff.attempts
+    await seen.until(lambda: broker._backoff.attempts >= tried + 3)  # several refused reconnects
     assert broker.waiting == 100 and broker.state is ConnectionState.DISCONNECTED
 
     await listener.start()
@@ -152,7 +152,7 @@ async def test_connection_reset_mid_stream_loses_nothing_and_keeps_order(nt):
     for n in range(1, 31):
         await broker.submit(order(n, listener.port))
         if n % 4 == 0:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the traffic's shape (bursts of four), not a wait for anything
     await listener.wait_for(30, timeout=10)
     assert listener.ids == [f"a{n}-MomentumStrategy-port_{listener.port}" for n in range(1, 31)]
     assert listener.accepted >= 4  # it really broke and came back
@@ -217,7 +217,7 @@ async def test_cancel_withdraws_a_waiting_line_but_not_a_written_one(nt):
     assert seen.reports[-1].status is OrderStatus.CANCELLED
     listener = await nt(port)
     await listener.wait_for(1)
-    await asyncio.sleep(0.05)
+    await seen.until(lambda: broker.waiting == 0 and seen.submitted(broker.name) == [order(2, port).client_order_id])
     assert [line["alert_id"] for line in listener.lines] == [2]
     with pytest.raises(BrokerError, match="already written"):
         await broker.cancel(order(2, port).client_order_id)
@@ -264,3 +264,28 @@ def test_ports_bench_runs_and_loses_nothing(monkeypatch):
     result = ports.run(None)
     assert result["lost"] == 0 and result["duplicates"] == 0
     assert result["p99_us"] > 0 and result["burst_lines_per_s"] > 0 and result["p99_vs_baseline"] > 0
+
+
+async def test_reports_since_are_the_lines_written_since_and_a_line_cannot_be_changed():
+    server = LoopbackNinjaTrader()
+    port = await server.start()
+    bus = Bus()
+    broker = fast_broker(port, bus)
+    await broker.start()
+    try:
+        before = utc_now()
+        await broker.submit(order(1, port))
+        await until(lambda: len(server.lines) == 1, what="written")
+        middle = utc_now()
+        await broker.submit(order(2, port))
+        await until(lambda: len(server.lines) == 2, what="written")
+        reports = await broker.reports(before)
+        assert [(o.client_order_id, o.status) for o in reports.orders] == [
+            (order(1, port).client_order_id, OrderStatus.SUBMITTED), (order(2, port).client_order_id, OrderStatus.SUBMITTED)]
+        assert reports.fills == () and reports.positions == ()
+        assert [o.client_order_id for o in (await broker.reports(middle)).orders] == [order(2, port).client_order_id]
+        with pytest.raises(BrokerError, match="final once handed over"):
+            await broker.replace(order(1, port))
+    finally:
+        await broker.stop()
+        await server.stop()
