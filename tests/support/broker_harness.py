@@ -29,6 +29,20 @@ from station.domain.timeutil import utc_now
 FAST = {"poll_s": 0.05, "idle_poll_s": 0.2, "reconnect_max_s": 0.2, "auth_retry_s": 0.2}
 
 
+def calls(owner, name: str):
+    """Count the calls of `owner.name` (a coroutine method) from now on; returns the counter (to wait for
+    some attempts to pass, never a bare sleep)."""
+    count = [0]
+    method = getattr(owner, name)
+
+    async def counted(*args, **kwargs):
+        count[0] += 1
+        return await method(*args, **kwargs)
+
+    setattr(owner, name, counted)
+    return lambda: count[0]
+
+
 def unpacked(event: Event) -> list[Event]:
     """An event as the reports it stands for: a reconciliation's `ReportsReceived` is its orders, fills and
     positions (in the order the oms applies them), anything else itself."""

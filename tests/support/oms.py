@@ -1,8 +1,7 @@
-"""Helpers for the oms tests: journal alerts as the webhook does, a controllable destination, polling."""
+"""Helpers for the oms tests: journal alerts as the webhook does, a controllable destination."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import AlertReceived, ConnectionChanged, FillReported, OrderReported
 from station.domain.fills import Fill
 from station.domain.timeutil import utc_now
+from support.wait import until as wait_for  # noqa: F401  (the one polling helper, by the name older tests use)
 
 
 def make_alert(ticker="ES", action="buy", qty="1", price="5000", **kw) -> Alert:
@@ -44,18 +44,6 @@ async def journal(station, alert: Alert, publish: bool = True) -> Alert:
     if publish:
         station.bus.publish(AlertReceived(alert))
     return alert
-
-
-async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
-    """Poll `predicate()` on the loop until it is truthy; its value, or AssertionError."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 class FakeDestination:

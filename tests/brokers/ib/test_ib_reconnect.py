@@ -16,6 +16,7 @@ from station.brokers.ib.broker import LOST_IN_FLIGHT, IBBroker
 from station.brokers.ib.config import IBSettings
 from station.bus import Bus
 from station.domain.enums import ConnectionState
+from station.domain.events import ConnectionChanged
 
 CONNECTED = ConnectionState.CONNECTED
 
@@ -122,7 +123,8 @@ async def test_reconnects_within_15_s_of_tws_being_back_with_the_default_backoff
                                          reconnect_max_s=IBSettings().reconnect_max_s)
     await fake.stop()
     await wait_until(lambda: broker.state is not CONNECTED, what="down")
-    await wait_until(lambda: "(attempt 5)" in broker.link.detail, timeout=10, what="the back-off grown")
+    await wait_until(lambda: any("(attempt 5)" in e.detail for e in rec.by_kind[ConnectionChanged]), timeout=10,
+                     what="the back-off grown")  # each attempt is announced once
     back = time.monotonic()
     await fake.start(fake.port)
     await wait_until(lambda: broker.state is CONNECTED, timeout=15, what="reconnected")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, Driven, Recorder, request
+from support.broker_harness import Brokers, Driven, Recorder, calls, request
 from support.schwab_double import ACCOUNT, APP_KEY, APP_SECRET, SchwabDouble
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.registry import BrokerContext
@@ -246,7 +245,8 @@ async def test_missing_credentials_name_the_command(secrets, double, make_broker
     await seen.wait(lambda: "Failed refresh token authentication" in broker.detail, what="refresh refused")
     assert "7 days" in broker.detail
     asked = double.token_requests
-    await asyncio.sleep(0.6)  # three retry periods: a refused token is not sent again
+    attempts = calls(broker.api, "connect")
+    await seen.wait(lambda: attempts() >= 3, what="three more attempts")  # a refused token is not sent again
     assert double.token_requests == asked
     secrets.set("schwab-refresh-token", double.issue_refresh_token())
     await seen.connected(broker)
@@ -280,7 +280,8 @@ async def test_reconnects_within_15_s_of_the_broker_being_back_with_the_default_
         await seen.connected(broker)
         await double.stop()
         await seen.wait(lambda: broker.state is ConnectionState.DISCONNECTED)
-        await asyncio.sleep(7)  # long enough for the back-off to reach its cap
+        attempts = calls(broker.api, "connect")
+        await seen.wait(lambda: attempts() >= 6, timeout=20, what="the back-off grown to its cap")
         back = time.monotonic()
         await double.start()
         await seen.connected(broker, timeout=15)

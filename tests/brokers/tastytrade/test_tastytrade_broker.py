@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, Driven, request
+from support.broker_harness import Brokers, Driven, calls, request
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.tastytrade import build
 from station.domain.enums import ConnectionState, OrderStatus, OrderType
@@ -192,7 +191,8 @@ async def test_refused_password_is_not_retried_until_changed(secrets, double, ma
     secrets.set("tastytrade-password", "wrong-password")
     broker, seen = await make_broker(secrets)
     await seen.wait(lambda: "Invalid login" in broker.detail)
-    await asyncio.sleep(0.6)  # three retry periods
+    attempts = calls(broker.api, "connect")
+    await seen.wait(lambda: attempts() >= 3, what="three more attempts")
     assert double.count("POST", "/sessions") == 1  # repeated failed logins can lock the account
     secrets.set("tastytrade-password", PASSWORD)
     await seen.connected(broker)
