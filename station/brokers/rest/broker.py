@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from datetime import timedelta
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable, Iterable
 
 from station.backoff import Backoff
 from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
-from station.brokers.rest.symbols import same_symbol, symbol_key
+from station.brokers.rest.symbols import symbol_key
 from station.brokers.rest.client import AuthError, RejectedError, TransientError
-from station.brokers.rest.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
+from station.brokers.rest.positions import BrokerPositions
+from station.brokers.rest.snapshots import MATCH_SKEW, BrokerApi, OrderSnapshot, find_placed
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConnectionChanged, Event, FillReported, Notified, OrderReported, PositionReported
@@ -43,9 +42,6 @@ log = logging.getLogger("station.brokers")
 
 ZERO = Decimal(0)
 C = ConnectionState
-POSITIONS_EVERY_S = 30.0
-POSITION_FRESH_S = 1.0
-MATCH_SKEW = timedelta(minutes=2)
 MISSING_PER_CYCLE = 5
 RECONNECT_INITIAL_S = 0.25
 
@@ -71,11 +67,7 @@ class RestBroker:
         self._fill_ids: set[str] = set()
         self._outbox: dict[str, OrderRequest] = {}  # never reached the broker; sent after reconnect
         self._in_doubt: dict[str, OrderRequest] = {}  # may have reached it; looked for first
-        self._positions: dict[str, tuple[Decimal, Decimal | None]] = {}
-        self._position_cache: tuple[float, list[PositionSnapshot]] | None = None
-        self._fills_since_positions = False
-        # after a (re)connect positions go out with reports(since), after the fills, not on their own before
-        self._positions_held = True
+        self.positions = BrokerPositions(name, api, self._ticker)
         self._tickers: dict[str, str] = {}
         self._notified: str | None = None
         self._broken: Exception | None = None
@@ -152,8 +144,8 @@ class RestBroker:
                 snapshots = await self.api.orders(min(since, self._since()))
                 self._apply(snapshots, collected.append, everything=True)
                 await self._fetch_missing(snapshots, collected.append, everything=True)
-                await self._refresh_positions(collected.append, everything=True)
-                self._positions_held = False
+                await self.positions.refresh(collected.append, everything=True)
+                self.positions.held = False
         except (TransientError, AuthError) as exc:
             self._lost(exc)
             raise BrokerError(f"{self.name}: cannot read what {self.api.title} holds: {exc}") from None
@@ -206,7 +198,7 @@ class RestBroker:
         `reports(since)`'s answer, asked next)."""
         async with self._lock:
             self._broken = None
-            self._positions_held = True
+            self.positions.held = True
             if self._in_doubt:
                 snapshots = await self.api.orders(self._since())
                 for coid, request in list(self._in_doubt.items()):
@@ -236,9 +228,8 @@ class RestBroker:
                 snapshots = await self.api.orders(self._since())
                 self._apply(snapshots, self.bus.publish)
                 await self._fetch_missing(snapshots, self.bus.publish)
-                stale = self._position_cache is None or time.monotonic() - self._position_cache[0] > POSITIONS_EVERY_S
-                if self._fills_since_positions or stale:
-                    await self._refresh_positions(self.bus.publish)
+                if self.positions.due():
+                    await self.positions.refresh(self.bus.publish)
 
     async def _sleep_or_wake(self, seconds: float) -> None:
         # asyncio.wait, not wait_for: on 3.11 wait_for can swallow the cancel that stop() sends
@@ -254,7 +245,7 @@ class RestBroker:
     async def _place(self, request: OrderRequest, *, report_reject: bool) -> None:
         coid = request.client_order_id
         try:
-            broker_id = await self.api.place(request, lambda: self._position(request.symbol))
+            broker_id = await self.api.place(request, lambda: self.positions.qty(request.symbol, self.bus.publish))
         except BrokerError as exc:
             reason = f"{self.api.title} rejected the order: {exc}" if isinstance(exc, RejectedError) else str(exc)
             self._reported[coid] = (OrderStatus.REJECTED, ZERO)
@@ -295,13 +286,6 @@ class RestBroker:
         self._apply([found], self.bus.publish)
         return True
 
-    async def _position(self, symbol: str) -> Decimal:
-        cache = self._position_cache
-        if cache is None or self._fills_since_positions or time.monotonic() - cache[0] > POSITION_FRESH_S:
-            await self._refresh_positions(self.bus.publish)
-            cache = self._position_cache
-        return next((p.qty for p in cache[1] if same_symbol(p.symbol, symbol)), ZERO)
-
     def _lost(self, exc: Exception) -> None:
         """The link failed under a request: reconnect (and reconcile) before anything else is sent."""
         self._broken = exc
@@ -314,20 +298,7 @@ class RestBroker:
     # ---- reports --------------------------------------------------------------------------
 
     def _find(self, request: OrderRequest, snapshots: list[OrderSnapshot]) -> OrderSnapshot | None:
-        coid = request.client_order_id
-        exact = next((s for s in snapshots if s.client_order_id == coid), None)
-        if exact is not None or self.api.carries_client_ids:
-            return exact
-        since = request.created_at - MATCH_SKEW
-        candidates = [
-            s for s in snapshots
-            if s.broker_order_id not in self._client_ids and same_symbol(s.symbol, request.symbol)
-            and s.side is request.side and s.qty == request.qty
-            and s.order_type in (None, request.order_type)
-            and s.limit_price == request.limit_price and s.stop_price == request.stop_price
-            and (s.entered_at is None or s.entered_at >= since)
-        ]
-        return min(candidates, key=lambda s: s.entered_at or since, default=None)
+        return find_placed(request, snapshots, claimed=self._client_ids, by_client_id=self.api.carries_client_ids)
 
     def _apply(self, snapshots: Iterable[OrderSnapshot], emit: Callable[[Event], None], *,
                everything: bool = False) -> None:
@@ -347,7 +318,7 @@ class RestBroker:
                     continue
                 if fill_id not in self._fill_ids:
                     self._fill_ids.add(fill_id)
-                    self._fills_since_positions = True
+                    self.positions.filled = True
                 emit(FillReported(Fill(
                     fill_id=fill_id, client_order_id=coid, destination=self.name, ticker=ticker, side=snap.side,
                     qty=execution.qty, price=execution.price, time=execution.time,
@@ -367,23 +338,6 @@ class RestBroker:
             snap = await self.api.order(broker_id)
             if snap is not None:
                 self._apply([snap], emit, everything=everything)
-
-    async def _refresh_positions(self, emit: Callable[[Event], None], *, everything: bool = False) -> None:
-        """Report positions that changed (or, `everything`, all of them); one gone since is reported flat."""
-        snapshots = await self.api.positions()
-        self._position_cache = (time.monotonic(), snapshots)
-        self._fills_since_positions = False
-        current = {symbol_key(p.symbol): p for p in snapshots}
-        if self._positions_held and not everything:
-            return  # the next reports(since) tells them all, after the fills
-        for key in sorted(set(self._positions) | set(current)):
-            snap = current.get(key)
-            value = (snap.qty, snap.avg_price) if snap else (ZERO, None)
-            if self._positions.get(key) == value and not everything:
-                continue
-            self._positions[key] = value
-            symbol = snap.symbol if snap else key
-            emit(PositionReported(self.name, self._ticker(symbol), value[0], value[1]))
 
     def _report(self, coid: str, status: OrderStatus, broker_id: str | None, reason: str | None,
                 filled: Decimal = ZERO, emit: Callable[[Event], None] | None = None) -> None:
