@@ -20,7 +20,6 @@ from station.oms.risk.daily_loss import DailyLossGuard, DailyLossRule
 from station.oms.risk.limits import RiskLimits
 from station.oms.risk.position import MaxPositionRule
 from station.oms.risk.window import TradingWindowRule
-from station.engine.sizing import position_size
 
 NY = ZoneInfo("America/New_York")
 D = Decimal
@@ -138,15 +137,11 @@ def test_trading_window_sessions_holidays_and_early_close(calendars):
     assert rule.check(order("buy"), book) is None
 
 
-def test_the_gate_asks_every_rule_in_order_and_sizing(calendars):
+def test_the_gate_asks_every_rule_in_order(calendars):
     gate = build_gate(Book(), limits(), calendars, breached=lambda scope: False)
     assert [r.name for r in gate.rules] == ["kill switch", "max order qty", "max position", "daily_loss",
                                             "trading_window"]
     assert all(rule.check(order(), Book()) is None for rule in gate.rules)
-    assert position_size({"qty": 3}, None) == (D(3), "fixed")
-    assert position_size({"sizing": "risk", "risk_amount": 500, "point_value": 5}, 4.0)[0] == D(25)
-    assert position_size({"sizing": "risk", "risk_amount": 500, "point_value": 50}, 12.5)[0] is None
-    assert position_size({"sizing": "risk", "risk_amount": 500}, None)[0] is None
 
 
 def test_loss_guard_flattens_and_halts_its_scope_once_a_day():
