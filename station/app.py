@@ -121,8 +121,9 @@ class Station:
 
     def _build(self) -> None:
         """Create the components, in start order (each capability adds its line)."""
-        from station.brokers.builtin import register_builtin_brokers
-        from station.oms.risk import build_risk
+        from station.brokers.dispatcher import OrderDispatcher
+        from station.brokers.registry import BrokerContext
+        from station.engine.calendar import TradingCalendars
         from station.engine.runner import StrategyRunner
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
@@ -136,26 +137,32 @@ class Station:
         from station.web.secret_renewal import SecretRenewal
 
         options, add = self.options, self.components.append
-        register_builtin_brokers()
+        # exchange sessions: the engine's strategies and the oms's trading-window rule read the same calendars
+        calendars = TradingCalendars()
+        # the order pipeline; its inbox journals what the webhook accepts, and on start it routes
+        # alerts journaled before a restart
+        self.oms = OrderManager(self.bus, self.store, self.config, calendars=calendars, demo=options.demo)
         # the TradingView webhook; a new passphrase is printed once when headless (the window shows it)
-        self.webhook = WebhookService(self.bus, self.store, self.config, self.secrets, self.receiver,
+        self.webhook = WebhookService(self.bus, self.oms.inbox, self.config, self.secrets, self.receiver,
                                       announce=_print_now if options.headless else None)
         add(self.webhook)
-        # order management first: on start it routes alerts journaled before a restart
-        self.oms = OrderManager(self.bus, self.store, self.config, options.data_dir, self.secrets, demo=options.demo)
         add(self.oms)
+        # the destinations, after the oms (it hears what they can do and reconciles what they report); they
+        # take orders from the moment they are built. Paper fills at the feed's prices only: an order without
+        # a price of its own and no feed is rejected, not filled at a price some earlier alert carried.
+        context = BrokerContext(bus=self.bus, data_dir=options.data_dir, secrets=self.secrets,
+                                last_price=self.oms.marks.feed_price, orders=self.oms.book,
+                                contracts=IbContractRepository(self.store))
+        self.dispatcher = OrderDispatcher(context, self.config.load,
+                                          lambda: float(self.oms.settings("oms")["pending_limit_s"]))
+        add(self.dispatcher)
         self.marketdata = _market_data(self)
         add(self.marketdata)
-        # Station's own strategies; their risk rules sit behind the oms's gate
+        # Station's own strategies: their signals enter the oms's inbox and pass its risk gate
         self.engine = StrategyRunner(self.bus, self.config.load, EngineStateRepository(self.store),
                                      log_dir=options.data_dir / "logs", history=self.marketdata,
-                                     clock=self.marketdata.now)
+                                     calendars=calendars, clock=self.marketdata.now)
         add(self.engine)
-        rules, loss_guard = build_risk(self.bus, self.oms.book, self.config.load,
-                                       lambda: self.config.settings("risk"), self.engine.calendars)
-        for rule in rules:
-            self.oms.gate.add(rule)
-        add(loss_guard)
         self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
                             book=self.oms.book, secrets=self.secrets)
         add(self.rest)
@@ -166,7 +173,7 @@ class Station:
         # skipped resends, counted by `station analyze`
         self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
         self.connection_notices = ConnectionNotices(self.bus)
-        self.email = EmailNotifier(self.bus, self.config, self.secrets)
+        self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
 
     def status(self) -> dict[str, Any]:

@@ -137,7 +137,7 @@ def _broker(port: int, client_id: int):
 
     bus = Bus()
     bus.bind(asyncio.get_running_loop())
-    return IBBroker("ib", IBSettings(port=port, client_id=client_id, backoff_s=(0.05,)), bus), bus
+    return IBBroker("ib", IBSettings(port=port, client_id=client_id, reconnect_initial_s=0.05, reconnect_max_s=0.05), bus), bus
 
 
 async def _until(predicate, timeout: float = 30.0) -> None:

@@ -1,24 +1,28 @@
-"""The small protocol every destination implements, and what it reports back.
+"""The protocol every destination implements, and what it reports back.
 
-The oms owns the book. A broker only: keeps its link up (reconnecting by itself
-with backoff), sends what it is given, and reports what the destination says,
-as bus events: `ConnectionChanged` (kind "broker"), `OrderReported`,
-`FillReported`, `PositionReported`. It announces CONNECTED only after it has
-reconciled (reported open orders, fills and positions), so the oms sends the
-orders that waited while it was down only then, exactly once.
+The oms owns the book. A broker only: keeps its link up (reconnecting by itself with
+the shared back-off), sends, cancels and changes what it is given, says what it can do
+(`capabilities`), answers `reports(since)` after each (re)connect, and reports what the
+destination says as bus events: `ConnectionChanged` (kind "broker"), `OrderReported`,
+`FillReported`, `PositionReported`. The dispatcher (`dispatcher.py`) drives it: it sends
+nothing new to a destination that (re)connected until the oms has reconciled its book
+with that destination's reports.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from station.domain.destinations import BrokerCapabilities, BrokerReports
 from station.domain.enums import ConnectionState
 from station.domain.orders import OrderRequest
 
+__all__ = ["Broker", "BrokerCapabilities", "BrokerError", "BrokerReports"]
+
 
 class BrokerError(RuntimeError):
-    """An order could not be handed to the destination (the oms rejects it with this reason)."""
+    """An order could not be handed to the destination, cancelled or changed (the reason says why)."""
 
 
 @runtime_checkable
@@ -27,6 +31,7 @@ class Broker(Protocol):
 
     name: str
     state: ConnectionState
+    capabilities: BrokerCapabilities
 
     async def start(self) -> None:
         """Begin connecting (in the background; never blocks start-up) and keep connected."""
@@ -40,11 +45,11 @@ class Broker(Protocol):
     async def cancel(self, client_order_id: str) -> None:
         """Ask to cancel a working order; the result arrives as an OrderReported."""
 
+    async def replace(self, request: OrderRequest) -> None:
+        """Change a working order to `request` (same client order id; new quantity or prices): in place where
+        the destination can (`capabilities.native_replace`), else by cancelling and sending again; BrokerError
+        if it cannot."""
 
-@dataclass(frozen=True)
-class BrokerCapabilities:
-    """What a destination can do, for the UI and the router (e.g. ports report no fills)."""
-
-    reports_fills: bool = True
-    order_types: tuple[str, ...] = ("market", "limit", "stop", "stop_limit")
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    async def reports(self, since: datetime) -> BrokerReports:
+        """What the destination holds now: orders it knows (open, or changed since `since`), fills since
+        `since`, positions; asked after every (re)connect, before anything new is sent."""

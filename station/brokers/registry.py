@@ -1,69 +1,82 @@
-"""Building brokers from the config's destinations: one factory per destination type.
+"""Building a broker from a destination: one factory per destination type, one signature for all.
 
-Each broker package registers itself with one line, e.g. in `station/app.py`:
+    build(destination: DestinationConfig, context: BrokerContext) -> Broker
 
-    BROKER_FACTORIES["ib"] = ib_factory          # or register_broker("ib", ib_factory)
-
-NinjaTrader TCP ports are the kind `port` (destinations named `port:<PORT>`,
-`DestinationConfig(name="port:5001", type="port", params={"port": 5001})`).
-A factory gets the destination and a `BrokerContext` and returns a `Broker`.
+Each broker package has that `build`; it is imported only when a destination of its type
+is configured, so start-up does not pay for brokers nobody uses. NinjaTrader TCP ports are
+destinations of type `ninjatrader-port` named `port:<PORT>` (`port_destination(5001)`).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from station.brokers.protocol import Broker
 from station.bus import Bus
 from station.domain.config import DestinationConfig
-from station.domain.orders import Order
+from station.domain.destinations import port_destination_name
+from station.queries_brokers import ContractTable, NoOrders, OrderBook
+from station.secrets import SecretStore
 
-PORT_KIND = "port"
+PORT_TYPE = "ninjatrader-port"
+ATI_TYPE = "ninjatrader-ati"
 
 
-@dataclass
+def _no_price(symbol: str) -> Decimal | None:
+    return None
+
+
+@dataclass(frozen=True)
 class BrokerContext:
-    """What a factory may use: the bus to report on, the data folder, secrets, the feed's last prices, open orders."""
+    """What building a broker may use; `station/app.py` fills it in."""
 
-    bus: Bus
-    data_dir: Path
-    secrets: Any = None
-    last_price: Callable[[str], Decimal | None] = lambda symbol: None
-    open_orders: Callable[[str], list[Order]] = lambda destination: []
-    extras: dict[str, Any] = field(default_factory=dict)
+    bus: Bus  # to report on
+    data_dir: Path  # the few files a broker keeps (port outboxes, ATI order memory)
+    secrets: SecretStore | None = None  # credentials (keyring)
+    last_price: Callable[[str], Decimal | None] = _no_price  # the feed's last price (paper fills at it)
+    orders: OrderBook = field(default_factory=NoOrders)  # the oms's book, read-only (orders sent before a restart)
+    contracts: ContractTable | None = None  # the IB contract table
 
 
 BrokerFactory = Callable[[DestinationConfig, BrokerContext], Broker]
-BROKER_FACTORIES: dict[str, BrokerFactory] = {}
 
 
-def register_broker(kind: str, factory: BrokerFactory) -> None:
-    """Make destinations of type `kind` buildable (the last registration wins)."""
-    BROKER_FACTORIES[kind] = factory
+def _package(name: str) -> BrokerFactory:
+    def factory(destination: DestinationConfig, context: BrokerContext) -> Broker:
+        return importlib.import_module(f"station.brokers.{name}").build(destination, context)
+
+    factory.__qualname__ = f"{name}.build"
+    return factory
 
 
-def destination_kind(destination: DestinationConfig) -> str:
-    return destination.type
+# destination type -> factory (tests may put a double in for a type)
+BROKER_FACTORIES: dict[str, BrokerFactory] = {
+    "paper": _package("paper"),
+    PORT_TYPE: _package("ninjatrader"),
+    ATI_TYPE: _package("ninjatrader"),
+    "schwab": _package("schwab"),
+    "tastytrade": _package("tastytrade"),
+    "ib": _package("ib"),
+}
 
 
 class UnknownDestinationType(LookupError):
     """No factory is registered for a destination's type in this build."""
 
 
-def build_broker(destination: DestinationConfig, context: BrokerContext,
-                 factories: dict[str, BrokerFactory] | None = None) -> Broker:
+def build(destination: DestinationConfig, context: BrokerContext) -> Broker:
     """The broker for one destination, or UnknownDestinationType saying which type is missing."""
-    table = BROKER_FACTORIES if factories is None else factories
-    factory = table.get(destination.type)
+    factory = BROKER_FACTORIES.get(destination.type)
     if factory is None:
         raise UnknownDestinationType(
             f"destination {destination.name}: type {destination.type!r} is not available in this build")
     return factory(destination, context)
 
 
-def port_destination_config(port: int) -> DestinationConfig:
+def port_destination(port: int) -> DestinationConfig:
     """The destination of one NinjaTrader TCP port."""
-    return DestinationConfig(name=f"port:{port}", type=PORT_KIND, params={"port": port})
+    return DestinationConfig(name=port_destination_name(port), type=PORT_TYPE, params={"port": int(port)})

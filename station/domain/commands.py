@@ -19,16 +19,28 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class SubmitOrder(Command):
-    """Send an order to its destination (after the risk check)."""
+    """Send an order to its destination (the oms publishes it once the order passed the risk check and,
+    unless the destination drops repeats, once its row is committed)."""
 
     request: OrderRequest
 
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder(Command):
-    """Cancel a working order by its client order id."""
+    """Cancel a working order by its client order id (one never sent is withdrawn at once)."""
 
     client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceOrder(Command):
+    """Change a working order's quantity or prices (None: unchanged) at its destination: in place where the
+    destination can, else by cancelling it there and sending it again; answered by `OrderReplaced`."""
+
+    client_order_id: str
+    qty: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

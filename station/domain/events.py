@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from station.domain.alert import Alert
+from station.domain.destinations import BrokerCapabilities, BrokerReports
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.fills import Fill
 from station.domain.marketdata import Bar, BarColumns, MarketDataRow, Tick
-from station.domain.orders import Order
+from station.domain.orders import Order, OrderRequest
 from station.domain.pnl import MarkedPosition
 from station.domain.positions import Position
 from station.domain.script_feed import ScriptUpload
@@ -132,6 +133,31 @@ class PositionReported(Event):
     ticker: str
     qty: Decimal
     avg_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReplaced(Event):
+    """A destination changed a working order as asked (`ReplaceOrder`): `request` is the order as it now stands."""
+
+    destination: str
+    request: OrderRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsReceived(Event):
+    """A destination (re)connected and said what it holds (`reports(since)`); the oms reconciles the book
+    with it before anything new is sent there."""
+
+    reports: BrokerReports
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationBuilt(Event):
+    """A destination was made from the config (or a strategy's port); what it can do."""
+
+    name: str
+    kind: str
+    capabilities: BrokerCapabilities
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,8 @@
 """The risk hook: rules that may refuse an order before it reaches a destination.
 
 The oms holds the book and calls every rule for every order; the first reason
-returned rejects the order (visibly, with that reason). Rules come from the oms
-itself (max size, max position, kill switch) and from the engine (daily loss,
-trading window, …), wired together in `station/app.py`.
+returned rejects the order (visibly, with that reason). The rules live in
+`station/oms/risk/` (kill switch, max size, max position, daily loss, trading window).
 """
 
 from __future__ import annotations
@@ -22,6 +21,9 @@ class BookView(Protocol):
 
     def position(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
         """Signed quantity held at one destination (for one strategy, or all)."""
+
+    def working_qty(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
+        """Signed quantity still to fill of the open orders at one destination (orders in flight)."""
 
     def net_position(self, ticker: str, strategy: str | None = None) -> Decimal:
         """Signed quantity over every destination."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -40,3 +40,9 @@ def parse_eastern(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=EASTERN)
     return value.astimezone(UTC)
+
+
+def local_time(day: date, hhmm: str, tz: tzinfo) -> datetime:
+    """`HH:MM` on `day` in `tz` (an exchange's zone), as an aware datetime in UTC."""
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=tz).astimezone(UTC)

@@ -88,11 +88,5 @@ class TradingCalendars:
         return local_close.time() < usual
 
 
-def local_time(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
-    """`HH:MM` on `day` in `tz`, as an aware datetime in UTC."""
-    hours, minutes = (int(part) for part in hhmm.split(":"))
-    return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=tz).astimezone(UTC)
-
-
 def minutes_before(at: datetime, minutes: float) -> datetime:
     return at - timedelta(minutes=minutes)

@@ -67,16 +67,6 @@ class TradeBatch:
                 rows = order[ends[code] - counts[code]:ends[code]]
                 yield self.symbols[code], self.ts[rows], self.price[rows], self.size[rows]
 
-    def last_by_symbol(self) -> dict[str, tuple[int, float, float]]:
-        """The last trade (ts, price, size) of each symbol in the batch."""
-        codes = self.code
-        if len(self.symbols) == 1:
-            return {self.symbols[0]: (int(self.ts[-1]), float(self.price[-1]), float(self.size[-1]))} if len(codes) else {}
-        reverse = codes[::-1]
-        present, first = np.unique(reverse, return_index=True)
-        last = len(codes) - 1 - first
-        return {self.symbols[c]: (int(self.ts[i]), float(self.price[i]), float(self.size[i])) for c, i in zip(present, last)}
-
     @staticmethod
     def single(symbol: str, ts: np.ndarray, price: np.ndarray, size: np.ndarray, synthetic: bool = False) -> "TradeBatch":
         """Trades of one symbol."""

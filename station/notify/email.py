@@ -2,6 +2,7 @@
 
 Notifications at or above the configured level are collected for a moment and
 sent as one message, so a burst (a lost broker, ten rejected orders) is one e-mail.
+The `notifications` settings are read through the callable `station/app.py` hands in.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from email.message import EmailMessage
+from typing import Any, Callable
 
 from station.bus import Bus
 from station.domain.commands import SendTestNotification
 from station.domain.events import Notified, NotificationTested
 from station.domain.timeutil import to_eastern, utc_now
-from station.store.config_repo import ConfigRepository
 
 log = logging.getLogger("station.notify")
 
@@ -29,8 +30,8 @@ class EmailNotifier:
 
     name = "email"
 
-    def __init__(self, bus: Bus, config: ConfigRepository, secrets, batch_s: float = BATCH_S) -> None:
-        self.bus, self.config, self.secrets = bus, config, secrets
+    def __init__(self, bus: Bus, settings: Callable[[], dict[str, Any]], secrets, batch_s: float = BATCH_S) -> None:
+        self.bus, self.settings, self.secrets = bus, settings, secrets
         self.batch_s = batch_s
         self._queue: list[Notified] = []
         self._flush: asyncio.TimerHandle | None = None
@@ -56,7 +57,7 @@ class EmailNotifier:
     def on_notified(self, event: Notified) -> None:
         level = {"info": logging.INFO, "warning": logging.WARNING}.get(event.level, logging.ERROR)
         log.log(level, "%s: %s", event.title, event.message)
-        settings = self.config.settings("notifications")
+        settings = self.settings()
         if not settings["email_enabled"] or not settings["email_to"]:
             return
         if LEVELS.get(event.level, 2) < LEVELS[settings["min_level"]]:
@@ -82,7 +83,7 @@ class EmailNotifier:
         """Send one message for `batch`; False (logged, remembered) if the server refuses."""
         import aiosmtplib
 
-        settings = settings or self.config.settings("notifications")
+        settings = settings or self.settings()
         message = EmailMessage()
         first = batch[0]
         message["Subject"] = f"Station: {first.title}" + (f" (+{len(batch) - 1} more)" if len(batch) > 1 else "")

@@ -107,6 +107,10 @@ class Book:
         self.open.pop(client_order_id, None)
         self.meta.pop(client_order_id, None)
 
+    def order(self, client_order_id: str) -> Order | None:
+        """One order by its client order id (brokers read the book through this, see `queries_brokers`)."""
+        return self.orders.get(client_order_id)
+
     def open_orders(self, destination: str | None = None) -> list[Order]:
         """Orders not yet final, oldest first (optionally at one destination)."""
         return [o for o in self.open.values() if destination is None or o.request.destination == destination]

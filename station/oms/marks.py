@@ -27,9 +27,6 @@ class Marks:
         """The feed's last price for `symbol`, or None: a price merely seen in an alert is not a market."""
         return self._feed.get(symbol.upper())
 
-    def from_feed(self, symbol: str) -> bool:
-        return symbol.upper() in self._feed
-
     def set_feed(self, symbol: str, price: float | Decimal) -> None:
         """A price from the live feed (or replay)."""
         if isinstance(price, float) and not math.isfinite(price):

@@ -37,6 +37,11 @@ class AlertNotices:
             return
         self._notify(key, alerts)
 
+    @property
+    def quiet(self) -> bool:
+        """No window is open: the next notice of any reason is told at once."""
+        return not self._timers
+
     def flush(self) -> None:
         """Publish what is held now (at shutdown) and close every window."""
         for timer in self._timers.values():

@@ -11,21 +11,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from station.domain.alert import Alert
 from station.domain.config import RoutingConfig, StrategyConfig, TickerConfig, TickerDestination
+from station.domain.destinations import port_destination_name
 from station.domain.enums import OrderType, Side
 from station.domain.ids import client_order_id
 from station.domain.orders import OrderRequest
 from station.oms.book import Book, OrderMeta
 from station.store.order_repo import PairGroup
 
-PORT_PREFIX = "port:"
 REVERSAL_MODES = ("single", "close_then_open")
 LONG_WORDS = {"long", "buy"}
 SHORT_WORDS = {"short", "sell"}
-
-
-def port_destination(port: int) -> str:
-    """The destination name of a NinjaTrader TCP port."""
-    return f"{PORT_PREFIX}{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +113,7 @@ class Planner:
     # ---- one destination ---------------------------------------------------------------------
 
     def _port_order(self, plan: Plan, alert: Alert, cause: str, strategy: StrategyConfig, port: int) -> None:
-        destination = port_destination(port)
+        destination = port_destination_name(port)
         coid = client_order_id(cause, strategy.name, destination)
         request = OrderRequest(
             client_order_id=coid, destination=destination, ticker=alert.ticker, side=alert.action,

@@ -1,4 +1,4 @@
-"""Applying what destinations report: order states, fills (each once, by fill_id), position checks."""
+"""Applying what destinations report: order states, fills (each once, by fill_id), position checks, changes."""
 
 from __future__ import annotations
 
@@ -12,18 +12,20 @@ from station.domain.events import (
     FillReported,
     Notified,
     OrderFilled,
+    OrderReplaced,
     OrderReported,
     OrderUpdated,
     PositionChanged,
     PositionReported,
 )
+from station.domain.fills import Fill
 from station.domain.orders import InvalidTransition, Order
 from station.domain.positions import Position
 from station.domain.timeutil import utc_now
 from station.oms.book import Book
+from station.oms.destinations import DestinationCapabilities
 from station.oms.recorder import Recorder
-from station.oms.router import receiver_drops_repeats
-from station.store import order_repo as rows
+from station.store import alerts_repo, order_repo as rows
 
 log = logging.getLogger("station.oms")
 
@@ -31,11 +33,18 @@ log = logging.getLogger("station.oms")
 _BY_FILLS = (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
 
 
+def write_order(conn, order: Order) -> None:
+    """A writer job step: the order's row, and its alert's `filled_at` when it just filled."""
+    rows.save_order(conn, order)
+    if order.status is OrderStatus.FILLED and order.request.alert_id is not None:
+        alerts_repo.mark_filled(conn, order.request.alert_id, order.updated_at)
+
+
 class ReportApplier:
     """Turns broker reports into book changes, durable rows and events."""
 
-    def __init__(self, bus: Bus, book: Book, recorder: Recorder) -> None:
-        self.bus, self.book, self.recorder = bus, book, recorder
+    def __init__(self, bus: Bus, book: Book, recorder: Recorder, destinations: DestinationCapabilities) -> None:
+        self.bus, self.book, self.recorder, self.destinations = bus, book, recorder, destinations
 
     def set_status(self, order: Order, status: OrderStatus, reason: str | None = None, **changes):
         """Move an order to `status` (if the transition table allows it), persist, publish."""
@@ -55,15 +64,10 @@ class ReportApplier:
             if order.status is OrderStatus.REJECTED:
                 self.bus.publish(Notified("Order rejected", f"{order.client_order_id}: {order.reason}", "warning"))
 
-        # A port line written (SUBMITTED) shares the next disk flush: were it lost in a crash, the
-        # line would be written again and its receiver drops it by id (as for the early hand-over)
-        lazy = order.status is OrderStatus.SUBMITTED and receiver_drops_repeats(order.request.destination)
-        return self.recorder.write(lambda conn: rows.save_order(conn, order), after, lazy=lazy)
-
-    async def set_status_async(self, order: Order, status: OrderStatus, reason: str | None) -> None:
-        future = self.set_status(order, status, reason)
-        if future is not None:
-            await future
+        # An order a repeat-dropping receiver took (SUBMITTED) shares the next disk flush: were it lost in a
+        # crash, the order would be handed over again and its receiver drops it by id (as for the early hand-over)
+        lazy = order.status is OrderStatus.SUBMITTED and self.destinations.drops_repeats(order.request.destination)
+        return self.recorder.write(lambda conn: write_order(conn, order), after, lazy=lazy)
 
     def on_order_report(self, event: OrderReported) -> None:
         order = self.book.orders.get(event.client_order_id)
@@ -78,16 +82,19 @@ class ReportApplier:
         self.set_status(order, event.status, event.reason, broker_order_id=broker_id, at=event.at)
 
     def on_fill(self, event: FillReported) -> None:
-        fill = event.fill
+        self.apply_fill(event.fill)
+
+    def apply_fill(self, fill: Fill) -> bool:
+        """Apply a fill to the book and record it, unless it was applied before; True if it is new."""
         if fill.fill_id in self.book.fill_ids:
-            return
+            return False
         order, position, realized = self.book.apply_fill(fill)
 
         def job(conn):
             if not rows.insert_fill(conn, fill, realized):
                 return False
             if order is not None:
-                rows.save_order(conn, order)
+                write_order(conn, order)
             rows.save_position(conn, position, fill.time)
             return True
 
@@ -100,15 +107,15 @@ class ReportApplier:
             self.bus.publish(PositionChanged(position))
 
         self.recorder.write(job, after)
+        return True
 
-    def on_position_report(self, event: PositionReported) -> None:
-        """Compare a destination's position with the book; book the difference as unattributed."""
-        if self.book.open_orders(event.destination) and any(
-                o.request.ticker.upper() == event.ticker.upper() for o in self.book.open_orders(event.destination)):
-            return  # orders in flight: the figures cannot agree yet
+    def on_position_report(self, event: PositionReported) -> bool:
+        """Compare a destination's position with the book; book the difference as unattributed (True if any)."""
+        if any(o.request.ticker.upper() == event.ticker.upper() for o in self.book.open_orders(event.destination)):
+            return False  # orders in flight: the figures cannot agree yet
         held = self.book.position(event.destination, event.ticker)
         if held == event.qty:
-            return
+            return False
         difference = event.qty - held
         key_position = next((p for (d, t, s), p in self.book.positions.items()
                              if d == event.destination and t == event.ticker.upper() and s == ""), None)
@@ -127,3 +134,18 @@ class ReportApplier:
             self.bus.publish(Notified("Position corrected", message, "warning"))
 
         self.recorder.write(lambda conn: rows.save_position(conn, corrected, now), after)
+        return True
+
+    def on_replaced(self, event: OrderReplaced) -> None:
+        """A destination changed a working order as asked: the book takes its new quantity and prices."""
+        order = self.book.orders.get(event.request.client_order_id)
+        if order is None:
+            return
+        updated = dataclasses.replace(order, request=event.request, updated_at=utc_now())
+        self.book.put(updated)
+
+        def job(conn):
+            rows.save_request(conn, event.request)
+            write_order(conn, updated)
+
+        self.recorder.write(job, lambda _: self.bus.publish(OrderUpdated(updated)))

@@ -2,9 +2,11 @@
 
 Each alert is routed once: the orders (unique client order ids) and the alert's
 new status are written in the same writer job, which first checks the alert is
-still `queued`. Events are published, and orders handed to the dispatcher, only
-after that job is committed. The alerts of one journal commit are routed together:
-one writer job, and one notice per reason, for the whole batch.
+still `queued`. Events are published, and orders sent (`SubmitOrder`, carried out
+by the dispatcher in `brokers/`), only after that job is committed — except to a
+destination whose receiver drops repeats, which gets them while the rows commit.
+The alerts of one journal commit are routed together: one writer job, and one
+notice per reason, for the whole batch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Callable
 
 from station.bus import Bus
 from station.domain.alert import Alert
+from station.domain.commands import SubmitOrder
 from station.domain.config import RoutingConfig
 from station.domain.enums import AlertStatus, OrderStatus
 from station.domain.events import AlertRejected, AlertRouted, AlertUnrouted, Notified, OrderUpdated
@@ -24,25 +27,14 @@ from station.domain.ids import alert_cause
 from station.domain.orders import Order
 from station.domain.timeutil import utc_now
 from station.oms.book import Book
-from station.oms.dispatcher import Dispatcher
+from station.oms.destinations import DestinationCapabilities
 from station.oms.notices import AlertNotices
 from station.oms.planner import Plan, Planner, select_strategies
 from station.oms.recorder import Recorder
 from station.oms.risk.gate import RiskGate
-from station.store import order_repo as rows
+from station.store import alerts_repo, order_repo as rows
 
 log = logging.getLogger("station.oms")
-
-# Destinations whose receiver drops a line it has already seen (the contract's `id`): their orders
-# are handed over while the order rows commit, not after, which saves a disk flush of latency. A
-# crash in between re-routes the still-queued alert with the same client order ids.
-SEND_BEFORE_COMMIT = ("port:",)
-
-
-def receiver_drops_repeats(destination: str) -> bool:
-    """True for destinations whose receiver drops an order it has already seen (NinjaTrader ports)."""
-    return destination.startswith(SEND_BEFORE_COMMIT)
-
 
 @dataclass
 class Admitted:
@@ -71,10 +63,10 @@ class _Decision:
 class Router:
     """Routes journaled alerts and manual commands through the planner, the risk gate and the dispatcher."""
 
-    def __init__(self, bus: Bus, book: Book, gate: RiskGate, recorder: Recorder, dispatcher: Dispatcher,
-                 config: Callable, delay_s: Callable[[Alert], float]) -> None:
+    def __init__(self, bus: Bus, book: Book, gate: RiskGate, recorder: Recorder,
+                 destinations: DestinationCapabilities, config: Callable, delay_s: Callable[[Alert], float]) -> None:
         self.bus, self.book, self.gate = bus, book, gate
-        self.recorder, self.dispatcher = recorder, dispatcher
+        self.recorder, self.destinations = recorder, destinations
         self._config = config
         self._delay_s = delay_s
         self._seen: set[int] = set()
@@ -121,7 +113,7 @@ class Router:
         decisions = [self._decide(alert, config) for alert in alerts]
 
         def job(conn):
-            still_queued = rows.claim_queued_alerts(conn, [(d.alert.alert_id, d.status, d.reason) for d in decisions])
+            still_queued = alerts_repo.set_routing_outcomes(conn, [(d.alert.alert_id, d.status, d.reason) for d in decisions])
             out = []
             for d in decisions:
                 if d.alert.alert_id not in still_queued:
@@ -231,15 +223,18 @@ class Router:
                                               "warning"))
 
     def _send_early(self, admitted: Admitted) -> None:
+        # A receiver that drops a line it has already seen (the contract's `id`) gets its orders while the
+        # rows commit, not after, which saves a disk flush of latency; a crash in between re-routes the
+        # still-queued alert with the same client order ids.
         for order in admitted.accepted:
-            if receiver_drops_repeats(order.request.destination):
+            if self.destinations.drops_repeats(order.request.destination):
                 admitted.sent_early.add(order.client_order_id)
-                self.dispatcher.offer(order)
+                self.bus.publish(SubmitOrder(order.request))
 
     def _send(self, admitted: Admitted, inserted: set[str]) -> None:
         for order in admitted.accepted:
             if order.client_order_id in inserted and order.client_order_id not in admitted.sent_early:
-                self.dispatcher.offer(self.book.orders.get(order.client_order_id, order))
+                self.bus.publish(SubmitOrder(self.book.orders.get(order.client_order_id, order).request))
 
 
 def _alert_outcome(admitted: Admitted) -> tuple[AlertStatus, str | None]:

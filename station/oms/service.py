@@ -1,4 +1,5 @@
-"""The order manager: a Station component that wires book, router, dispatcher and reports on the bus."""
+"""The order manager: a Station component that wires inbox, router, risk, book, reports and reconciliation
+on the bus. It sends through commands (`SubmitOrder`, `CancelOrder`) and never holds a broker."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import logging
 import uuid
 from datetime import datetime, time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from station.brokers.registry import BrokerContext
 from station.bus import Bus
 from station.domain.alert import Alert
 from station.domain.commands import (
@@ -20,6 +19,7 @@ from station.domain.commands import (
     ManualOrder,
     ReversePosition,
     SetKillSwitch,
+    SubmitOrder,
     StartStrategy,
     StopStrategy,
 )
@@ -29,31 +29,37 @@ from station.domain.events import (
     AlertReceived,
     BarUpdated,
     ConfigChanged,
-    ConnectionChanged,
+    DestinationBuilt,
     FillReported,
     KillSwitchChanged,
     ManualActionCompleted,
     Notified,
+    OrderReplaced,
     OrderReported,
     PositionReported,
     PositionsMarked,
+    ReportsReceived,
     TickReceived,
 )
 from station.domain.timeutil import EASTERN, to_eastern, utc_now
 from station.oms import manual
 from station.oms.book import Book, OrderMeta
-from station.oms.dispatcher import Dispatcher
+from station.oms.destinations import DestinationCapabilities
+from station.oms.inbox import AlertInbox, Click
 from station.oms.marks import Marks
 from station.oms.planner import Plan
+from station.oms.reconciliation import Reconciliation
 from station.oms.recorder import Recorder
 from station.oms.reports import ReportApplier
-from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.oms.risk import build_gate
+from station.oms.risk.daily_loss import DailyLossGuard
+from station.oms.risk.limits import RiskLimits
+from station.oms.risk.window import SessionCalendars
 from station.oms.router import Router
 from station.store import order_repo as rows
 from station.store.config_repo import ConfigRepository
 from station.store.database import Store
 from station.store.order_repo import OrderRepository
-from station.store.alerts_repo import AlertJournal
 
 log = logging.getLogger("station.oms")
 
@@ -65,29 +71,25 @@ class OrderManager:
 
     name = "oms"
 
-    def __init__(self, bus: Bus, store: Store, config: ConfigRepository, data_dir: Path, secrets: Any = None,
-                 *, factories: dict | None = None, demo: bool = False) -> None:
+    def __init__(self, bus: Bus, store: Store, config: ConfigRepository, *, calendars: SessionCalendars,
+                 demo: bool = False) -> None:
         self.bus, self.store, self.config_repo = bus, store, config
         self.repo = OrderRepository(store)
         self.marks = Marks()
         self.book = Book(self.marks)
         self.config = RoutingConfig(revision=-1)
-        self._settings: dict[str, dict] = {}
-        self.gate = RiskGate(self.book, [
-            KillSwitchRule(),
-            MaxOrderQtyRule(lambda request: self._limit("max_order_qty")),
-            MaxPositionRule(self._max_position, lambda d, t: self.book.working_qty(d, t)),
-        ])
+        self._settings: dict[str, dict] = {"risk": {}}
+        # the limits read the config as the oms has it now (re-read on every change), never a copy
+        self.limits = RiskLimits(lambda: self.config, lambda: self._settings["risk"])
+        self.loss_guard = DailyLossGuard(bus, self.book, self.limits)
+        self.gate = build_gate(self.book, self.limits, calendars, self.loss_guard.breached)
+        self.destinations = DestinationCapabilities()
         self.recorder = Recorder(store.writer)
-        self.reports = ReportApplier(bus, self.book, self.recorder)
-        # brokers that simulate fills (paper) see the feed only; an order without a price of its own and no feed
-        # is rejected rather than filled at a price some earlier alert carried (manual clicks carry the mark)
-        context = BrokerContext(bus=bus, data_dir=data_dir, secrets=secrets, last_price=self.marks.feed_price,
-                                open_orders=self.book.open_orders, extras={"store": store})
-        self.dispatcher = Dispatcher(self.book, context, self.reports.set_status_async,
-                                     lambda: float(self._settings["oms"]["pending_limit_s"]), factories)
-        self.router = Router(bus, self.book, self.gate, self.recorder, self.dispatcher,
+        self.reports = ReportApplier(bus, self.book, self.recorder, self.destinations)
+        self.reconciliation = Reconciliation(self.reports)
+        self.router = Router(bus, self.book, self.gate, self.recorder, self.destinations,
                              self.current_config, self._delay_s)
+        self.inbox = AlertInbox(bus, store, on_click=self._click)
         self._unsubscribe: list = []
         self._mark_task: asyncio.Task | None = None
         self._marked_version = -1
@@ -106,29 +108,32 @@ class OrderManager:
         self.recorder.start()
         subscriptions = {
             AlertReceived: lambda e: self.router.on_alert(e.alert),
+            DestinationBuilt: self.destinations.on_built,
+            ReportsReceived: self.reconciliation.on_reports,
             OrderReported: self.reports.on_order_report,
             FillReported: self.reports.on_fill,
             PositionReported: self.reports.on_position_report,
-            ConnectionChanged: self.dispatcher.on_connection,
+            OrderReplaced: self.reports.on_replaced,
             TickReceived: self.marks.on_tick,
             BarUpdated: self.marks.on_bar,
             ConfigChanged: self._on_config,
-            ManualOrder: self.manual_order,
-            ClosePosition: self.close_position,
-            ReversePosition: self.reverse_position,
             FlattenAll: self.flatten_all,
             SetKillSwitch: self.set_kill_switch,
             StartStrategy: lambda c: self._set_enabled(c.name, True),
             StopStrategy: lambda c: self._set_enabled(c.name, False),
-            CancelOrder: self.cancel_order,
         }
         self._unsubscribe = [self.bus.subscribe(kind, handler) for kind, handler in subscriptions.items()]
-        await self.dispatcher.apply_config(self.config)
-        for alert in AlertJournal(self.store).queued():  # journaled before a crash or while we were down
+        for order in self.book.pending():  # recorded before a restart and never sent: sent now, oldest first
+            self.bus.publish(SubmitOrder(order.request))
+        self.inbox.start()
+        for alert in self.inbox.queued():  # journaled before a crash or while we were down
             self.router.on_alert(alert)
         self._mark_task = asyncio.create_task(self._publish_marks(), name="oms-marks")
+        await self.loss_guard.start()
 
     async def stop(self) -> None:
+        self.inbox.stop()
+        await self.loss_guard.stop()
         self.router.cancel_timers()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
@@ -136,7 +141,6 @@ class OrderManager:
             self._mark_task.cancel()
             await asyncio.gather(self._mark_task, return_exceptions=True)
         await self.recorder.stop()
-        await self.dispatcher.stop()
 
     def _load_book(self) -> None:
         for order, row in self.repo.orders(open_only=True):
@@ -164,19 +168,12 @@ class OrderManager:
         self.config = self.config_repo.load()
         self._settings = {name: self.config_repo.settings(name) for name in ("webhook", "risk", "oms")}
 
-    async def _on_config(self, event: ConfigChanged) -> None:
+    def _on_config(self, event: ConfigChanged) -> None:
         self._reload()
-        await self.dispatcher.apply_config(self.config)
 
-    def _limit(self, key: str) -> Decimal | None:
-        value = self._settings["risk"].get(key) or 0
-        return Decimal(str(value)) if value else None
-
-    def _max_position(self, request) -> Decimal | None:
-        strategy = self.config.strategy(request.strategy) if request.strategy else None
-        entry = strategy.ticker(request.ticker) if strategy else None
-        own = entry.options.get("max_position") if entry else None
-        return Decimal(str(own)) if own else self._limit("max_position")
+    def settings(self, name: str) -> dict[str, Any]:
+        """The settings section `name` as the oms has it now (`webhook`, `risk`, `oms`)."""
+        return self._settings[name]
 
     def _delay_s(self, alert: Alert) -> float:
         names = [alert.strategy] if alert.strategy else [s.name for s in self.config.strategies_listing(alert.ticker)]
@@ -205,6 +202,14 @@ class OrderManager:
 
         return self.router.record(plan, done)
 
+    def _click(self, command: Click):
+        """A manual click from the inbox: Buy/Sell, Close or Reverse."""
+        if isinstance(command, ManualOrder):
+            return self.manual_order(command)
+        if isinstance(command, ClosePosition):
+            return self.close_position(command)
+        return self.reverse_position(command)
+
     def manual_order(self, command: ManualOrder):
         return self._manual(command.click_id, lambda: manual.order_plan(command, self.current_config(), self.book))
 
@@ -221,7 +226,7 @@ class OrderManager:
     async def flatten_all(self, command: FlattenAll) -> None:
         """Cancel every working order, then close every open position."""
         for order in self.book.open_orders():
-            await self.dispatcher.cancel(order)
+            self.bus.publish(CancelOrder(order.client_order_id))
         cause = f"x{uuid.uuid4().hex[:12]}"
         plan = manual.closing_plan(cause, self.book)
         log.warning("flatten all (%s): %d positions", command.reason, len(plan.orders))
@@ -242,11 +247,6 @@ class OrderManager:
         if command.engaged:
             await self.flatten_all(FlattenAll(reason=f"kill switch: {command.reason}"))
 
-    async def cancel_order(self, command: CancelOrder) -> None:
-        order = self.book.orders.get(command.client_order_id)
-        if order is not None and not order.status.is_terminal:
-            await self.dispatcher.cancel(order)
-
     # ---- marks --------------------------------------------------------------------------------
 
     def check_stuck(self) -> list[str]:
@@ -256,7 +256,7 @@ class OrderManager:
         for order in self.book.open_orders():
             request = order.request
             if (request.order_type.value != "market" or order.status is OrderStatus.NEW
-                    or request.destination.startswith("port:") or order.client_order_id in self._stuck):
+                    or not self.destinations.reports_fills(request.destination) or order.client_order_id in self._stuck):
                 continue
             if (now - order.updated_at).total_seconds() > limit:
                 self._stuck.add(order.client_order_id)

@@ -1,11 +1,12 @@
 """Orders, fills, positions and pair groups in SQLite: writer jobs for the oms, reads for everyone.
 
 Writer jobs (`fn(conn)`) run in the store's writer thread; their effects are
-durable when the awaited future resolves. Reads go through `store.query`.
+durable when the awaited future resolves. Reads go through `store.query`. The
+journal's rows (`alerts`) are written by `alerts_repo` only, in the same jobs.
 
 The connection directly, not sqlite-utils: these jobs are on the order path inside the
 writer's group commits, as prepared statements (sqlite-utils inspects the table on every
-write, ~200 µs a row against ~35 µs), and claiming alerts needs `UPDATE … RETURNING`.
+write, ~200 µs a row against ~35 µs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from station.domain.alert import Alert, SpreadTicker
-from station.domain.enums import AlertStatus, OrderStatus, OrderType, Side, TimeInForce
+from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from station.domain.fills import Fill
 from station.domain.orders import Order, OrderRequest
 from station.domain.pairs import Leg, PairFill
@@ -99,25 +100,6 @@ def insert_pair_groups(conn: sqlite3.Connection, groups: Iterable[PairGroup]) ->
         )
 
 
-def claim_queued_alerts(conn: sqlite3.Connection, outcomes: list[tuple[int, AlertStatus, str | None]]) -> set[int]:
-    """Give each still-queued alert its routing outcome (alert_id, status, reason); returns the ids that
-    were still queued (the others were routed before). One statement per distinct outcome, not per alert."""
-    routed_at = utc_now().isoformat()
-    groups: dict[tuple[AlertStatus, str | None], list[int]] = {}
-    for alert_id, status, reason in outcomes:
-        groups.setdefault((status, reason), []).append(alert_id)
-    claimed: set[int] = set()
-    for (status, reason), ids in groups.items():
-        for start in range(0, len(ids), 500):  # under SQLite's variable limit
-            chunk = ids[start:start + 500]
-            rows = conn.execute(
-                f"UPDATE alerts SET status = ?, status_reason = ?, routed_at = ? WHERE status = ? "
-                f"AND alert_id IN ({','.join('?' * len(chunk))}) RETURNING alert_id",
-                (status.value, reason, routed_at, AlertStatus.QUEUED.value, *chunk)).fetchall()
-            claimed.update(row[0] for row in rows)
-    return claimed
-
-
 def save_order(conn: sqlite3.Connection, order: Order) -> None:
     """Write an order's changing fields (status, fills, broker id, reason)."""
     conn.execute(
@@ -126,9 +108,12 @@ def save_order(conn: sqlite3.Connection, order: Order) -> None:
         (str(order.status), str(order.filled_qty), _txt(order.avg_price), order.broker_order_id, order.reason,
          order.updated_at.isoformat(), order.client_order_id),
     )
-    if order.status is OrderStatus.FILLED and order.request.alert_id is not None:
-        conn.execute("UPDATE alerts SET filled_at = COALESCE(filled_at, ?) WHERE alert_id = ?",
-                     (order.updated_at.isoformat(), order.request.alert_id))
+
+
+def save_request(conn: sqlite3.Connection, request: OrderRequest) -> None:
+    """Write what a change of a working order may change: its quantity and prices."""
+    conn.execute("UPDATE orders SET qty = ?, limit_price = ?, stop_price = ? WHERE client_order_id = ?",
+                 (str(request.qty), _txt(request.limit_price), _txt(request.stop_price), request.client_order_id))
 
 
 def save_position(conn: sqlite3.Connection, position: Position, at: datetime) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from support.engine_bars import read_trades, time_bars, to_bars, write_trades_dbn
+from support.wait import until
 from station.bus import Bus
 from station.domain.commands import RecordSignal
 from station.domain.enums import OrderStatus
@@ -75,9 +76,8 @@ async def test_an_entry_refused_everywhere_makes_the_strategy_flat_and_its_exit_
         bus.publish(OrderUpdated(order(entry, destination, OrderStatus.NEW)))
     for destination in ("paper", "ib"):  # one refused first: the other is still open, nothing changes yet
         bus.publish(OrderUpdated(order(entry, destination, OrderStatus.REJECTED)))
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-    assert instance.position == 0 and instance.entry_signal is None
+    await until(lambda: instance.position == 0, what="flat once refused everywhere")
+    assert instance.entry_signal is None
     notice = [n for n in seen if isinstance(n, Notified)][-1]
     assert "paper said no" in notice.message and "ib said no" in notice.message
     store.writer.call(lambda conn: None)
@@ -96,7 +96,6 @@ async def test_an_entry_taken_at_one_destination_keeps_the_position(engine, bars
     held = instance.position
     bus.publish(OrderUpdated(order(entry, "paper", OrderStatus.FILLED, filled="1")))
     bus.publish(OrderUpdated(order(entry, "ib", OrderStatus.REJECTED)))
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn of the loop: the outcome is judged then (call_soon), not after a time
     assert instance.position == held and instance.entry_signal == entry.trade_id
     assert not [n for n in seen if isinstance(n, Notified)]

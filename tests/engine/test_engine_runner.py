@@ -1,12 +1,12 @@
 """The runner on a real store and bus: warm-up, live bars, RecordSignal commands, visible states,
 restart mid-session without a repeated signal, kill switch, trade_enabled, 0DTE buttons, log files."""
 
-import asyncio
 import datetime as dt
 
 import pytest
 
 from support.engine_bars import read_trades, time_bars, tick_bars, to_bars, write_trades_dbn
+from support.wait import until
 from station.bus import Bus
 from station.domain.commands import (
     BuyZeroDte, CloseZeroDte, HaltStrategy, RecordSignal, RequestBars, SetKillSwitch, StartStrategy, StopStrategy,
@@ -196,15 +196,14 @@ async def test_stop_kill_switch_and_start_refused_while_engaged(harness, session
     await runner.start()
     await runner.ready()
     harness.bus.publish(StartStrategy("Cross"))
-    await asyncio.sleep(0.05)
-    assert runner.groups["Cross"].state == "running"
+    await until(lambda: runner.groups["Cross"].state == "running", what="started")
     assert "no history source" in runner.groups["Cross"].reason
     harness.bus.publish(StopStrategy("Cross"))
     assert runner.groups["Cross"].state == "stopped"
     harness.feed(bars[:200])
     assert harness.of(RecordSignal) == []  # a stopped strategy sees no bars
     harness.bus.publish(StartStrategy("all"))
-    await asyncio.sleep(0.05)
+    await until(lambda: all(g.state == "running" for g in runner.groups.values()), what="all started")
     harness.bus.publish(SetKillSwitch(True, reason="panic"))
     assert (runner.groups["Cross"].state, runner.groups["Cross"].reason) == ("halted", "kill switch: panic")
     assert not await runner.start_strategy("Cross")
@@ -269,7 +268,7 @@ async def test_config_change_restarts_a_running_strategy_with_the_new_parameters
     assert group.state == "running" and group.instances[0].lines.line2.period == 30
     configure(harness, name="Other")
     harness.bus.publish(ConfigChanged(99))
-    await asyncio.sleep(0.05)
+    await until(lambda: "Other" in runner.groups, what="the new config applied")
     assert runner.groups["Other"].state == "stopped"
     await runner.stop()
 

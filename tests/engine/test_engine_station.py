@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from support.launch import free_port
-from support.oms import wait_for
+from support.wait import until
+
 from station.app import Options, Station
 from station.domain.commands import CloseZeroDte, RecordSignal, SetReplaySpeed, StartStrategy, StopStrategy
 from station.domain.enums import OptionRight
@@ -53,7 +54,7 @@ async def demo(data_dir, secrets, strategies: dict) -> Station:
 
 async def at(station: Station, hour: int, minute: int) -> None:
     replay = station.marketdata.replay
-    await wait_for(lambda: (replay.position_ns or 0) >= et_ns(hour, minute), 60)
+    await until(lambda: (replay.position_ns or 0) >= et_ns(hour, minute), 60)
 
 
 async def run_to(station: Station, hour: int, minute: int, speed: float = 3000) -> None:
@@ -67,7 +68,7 @@ async def run_out(station: Station) -> None:
     """Replay the rest as fast as possible; wait until every order is final."""
     station.bus.publish(SetReplaySpeed(0))
     await asyncio.wait_for(station.marketdata.replay.finished.wait(), 60)
-    await wait_for(lambda: not station.oms.book.open_orders(), 10)
+    await until(lambda: not station.oms.book.open_orders(), 10)
     await station.bus.drain()
     await station.oms.recorder.flush()
 
@@ -76,7 +77,7 @@ async def start(station: Station, *names: str) -> None:
     for name in names:
         station.bus.publish(StartStrategy(name))
     groups = station.engine.groups
-    await wait_for(lambda: all(n in groups and groups[n].state == "running" for n in names), 30)
+    await until(lambda: all(n in groups and groups[n].state == "running" for n in names), 30)
 
 
 def journal(station: Station) -> list[str]:
@@ -128,7 +129,7 @@ async def test_demo_strategies_warm_up_on_the_hubs_bars_trade_at_paper_and_0dte_
                     assert response.status == 200, await response.text()
 
             async def order_of(signal_id):
-                await wait_for(lambda: [o for o in orders(station, trade_id=signal_id) if o["status"] != "new"], 10)
+                await until(lambda: [o for o in orders(station, trade_id=signal_id) if o["status"] != "new"], 10)
                 return orders(station, trade_id=signal_id)[0]
 
             await press("0dte_call", "k1")
@@ -189,7 +190,7 @@ async def test_a_restart_mid_replay_repeats_no_signal_and_trades_on_as_if_never_
     recorded = []
     again.bus.subscribe(RecordSignal, lambda c: recorded.append(c.alert.trade_id))
     try:
-        await wait_for(lambda: all(g.state == "running" for g in again.engine.groups.values()), 30)  # resumed
+        await until(lambda: all(g.state == "running" for g in again.engine.groups.values()), 30)  # resumed
         await run_out(again)
         assert recorded and not before & set(recorded)   # nothing signalled before the restart is signalled again
         assert sorted(journal(again)) == sorted(want)    # nor missed: the same signals as without the restart
@@ -209,14 +210,23 @@ def journal_of(data_dir, secrets) -> list[str]:
         store.close()
 
 
+async def replay_stepped(station: Station, steps: int) -> None:
+    """Wait for the replay to take `steps` more steps (each moves its clock), at its current pace."""
+    replay = station.marketdata.replay
+    for _ in range(steps):
+        position = replay.position_ns
+        await until(lambda: replay.position_ns != position or replay.finished.is_set(), 10)
+
+
 async def pause_when(station: Station, condition, speed: float = 600) -> None:
     """Replay at `speed` until `condition()` holds, then hold still (and check it still holds)."""
     for _ in range(20):
         station.bus.publish(SetReplaySpeed(speed))
-        await wait_for(condition, 60)
+        await until(condition, 60)
         station.bus.publish(SetReplaySpeed(0.001))
-        await asyncio.sleep(0.2)  # the bar of the trade the slower pace lets through, and its orders, settle
-        await wait_for(lambda: not station.oms.book.open_orders(), 10)
+        await replay_stepped(station, 2)  # the trades the slower pace still lets through are in, and their bars
+        await station.bus.drain()
+        await until(lambda: not station.oms.book.open_orders(), 10)  # ... and their orders settled
         if condition():
             return
     raise AssertionError("the replay never held still in that state")
@@ -235,9 +245,9 @@ async def test_daily_loss_limits_close_then_flatten_and_halt_through_the_oms(dat
         revision = await station.config.import_document_async(
             {"strategies": {"Cross": {**STRATEGIES["Cross"], "risk": {"daily_loss_limit": limit}}}})
         station.bus.publish(ConfigChanged(revision))
-        await wait_for(lambda: station.engine.groups["Cross"].state == "halted", 10)
+        await until(lambda: station.engine.groups["Cross"].state == "halted", 10)
         assert "daily loss limit" in station.engine.groups["Cross"].reason
-        await wait_for(lambda: book.position("paper", "ES", "Cross") == 0, 10)
+        await until(lambda: book.position("paper", "ES", "Cross") == 0, 10)
         closing = [e for e in done if e.click_id.startswith("loss-Cross-")]
         assert len(closing) == 1 and closing[0].error is None and len(closing[0].client_order_ids) == 1
         assert station.engine.groups["Trend"].state == "running"
@@ -246,8 +256,8 @@ async def test_daily_loss_limits_close_then_flatten_and_halt_through_the_oms(dat
         await pause_when(station, lambda: book.position("paper", "ES", "Trend") != 0 and pnl_today(book, None) < 0)
         await station.config.import_document_async({"settings": {"risk": {"daily_loss_limit": 0.01}}})
         station.bus.publish(ConfigChanged(station.config.revision()))
-        await wait_for(lambda: station.engine.groups["Trend"].state == "halted", 10)
-        await wait_for(lambda: book.position("paper", "ES", "Trend") == 0, 10)
+        await until(lambda: station.engine.groups["Trend"].state == "halted", 10)
+        await until(lambda: book.position("paper", "ES", "Trend") == 0, 10)
         assert "overall daily loss limit" in station.engine.groups["Trend"].reason
         await station.oms.recorder.flush()
         flattening = [o for o in orders(station) if o["cause"].startswith("x")]  # FlattenAll's orders

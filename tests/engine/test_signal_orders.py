@@ -6,7 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from support.oms import make_alert, wait_for
+from support.oms import make_alert
+from support.wait import until
 from station.app import Options, Station
 from station.domain.commands import ClosePosition, RecordSignal
 from station.domain.enums import OptionRight, OrderType, Side
@@ -63,7 +64,7 @@ async def record(station, *signals):
     for s in signals:
         station.bus.publish(RecordSignal(s.to_alert(utc_now())))
     ids = {s.signal_id for s in signals}
-    await wait_for(lambda: ids <= {o["trade_id"] for o in orders(station).values() if o["status"] in ("filled", "rejected")})
+    await until(lambda: ids <= {o["trade_id"] for o in orders(station).values() if o["status"] in ("filled", "rejected")})
     await station.oms.recorder.flush()
     return {o["trade_id"]: o for o in orders(station).values() if o["trade_id"] in ids}
 
@@ -91,7 +92,7 @@ async def test_an_option_is_filled_at_its_own_quote_or_the_signals_price_else_re
     done = []
     station.bus.subscribe(ManualActionCompleted, done.append)
     publish(ClosePosition("close-1", "Zero", "SPXW"))
-    await wait_for(lambda: done)
+    await until(lambda: done)
     await station.oms.recorder.flush()
     closing = orders(station)[done[0].client_order_ids[0]]
     assert (closing["side"], closing["qty"], closing["instrument"], closing["status"], closing["avg_price"]) == (
@@ -99,7 +100,7 @@ async def test_an_option_is_filled_at_its_own_quote_or_the_signals_price_else_re
 
 
 async def test_a_working_option_limit_order_fills_on_the_contracts_quotes_only(station):
-    paper = station.oms.dispatcher.brokers["paper"]
+    paper = station.dispatcher.brokers["paper"]
     request = OrderRequest("opt-lim", "paper", "SPXW", Side.BUY, D(1), OrderType.LIMIT, limit_price=D("4.0"),
                            strategy="Zero", instrument=CALL["osi"])
     station.oms.book.add_order(Order(request), OrderMeta("t"))

@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
-from support.oms import FakeDestination, journal, make_alert, wait_for
+from support.oms import FakeDestination, journal, make_alert
 from support.smtp_double import SmtpDouble
+from support.wait import until
 from station.app import Options, Station
 from station.brokers import registry
 from station.domain.enums import ConnectionState
@@ -36,7 +37,7 @@ async def test_email_batches_notifications_with_the_keyring_password(data_dir, s
     station.bus.publish(Notified("Order rejected", "a1-S-paper: no price", "warning"))
     station.bus.publish(Notified("Connection lost", "ib is disconnected", "error"))
     station.bus.publish(Notified("Info only", "below the level", "info"))
-    await wait_for(lambda: smtp.messages, timeout=5)
+    await until(lambda: smtp.messages, timeout=5)
     message = smtp.messages[0]
     assert message["auth"] == ("trader", "s3cret-pw") and message["to"] == ["me@example.com"]
     assert "Subject: Station: Order rejected (+1 more)" in message["data"]
@@ -72,8 +73,8 @@ async def test_stuck_market_orders_are_notified_once(data_dir, secrets, monkeypa
     notes = []
     station.bus.subscribe(Notified, lambda n: n.title == "Order stuck" and notes.append(n))
     await journal(station, make_alert("ES"))
-    await wait_for(lambda: made["ib"].sent)
-    await wait_for(lambda: notes, timeout=4)
+    await until(lambda: made["ib"].sent)
+    await until(lambda: notes, timeout=4)
     assert station.oms.check_stuck() == [] and len(notes) == 1 and "a1-S-ib" in notes[0].message
     made["ib"].fill(made["ib"].sent[0], 1, Decimal(5000))
     await station.stop()

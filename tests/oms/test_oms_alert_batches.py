@@ -1,9 +1,9 @@
 """Alerts committed together are routed together: one writer job, exact per-alert outcomes, few notices."""
 
-import asyncio
 import dataclasses
 
-from support.oms import journal_row, make_alert, wait_for
+from support.oms import journal_row, make_alert
+from support.wait import until
 from station.app import Options, Station
 from station.domain.events import AlertReceived, AlertRouted, AlertUnrouted, Notified
 from station.oms.notices import AlertNotices
@@ -32,7 +32,7 @@ async def test_a_burst_of_alerts_is_routed_in_one_write_with_one_notice_per_reas
     ids = await station.store.writer.run(insert_all)
     for alert, alert_id in zip(burst, ids):  # as the webhook publishes one journal commit: in one turn of the loop
         station.bus.publish(AlertReceived(dataclasses.replace(alert, alert_id=alert_id)))
-    await wait_for(lambda: len(routed) == 10 and len(unrouted) == 20)
+    await until(lambda: len(routed) == 10 and len(unrouted) == 20)
     await station.oms.recorder.flush()
     routing_writes = [lazy for lazy in writes if lazy is not None]  # fills and order updates pass no `lazy`
     assert routing_writes == [False]  # one write for the whole burst; it holds orders, so it does not wait
@@ -51,7 +51,7 @@ async def test_statuses_alone_wait_for_the_next_commit_instead_of_flushing_the_d
     station.oms.recorder.write = lambda *a, **kw: (writes.append(kw.get("lazy")), write(*a, **kw))[1]
     alert_id = await station.store.writer.run(lambda conn: journal_row(conn, make_alert("CL")))
     station.bus.publish(AlertReceived(dataclasses.replace(make_alert("CL"), alert_id=alert_id)))
-    await wait_for(lambda: writes)
+    await until(lambda: writes)
     commits = station.store.writer.commits
     await station.store.writer.run(lambda conn: None)  # the next commit takes the status along
     assert station.store.writer.commits == commits + 1
@@ -70,9 +70,9 @@ async def test_notices_say_the_first_at_once_then_sum_up_a_flood_each_interval()
     notices.add("Alert not routed", "no strategy", alerts[3:4])
     notices.add("Alert rejected", "kill switch", alerts[4:5])  # another reason is told at once
     assert len(published) == 2
-    await asyncio.sleep(0.08)
+    await until(lambda: len(published) == 3, what="the window closed")
     assert published[2].message == "3 alerts, 2 to 4 (CL): no strategy"
-    await asyncio.sleep(0.08)
+    await until(lambda: notices.quiet, what="every window closed")
     assert len(published) == 3  # a quiet interval: nothing to sum up
     notices.add("Alert not routed", "no strategy", alerts[5:6])
     assert published[3].message == "Alert 6 (CL): no strategy"

@@ -4,7 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from support.oms import FakeDestination, journal, make_alert, wait_for
+from support.oms import FakeDestination, journal, make_alert
+from support.wait import until
 from station.app import Options, Station
 from station.brokers import registry
 from station.domain.alert import SpreadTicker
@@ -16,7 +17,10 @@ from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
 from station.oms.book import Book, OrderMeta
 from station.domain.pairs import Leg, PairFill
-from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, MaxPositionRule, RiskGate
+from station.domain.config import RoutingConfig
+from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, RiskGate
+from station.oms.risk.limits import RiskLimits
+from station.oms.risk.position import MaxPositionRule
 
 
 def fill(side, qty, price, n=[0], dest="paper", ticker="ES", strategy="S", commission="0"):
@@ -67,9 +71,10 @@ def test_pair_fill_price_slippage_and_remaining_per_leg():
 def test_risk_rules_each_block_what_they_should_and_only_that():
     book = Book()
     request = lambda side="buy", qty=1, dest="paper": OrderRequest(f"r{side}{qty}", dest, "ES", Side(side), D(qty), strategy="S")  # noqa: E731
-    size = MaxOrderQtyRule(lambda r: D(5))
+    limits = RiskLimits(lambda: RoutingConfig(revision=1), lambda: {"max_order_qty": 5, "max_position": 3})
+    size = MaxOrderQtyRule(limits)
     assert size.check(request(qty=5), book) is None and "exceeds the maximum of 5" in size.check(request(qty=6), book)
-    position = MaxPositionRule(lambda r: D(3), lambda d, t: book.working_qty(d, t))
+    position = MaxPositionRule(limits)
     book.apply_fill(fill("buy", 2, "100"))
     assert position.check(request(qty=1), book) is None
     assert "would be 4" in position.check(request(qty=2), book)
@@ -132,11 +137,11 @@ def rows(station, **where):
 async def test_reversal_one_summed_order_or_close_then_open_per_destination(station):
     ib = station.fakes["ib"]
     await journal(station, make_alert("ES", "sell", qty="2", strategy="Rev"))
-    await wait_for(lambda: station.oms.book.position("paper", "ES", "Rev") == -2 and len(ib.sent) == 1)
+    await until(lambda: station.oms.book.position("paper", "ES", "Rev") == -2 and len(ib.sent) == 1)
     ib.fill(ib.sent[0], 2, "5000")
-    await wait_for(lambda: station.oms.book.position("ib", "ES", "Rev") == -2)
+    await until(lambda: station.oms.book.position("ib", "ES", "Rev") == -2)
     alert = await journal(station, make_alert("ES", "buy", qty="3", strategy="Rev", position="short"))
-    await wait_for(lambda: station.oms.book.position("paper", "ES", "Rev") == 3 and len(ib.sent) == 3)
+    await until(lambda: station.oms.book.position("paper", "ES", "Rev") == 3 and len(ib.sent) == 3)
     paper = rows(station, destination="paper", alert_id=alert.alert_id)
     assert [(r["side"], r["qty"]) for r in paper] == [("buy", "5")]
     legs = rows(station, destination="ib", alert_id=alert.alert_id)
@@ -144,20 +149,20 @@ async def test_reversal_one_summed_order_or_close_then_open_per_destination(stat
     assert [r.qty for r in ib.sent[1:]] == [D(2), D(3)]   # close sent before open
     # no position field: a plain buy adds to the long position, no reversal
     await journal(station, make_alert("ES", "buy", qty="1", strategy="Rev"))
-    await wait_for(lambda: station.oms.book.position("paper", "ES", "Rev") == 4)
+    await until(lambda: station.oms.book.position("paper", "ES", "Rev") == 4)
 
 
 async def test_risk_refusals_are_visible_orders_and_only_the_refused_one(station):
     alert = await journal(station, make_alert("ES", "buy", qty="11", strategy="Rev"))
-    await wait_for(lambda: len(rows(station, alert_id=alert.alert_id)) == 2)
+    await until(lambda: len(rows(station, alert_id=alert.alert_id)) == 2)
     await station.oms.recorder.flush()
     assert {r["status"] for r in rows(station, alert_id=alert.alert_id)} == {"rejected"}
     status = station.store.query("SELECT status, status_reason FROM alerts WHERE alert_id = ?", (alert.alert_id,))[0]
     assert status["status"] == "rejected" and "exceeds the maximum of 10" in status["status_reason"]
     ok = await journal(station, make_alert("ES", "buy", qty="5", strategy="Rev"))
-    await wait_for(lambda: rows(station, alert_id=ok.alert_id, destination="paper", status="filled"))
+    await until(lambda: rows(station, alert_id=ok.alert_id, destination="paper", status="filled"))
     over = await journal(station, make_alert("ES", "buy", qty="2", strategy="Rev"))  # 5 + 2 > max_position 6
-    await wait_for(lambda: len(rows(station, alert_id=over.alert_id)) == 2)
+    await until(lambda: len(rows(station, alert_id=over.alert_id)) == 2)
     paper = rows(station, alert_id=over.alert_id, destination="paper")[0]
     assert paper["status"] == "rejected" and "beyond the maximum of 6" in paper["reason"]
 
@@ -169,7 +174,7 @@ async def test_pair_alert_makes_two_legs_and_the_book_computes_the_spread_fill(s
         station.bus.publish(TickReceived(Tick(symbol, utc_now(), price)))
     alert = await journal(station, make_alert("NMFC-0.72*NASDAQ:ROIC", "buy", qty="1", price="4.0",
                                               spread=SpreadTicker("NMFC", D("0.72"), "ROIC")))
-    await wait_for(lambda: len(rows(station, alert_id=alert.alert_id, status="filled")) == 2)
+    await until(lambda: len(rows(station, alert_id=alert.alert_id, status="filled")) == 2)
     legs = rows(station, alert_id=alert.alert_id)
     assert [(r["leg"], r["ticker"], r["side"], r["qty"]) for r in legs] == [("1", "NMFC", "buy", "10"), ("2", "ROIC", "sell", "7")]
     group = station.store.query("SELECT * FROM pair_groups")[0]
@@ -180,7 +185,7 @@ async def test_pair_alert_makes_two_legs_and_the_book_computes_the_spread_fill(s
 async def test_paper_limit_and_stop_orders_fill_when_later_prices_cross(station):
     from station.brokers.paper import PaperBroker
 
-    paper: PaperBroker = station.oms.dispatcher.brokers["paper"]
+    paper: PaperBroker = station.dispatcher.brokers["paper"]
     requests = [
         OrderRequest("lim", "paper", "ES", Side.BUY, D(1), OrderType.LIMIT, limit_price=D(4990), strategy="Rev"),
         OrderRequest("stp", "paper", "ES", Side.SELL, D(1), OrderType.STOP, stop_price=D(4980), strategy="Rev"),
@@ -207,11 +212,11 @@ async def test_limit_orders_from_alerts_work_at_paper_and_can_be_cancelled(stati
 
     await station.config.save_strategy("Lim", {"order_type": "limit", "tickers": {"ES": {"destinations": {"paper": {}}}}})
     alert = await journal(station, make_alert("ES", "buy", qty="1", price="4990", strategy="Lim"))
-    await wait_for(lambda: rows(station, alert_id=alert.alert_id, status="working"))
+    await until(lambda: rows(station, alert_id=alert.alert_id, status="working"))
     order = rows(station, alert_id=alert.alert_id)[0]
     assert (order["order_type"], order["limit_price"]) == ("limit", "4990")
     station.bus.publish(CancelOrder(order["client_order_id"]))
-    await wait_for(lambda: rows(station, alert_id=alert.alert_id, status="cancelled"))
+    await until(lambda: rows(station, alert_id=alert.alert_id, status="cancelled"))
     station.bus.publish(TickReceived(Tick("ES", utc_now(), 4980.0)))  # a cancelled order never fills
     await station.oms.recorder.flush()
     assert station.oms.book.position("paper", "ES", "Lim") == 0
@@ -224,9 +229,9 @@ async def test_a_destination_reporting_another_position_is_reconciled_visibly(st
     station.bus.subscribe(Notified, notes.append)
     ib = station.fakes["ib"]
     await journal(station, make_alert("ES", "buy", qty="2", strategy="Rev"))
-    await wait_for(lambda: ib.sent)
+    await until(lambda: ib.sent)
     ib.fill(ib.sent[0], 2, "5000")
-    await wait_for(lambda: station.oms.book.position("ib", "ES") == 2)
+    await until(lambda: station.oms.book.position("ib", "ES") == 2)
     station.bus.publish(PositionReported("ib", "ES", D(2), D(5000)))   # agrees: nothing to do
     station.bus.publish(PositionReported("ib", "ES", D(3), D(5001)))
     await station.oms.recorder.flush()

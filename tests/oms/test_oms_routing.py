@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from support.oms import FakeDestination, journal, make_alert, wait_for
+from support.oms import FakeDestination, journal, make_alert
+from support.wait import until
 from station.app import Options, Station
 from station.brokers import registry
 from station.domain.events import (
@@ -71,7 +72,7 @@ async def test_alert_routes_to_every_strategy_listing_it_and_paper_fills_at_the_
     routed = []
     station.bus.subscribe(AlertRouted, routed.append)
     alert = await journal(station, make_alert("ES", "buy", qty="1", price="5000.25"))
-    await wait_for(lambda: len(orders(station, status="filled")) == 2)
+    await until(lambda: len(orders(station, status="filled")) == 2)
     momentum, other = orders(station)
     assert (momentum["client_order_id"], momentum["qty"], momentum["avg_price"]) == (f"a{alert.alert_id}-Momentum-paper", "2", "5000.25")
     assert (other["strategy"], other["qty"], other["filled_qty"]) == ("Other", "1", "1")
@@ -86,19 +87,19 @@ async def test_paper_fills_at_the_feed_price_when_there_is_one_and_rejects_witho
     station = await make_station()
     station.bus.publish(TickReceived(Tick("ES", utc_now(), 5001.5, 1)))
     await journal(station, make_alert("ES", "sell", qty="1", price="4990", strategy="Other"))
-    await wait_for(lambda: orders(station, status="filled"))
+    await until(lambda: orders(station, status="filled"))
     assert orders(station)[0]["avg_price"] == "5001.5"
     rejected = []
     station.bus.subscribe(Notified, rejected.append)
     await journal(station, make_alert("NQ", "buy", qty="1", price=None, strategy="Momentum"))
-    await wait_for(lambda: orders(station, ticker="NQ", destination="paper", status="rejected"))
+    await until(lambda: orders(station, ticker="NQ", destination="paper", status="rejected"))
     order = orders(station, ticker="NQ", destination="paper")[0]
     assert order["reason"] == "no price for NQ: no market data and the order carries none"
     assert order["qty"] == "3"  # multiplier 3 x alert qty 1
     broker = orders(station, ticker="NQ", destination="broker")[0]
     assert broker["instrument"] == "NQ 12-26" and broker["qty"] == "1"
     assert fakes["broker"].sent[0].symbol == "NQ 12-26"
-    await wait_for(lambda: any(n.title == "Order rejected" for n in rejected))
+    await until(lambda: any(n.title == "Order rejected" for n in rejected))
     await station.stop()
 
 
@@ -108,12 +109,12 @@ async def test_unlisted_ticker_is_unrouted_with_reason_and_notification(make_sta
     station.bus.subscribe(AlertUnrouted, events.append)
     station.bus.subscribe(Notified, notes.append)
     alert = await journal(station, make_alert("CL"))
-    await wait_for(lambda: events)
+    await until(lambda: events)
     row = alert_row(station, alert.alert_id)
     assert row["status"] == "unrouted" and row["status_reason"] == "no enabled strategy lists ticker CL"
     assert events[0].reason == row["status_reason"] and "CL" in notes[0].message
     named = await journal(station, make_alert("ES", strategy="Nope"))
-    await wait_for(lambda: alert_row(station, named.alert_id)["status"] == "unrouted")
+    await until(lambda: alert_row(station, named.alert_id)["status"] == "unrouted")
     assert alert_row(station, named.alert_id)["status_reason"] == "no strategy named 'Nope'"
     assert orders(station) == []
     await station.stop()
@@ -125,7 +126,7 @@ async def test_the_same_alert_never_makes_a_second_order_also_across_restarts(ma
     from station.domain.events import AlertReceived
 
     station.bus.publish(AlertReceived(alert))
-    await wait_for(lambda: orders(station, status="filled"))
+    await until(lambda: orders(station, status="filled"))
     await station.oms.recorder.flush()
     await station.stop()
     again = await make_station(config=None)
@@ -146,8 +147,8 @@ async def test_alerts_journaled_but_not_routed_before_a_crash_are_routed_at_star
     ids = [store.writer.call(lambda conn, t=t: journal_row(conn, make_alert(t, strategy="Momentum"))) for t in ("ES", "NQ")]
     store.close()
     again = await make_station(config=None)
-    await wait_for(lambda: all(alert_row(again, i)["status"] == "routed" for i in ids))
-    await wait_for(lambda: orders(again, ticker="ES", status="filled"))
+    await until(lambda: all(alert_row(again, i)["status"] == "routed" for i in ids))
+    await until(lambda: orders(again, ticker="ES", status="filled"))
     assert [o["alert_id"] for o in orders(again)] == [ids[0], ids[1], ids[1]]
     await again.stop()
 
@@ -158,12 +159,12 @@ async def test_orders_wait_while_a_destination_is_down_and_are_sent_once_after_i
     broker = fakes["broker"]
     first = await journal(station, make_alert("NQ", qty="1", strategy="Momentum"))
     second = await journal(station, make_alert("NQ", qty="2", strategy="Momentum"))
-    await wait_for(lambda: len(orders(station, destination="broker")) == 2)
+    await until(lambda: len(orders(station, destination="broker")) == 2)
     assert [o["status"] for o in orders(station, destination="broker")] == ["new", "new"]
     assert alert_row(station, first.alert_id)["status"] == "routed" and broker.sent == []
     broker.connect()
     broker.connect()  # a repeated CONNECTED never sends twice
-    await wait_for(lambda: len(broker.sent) == 2)
+    await until(lambda: len(broker.sent) == 2)
     await station.oms.recorder.flush()
     assert [r.qty for r in broker.sent] == [Decimal(1), Decimal(2)]
     assert [o["status"] for o in orders(station, destination="broker")] == ["submitted", "submitted"]
@@ -176,14 +177,14 @@ async def test_waiting_orders_survive_a_restart_and_are_sent_once(make_station, 
     config = {**CONFIG, "destinations": {**CONFIG["destinations"], "broker": {"type": "ib", "port": 1}}}
     station = await make_station(config)
     await journal(station, make_alert("NQ", qty="1", strategy="Momentum"))
-    await wait_for(lambda: orders(station, destination="broker"))
+    await until(lambda: orders(station, destination="broker"))
     await station.oms.recorder.flush()
     await station.stop()
     again = await make_station(config=None)
     broker = fakes["broker"]
     assert broker.sent == []
     broker.connect()
-    await wait_for(lambda: broker.sent)
+    await until(lambda: broker.sent)
     await again.oms.recorder.flush()
     assert len(broker.sent) == 1 and orders(again, destination="broker")[0]["status"] == "submitted"
     await again.stop()
@@ -196,7 +197,7 @@ async def test_orders_waiting_past_the_limit_are_rejected_visibly(make_station, 
     updates = []
     station.bus.subscribe(OrderUpdated, updates.append)
     await journal(station, make_alert("NQ", qty="1", strategy="Momentum"))
-    await wait_for(lambda: orders(station, destination="broker", status="rejected"), timeout=5)
+    await until(lambda: orders(station, destination="broker", status="rejected"), timeout=5)
     assert "broker was not available for 1 s" in orders(station, destination="broker")[0]["reason"]
     fakes["broker"].connect()
     await station.oms.recorder.flush()
@@ -209,22 +210,22 @@ async def test_kill_switch_rejects_alerts_and_flattens(make_station, fakes):
 
     station = await make_station()
     await journal(station, make_alert("ES", qty="1", price="5000", strategy="Momentum"))
-    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 2)
+    await until(lambda: station.oms.book.position("paper", "ES", "Momentum") == 2)
     rejected = []
     station.bus.subscribe(AlertRejected, rejected.append)
     station.bus.publish(SetKillSwitch(True, "test"))
-    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 0)
+    await until(lambda: station.oms.book.position("paper", "ES", "Momentum") == 0)
     alert = await journal(station, make_alert("ES", strategy="Momentum"))
-    await wait_for(lambda: rejected)
+    await until(lambda: rejected)
     assert alert_row(station, alert.alert_id)["status"] == "rejected"
     assert "kill switch" in alert_row(station, alert.alert_id)["status_reason"]
     await station.stop()
     again = await make_station(config=None)  # stays engaged across a restart until re-armed
     assert again.oms.book.kill_switch_engaged
     again.bus.publish(SetKillSwitch(False))
-    await wait_for(lambda: not again.oms.book.kill_switch_engaged)
+    await until(lambda: not again.oms.book.kill_switch_engaged)
     later = await journal(again, make_alert("ES", strategy="Momentum"))
-    await wait_for(lambda: alert_row(again, later.alert_id)["status"] == "routed")
+    await until(lambda: alert_row(again, later.alert_id)["status"] == "routed")
     await again.stop()
 
 
@@ -234,7 +235,7 @@ async def test_processing_delay_of_the_strategy_holds_the_alert(make_station, fa
     alert = await journal(station, make_alert("ES", strategy="Slow"))
     await station.oms.recorder.flush()
     assert alert_row(station, alert.alert_id)["status"] == "queued"
-    await wait_for(lambda: alert_row(station, alert.alert_id)["status"] == "routed", timeout=3)
+    await until(lambda: alert_row(station, alert.alert_id)["status"] == "routed", timeout=3)
     await station.stop()
 
 
@@ -245,7 +246,7 @@ async def test_demo_seeds_a_visible_strategy_routing_es_and_nq_to_paper(data_dir
     assert demo.enabled and [t.ticker for t in demo.tickers] == ["ES", "NQ"]
     assert all(t.destinations[0].destination == "paper" for t in demo.tickers)
     await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
-    await wait_for(lambda: orders(station, status="filled"))
+    await until(lambda: orders(station, status="filled"))
     await station.stop()
     again = Station(Options(data_dir=data_dir, port=0, demo=True), secrets)
     again.config.import_document({"strategies": {"Demo": {"enabled": False}}})
@@ -277,11 +278,11 @@ async def test_port_orders_carry_the_alert_and_are_sent_once_per_port(make_stati
         made[destination.name] = FakeDestination(destination.name, context.bus)
         return made[destination.name]
 
-    monkeypatch.setitem(registry.BROKER_FACTORIES, registry.PORT_KIND, port_factory)
+    monkeypatch.setitem(registry.BROKER_FACTORIES, registry.PORT_TYPE, port_factory)
     station = await make_station({"strategies": {"MomentumStrategy": {"accounts": {}, "tickers": {
         "AAPL": {"ports": [5000]}, "TSLA": {"ports": [5001, 5002]}}}}})
     alert = await journal(station, make_alert("TSLA", "buy", qty="10", price="150.25", position="short"))
-    await wait_for(lambda: made["port:5001"].sent and made["port:5002"].sent)
+    await until(lambda: made["port:5001"].sent and made["port:5002"].sent)
     await station.oms.recorder.flush()
     sent = made["port:5001"].sent[0]
     assert sent.client_order_id == f"a{alert.alert_id}-MomentumStrategy-port:5001"

@@ -1,4 +1,4 @@
-"""Helpers for the IB tests: a bus recorder, a broker on a fake TWS, order requests, polling waits."""
+"""Helpers for the IB tests: a bus recorder, a broker on a fake TWS driven by the real dispatcher, requests."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import pytest
 
+from support.broker_harness import Driven, unpacked
 from support.fake_tws import FakeTWS
 from support.wait import until
 from station.brokers.ib.broker import IBBroker
 from station.brokers.ib.config import IBSettings
 from station.bus import Bus
-from station.domain.enums import ConnectionState, OrderType, Side
+from station.domain.enums import OrderType, Side
 from station.domain.events import (
     ConnectionChanged,
     ContractResolved,
@@ -25,11 +26,12 @@ from station.domain.events import (
     OrderReported,
     PortfolioReported,
     PositionReported,
+    ReportsReceived,
 )
 from station.domain.orders import OrderRequest
 
 TODAY = date(2025, 3, 3)  # a Monday: a trading day with an SPXW expiry, whatever day the tests run
-FAST_BACKOFF = (0.05, 0.1, 0.2, 0.3)
+FAST_RECONNECT = {"reconnect_initial_s": 0.05, "reconnect_max_s": 0.3}
 _ids = itertools.count(1)
 
 
@@ -37,17 +39,24 @@ class Recorder:
     """Every report a broker publishes, in order, with helpers to wait for them."""
 
     KINDS = (ConnectionChanged, OrderReported, FillReported, PositionReported, PortfolioReported, Notified,
-             ContractResolved)
+             ContractResolved, ReportsReceived)
 
     def __init__(self, bus: Bus) -> None:
         self.events: list = []
         self.by_kind: dict[type, list] = defaultdict(list)
+        self.reconciliations: list[ReportsReceived] = []  # what the dispatcher had the oms reconcile
+        self.reconciled_at: list[int] = []  # len(events) once each reconciliation's reports were recorded
         for kind in self.KINDS:
             bus.subscribe(kind, self._record)
 
     def _record(self, event) -> None:
-        self.events.append((time.perf_counter(), event))
-        self.by_kind[type(event)].append(event)
+        if isinstance(event, ReportsReceived):
+            self.reconciliations.append(event)
+        for each in unpacked(event):  # a reconciliation's reports count as reported, in the order applied
+            self.events.append((time.perf_counter(), each))
+            self.by_kind[type(each)].append(each)
+        if isinstance(event, ReportsReceived):
+            self.reconciled_at.append(len(self.events))
 
     def reports(self, coid: str) -> list[OrderReported]:
         return [e for e in self.by_kind[OrderReported] if e.client_order_id == coid]
@@ -66,12 +75,11 @@ class Recorder:
 
 
 async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -> None:
-    """`support.wait.until` under the name the IB tests use."""
     await until(predicate, timeout, what=what)
 
 
 def settings(port: int, **changes) -> IBSettings:
-    values = dict(port=port, client_id=7, account="DU123456", backoff_s=FAST_BACKOFF, connect_timeout_s=3.0)
+    values = dict(port=port, client_id=7, account="DU123456", connect_timeout_s=3.0, **FAST_RECONNECT)
     return IBSettings(**{**values, **changes})
 
 
@@ -85,9 +93,11 @@ async def fake():
 
 
 @pytest.fixture
-async def make_broker():
-    """`await make_broker(port, connect=True, name="ib", **settings)` -> (broker, recorder, bus); all stopped after."""
-    made: list[IBBroker] = []
+async def make_broker(monkeypatch, data_dir):
+    """`await make_broker(port, connect=True, name="ib", **settings)` -> (broker, recorder, bus), started and
+    driven by the real dispatcher (it reconciles after every (re)connect); all stopped after. With `connect`,
+    returns once the first reconciliation is done."""
+    driven = Driven(monkeypatch, data_dir)
 
     async def make(port: int, *, connect: bool = True, name: str = "ib", mappings=tuple, bus: Bus | None = None,
                    **changes) -> tuple[IBBroker, Recorder, Bus]:
@@ -96,15 +106,13 @@ async def make_broker():
             bus.bind(asyncio.get_running_loop())
         recorder = Recorder(bus)
         broker = IBBroker(name, settings(port, **changes), bus, mappings=mappings, today=lambda: TODAY)
-        made.append(broker)
-        await broker.start()
+        await driven(broker, bus, kind=f"ib-{name}")
         if connect:
-            await wait_until(lambda: broker.state is ConnectionState.CONNECTED, 5, "broker connected")
+            await wait_until(lambda: recorder.reconciliations, 5, "broker connected and reconciled")
         return broker, recorder, bus
 
     yield make
-    for broker in made:
-        await broker.stop()
+    await driven.stop_all()
 
 
 def request(ticker: str = "AAPL", side: Side = Side.BUY, qty: str = "10", **fields) -> OrderRequest:

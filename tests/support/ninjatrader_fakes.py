@@ -42,6 +42,7 @@ class FakeNinjaTrader:
         self.processed: list[tuple[str, list[str]]] = []  # (file name, its lines), in order of N
         self.orders: dict[str, FakeOrder] = {}
         self.positions: dict[str, tuple[int, Decimal]] = {}
+        self.changes: list[tuple[str, int, Decimal, Decimal]] = []  # (order id, qty, limit, stop) as changed
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -78,6 +79,12 @@ class FakeNinjaTrader:
             self.write_state(order.order_id, "WORKING;0;0")
             if kind == "MARKET":
                 self.fill(order.order_id, order.qty, self.fill_price)
+        elif command == "CHANGE":  # quantity, limit, stop of a working order (0: a price the type does not use)
+            order = self.orders.get(fields[10])
+            if order is not None and order.state in ("ACCEPTED", "WORKING", "PARTFILLED"):
+                order.qty = int(fields[4])
+                self.changes.append((order.order_id, int(fields[4]), Decimal(fields[6]), Decimal(fields[7])))
+                self.write_state(order.order_id, f"{order.state};{order.filled};{order.avg}")
         elif command == "CANCEL":
             order = self.orders.get(fields[10])
             if order is not None and order.state in ("ACCEPTED", "WORKING", "PARTFILLED"):

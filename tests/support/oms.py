@@ -1,4 +1,4 @@
-"""Helpers for the oms tests: journal alerts as the webhook does, a controllable destination, polling."""
+"""Helpers for the oms tests: journal alerts as the webhook does, a controllable destination."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from support.wait import until
 from station.domain.alert import Alert, SpreadTicker
+from station.domain.destinations import BrokerCapabilities, BrokerReports
 from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import AlertReceived, ConnectionChanged, FillReported, OrderReported
 from station.domain.fills import Fill
 from station.domain.timeutil import utc_now
+from support.wait import until as wait_for  # noqa: F401  (the one polling helper, by the name older tests use)
 
 
 def make_alert(ticker="ES", action="buy", qty="1", price="5000", **kw) -> Alert:
@@ -45,19 +47,20 @@ async def journal(station, alert: Alert, publish: bool = True) -> Alert:
     return alert
 
 
-async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
-    """`support.wait.until` under the name the oms tests use: `predicate()`'s first truthy value."""
-    return await until(predicate, timeout, interval=interval)
-
-
 class FakeDestination:
-    """A destination double behind the Broker protocol: up/down on demand, records what it was sent."""
+    """A destination double behind the Broker protocol: up/down on demand, records what it was sent and
+    was asked; `held` is what its `reports(since)` answers (orders, fills, positions it holds)."""
+
+    capabilities = BrokerCapabilities()
 
     def __init__(self, name: str, bus, *, fill_price: Decimal | None = None, up: bool = True) -> None:
         self.name, self.bus = name, bus
         self.state = ConnectionState.DISCONNECTED
         self.sent: list = []
         self.cancelled: list[str] = []
+        self.replaced: list = []
+        self.asked: list = []  # the `since` of every reports() call
+        self.held = {"orders": (), "fills": (), "positions": ()}
         self.fill_price = fill_price
         self._up = up
 
@@ -91,3 +94,10 @@ class FakeDestination:
     async def cancel(self, client_order_id: str) -> None:
         self.cancelled.append(client_order_id)
         self.bus.publish(OrderReported(self.name, client_order_id, OrderStatus.CANCELLED))
+
+    async def replace(self, request) -> None:
+        self.replaced.append(request)
+
+    async def reports(self, since):
+        self.asked.append(since)
+        return BrokerReports(self.name, since, **self.held)

@@ -1,11 +1,13 @@
 """The IB destination: orders to TWS/IB Gateway through ib_async, reports back, and a link that heals itself.
 
 `start()` returns at once; a background task connects (only ib_async's `*Async`
-calls, ib_async imported there), reconciles and then reports CONNECTED. After a
-drop (TWS restarts daily) it reconnects with backoff, reconciles open orders,
-executions and positions (fills first, then statuses, then positions), restores
-market data, and only then reports CONNECTED again, so orders that waited are sent
-once, after IB's state is known. Order ids only ever grow (never error 103).
+calls, ib_async imported there), takes over IB's open orders and id sequence, restores
+market data and reports CONNECTED. After a drop (TWS restarts daily) it reconnects with
+the shared back-off and does the same. What IB holds then (executions first, then order
+statuses, then positions) is `reports(since)`'s answer, which the dispatcher asks for
+before it sends anything new; until then positions are not reported on their own (they
+would run ahead of the fills). Order ids only ever grow (never error 103). A working
+order is changed in place (placeOrder again with its id: IB's modify).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from station.brokers.protocol import BrokerCapabilities, BrokerError
+from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.ib import parsing
 from station.brokers.ib.config import IBSettings
 from station.brokers.ib.link import IBLink
@@ -27,9 +29,9 @@ from station.bus import Bus
 from station.domain.commands import ResolveContract
 from station.domain.contract_map import ContractMapping
 from station.domain.enums import ConnectionState, OrderStatus
-from station.domain.events import ConfigChanged, ContractResolved, Notified, OrderReported
+from station.domain.events import ConfigChanged, ContractResolved, FillReported, Notified, OrderReported, PositionReported
 from station.domain.orders import OrderRequest
-from station.domain.timeutil import EASTERN
+from station.domain.timeutil import EASTERN, utc_now
 
 log = logging.getLogger("station.brokers.ib")
 
@@ -46,7 +48,7 @@ class IBBroker:
     """One IB destination (a `{"type": "ib", …}` entry), behind the `Broker` protocol."""
 
     capabilities = BrokerCapabilities(
-        order_types=("market", "limit", "stop", "stop_limit"),
+        native_brackets=True, native_replace=True, order_types=("market", "limit", "stop", "stop_limit"),
         notes=("brackets: take_profit/stop_loss legs, one cancels the other", "orderRef = client order id"))
 
     def __init__(self, name: str, settings: IBSettings, bus: Bus, *,
@@ -65,6 +67,7 @@ class IBBroker:
         self._trades: dict[str, Any] = {}  # client order id -> ib_async Trade
         self._max_order_id = 0
         self.pacer = Pacer()
+        self._positions_held = True  # until reports(since) after a (re)connect told them, after the fills
         self._unsubscribe: list[Callable[[], None]] = []
 
     @property
@@ -124,6 +127,45 @@ class IBBroker:
             if coid not in self._trades:
                 raise BrokerError("the connection to TWS dropped before the order went out") from None
 
+    async def replace(self, request: OrderRequest) -> None:
+        """Change a working order's quantity and prices in place (IB's modify: the same order id again)."""
+        self._require_connected()
+        coid = request.client_order_id
+        trade = self._trades.get(coid)
+        if trade is None:
+            raise BrokerError(f"{self.name} has no order {coid}")
+        if trade.isDone():
+            raise BrokerError(f"{coid} is already {trade.orderStatus.status.lower()} at IB")
+        order = trade.order
+        fields = parsing.order_fields(request, account=self.settings.account)
+        if fields["action"] != order.action or fields["orderType"] != order.orderType:
+            raise BrokerError(f"{coid}: only the quantity and prices of a working order change")
+        order.totalQuantity = fields["totalQuantity"]
+        order.lmtPrice = fields.get("lmtPrice", order.lmtPrice)
+        order.auxPrice = fields.get("auxPrice", order.auxPrice)
+        await self.pacer.take()
+        try:
+            self._trades[coid] = self.link.ib.placeOrder(trade.contract, order)
+        except ConnectionError:
+            raise BrokerError("the connection to TWS dropped; the change was not sent") from None
+        self.ledger.requests[coid] = request
+
+    async def reports(self, since: datetime) -> BrokerReports:
+        """IB's executions since `since` (those not reported yet), its orders' statuses (orders lost in a drop
+        rejected), and its positions (one closed meanwhile reported flat)."""
+        ib = self.link.ib
+        if ib is None or self.link.state is not ConnectionState.CONNECTED:
+            raise BrokerError(f"{self.name} is not connected to TWS ({self.link.state}: {self.link.detail})")
+        self.reporter.flush_held()  # executions waiting for their commission go out first, as they are
+        with self.reporter.collecting() as gathered:
+            self._report_state(ib, since)
+        self._positions_held = False
+        return BrokerReports(
+            self.name, since,
+            orders=tuple(e for e in gathered if isinstance(e, OrderReported)),
+            fills=tuple(e.fill for e in gathered if isinstance(e, FillReported)),
+            positions=tuple(e for e in gathered if isinstance(e, PositionReported)))
+
     def _build_orders(self, request: OrderRequest) -> list:
         import ib_async
 
@@ -170,11 +212,14 @@ class IBBroker:
         """Called by the link after each (re)connect, before CONNECTED is reported; returns a summary."""
         if self.resolver is None:
             self._wire(ib)
+        self._positions_held = True
         if not full:  # TWS got its own link back (1101/1102): ask again what may have changed meanwhile
             await asyncio.wait_for(asyncio.gather(ib.reqPositionsAsync(), ib.reqOpenOrdersAsync()),
                                    self.settings.connect_timeout_s)
             await asyncio.wait_for(ib.reqExecutionsAsync(), self.settings.connect_timeout_s)
-        summary = self._reconcile(ib)
+        summary = self._adopt(ib)
+        for item in ib.portfolio(self.settings.account or ""):  # the account view, for the window
+            self.reporter.portfolio(item)
         if self.feed is not None:
             await self.feed.restore(fresh=full)
         return summary
@@ -193,11 +238,9 @@ class IBBroker:
 
             self.feed = IBMarketData(self.name, ib, self.resolver, self.bus, self.settings)
 
-    def _reconcile(self, ib) -> str:
-        """Report IB's truth: executions first, then order statuses, then positions."""
-        self.reporter.flush_held()
+    def _adopt(self, ib) -> str:
+        """Take over this session's orders and IB's id sequence (never reusing an id); a summary of IB's state."""
         trades = [t for t in ib.trades() if t.order.orderRef]
-        fills = sorted(ib.fills(), key=lambda f: f.time)
         ours = self.settings.client_id
         fresh: dict[str, Any] = {}  # this session's Trade objects replace the last session's
         for trade in trades:
@@ -207,20 +250,28 @@ class IBBroker:
             if trade.order.clientId == ours:
                 self._max_order_id = max(self._max_order_id, trade.order.orderId)
         self._trades.update(fresh)
+        fills = ib.fills()
         for fill in fills:
             if fill.execution.clientId == ours:
                 self._max_order_id = max(self._max_order_id, fill.execution.orderId)
         ib.client.updateReqId(self._max_order_id + 1)  # whatever TWS says, never reuse an id
+        return (f"{sum(not t.isDone() for t in trades)} open orders, {len(fills)} executions, "
+                f"{sum(1 for p in ib.positions() if p.position)} positions at IB")
+
+    def _report_state(self, ib, since: datetime) -> None:
+        """Report IB's truth through the reporter: executions first, then order statuses, then positions."""
+        trades = [t for t in ib.trades() if t.order.orderRef]
+        now = utc_now()
+        fills = sorted(ib.fills(), key=lambda f: f.time)
         for fill in fills:
-            self.reporter.fill(fill.execution.orderRef, fill.contract, fill)
+            if parsing.fill_time(fill.execution.time, now) >= since:
+                self.reporter.fill(fill.execution.orderRef, fill.contract, fill)
         for trade in trades:
             self.reporter.status(trade)
         lost = self._report_lost({t.order.orderRef for t in trades} | {f.execution.orderRef for f in fills})
-        positions = self.reporter.positions(ib.positions())
-        for item in ib.portfolio(self.settings.account or ""):
-            self.reporter.portfolio(item)
-        return (f"reconciled {sum(not t.isDone() for t in trades)} open orders, {len(fills)} executions, "
-                f"{positions} positions" + (f"; {lost} orders lost in the drop" if lost else ""))
+        if lost:
+            log.warning("%s: %d orders lost in the drop", self.name, lost)
+        self.reporter.positions(ib.positions())
 
     def _report_lost(self, at_ib: set[str]) -> int:
         """Orders sent that IB never saw (the link dropped with them queued) end visibly, not silently."""
@@ -234,7 +285,7 @@ class IBBroker:
                 continue
             track.status = OrderStatus.REJECTED
             self._trades.pop(coid, None)
-            self.bus.publish(OrderReported(self.name, coid, OrderStatus.REJECTED, reason=LOST_IN_FLIGHT))
+            self.reporter.report(OrderReported(self.name, coid, OrderStatus.REJECTED, reason=LOST_IN_FLIGHT))
             lost += 1
         return lost
 
@@ -246,7 +297,7 @@ class IBBroker:
         self.reporter.status(trade)
 
     def _on_position(self, position) -> None:
-        if not self.link.reconciling:  # during a reconnect positions are reported after the fills
+        if not self.link.reconciling and not self._positions_held:  # after a reconnect: after the fills
             self.reporter.position(position)
 
     def _on_error(self, req_id: int, code: int, text: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
+
+from station.backoff import Backoff
 
 # Reconnect delays: quick at first (a network blip), then every few seconds (TWS restarting), so the
 # link is back within a few seconds of TWS answering again — well inside the contract's 15 s.
-BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0)
+RECONNECT_INITIAL_S = 0.25
+RECONNECT_MAX_S = 4.0
 CONNECT_TIMEOUT_S = 6.0
 HEARTBEAT_S = 10.0
 HEARTBEAT_TIMEOUT_S = 5.0
@@ -27,7 +30,8 @@ class IBSettings:
     ticks: str = "trades"
     realtime_bars: bool = False
     bar_source: str = "trades"
-    backoff_s: tuple[float, ...] = field(default=BACKOFF_S)
+    reconnect_initial_s: float = RECONNECT_INITIAL_S
+    reconnect_max_s: float = RECONNECT_MAX_S
     connect_timeout_s: float = CONNECT_TIMEOUT_S
     heartbeat_s: float = HEARTBEAT_S
     heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S
@@ -50,6 +54,6 @@ class IBSettings:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def backoff(self, attempt: int) -> float:
-        """The wait before reconnect attempt number `attempt` (0-based)."""
-        return self.backoff_s[min(attempt, len(self.backoff_s) - 1)]
+    def backoff(self) -> Backoff:
+        """The reconnect delays of one link (the shared back-off, with jitter)."""
+        return Backoff(self.reconnect_initial_s, self.reconnect_max_s)

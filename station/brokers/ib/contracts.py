@@ -145,15 +145,6 @@ class ContractResolver:
             self._cache[key] = await self._one(m, option)
         return self._cache[key]
 
-    async def chain_around(self, symbol: str, count: int = 5) -> tuple[str, float, list[float]]:
-        """Today's expiry, the underlying's price and the strikes around it (for the 0DTE panel)."""
-        m = self.mapping_for(symbol)
-        underlying = await self.underlying(m)
-        chain = await self._chain(m, underlying)
-        expiry = symbols.zero_dte_expiry(list(chain.expirations), self._today())
-        price = await self.last_price(underlying)
-        return expiry, price, symbols.strikes_around(list(chain.strikes), price, count)
-
 
 def base_contract(m: ContractMapping) -> ib_async.Contract:
     """The request contract a mapping describes (before IB fills in conId and the rest)."""

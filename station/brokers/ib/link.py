@@ -88,8 +88,9 @@ class IBLink:
     # ---- the loop -------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        attempt = 0
+        backoff = self.settings.backoff()
         while True:
+            attempt = backoff.attempts
             where = f"{self.settings.address} as client {self.settings.client_id}"
             if attempt == 0:
                 self._set(ConnectionState.CONNECTING, f"connecting to {where}")
@@ -102,17 +103,17 @@ class IBLink:
             except Exception as exc:  # every failure means: wait, then try again
                 self._drop()
                 state, why = self._explain(exc)
-                delay = self.settings.backoff(attempt)
-                attempt += 1
-                self._set(state, f"{why}; retrying in {delay:g} s")
+                delay = backoff.next()
+                self._set(state, f"{why}; retrying in {delay:.1f} s")
                 await asyncio.sleep(delay)
                 continue
-            attempt = 0
+            backoff.reset()
             self._set(ConnectionState.CONNECTED, summary)
             await self._watch()
             self._drop()
             self._set(ConnectionState.DISCONNECTED, "lost the connection to TWS; reconnecting")
-            await asyncio.sleep(self.settings.backoff(0))
+            await asyncio.sleep(backoff.next())
+            backoff.reset()  # a fresh start: the first attempt after a drop is announced as connecting
 
     async def _connect(self) -> str:
         if self.ib is None:

@@ -8,21 +8,25 @@ Guarantees the oms can rely on:
 - IB's error text on a refused order becomes the REJECTED reason; errors that do
   not end an order (a failed cancel, a warning) change no status;
 - unset values (`sys.float_info.max`, NaN) never reach a report.
+
+Live, reports go on the bus; while `collecting()`, they are gathered instead (the broker's
+answer to `reports(since)` after a reconnect, which the oms reconciles in one step).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from station.brokers.ib import parsing
 from station.brokers.ib.config import COMMISSION_WAIT_S, STATUS_WAIT_S
 from station.bus import Bus
 from station.domain.enums import OrderStatus
-from station.domain.events import FillReported, OrderReported, PortfolioReported, PositionReported
+from station.domain.events import Event, FillReported, OrderReported, PortfolioReported, PositionReported
 from station.domain.fills import Fill
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import utc_now
@@ -71,6 +75,21 @@ class Reporter:
         self.account = account
         self._held: dict[str, tuple[Any, Any, asyncio.TimerHandle]] = {}
         self._open: set[str] = set()  # tickers with a non-zero position last reported
+        self._emit: Callable[[Event], None] = bus.publish
+
+    def report(self, event: Event) -> None:
+        """Publish one report (or gather it, while collecting)."""
+        self._emit(event)
+
+    @contextmanager
+    def collecting(self) -> Iterator[list[Event]]:
+        """Gather what would be published (in order) instead of publishing it."""
+        gathered: list[Event] = []
+        self._emit = gathered.append
+        try:
+            yield gathered
+        finally:
+            self._emit = self.bus.publish
 
     # ---- statuses -----------------------------------------------------------------------------
 
@@ -148,7 +167,7 @@ class Reporter:
                 status == track.status and (status is not S.PARTIALLY_FILLED or track.status_filled == track.filled_reported))):
             return
         track.status, track.status_filled = status, track.filled_reported
-        self.bus.publish(OrderReported(self.name, coid, status, broker_order_id=track.broker_id, reason=reason))
+        self._emit(OrderReported(self.name, coid, status, broker_order_id=track.broker_id, reason=reason))
 
     # ---- executions ---------------------------------------------------------------------------
 
@@ -187,7 +206,7 @@ class Reporter:
         request = self.ledger.requests.get(coid)
         commission = parsing.to_decimal(fill.commissionReport.commission) or Decimal(0)
         self.ledger.fills.add(execution.execId)
-        self.bus.publish(FillReported(Fill(
+        self._emit(FillReported(Fill(
             fill_id=execution.execId, client_order_id=coid, destination=self.name,
             ticker=request.ticker if request else self.ticker_for(contract),
             side=parsing.ACTION_TO_SIDE[execution.side], qty=qty, price=price,
@@ -214,7 +233,7 @@ class Reporter:
         avg = parsing.average_price(position.avgCost, contract.secType, contract.multiplier) if qty else None
         ticker = self.ticker_for(contract)
         (self._open.add if qty else self._open.discard)(ticker)
-        self.bus.publish(PositionReported(self.name, ticker, qty, avg))
+        self._emit(PositionReported(self.name, ticker, qty, avg))
 
     def positions(self, positions) -> int:
         """Every position IB holds now; those reported before and gone since are reported flat."""
@@ -223,14 +242,14 @@ class Reporter:
         for position in positions:
             self.position(position)
         for ticker in sorted(before - self._open):
-            self.bus.publish(PositionReported(self.name, ticker, Decimal(0), None))
+            self._emit(PositionReported(self.name, ticker, Decimal(0), None))
         return len(self._open)
 
     def portfolio(self, item) -> None:
         if self.account and item.account != self.account:
             return
         contract = item.contract
-        self.bus.publish(PortfolioReported(
+        self._emit(PortfolioReported(
             destination=self.name, account=item.account, ticker=self.ticker_for(contract),
             qty=parsing.to_decimal(item.position) or Decimal(0),
             avg_price=parsing.average_price(item.averageCost, contract.secType, contract.multiplier),

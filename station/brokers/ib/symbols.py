@@ -60,10 +60,3 @@ def pick_strike(strikes: list[float], price: float, right: str, offset: int = 0)
     if not 0 <= index < len(ordered):
         raise UnknownSymbol(f"no strike {offset} steps from the money at {price}")
     return ordered[index]
-
-
-def strikes_around(strikes: list[float], price: float, count: int) -> list[float]:
-    """The `count` strikes on each side of `price` (for showing today's chain around the money)."""
-    ordered = sorted(set(strikes))
-    index = bisect_left(ordered, price)
-    return ordered[max(0, index - count): index + count]

@@ -20,11 +20,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from station.brokers.protocol import BrokerCapabilities, BrokerError
+from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.ninjatrader.ati_book import AtiBook, AtiOrder
 from station.brokers.ninjatrader.files import OIF_NAME, OifWriter, run_file_job
 from station.brokers.ninjatrader.parsing import (
-    fill_delta, instrument_without_exchange, oif_cancel, oif_place, parse_connection_state,
+    fill_delta, instrument_without_exchange, oif_cancel, oif_change, oif_place, parse_connection_state,
     parse_order_state, parse_position, position_instrument,
 )
 from station.bus import Bus
@@ -84,7 +84,7 @@ class OutgoingScanner:
 class AtiBroker:
     """Destination `{"type": "ninjatrader-ati", "account", "incoming", "outgoing"}`."""
 
-    capabilities = BrokerCapabilities(order_types=("market", "limit", "stop", "stop_limit"),
+    capabilities = BrokerCapabilities(native_replace=True, order_types=("market", "limit", "stop", "stop_limit"),
                                       notes=("quantities are whole numbers",))
 
     def __init__(self, name: str, bus: Bus, *, account: str, incoming: Path, outgoing: Path,
@@ -107,6 +107,7 @@ class AtiBroker:
         self._writer = OifWriter.for_folder(self.incoming, Path(data_dir))
         self._scanner = OutgoingScanner(self.outgoing)
         self._texts: dict[str, str] = {}
+        self._positions: dict[str, PositionReported] = {}  # ticker -> the latest position file's figures
         self._doubtful: dict[str, str] = {}  # unreadable once: reported if read the same again
         self._submit_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -162,6 +163,30 @@ class AtiBroker:
         async with self._submit_lock:
             path = await self._write(line)
         log.info("%s: cancel %s -> %s", self.name, client_order_id, path.name)
+
+    async def replace(self, request: OrderRequest) -> None:
+        """Write a CHANGE file (quantity and prices); NinjaTrader's state files then say how it went."""
+        order = self.book.orders.get(request.client_order_id)
+        if order is None or order.file is None:
+            raise BrokerError(f"{self.name} has not placed {request.client_order_id}; it cannot be changed")
+        try:
+            line = oif_change(request)
+        except ValueError as exc:
+            raise BrokerError(f"cannot change {request.client_order_id} through the ATI: {exc}") from None
+        async with self._submit_lock:
+            path = await self._write(line)
+            order.qty = str(request.qty)
+            await self._save()
+        log.info("%s: change %s -> %s: %s", self.name, request.client_order_id, path.name, line)
+
+    async def reports(self, since: datetime) -> BrokerReports:
+        """Every order placed here with its last known state, the fills reported since `since` (kept with
+        the orders, so they survive a restart) and the positions NinjaTrader's files last showed."""
+        placed = [order for order in self.book.orders.values() if order.file is not None]
+        orders = tuple(OrderReported(self.name, o.client_order_id, o.order_status, broker_order_id=o.file)
+                       for o in placed if o.order_status is not OrderStatus.NEW)
+        fills = tuple(fill for o in placed for fill in o.fill_records(self.name) if fill.time >= since)
+        return BrokerReports(self.name, since, orders=orders, fills=fills, positions=tuple(self._positions.values()))
 
     def _overrides(self, request: OrderRequest) -> dict:
         """The destination's order type and time in force applied to a plain market order."""
@@ -267,7 +292,9 @@ class AtiBroker:
         if instrument is not None:
             position = parse_position(instrument_without_exchange(instrument), file.text)
             ticker = self.book.ticker_for(position.instrument)
-            self.bus.publish(PositionReported(self.name, ticker, position.qty, position.avg_price))
+            report = PositionReported(self.name, ticker, position.qty, position.avg_price)
+            self._positions[ticker] = report
+            self.bus.publish(report)
             return False
         connection = parse_connection_state(file.text)
         if connection is not None:
@@ -291,6 +318,7 @@ class AtiBroker:
                         destination=self.name, ticker=order.ticker, side=Side(order.side), qty=qty,
                         price=price, time=datetime.fromtimestamp(file.mtime, UTC), strategy=order.strategy)
             order.filled, order.avg_price = str(report.filled), str(report.avg_price)
+            order.fills.append([fill.fill_id, str(qty), str(price), fill.time.isoformat()])
             order.status = (OrderStatus.FILLED if report.filled == Decimal(order.qty)
                             else OrderStatus.PARTIALLY_FILLED).value
             log.info("%s: %s filled %s @ %s (%s of %s)", self.name, cid, qty, price, report.filled, order.qty)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 from station.brokers.ninjatrader.files import write_atomic
 from station.domain.enums import OrderStatus, Side
+from station.domain.fills import Fill
 from station.domain.orders import OrderRequest
 
 log = logging.getLogger("station.ninjatrader")
@@ -38,6 +40,14 @@ class AtiOrder:
     avg_price: str | None = None
     status: str = OrderStatus.NEW.value
     file: str | None = None  # the oif file it went out in, once written
+    fills: list[list[str]] = field(default_factory=list)  # [fill id, qty, price, time ISO] as reported
+
+    def fill_records(self, destination: str) -> list[Fill]:
+        """The fills reported for this order, as they were reported."""
+        return [Fill(fill_id=fill_id, client_order_id=self.client_order_id, destination=destination,
+                     ticker=self.ticker, side=Side(self.side), qty=Decimal(qty), price=Decimal(price),
+                     time=datetime.fromisoformat(at), strategy=self.strategy)
+                for fill_id, qty, price, at in self.fills]
 
     @property
     def filled_qty(self) -> Decimal:

@@ -150,6 +150,17 @@ def oif_place(request: OrderRequest, account: str, *, order_type: OrderType | No
     return ";".join(fields)
 
 
+def oif_change(request: OrderRequest) -> str:
+    """`CHANGE;;;;<QTY>;;<LIMIT>;<STOP>;;;<ORDER ID>;;`: the working order's new quantity and prices
+    (NinjaTrader's ATI CHANGE; a price the order type does not use is 0, as in PLACE)."""
+    uses_limit = request.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+    uses_stop = request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
+    return ";".join(["CHANGE", "", "", "", oif_qty(request.qty), "",
+                     oif_price(request.limit_price if uses_limit else None),
+                     oif_price(request.stop_price if uses_stop else None), "", "",
+                     _field(request.client_order_id, "order id"), "", ""])
+
+
 def oif_cancel(client_order_id: str) -> str:
     """`CANCEL;;;;;;;;;;<ORDER ID>;;` (NinjaTrader's ATI CANCEL command)."""
     return "CANCEL" + ";" * 10 + _field(client_order_id, "order id") + ";;"

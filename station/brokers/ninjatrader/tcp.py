@@ -26,12 +26,15 @@ import sys
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from station.brokers.protocol import BrokerCapabilities, BrokerError
+from station.backoff import Backoff
+from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.ninjatrader.files import run_file_job, write_atomic
 from station.brokers.ninjatrader.parsing import port_line
 from station.bus import Bus
+from station.domain.destinations import port_destination_name
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConnectionChanged, OrderReported
 from station.domain.orders import OrderRequest
@@ -40,26 +43,9 @@ from station.domain.timeutil import utc_now
 log = logging.getLogger("station.ninjatrader")
 
 RESEND_WINDOW_S = 2.0
+RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
 RECENT_BYTES = 4 << 20  # at least this much of the latest output is kept for re-sending
 DELIVERED_MEMORY = 20_000
-
-
-@dataclass
-class Backoff:
-    """Reconnect delays: `initial`, doubling up to `maximum`; reset after a connection that held."""
-
-    initial: float = 0.1
-    factor: float = 2.0
-    maximum: float = 2.0
-    _next: float = field(default=0.0, init=False)
-
-    def next(self) -> float:
-        delay = self._next or self.initial
-        self._next = min(delay * self.factor, self.maximum)
-        return delay
-
-    def reset(self) -> None:
-        self._next = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +103,7 @@ def lines_to_resend(recent, written: int, unconfirmed: int | None, clean_close: 
 class TcpPortBroker:
     """Destination `port:<PORT>`: JSON lines to the NinjaTrader strategy listening on that port."""
 
-    capabilities = BrokerCapabilities(reports_fills=False,
+    capabilities = BrokerCapabilities(drops_repeats=True, reports_fills=False,
                                       notes=("a line is submitted once written; ports report no fills",))
 
     def __init__(self, port: int, bus: Bus, *, host: str = "127.0.0.1", data_dir: Path | None = None,
@@ -127,17 +113,17 @@ class TcpPortBroker:
             raise ValueError(f"port {port} is not between 1 and 65535")
         self.port = int(port)
         self.host = host
-        self.name = f"port:{self.port}"
+        self.name = port_destination_name(self.port)
         self.bus = bus
         self.state = ConnectionState.DISCONNECTED
         self.detail = ""
         self.last_delivery = None
         self.resend_window_s = resend_window_s
         self.connect_timeout_s = connect_timeout_s
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(RECONNECT_INITIAL_S, RECONNECT_MAX_S)
         self._outbox: deque[Line] = deque()
         self._queued: set[str] = set()
-        self._delivered: OrderedDict[str, None] = OrderedDict()
+        self._delivered: OrderedDict[str, datetime] = OrderedDict()  # client order id -> when first written
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._outbox_path = data_dir / "ninjatrader" / f"port-{self.port}.outbox.jsonl" if data_dir else None
@@ -194,6 +180,16 @@ class TcpPortBroker:
                                                reason="withdrawn before it was written to the port"))
                 return
         raise BrokerError(f"{client_order_id} was already written to {self.name}; a port line cannot be cancelled")
+
+    async def replace(self, request: OrderRequest) -> None:
+        """A line cannot be changed once handed over (the strategy on the port trades it on its own)."""
+        raise BrokerError(f"{self.name} cannot change {request.client_order_id}: a port line is final once handed over")
+
+    async def reports(self, since: datetime) -> BrokerReports:
+        """The lines written since `since` (SUBMITTED, as when they were written); a port reports no fills."""
+        written = tuple(OrderReported(self.name, cid, OrderStatus.SUBMITTED, at=at)
+                        for cid, at in self._delivered.items() if at >= since)
+        return BrokerReports(self.name, since, orders=written)
 
     # ---- connection loop -------------------------------------------------------------------
 
@@ -306,7 +302,7 @@ class TcpPortBroker:
     # ---- bookkeeping ------------------------------------------------------------------------
 
     def _remember(self, client_order_id: str) -> None:
-        self._delivered[client_order_id] = None
+        self._delivered[client_order_id] = utc_now()
         if len(self._delivered) > DELIVERED_MEMORY:
             self._delivered.popitem(last=False)
 

@@ -1,5 +1,7 @@
 """Paper trading: market orders fill at once, in full, at the feed's last price (else the alert's price);
-limit and stop orders work until a later price crosses them. Reports like any broker, on the bus.
+limit and stop orders work until a later price crosses them; a working order is changed in place.
+Reports like any broker, on the bus, and answers `reports(since)` from what it did in this process
+(it holds no positions of its own: the book is the durable record).
 
 An order for an option contract (its instrument an OCC symbol, e.g. a 0DTE SPXW call) is priced
 by that contract alone: its own quote, else the order's price; never the underlying's or the root's.
@@ -8,14 +10,14 @@ by that contract alone: its own quote, else the order's price; never the underly
 from __future__ import annotations
 
 import logging
+from collections import deque
+from datetime import datetime
 from decimal import Decimal
 from typing import Callable, Iterable
 
-from station.brokers.protocol import BrokerCapabilities
+from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.rest.symbols import parse_option
-from station.brokers.registry import BrokerContext
 from station.bus import Bus
-from station.domain.config import DestinationConfig
 from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side
 from station.domain.events import BarUpdated, ConnectionChanged, FillReported, OrderReported, TickReceived
 from station.domain.fills import Fill
@@ -23,6 +25,8 @@ from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
 
 log = logging.getLogger("station.brokers.paper")
+
+FILLS_KEPT = 20_000  # for reports(since): far more than a session's worth
 
 
 def _price(value: float) -> Decimal:
@@ -39,7 +43,8 @@ def _priced_by(request: OrderRequest) -> str:
 class PaperBroker:
     """A simulated destination living in this process."""
 
-    capabilities = BrokerCapabilities(notes=("fills at the last price; no slippage, no commission",))
+    capabilities = BrokerCapabilities(native_replace=True,
+                                      notes=("fills at the last price; no slippage, no commission",))
 
     def __init__(self, name: str, bus: Bus, last_price: Callable[[str], Decimal | None],
                  open_orders: Iterable[Order] = ()) -> None:
@@ -50,6 +55,7 @@ class PaperBroker:
         self._working: dict[str, OrderRequest] = {}
         self._triggered: set[str] = set()
         self._fills: dict[str, int] = {}
+        self._filled: deque[Fill] = deque(maxlen=FILLS_KEPT)  # the fills made in this process, oldest first
         self._restore = list(open_orders)
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -87,6 +93,22 @@ class PaperBroker:
         if request is not None:
             self._triggered.discard(client_order_id)
             self._report(request, OrderStatus.CANCELLED, "cancelled")
+
+    async def replace(self, request: OrderRequest) -> None:
+        """Change a working order in place: its quantity and prices apply from the next price on."""
+        working = self._working.get(request.client_order_id)
+        if working is None:
+            raise BrokerError(f"{self.name} has no working order {request.client_order_id}")
+        if request.order_type is not working.order_type or request.side is not working.side:
+            raise BrokerError(f"{request.client_order_id}: only the quantity and prices of a working order change")
+        self._working[request.client_order_id] = request
+        self._report(request, OrderStatus.WORKING)
+
+    async def reports(self, since: datetime) -> BrokerReports:
+        """Working orders, and the fills made since `since` (in this process); no positions of its own."""
+        working = tuple(OrderReported(self.name, coid, OrderStatus.WORKING) for coid in self._working)
+        fills = tuple(fill for fill in self._filled if fill.time >= since)
+        return BrokerReports(self.name, since, orders=working, fills=fills)
 
     # ---- prices ----------------------------------------------------------------------------
 
@@ -130,6 +152,7 @@ class PaperBroker:
         fill = Fill(fill_id=f"{request.client_order_id}-f{count}", client_order_id=request.client_order_id,
                     destination=self.name, ticker=request.ticker, side=request.side, qty=request.qty, price=price,
                     time=utc_now(), strategy=request.strategy)
+        self._filled.append(fill)
         self._bus.publish(FillReported(fill))
 
     def _report(self, request: OrderRequest, status: OrderStatus, reason: str | None = None) -> None:
@@ -139,7 +162,3 @@ class PaperBroker:
         self.state = state
         self._bus.publish(ConnectionChanged(self.name, "broker", state, "paper trading"))
 
-
-def paper_factory(destination: DestinationConfig, context: BrokerContext) -> PaperBroker:
-    """Registered for destination type `paper`."""
-    return PaperBroker(destination.name, context.bus, context.last_price, context.open_orders(destination.name))

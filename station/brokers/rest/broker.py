@@ -1,14 +1,16 @@
 """A `Broker` over a REST API (Schwab, Tastytrade): background connection, reconciliation, polling.
 
-The cycle: log in and find the account → reconcile (orders since the oldest open
-one, their fills, positions) → report CONNECTED → send what waited → poll (every
-`poll_s` while an order is open, every `idle_poll_s` otherwise). Any failure drops
-back to reconnecting with a back-off capped at `reconnect_max_s`, so Station is
+The cycle: log in and find the account → look for the orders in doubt → report CONNECTED
+→ send what waited here → poll (every `poll_s` while an order is open, every `idle_poll_s`
+otherwise). What the broker holds (orders since the oldest open one, their fills,
+positions) is answered by `reports(since)`, which the dispatcher asks for after each
+(re)connect and the oms reconciles; polling then reports only changes. Any failure drops
+back to reconnecting with the shared back-off capped at `reconnect_max_s`, so Station is
 reconnected within seconds of the broker being back.
 
 Exactly once: a client order id is sent at most once per process. An order whose
 POST may have reached the broker (timeout, 5xx) is "in doubt" and is looked for at
-the next reconciliation before it is sent again; so is an order handed over by the
+the next reconnect before it is sent again; so is an order handed over by the
 oms that was created before this process started (a resend after a restart). It is
 found by the client order id the broker stores (Tastytrade's `external-identifier`)
 or, where there is none (Schwab), by an order of the same symbol, side, size, type
@@ -19,18 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Iterable
+from typing import Callable, Iterable
 
-from station.brokers.protocol import BrokerCapabilities, BrokerError
-from station.brokers.rest.symbols import same_symbol, symbol_key
+from station.backoff import Backoff
+from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
+from station.brokers.rest.symbols import symbol_key
 from station.brokers.rest.client import AuthError, RejectedError, TransientError
-from station.brokers.rest.snapshots import BrokerApi, OrderSnapshot, PositionSnapshot
+from station.brokers.rest.positions import BrokerPositions
+from station.brokers.rest.snapshots import MATCH_SKEW, BrokerApi, OrderSnapshot, find_placed
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus
-from station.domain.events import ConnectionChanged, FillReported, Notified, OrderReported, PositionReported
+from station.domain.events import ConnectionChanged, Event, FillReported, Notified, OrderReported, PositionReported
 from station.domain.fills import Fill
 from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
@@ -39,10 +42,8 @@ log = logging.getLogger("station.brokers")
 
 ZERO = Decimal(0)
 C = ConnectionState
-POSITIONS_EVERY_S = 30.0
-POSITION_FRESH_S = 1.0
-MATCH_SKEW = timedelta(minutes=2)
 MISSING_PER_CYCLE = 5
+RECONNECT_INITIAL_S = 0.25
 
 
 class RestBroker:
@@ -66,9 +67,7 @@ class RestBroker:
         self._fill_ids: set[str] = set()
         self._outbox: dict[str, OrderRequest] = {}  # never reached the broker; sent after reconnect
         self._in_doubt: dict[str, OrderRequest] = {}  # may have reached it; looked for first
-        self._positions: dict[str, tuple[Decimal, Decimal | None]] = {}
-        self._position_cache: tuple[float, list[PositionSnapshot]] | None = None
-        self._fills_since_positions = False
+        self.positions = BrokerPositions(name, api, self._ticker)
         self._tickers: dict[str, str] = {}
         self._notified: str | None = None
         self._broken: Exception | None = None
@@ -133,6 +132,29 @@ class RestBroker:
             raise BrokerError(f"{self.name}: cancel of {client_order_id} not confirmed: {exc}") from None
         self._wake.set()
 
+    async def replace(self, request: OrderRequest) -> None:
+        """Not yet: changing a working order in place (the APIs' replace) comes with the order-change feature."""
+        raise BrokerError(f"{self.name} cannot change {request.client_order_id} yet; cancel it and send a new one")
+
+    async def reports(self, since: datetime) -> BrokerReports:
+        """The broker's orders since `since` (and every open one), their fills, and its positions."""
+        collected: list[Event] = []
+        try:
+            async with self._lock:
+                snapshots = await self.api.orders(min(since, self._since()))
+                self._apply(snapshots, collected.append, everything=True)
+                await self._fetch_missing(snapshots, collected.append, everything=True)
+                await self.positions.refresh(collected.append, everything=True)
+                self.positions.held = False
+        except (TransientError, AuthError) as exc:
+            self._lost(exc)
+            raise BrokerError(f"{self.name}: cannot read what {self.api.title} holds: {exc}") from None
+        return BrokerReports(
+            self.name, since,
+            orders=tuple(e for e in collected if isinstance(e, OrderReported)),
+            fills=tuple(e.fill for e in collected if isinstance(e, FillReported)),
+            positions=tuple(e for e in collected if isinstance(e, PositionReported)))
+
     def resume(self, orders: Iterable[Order]) -> None:
         """Orders handed to this destination before a restart (the oms's book), so reports find them again."""
         for order in orders:
@@ -150,12 +172,12 @@ class RestBroker:
 
     async def _run(self) -> None:
         self._set_state(C.CONNECTING, "")
-        delay = 0.0
+        backoff = Backoff(min(RECONNECT_INITIAL_S, self._reconnect_max_s), self._reconnect_max_s)
         while True:
             try:
                 await self.api.connect()
                 await self._reconcile()
-                delay = 0.0
+                backoff.reset()
                 await self._poll()
             except asyncio.CancelledError:
                 raise
@@ -164,28 +186,28 @@ class RestBroker:
                 self._notify(str(exc))
                 await asyncio.sleep(self._auth_retry_s)
             except TransientError as exc:
-                delay = min(self._reconnect_max_s, max(0.25, delay * 2))
                 self._set_state(C.DISCONNECTED, f"{exc}; reconnecting")
-                await asyncio.sleep(delay)
+                await asyncio.sleep(backoff.next())
             except Exception as exc:  # a broker answer we could not read: log it, keep trying
                 log.exception("%s: unexpected failure", self.name)
                 self._set_state(C.ERROR, f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(self._reconnect_max_s)
 
     async def _reconcile(self) -> None:
-        """Orders, fills and positions as the broker has them, then CONNECTED, then what waited."""
+        """The orders in doubt looked for, then CONNECTED, then what waited here (what the broker holds is
+        `reports(since)`'s answer, asked next)."""
         async with self._lock:
             self._broken = None
-            snapshots = await self.api.orders(self._since())
-            for coid, request in list(self._in_doubt.items()):
-                found = self._find(request, snapshots)
-                if found is not None:
-                    del self._in_doubt[coid]
-                    self._link(coid, found.broker_order_id)
-                    log.info("%s: order %s had reached the broker (%s); not sent again", self.name, coid, found.broker_order_id)
-            self._apply(snapshots)
-            await self._fetch_missing(snapshots)
-            await self._refresh_positions()
+            self.positions.held = True
+            if self._in_doubt:
+                snapshots = await self.api.orders(self._since())
+                for coid, request in list(self._in_doubt.items()):
+                    found = self._find(request, snapshots)
+                    if found is not None:
+                        del self._in_doubt[coid]
+                        self._link(coid, found.broker_order_id)
+                        log.info("%s: order %s had reached the broker (%s); not sent again", self.name, coid,
+                                 found.broker_order_id)
             self._notified = None
             self._set_state(C.CONNECTED, self.api.description)
             waiting = sorted([*self._in_doubt.values(), *self._outbox.values()], key=lambda r: r.created_at)
@@ -204,11 +226,10 @@ class RestBroker:
                 raise self._broken
             async with self._lock:
                 snapshots = await self.api.orders(self._since())
-                self._apply(snapshots)
-                await self._fetch_missing(snapshots)
-                stale = self._position_cache is None or time.monotonic() - self._position_cache[0] > POSITIONS_EVERY_S
-                if self._fills_since_positions or stale:
-                    await self._refresh_positions()
+                self._apply(snapshots, self.bus.publish)
+                await self._fetch_missing(snapshots, self.bus.publish)
+                if self.positions.due():
+                    await self.positions.refresh(self.bus.publish)
 
     async def _sleep_or_wake(self, seconds: float) -> None:
         # asyncio.wait, not wait_for: on 3.11 wait_for can swallow the cancel that stop() sends
@@ -224,7 +245,7 @@ class RestBroker:
     async def _place(self, request: OrderRequest, *, report_reject: bool) -> None:
         coid = request.client_order_id
         try:
-            broker_id = await self.api.place(request, lambda: self._position(request.symbol))
+            broker_id = await self.api.place(request, lambda: self.positions.qty(request.symbol, self.bus.publish))
         except BrokerError as exc:
             reason = f"{self.api.title} rejected the order: {exc}" if isinstance(exc, RejectedError) else str(exc)
             self._reported[coid] = (OrderStatus.REJECTED, ZERO)
@@ -262,15 +283,8 @@ class RestBroker:
         self._link(request.client_order_id, found.broker_order_id)
         log.info("%s: order %s is at the broker already as %s; not sent again", self.name,
                  request.client_order_id, found.broker_order_id)
-        self._apply([found])
+        self._apply([found], self.bus.publish)
         return True
-
-    async def _position(self, symbol: str) -> Decimal:
-        cache = self._position_cache
-        if cache is None or self._fills_since_positions or time.monotonic() - cache[0] > POSITION_FRESH_S:
-            await self._refresh_positions()
-            cache = self._position_cache
-        return next((p.qty for p in cache[1] if same_symbol(p.symbol, symbol)), ZERO)
 
     def _lost(self, exc: Exception) -> None:
         """The link failed under a request: reconnect (and reconcile) before anything else is sent."""
@@ -284,22 +298,11 @@ class RestBroker:
     # ---- reports --------------------------------------------------------------------------
 
     def _find(self, request: OrderRequest, snapshots: list[OrderSnapshot]) -> OrderSnapshot | None:
-        coid = request.client_order_id
-        exact = next((s for s in snapshots if s.client_order_id == coid), None)
-        if exact is not None or self.api.carries_client_ids:
-            return exact
-        since = request.created_at - MATCH_SKEW
-        candidates = [
-            s for s in snapshots
-            if s.broker_order_id not in self._client_ids and same_symbol(s.symbol, request.symbol)
-            and s.side is request.side and s.qty == request.qty
-            and s.order_type in (None, request.order_type)
-            and s.limit_price == request.limit_price and s.stop_price == request.stop_price
-            and (s.entered_at is None or s.entered_at >= since)
-        ]
-        return min(candidates, key=lambda s: s.entered_at or since, default=None)
+        return find_placed(request, snapshots, claimed=self._client_ids, by_client_id=self.api.carries_client_ids)
 
-    def _apply(self, snapshots: Iterable[OrderSnapshot]) -> None:
+    def _apply(self, snapshots: Iterable[OrderSnapshot], emit: Callable[[Event], None], *,
+               everything: bool = False) -> None:
+        """Report the fills and statuses of our orders: those not reported yet, or (`everything`) all of them."""
         for snap in snapshots:
             coid = self._client_ids.get(snap.broker_order_id)
             if coid is None and snap.client_order_id:
@@ -311,20 +314,22 @@ class RestBroker:
             ticker = request.ticker if request else self._ticker(snap.symbol)
             for execution in snap.executions:
                 fill_id = f"{self.name}:{execution.fill_id}"
-                if fill_id in self._fill_ids:
+                if fill_id in self._fill_ids and not everything:
                     continue
-                self._fill_ids.add(fill_id)
-                self._fills_since_positions = True
-                self.bus.publish(FillReported(Fill(
+                if fill_id not in self._fill_ids:
+                    self._fill_ids.add(fill_id)
+                    self.positions.filled = True
+                emit(FillReported(Fill(
                     fill_id=fill_id, client_order_id=coid, destination=self.name, ticker=ticker, side=snap.side,
                     qty=execution.qty, price=execution.price, time=execution.time,
                     strategy=request.strategy if request else None)))
             if snap.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED) and snap.executed_qty < snap.filled_qty:
                 continue  # the executions are not listed yet: report the status with them, next poll
-            if self._reported.get(coid) != (snap.status, snap.filled_qty):
-                self._report(coid, snap.status, snap.broker_order_id, snap.reason, snap.filled_qty)
+            if everything or self._reported.get(coid) != (snap.status, snap.filled_qty):
+                self._report(coid, snap.status, snap.broker_order_id, snap.reason, snap.filled_qty, emit)
 
-    async def _fetch_missing(self, snapshots: list[OrderSnapshot]) -> None:
+    async def _fetch_missing(self, snapshots: list[OrderSnapshot], emit: Callable[[Event], None], *,
+                             everything: bool = False) -> None:
         """Open orders the list no longer shows (older than its window): ask for each one."""
         listed = {s.broker_order_id for s in snapshots}
         missing = [bid for coid, bid in self._broker_ids.items()
@@ -332,26 +337,12 @@ class RestBroker:
         for broker_id in missing:
             snap = await self.api.order(broker_id)
             if snap is not None:
-                self._apply([snap])
-
-    async def _refresh_positions(self) -> None:
-        snapshots = await self.api.positions()
-        self._position_cache = (time.monotonic(), snapshots)
-        self._fills_since_positions = False
-        current = {symbol_key(p.symbol): p for p in snapshots}
-        for key in sorted(set(self._positions) | set(current)):
-            snap = current.get(key)
-            value = (snap.qty, snap.avg_price) if snap else (ZERO, None)
-            if self._positions.get(key) == value:
-                continue
-            self._positions[key] = value
-            symbol = snap.symbol if snap else key
-            self.bus.publish(PositionReported(self.name, self._ticker(symbol), value[0], value[1]))
+                self._apply([snap], emit, everything=everything)
 
     def _report(self, coid: str, status: OrderStatus, broker_id: str | None, reason: str | None,
-                filled: Decimal = ZERO) -> None:
+                filled: Decimal = ZERO, emit: Callable[[Event], None] | None = None) -> None:
         self._reported[coid] = (status, filled)
-        self.bus.publish(OrderReported(self.name, coid, status, broker_id, reason))
+        (emit or self.bus.publish)(OrderReported(self.name, coid, status, broker_id, reason))
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         if (state, detail) == (self.state, self.detail):

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from station.backoff import Backoff
 from station.brokers.protocol import BrokerError
 
 log = logging.getLogger("station.brokers.rest.client")
@@ -26,6 +27,7 @@ log = logging.getLogger("station.brokers.rest.client")
 TIMEOUT_S = 10.0
 RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER_S = 10.0
+RATE_LIMIT_WAIT_S = 0.5  # the first wait after a 429 that does not say how long (then doubling)
 
 
 class AuthError(RuntimeError):
@@ -111,6 +113,7 @@ class RestClient:
                       authorised: bool = True) -> Response:
         """Send one request; retry once after a 401 (fresh token) and after 429s; raise by outcome."""
         retried_auth = False
+        rate_limited = Backoff(RATE_LIMIT_WAIT_S, MAX_RETRY_AFTER_S)
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             sent_headers = {**self._headers, **(headers or {})}
             if authorised and self.auth is not None:
@@ -125,7 +128,7 @@ class RestClient:
             if response.status == 429:
                 if attempt == RATE_LIMIT_RETRIES:
                     raise TransientError(f"{self.title} rate limit: still 429 after {attempt + 1} tries", sent=False)
-                wait = _retry_after(response.headers, attempt)
+                wait = _retry_after(response.headers, rate_limited)
                 log.warning("%s rate limit on %s %s; retrying in %.1f s", self.title, method, path, wait)
                 await asyncio.sleep(wait)
                 continue
@@ -166,10 +169,11 @@ def _decode(text: str) -> Any:
         return text
 
 
-def _retry_after(headers: dict[str, str], attempt: int) -> float:
+def _retry_after(headers: dict[str, str], backoff: Backoff) -> float:
+    """The broker's Retry-After (capped), else the next step of the back-off."""
     value = headers.get("Retry-After") or headers.get("retry-after")
     try:
-        wait = float(value) if value is not None else 0.5 * 2 ** attempt
+        wait = float(value) if value is not None else backoff.next()
     except ValueError:
-        wait = 0.5 * 2 ** attempt
+        wait = backoff.next()
     return max(0.05, min(wait, MAX_RETRY_AFTER_S))

@@ -8,14 +8,16 @@ only the changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Container, Protocol
 
+from station.brokers.rest.symbols import same_symbol
 from station.domain.enums import OrderStatus, OrderType, Side
 from station.domain.orders import OrderRequest
 
 ZERO = Decimal(0)
+MATCH_SKEW = timedelta(minutes=2)  # the broker's clock and ours may differ this much
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,26 @@ class PositionSnapshot:
     symbol: str
     qty: Decimal
     avg_price: Decimal | None = None
+
+
+def find_placed(request: OrderRequest, snapshots: list[OrderSnapshot], *, claimed: Container[str],
+                by_client_id: bool) -> OrderSnapshot | None:
+    """The broker's order a request became, if it reached the broker: by our client order id where the broker
+    keeps it (`by_client_id`), else the earliest unclaimed order of the same symbol, side, size, type and prices
+    entered since the request was made."""
+    exact = next((s for s in snapshots if s.client_order_id == request.client_order_id), None)
+    if exact is not None or by_client_id:
+        return exact
+    since = request.created_at - MATCH_SKEW
+    candidates = [
+        s for s in snapshots
+        if s.broker_order_id not in claimed and same_symbol(s.symbol, request.symbol)
+        and s.side is request.side and s.qty == request.qty
+        and s.order_type in (None, request.order_type)
+        and s.limit_price == request.limit_price and s.stop_price == request.stop_price
+        and (s.entered_at is None or s.entered_at >= since)
+    ]
+    return min(candidates, key=lambda s: s.entered_at or since, default=None)
 
 
 def open_or_partial(status: OrderStatus, filled: Decimal) -> OrderStatus:

@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from station.backoff import Backoff
 from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
@@ -28,7 +29,7 @@ log = logging.getLogger("station.marketdata")
 
 KEY_NAME = "databento-key"
 NO_KEY = f"no Databento key: run `station secret set {KEY_NAME}`"
-BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+RECONNECT_INITIAL_S, RECONNECT_MAX_S = 1.0, 30.0
 BAD_KEY_RETRY_S = 60.0
 REPLAY_WINDOW_NS = 23 * 3600 * 10**9  # the gateway replays up to 24 h back
 CLOSE_GRACE_NS = 250_000_000  # bars close by the clock this long after their end (late prints)
@@ -52,7 +53,7 @@ class DatabentoLive:
     def __init__(self, bus: Bus, hub: BarHub, secrets, subscriptions: list[LiveSubscription], *,
                  gateway: str | None = None, port: int = 13000, warmup: str = "session",
                  stale_after_s: float = 30.0, heartbeat_interval_s: int | None = None,
-                 backoff_s: tuple[float, ...] = BACKOFF_S, bad_key_retry_s: float = BAD_KEY_RETRY_S) -> None:
+                 backoff: Backoff | None = None, bad_key_retry_s: float = BAD_KEY_RETRY_S) -> None:
         self.bus = bus
         self.hub = hub
         self.secrets = secrets
@@ -61,7 +62,7 @@ class DatabentoLive:
         self.warmup = warmup
         self.stale_after_s = stale_after_s
         self.heartbeat_interval_s = heartbeat_interval_s
-        self.backoff_s = backoff_s
+        self.backoff = backoff or Backoff(RECONNECT_INITIAL_S, RECONNECT_MAX_S)
         self.bad_key_retry_s = bad_key_retry_s
         self.state = ConnectionState.DISCONNECTED
         self.connections = 0  # successful sessions so far
@@ -92,7 +93,6 @@ class DatabentoLive:
     # ---- connection ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        failures = 0
         while not self._stopping:
             key = await asyncio.to_thread(self.secrets.get, KEY_NAME)
             if key is None:
@@ -116,8 +116,9 @@ class DatabentoLive:
                 self._terminate()
             if self._stopping:
                 return
-            failures = 0 if self.connections > sessions else failures + 1
-            delay = self.backoff_s[min(failures, len(self.backoff_s) - 1)]
+            if self.connections > sessions:  # the session held: start over at the shortest wait
+                self.backoff.reset()
+            delay = self.backoff.next()
             log.warning("databento live: %s; reconnecting in %.1f s", reason, delay)
             self._light(ConnectionState.DISCONNECTED, f"{reason}; reconnecting in {delay:.0f} s")
             await asyncio.sleep(delay)

@@ -1,21 +1,26 @@
-"""The engine's risk rules (behind the oms's hook, `station.domain.risk.RiskRule`) and position sizing."""
+"""Every risk rule an order passes before it reaches a destination, and the daily loss guard.
+
+In the order the gate asks them (the first reason refuses): kill switch, max order size,
+max position, daily loss, trading window. Exchange calendars come from the engine, handed
+in by `station/app.py` (`SessionCalendars`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
+from station.domain.risk import BookView
 from station.domain.timeutil import utc_now
+from station.oms.risk.daily_loss import DailyLossRule
+from station.oms.risk.gate import KillSwitchRule, MaxOrderQtyRule, RiskGate
+from station.oms.risk.limits import RiskLimits
+from station.oms.risk.position import MaxPositionRule
+from station.oms.risk.window import SessionCalendars, TradingWindowRule
 
 
-def build_risk(bus, book, load_config: Callable, load_settings: Callable[[], dict[str, Any]], calendars,
-               clock: Callable[[], datetime] = utc_now):
-    """The engine's risk rules for the oms (`RiskRule`s reading its `BookView`) and the daily loss guard
-    (a component) that flattens and halts a scope whose loss reached its limit."""
-    from station.oms.risk.limits import RiskLimits
-    from station.oms.risk.loss_guard import DailyLossGuard
-    from station.oms.risk.rules import engine_rules
-
-    limits = RiskLimits(load_config, load_settings)
-    guard = DailyLossGuard(bus, book, limits, clock=clock)
-    return engine_rules(limits, calendars, guard.breached, clock), guard
+def build_gate(book: BookView, limits: RiskLimits, calendars: SessionCalendars,
+               breached: Callable[[str | None], bool], clock: Callable[[], datetime] = utc_now) -> RiskGate:
+    """The gate with every rule, in the order they are asked."""
+    return RiskGate(book, [KillSwitchRule(), MaxOrderQtyRule(limits), MaxPositionRule(limits),
+                           DailyLossRule(limits, breached), TradingWindowRule(limits, calendars, clock)])

@@ -1,26 +1,18 @@
-"""The oms's own risk rules (max size per order, max position per ticker, kill switch) and the gate.
+"""The risk gate every order passes (`RiskGate`), and its two simplest rules: the kill switch and max size.
 
-Rules follow `station.domain.risk.RiskRule`; the engine adds its own to the
-same list (wired in `station/app.py`). The first reason returned refuses the order.
+Rules follow `station.domain.risk.RiskRule`; the first reason returned refuses the order.
+The whole list, in the order it is asked, is built by `station.oms.risk.build_gate`.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
-from typing import Callable
 
 from station.domain.orders import OrderRequest
 from station.domain.risk import BookView, RiskRule
+from station.oms.risk.limits import RiskLimits, reduces_position
 
 log = logging.getLogger("station.oms")
-
-
-def reduces_position(request: OrderRequest, book: BookView) -> bool:
-    """True if the order only brings the destination's position closer to flat (never through it)."""
-    held = book.position(request.destination, request.ticker, request.strategy)
-    signed = request.qty * request.side.sign
-    return held != 0 and (held > 0) != (signed > 0) and abs(signed) <= abs(held)
 
 
 class KillSwitchRule:
@@ -39,35 +31,13 @@ class MaxOrderQtyRule:
 
     name = "max order qty"
 
-    def __init__(self, limit: Callable[[OrderRequest], Decimal | None]) -> None:
-        self._limit = limit
+    def __init__(self, limits: RiskLimits) -> None:
+        self.limits = limits
 
     def check(self, request: OrderRequest, book: BookView) -> str | None:
-        limit = self._limit(request)
+        limit = self.limits.max_order_qty()
         if limit and request.qty > limit:
             return f"order qty {request.qty} exceeds the maximum of {limit} per order"
-        return None
-
-
-class MaxPositionRule:
-    """No order that would take a destination's position in a ticker beyond the limit (orders in flight count)."""
-
-    name = "max position"
-
-    def __init__(self, limit: Callable[[OrderRequest], Decimal | None],
-                 working: Callable[[str, str], Decimal]) -> None:
-        self._limit = limit
-        self._working = working
-
-    def check(self, request: OrderRequest, book: BookView) -> str | None:
-        limit = self._limit(request)
-        if not limit:
-            return None
-        current = book.position(request.destination, request.ticker) + self._working(request.destination, request.ticker)
-        after = current + request.qty * request.side.sign
-        if abs(after) > limit and abs(after) > abs(current):
-            return (f"position in {request.ticker} at {request.destination} would be {after}, "
-                    f"beyond the maximum of {limit}")
         return None
 
 
@@ -79,7 +49,7 @@ class RiskGate:
         self.rules: list[RiskRule] = list(rules or [])
 
     def add(self, rule: RiskRule) -> None:
-        """Add a rule (the engine's rules are added in station/app.py)."""
+        """Add a rule, asked after those already there."""
         self.rules.append(rule)
 
     def check(self, request: OrderRequest) -> str | None:

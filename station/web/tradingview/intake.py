@@ -1,4 +1,4 @@
-"""One webhook request from bytes to answer: decode, authenticate, limit, parse, de-duplicate, journal.
+"""One webhook request from bytes to answer: decode, authenticate, limit, parse, de-duplicate, hand to the inbox.
 
 The order matters: what costs nothing and reveals nothing comes first (allow-list,
 the block on addresses that keep failing), the passphrase before anything about
@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from station.domain.alert import Alert
 from station.domain.timeutil import utc_now
-from station.store.alerts_repo import AlertJournal, Appended
+from station.oms.inbox import AlertInbox, Appended
 from station.secrets import Secret
 from station.web.tradingview.dedup import DedupIndex, fingerprint
 from station.web.limits import RateLimiter, SourceAccess, retry_after_header
@@ -62,10 +62,10 @@ PASSPHRASE_REFRESH_S = 5.0
 class AlertIntake:
     """Turns request bodies into journaled alerts; settings are changed live by the service."""
 
-    def __init__(self, journal: AlertJournal, passphrase: Secret | None,
+    def __init__(self, inbox: AlertInbox, passphrase: Secret | None,
                  on_duplicate: Callable[[int, Alert], None] | None = None,
                  reload_passphrase: Callable[[], Awaitable[Secret | None]] | None = None) -> None:
-        self.journal = journal
+        self.inbox = inbox
         self.passphrase = passphrase
         self.access = SourceAccess()
         self.limiter = RateLimiter()
@@ -150,7 +150,7 @@ class AlertIntake:
                 continue
             self._on_duplicate(appended.alert_id, alert)
             return skipped(appended.alert_id)
-        future = self.journal.append(alert, raw=raw, fingerprint=key, source_addr=address)
+        future = self.inbox.append(alert, raw=raw, fingerprint=key, source_addr=address)
         if self.dedup.window_s > 0:
             self.dedup.add(key, future)
         try:

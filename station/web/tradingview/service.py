@@ -1,30 +1,25 @@
-"""The webhook component: passphrase, live settings, routes, journal, and strategy signals.
+"""The webhook component: passphrase, live settings, routes; accepted alerts go to the oms's inbox.
 
-It journals what arrives (TradingView over HTTP, strategies through `RecordSignal`)
-and publishes `AlertReceived` after each commit; routing is the oms's job.
+It parses, authenticates, limits and de-duplicates what TradingView sends; the inbox
+(`station.oms.inbox`) journals each accepted alert and publishes `AlertReceived` once
+it is committed. Routing is the oms's job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 from urllib.parse import quote
 
 from station.bus import Bus
 from station.domain.alert import Alert
-from station.domain.commands import RecordSignal
-from station.domain.enums import AlertStatus
-from station.domain.events import AlertDuplicated, AlertReceived, ConfigChanged
+from station.domain.config import RoutingConfig
+from station.domain.events import AlertDuplicated, ConfigChanged
 from station.domain.timeutil import utc_now
-from station.store.alerts_repo import AlertJournal, Appended, iso
-from station.store.config_repo import ConfigRepository
-from station.store.database import Store
+from station.oms.inbox import AlertInbox
 from station.secrets import Secret, SecretStore, random_token
-from station.web.tradingview.dedup import fingerprint
 from station.web.tradingview.endpoint import add_routes
 from station.web.tradingview.intake import AlertIntake
 from station.web.server import Receiver
@@ -34,25 +29,32 @@ log = logging.getLogger("station.web")
 PASSPHRASE = "webhook-passphrase"
 
 
+class WebhookConfig(Protocol):
+    """What the webhook reads of the config (the config repository): its settings and the strategy names."""
+
+    def revision(self) -> int: ...
+
+    def settings(self, name: str) -> dict[str, Any]: ...
+
+    def load(self) -> RoutingConfig: ...
+
+
 class WebhookService:
-    """Receives alerts: `/webhook` routes, de-duplication, limits, the durable journal."""
+    """Receives alerts: `/webhook` routes, de-duplication, limits; hands accepted alerts to the inbox."""
 
     name = "webhook"
 
-    def __init__(self, bus: Bus, store: Store, config: ConfigRepository, secrets: SecretStore,
+    def __init__(self, bus: Bus, inbox: AlertInbox, config: WebhookConfig, secrets: SecretStore,
                  receiver: Receiver, *, announce: Callable[[str], None] | None = None) -> None:
-        self.bus, self.config, self.secrets, self.receiver = bus, config, secrets, receiver
+        self.bus, self.inbox, self.config, self.secrets, self.receiver = bus, inbox, config, secrets, receiver
         self._announce = announce
-        self.journal = AlertJournal(store, on_committed=self._committed)
-        self.intake = AlertIntake(self.journal, None, on_duplicate=self._duplicated,
-                                  reload_passphrase=self._read_passphrase)
+        self.intake = AlertIntake(inbox, None, on_duplicate=self._duplicated, reload_passphrase=self._read_passphrase)
         self.settings: dict[str, Any] = {}
         self._revision: int | None = None
         self.intake.refresh_strategies = self._refresh_if_changed
         self.passphrase_created = False
         add_routes(receiver.app, self.intake)
-        self._unsubscribe = [bus.subscribe(ConfigChanged, self._on_config_changed),
-                             bus.subscribe(RecordSignal, self._on_record_signal)]
+        self._unsubscribe = [bus.subscribe(ConfigChanged, self._on_config_changed)]
 
     # ---- lifetime ------------------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ class WebhookService:
         window = float(settings["dedup_window_s"])
         if window > float(old.get("dedup_window_s", 0)):  # first load, or a longer look back
             intake.dedup.window_s = window
-            intake.dedup.load(self.journal.fingerprints_since(utc_now() - timedelta(seconds=window)))
+            intake.dedup.load(self.inbox.fingerprints_since(utc_now() - timedelta(seconds=window)))
         intake.dedup.window_s = window
         strategies = [strategy.name for strategy in self.config.load().strategies]
         names = {name.lower(): name for name in reversed(strategies)}  # the first of a case-insensitive clash
@@ -127,25 +129,12 @@ class WebhookService:
         root = (base or self.receiver.url).rstrip("/")
         return f"{root}/webhook" + (f"/{quote(strategy, safe='')}" if strategy else "")
 
-    # ---- journal and bus -----------------------------------------------------------------------
+    @property
+    def journal(self):
+        """The inbox's journal (the Alerts dock still reads it here until it reads through queries)."""
+        return self.inbox.journal
 
-    def _committed(self, alerts: list[Alert]) -> None:
-        publish = self.bus.publish
-        for alert in alerts:  # no log line per alert: the journal and the Alerts dock are the record
-            publish(AlertReceived(alert))
+    # ---- bus -----------------------------------------------------------------------------------
 
     def _duplicated(self, original_id: int, alert: Alert) -> None:
         self.bus.publish(AlertDuplicated(original_id, alert.ticker, alert.received_at))
-
-    async def _on_record_signal(self, command: RecordSignal) -> Appended:
-        """Journal a strategy's signal once per signal id; new ones are published as AlertReceived."""
-        alert = replace(command.alert, source="strategy", alert_id=None, status=AlertStatus.QUEUED)
-        summary = {"strategy": alert.strategy, "ticker": alert.ticker, "action": str(alert.action),
-                   "qty": None if alert.qty is None else str(alert.qty),
-                   "price": None if alert.price is None else str(alert.price),
-                   "trade_id": alert.trade_id, "time": iso(alert.sent_at), "instrument": alert.extra.get("instrument")}
-        raw = json.dumps({k: v for k, v in summary.items() if v is not None}, sort_keys=True)
-        appended = await self.journal.append(alert, raw=raw, fingerprint=fingerprint(f"signal:{alert.strategy}", raw))
-        if not appended.new:
-            log.info("signal %s was journaled before (alert %d); not again", alert.trade_id, appended.alert_id)
-        return appended

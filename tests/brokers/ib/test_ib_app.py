@@ -9,8 +9,10 @@ import aiohttp
 
 from support.fake_tws import FakeTWS
 from support.ib import TODAY, wait_until
+from support.wait import until
 from station.app import Options, Station
 from station.brokers.ib import build
+from station.brokers.registry import BrokerContext
 from station.domain.config import DestinationConfig
 
 
@@ -19,7 +21,7 @@ async def test_health_answers_while_tws_hangs_and_then_shows_the_ib_link(data_di
     await fake.start()
     fake.frozen = True  # TWS accepts the socket and never answers: the worst case for start-up
     station = Station(Options(data_dir=data_dir, port=0), secrets)
-    broker = build(DestinationConfig("ib", "ib", {"port": fake.port, "client_id": 5}), station.bus, station.store)
+    broker = build(DestinationConfig("ib", "ib", {"port": fake.port, "client_id": 5}), BrokerContext(station.bus, data_dir))
     station.components.append(broker)
     started = time.perf_counter()
     await station.start()
@@ -42,7 +44,7 @@ async def test_health_answers_while_tws_hangs_and_then_shows_the_ib_link(data_di
 
 async def test_alert_routed_through_the_oms_to_ib_fills_and_shows_in_the_book(data_dir, secrets):
     """The configured destination {"type": "ib"} built by the oms, an alert, IB's fill, the book."""
-    from support.oms import journal, make_alert, wait_for
+    from support.oms import journal, make_alert
 
     fake = FakeTWS(today=TODAY)
     await fake.start()
@@ -58,9 +60,9 @@ async def test_alert_routed_through_the_oms_to_ib_fills_and_shows_in_the_book(da
                          timeout=15, what="connected")
         alert = await journal(station, make_alert("AAPL", "buy", qty="5", price="190", strategy="Momentum"))
         coid = f"a{alert.alert_id}-Momentum-ib"
-        await wait_for(lambda: station.oms.book.position("ib", "AAPL", "Momentum") == 5, timeout=10)
+        await until(lambda: station.oms.book.position("ib", "AAPL", "Momentum") == 5, timeout=10)
         row = lambda: station.store.query("SELECT status, filled_qty FROM orders WHERE client_order_id = ?", (coid,))[0]  # noqa: E731
-        await wait_for(lambda: row()["status"] == "filled", timeout=5)
+        await until(lambda: row()["status"] == "filled", timeout=5)
         assert Decimal(row()["filled_qty"]) == 5
         assert [o.order_ref for o in fake.orders.values()] == [coid]
     finally:

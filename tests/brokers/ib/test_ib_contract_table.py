@@ -12,6 +12,7 @@ import pytest
 from support.fake_tws import FakeTWS
 from support.ib import fake, make_broker, request, wait_until  # noqa: F401 - fixtures
 from station.brokers.ib import build
+from station.brokers.registry import BrokerContext
 from station.bus import Bus
 from station.domain.commands import ResolveContract
 from station.domain.config import DestinationConfig
@@ -52,15 +53,16 @@ async def test_the_table_starts_with_index_futures_and_is_edited_with_revisions(
     assert config.revision() == before + 4
 
 
-async def test_a_table_row_decides_the_contract_and_an_edit_applies_without_restart(store):
+async def test_a_table_row_decides_the_contract_and_an_edit_applies_without_restart(store, data_dir):
     repo = IbContractRepository(store)
     await repo.save(ContractMapping("ES1!", "FUT", "MES", exchange="CME", roll_days=8, note="trade micros"))
     fake = FakeTWS()  # lists contracts from the real today, as the broker built by `build` sees it
     await fake.start()
     bus = Bus()
     bus.bind(asyncio.get_running_loop())
+    context = BrokerContext(bus, data_dir, contracts=repo)
     broker = build(DestinationConfig("ib", "ib", {"host": "127.0.0.1", "port": fake.port, "client_id": 9,
-                                                   "account": "DU123456"}), bus, store)
+                                                   "account": "DU123456"}), context)
     await broker.start()
     try:
         await wait_until(lambda: broker.state is ConnectionState.CONNECTED, what="connected")
@@ -94,10 +96,13 @@ async def test_resolve_contract_answers_with_the_contract_and_its_roll_date(fake
 
 def test_build_reads_the_destination_and_leaves_ib_async_unimported_until_connecting():
     code = ("import sys\n"
+            "from pathlib import Path\n"
             "from station.brokers.ib import build\n"
+            "from station.brokers.registry import BrokerContext\n"
             "from station.bus import Bus\n"
-            "b = build({'name': 'ib-live', 'host': '10.0.0.5', 'port': 4001, 'client_id': 3, 'account': 'U1',"
-            " 'market_data': ['AAPL'], 'realtime_bars': True}, Bus())\n"
+            "from station.domain.config import DestinationConfig\n"
+            "b = build(DestinationConfig('ib-live', 'ib', {'host': '10.0.0.5', 'port': 4001, 'client_id': 3,"
+            " 'account': 'U1', 'market_data': ['AAPL'], 'realtime_bars': True}), BrokerContext(Bus(), Path('.')))\n"
             "print(b.name, b.settings.address, b.settings.client_id, b.settings.market_data, b.state,"
             " 'ib_async' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -56,7 +56,8 @@ async def test_quotes_mode_publishes_mids_and_never_an_unset_side(fake, make_bro
     fake.quote("AAPL", 190.0, 190.1)
     await wait_until(lambda: len(ticks) == 1, what="first mid")
     fake.quote("AAPL", -1.0, 190.1)  # IB's "no bid": no honest mid
-    await asyncio.sleep(0.05)
+    [ticker] = broker.link.ib.tickers()
+    await wait_until(lambda: ticker.bid != 190.0, what="the missing bid seen (and passed over)")
     fake.quote("AAPL", 190.0, 190.2)
     await wait_until(lambda: len(ticks) == 2, what="two mids")
     assert [round(e.tick.price, 4) for e in ticks] == [190.05, 190.1]

@@ -171,3 +171,26 @@ async def test_zero_dte_option_picks_todays_expiry_and_the_strike_around_the_mon
     await broker.submit(put)
     await wait_until(lambda: "filled" in rec.statuses(put.client_order_id), what="filled")
     assert fake.find(order_ref=put.client_order_id).sec.strike == 5790.0
+
+
+async def test_a_working_order_is_changed_in_place_with_its_own_id(fake, ib):
+    import dataclasses
+
+    broker, rec = ib
+    assert broker.capabilities.native_replace and broker.capabilities.native_brackets
+    order = limit("AAPL", "150", qty="10")
+    await broker.submit(order)
+    await wait_until(lambda: "working" in rec.statuses(order.client_order_id), what="working")
+    placed = fake.find(order_ref=order.client_order_id)
+    await broker.replace(dataclasses.replace(order, qty=Decimal(4), limit_price=Decimal("195")))  # now marketable
+    await wait_until(lambda: rec.statuses(order.client_order_id)[-1:] == ["filled"], what="filled after the change")
+    assert fake.modified == [placed] and (placed.qty, placed.lmt) == (4.0, 195.0)
+    assert len(fake.placed()) == 1 and sum(f.qty for f in rec.fills(order.client_order_id)) == Decimal(4)
+    assert not [e for e in fake.errors_sent if e[1] == 103]
+    with pytest.raises(BrokerError, match="already filled"):
+        await broker.replace(dataclasses.replace(order, qty=Decimal(5)))
+    with pytest.raises(BrokerError, match="only the quantity and prices"):
+        other = limit("AAPL", "150", qty="1")
+        await broker.submit(other)
+        await wait_until(lambda: "working" in rec.statuses(other.client_order_id), what="working")
+        await broker.replace(dataclasses.replace(other, side=Side.SELL))

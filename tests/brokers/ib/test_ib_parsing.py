@@ -163,7 +163,6 @@ def test_strikes_around_the_money_and_todays_expiry():
     assert symbols.pick_strike(strikes, 5801.0, "P", 2) == 5790.0
     with pytest.raises(UnknownSymbol):
         symbols.pick_strike(strikes, 5801.0, "C", 3)
-    assert symbols.strikes_around(strikes, 5801.0, 1) == [5800.0, 5805.0]
     assert symbols.zero_dte_expiry(["20250303", "20250304"], date(2025, 3, 3)) == "20250303"
     with pytest.raises(UnknownSymbol, match="the next is 20250303"):
         symbols.zero_dte_expiry(["20250303"], date(2025, 3, 1))

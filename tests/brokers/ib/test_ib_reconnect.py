@@ -8,48 +8,30 @@ from decimal import Decimal
 
 import pytest
 
+from support.broker_harness import AskedOrders, Driven
 from support.fake_tws import FakeTWS
-from support.ib import TODAY, Recorder, fake, limit, make_broker, request, wait_until  # noqa: F401 - fixtures
+from support.ib import TODAY, Recorder, fake, limit, make_broker, request, settings, wait_until  # noqa: F401
 from station.brokers.protocol import BrokerError
 from station.brokers.ib.broker import LOST_IN_FLIGHT, IBBroker
 from station.brokers.ib.config import IBSettings
 from station.bus import Bus
 from station.domain.enums import ConnectionState
-from station.domain.events import ConnectionChanged, FillReported, OrderReported, PositionReported
+from station.domain.events import ConnectionChanged
 
 CONNECTED = ConnectionState.CONNECTED
 
 
-class WaitingOrders:
-    """What the oms does: orders asked for while the broker is down wait, and go once it says CONNECTED."""
+def sends(broker: IBBroker, rec: Recorder) -> list[tuple[int, str]]:
+    """Every order the broker is asked to send, with how many reports had been recorded then."""
+    sent: list[tuple[int, str]] = []
+    submit = broker.submit
 
-    def __init__(self, broker: IBBroker, bus: Bus) -> None:
-        self.broker, self.waiting, self.sent = broker, [], []
-        bus.subscribe(ConnectionChanged, self._on_connection)
+    async def recorded(request):
+        sent.append((len(rec.events), request.client_order_id))
+        await submit(request)
 
-    async def ask(self, order) -> None:
-        if self.broker.state is CONNECTED:
-            await self._send(order)
-        else:
-            self.waiting.append(order)
-
-    async def _send(self, order) -> None:
-        await self.broker.submit(order)
-        self.sent.append(order.client_order_id)
-
-    async def _on_connection(self, event: ConnectionChanged) -> None:
-        if event.name == self.broker.name and event.state is CONNECTED:
-            waiting, self.waiting = self.waiting, []
-            for order in waiting:
-                await self._send(order)
-
-
-def later_than_reports(rec: Recorder, coid: str) -> bool:
-    """True when every report about `coid` came before the last CONNECTED."""
-    connected_at = max(t for t, e in rec.events if isinstance(e, ConnectionChanged) and e.state is CONNECTED)
-    about = [t for t, e in rec.events if isinstance(e, (OrderReported, FillReported))
-             and (getattr(e, "client_order_id", None) or e.fill.client_order_id) == coid]
-    return all(t < connected_at for t in about)
+    broker.submit = recorded
+    return sent
 
 
 async def test_start_returns_at_once_and_connects_when_tws_comes_up(make_broker):
@@ -73,7 +55,7 @@ async def test_start_returns_at_once_and_connects_when_tws_comes_up(make_broker)
     await fake.stop()
 
 
-async def test_fills_during_a_drop_are_reconciled_before_connected_is_reported(fake, make_broker):
+async def test_fills_during_a_drop_are_in_the_reports_after_the_reconnect(fake, make_broker):
     broker, rec, bus = await make_broker(fake.port)
     fake.fill_mode = "manual"
     order = limit("AAPL", "189", qty="10")
@@ -84,53 +66,65 @@ async def test_fills_during_a_drop_are_reconciled_before_connected_is_reported(f
     fake.drop_clients()  # the network drops mid-order ...
     await wait_until(lambda: broker.state is not CONNECTED, what="drop noticed")
     fake.fill(order.client_order_id, 6, 189.0)  # ... and the rest fills at IB meanwhile
-    await wait_until(lambda: broker.state is CONNECTED, what="reconnected")
+    await wait_until(lambda: len(rec.reconciliations) == 2, what="reconnected and reconciled")
+    reports = rec.reconciliations[-1].reports
+    assert [(f.qty, f.price) for f in reports.fills] == [(Decimal(6), Decimal("189"))]
+    assert [(o.client_order_id, o.status.value) for o in reports.orders] == [(order.client_order_id, "filled")]
+    assert [(p.ticker, p.qty) for p in reports.positions] == [("AAPL", Decimal(10))]
     fills = rec.fills(order.client_order_id)
     assert [f.qty for f in fills] == [Decimal(4), Decimal(6)] and len({f.fill_id for f in fills}) == 2
     assert rec.statuses(order.client_order_id) == ["working", "partially_filled", "filled"]
-    assert later_than_reports(rec, order.client_order_id)
-    positions = [(t, e) for t, e in rec.events if isinstance(e, PositionReported) and e.ticker == "AAPL"]
-    last_fill_at = max(t for t, e in rec.events if isinstance(e, FillReported))
-    assert positions[-1][1].qty == Decimal(10) and positions[-1][0] > last_fill_at
     fake.drop_clients()  # another reconnect reports nothing twice
-    await wait_until(lambda: broker.state is not CONNECTED, what="drop noticed")
-    await wait_until(lambda: broker.state is CONNECTED, what="reconnected again")
-    assert len(rec.fills(order.client_order_id)) == 2 and rec.statuses(order.client_order_id)[-1] == "filled"
+    await wait_until(lambda: len(rec.reconciliations) == 3, what="reconnected and reconciled again")
+    assert rec.reconciliations[-1].reports.fills == () and len(rec.fills(order.client_order_id)) == 2
+    assert rec.statuses(order.client_order_id)[-1] == "filled"
 
 
-async def test_orders_asked_for_while_down_go_once_after_the_daily_restart_and_ids_never_repeat(fake, make_broker):
-    broker, rec, bus = await make_broker(fake.port)
-    oms = WaitingOrders(broker, bus)
-    first = request("AAPL")
-    await oms.ask(first)
-    await wait_until(lambda: "filled" in rec.statuses(first.client_order_id), what="first filled")
-    await fake.stop()  # TWS's daily restart begins
-    await wait_until(lambda: broker.state is not CONNECTED, what="down")
-    queued = [request("AAPL"), request("TSLA", qty="3"), limit("AAPL", "150")]
-    for order in queued:
-        await oms.ask(order)
-    assert oms.waiting == queued and len(fake.placed()) == 1
-    fake.next_order_id = 1  # TWS came back having forgotten its id sequence
-    await asyncio.sleep(0.2)
-    await fake.start(fake.port)
-    await wait_until(lambda: len(oms.sent) == 4 and len(fake.placed()) == 4, what="queued orders sent")
-    await wait_until(lambda: "working" in rec.statuses(queued[2].client_order_id), what="limit working")
-    ids = [o.order_id for o in fake.placed()]
-    assert len(set(ids)) == 4 and ids == sorted(ids)
-    assert [o.order_ref for o in fake.placed()] == [first.client_order_id] + [o.client_order_id for o in queued]
-    assert not [e for e in fake.errors_sent if e[1] == 103]
-    await fake.restart(0.1)  # another restart: nothing is resent
-    await wait_until(lambda: broker.state is not CONNECTED, what="down")
-    await wait_until(lambda: broker.state is CONNECTED, what="back")
-    assert len(fake.placed()) == 4 and not [e for e in fake.errors_sent if e[1] == 103]
-    assert rec.statuses(queued[2].client_order_id) == ["working"]
+async def test_orders_asked_for_while_down_go_once_after_the_daily_restart_and_ids_never_repeat(fake, monkeypatch,
+                                                                                                data_dir):
+    bus = Bus()
+    bus.bind(asyncio.get_running_loop())
+    book = AskedOrders(bus)
+    rec = Recorder(bus)
+    broker = IBBroker("ib", settings(fake.port), bus, today=lambda: TODAY)
+    sent = sends(broker, rec)
+    driven = Driven(monkeypatch, data_dir)
+    await driven(broker, bus, orders=book)
+    try:
+        first = request("AAPL")
+        book.ask(bus, first)
+        await wait_until(lambda: "filled" in rec.statuses(first.client_order_id), what="first filled")
+        await fake.stop()  # TWS's daily restart begins
+        await wait_until(lambda: broker.state is not CONNECTED, what="down")
+        queued = [request("AAPL"), request("TSLA", qty="3"), limit("AAPL", "150")]
+        for order in queued:
+            book.ask(bus, order)
+        fake.next_order_id = 1  # TWS came back having forgotten its id sequence
+        await fake.start(fake.port)
+        await wait_until(lambda: len(fake.placed()) == 4, what="queued orders sent")
+        await wait_until(lambda: "working" in rec.statuses(queued[2].client_order_id), what="limit working")
+        assert [coid for _, coid in sent] == [first.client_order_id] + [o.client_order_id for o in queued]
+        assert len(rec.reconciliations) == 2  # the start, and after the restart ...
+        assert all(at >= rec.reconciled_at[1] for at, _ in sent[1:])  # ... before anything new went out
+        ids = [o.order_id for o in fake.placed()]
+        assert len(set(ids)) == 4 and ids == sorted(ids)
+        assert [o.order_ref for o in fake.placed()] == [first.client_order_id] + [o.client_order_id for o in queued]
+        assert not [e for e in fake.errors_sent if e[1] == 103]
+        await fake.restart(0.1)  # another restart: nothing is resent
+        await wait_until(lambda: len(rec.reconciliations) == 3, what="back and reconciled")
+        assert len(fake.placed()) == 4 and not [e for e in fake.errors_sent if e[1] == 103]
+        assert rec.statuses(queued[2].client_order_id) == ["submitted", "working"]  # the send, then IB: once each
+    finally:
+        await driven.stop_all()
 
 
 async def test_reconnects_within_15_s_of_tws_being_back_with_the_default_backoff(fake, make_broker):
-    broker, rec, bus = await make_broker(fake.port, backoff_s=IBSettings().backoff_s)
+    broker, rec, bus = await make_broker(fake.port, reconnect_initial_s=IBSettings().reconnect_initial_s,
+                                         reconnect_max_s=IBSettings().reconnect_max_s)
     await fake.stop()
     await wait_until(lambda: broker.state is not CONNECTED, what="down")
-    await asyncio.sleep(3.0)  # several failed attempts: the backoff has grown
+    await wait_until(lambda: any("(attempt 5)" in e.detail for e in rec.by_kind[ConnectionChanged]), timeout=10,
+                     what="the back-off grown")  # each attempt is announced once
     back = time.monotonic()
     await fake.start(fake.port)
     await wait_until(lambda: broker.state is CONNECTED, timeout=15, what="reconnected")
@@ -158,7 +152,8 @@ async def test_position_closed_while_down_is_reported_flat(fake, make_broker):
     await wait_until(lambda: broker.state is not CONNECTED, what="down")
     sec = fake.securities.match({"symbol": "AAPL", "secType": "STK"})[0]
     del fake.positions[sec.con_id]  # closed from the TWS window while we were away
-    await wait_until(lambda: broker.state is CONNECTED, what="back")
+    await wait_until(lambda: len(rec.reconciliations) == 2, what="back and reconciled")
+    assert [(p.ticker, p.qty) for p in rec.reconciliations[-1].reports.positions] == [("AAPL", 0)]
     assert rec.positions("AAPL")[-1].qty == 0
 
 
@@ -171,6 +166,7 @@ async def test_tws_losing_ibs_servers_makes_the_link_stale_until_restored(fake, 
     fake.broadcast_error(1102, "Connectivity between IB and Trader Workstation has been restored - data maintained.")
     await wait_until(lambda: broker.state is CONNECTED, what="restored")
     assert "reconnected to IB's servers" in broker.link.detail
+    await wait_until(lambda: len(rec.reconciliations) == 2, what="reconciled again before trading")
 
 
 async def test_a_hung_tws_is_found_by_the_heartbeat_and_reconnected(fake, make_broker):

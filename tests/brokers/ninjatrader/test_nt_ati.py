@@ -6,16 +6,19 @@ PLACE/CANCEL lines) and "Information Update Files" (`<ORDER ID>.txt` with
 `LONG|SHORT|FLAT;Qty;AvgPrice`).
 """
 
-import asyncio
+import dataclasses
 import os
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from support.ninjatrader_fakes import FakeNinjaTrader
+from support.wait import until
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import AtiBroker, build
+from station.brokers.registry import BrokerContext
 from station.brokers.ninjatrader.files import OifWriter
 from station.bus import Bus
 from station.domain.config import DestinationConfig
@@ -24,6 +27,7 @@ from station.domain.events import (
     ConnectionChanged, ErrorRaised, FillReported, OrderReported, PositionReported,
 )
 from station.domain.orders import OrderRequest
+from station.domain.timeutil import utc_now
 
 D = Decimal
 
@@ -40,10 +44,7 @@ class Recorder:
         return [e for e in self.events if isinstance(e, kind)]
 
     async def until(self, predicate, timeout: float = 5.0) -> None:
-        async def poll():
-            while not predicate():
-                await asyncio.sleep(0.005)
-        await asyncio.wait_for(poll(), timeout)
+        await until(predicate, timeout, what=f"condition; events: {self.events[-8:]}")
 
 
 @pytest.fixture
@@ -62,10 +63,23 @@ def fresh_writers():
     OifWriter._shared.clear()
 
 
+def polls(broker: AtiBroker):
+    """A counter of the broker's looks at its folders (to wait for some to pass, never a bare sleep)."""
+    count = [0]
+    look = broker._look
+
+    def counted(reread):
+        count[0] += 1
+        return look(reread)
+
+    broker._look = counted
+    return lambda: count[0]
+
+
 def make_broker(folders, data_dir, bus, **kw) -> AtiBroker:
     incoming, outgoing = folders
     params = {"account": "Sim101", "incoming": str(incoming), "outgoing": str(outgoing), **kw}
-    broker = build(DestinationConfig("nt-sim", "ninjatrader-ati", params), bus, data_dir)
+    broker = build(DestinationConfig("nt-sim", "ninjatrader-ati", params), BrokerContext(bus, data_dir))
     broker.poll_s = 0.01
     return broker
 
@@ -137,7 +151,7 @@ async def test_destinations_sharing_an_incoming_folder_share_one_sequence(folder
     bus = Bus()
     first = make_broker(folders, data_dir, bus)
     second = build(DestinationConfig("nt-live", "ninjatrader-ati", {
-        "account": "Live1", "incoming": str(incoming), "outgoing": str(outgoing)}), bus, data_dir)
+        "account": "Live1", "incoming": str(incoming), "outgoing": str(outgoing)}), BrokerContext(bus, data_dir))
     await first.submit(order(1))
     await second.submit(order(2, destination="nt-live"))
     await first.submit(order(3))
@@ -220,6 +234,7 @@ async def test_partial_fills_are_reported_once_each_with_stable_ids(folders, dat
     bus = Bus()
     seen = Recorder(bus)
     broker = make_broker(folders, data_dir, bus)
+    looked = polls(broker)
     await broker.start()
     await broker.submit(order(1, qty=D(3), order_type=OrderType.LIMIT, limit_price=D(5000)))
     nt.process_incoming()  # accepted, working: a limit order waits
@@ -228,7 +243,8 @@ async def test_partial_fills_are_reported_once_each_with_stable_ids(folders, dat
     await seen.until(lambda: len(seen.of(FillReported)) == 1)
     nt.fill("a1-MomentumStrategy-nt-sim", 2, D("4999.25"))
     await seen.until(lambda: len(seen.of(FillReported)) == 2)
-    await asyncio.sleep(0.1)  # the file is re-read while recent: still no third fill
+    again = looked() + 5
+    await seen.until(lambda: looked() >= again)  # the file is re-read while recent: still no third fill
     fills = [e.fill for e in seen.of(FillReported)]
     assert [(f.fill_id.rsplit(":", 1)[1], f.qty, f.price) for f in fills] == [("1", D(1), D(5000)), ("3", D(2), D("4999.25"))]
     assert [r.status for r in seen.of(OrderReported)] == [OrderStatus.SUBMITTED, OrderStatus.WORKING]
@@ -257,6 +273,7 @@ async def test_garbage_in_outgoing_is_reported_clearly_and_changes_nothing(folde
     bus = Bus()
     seen = Recorder(bus)
     broker = make_broker(folders, data_dir, bus)
+    looked = polls(broker)
     await broker.start()
     await broker.submit(order(1))
     before = broker.book.snapshot()
@@ -266,7 +283,8 @@ async def test_garbage_in_outgoing_is_reported_clearly_and_changes_nothing(folde
     (outgoing / "OTHERAPP1.txt").write_text("FILLED;1;2")  # another program's order: not ours, silent
     (outgoing / "Rithmic.txt").write_text("DISCONNECTED")  # NinjaTrader's connection state file
     await seen.until(lambda: len(seen.of(ErrorRaised)) == 3)
-    await asyncio.sleep(0.1)
+    again = looked() + 5
+    await seen.until(lambda: looked() >= again)  # read again meanwhile: each error is told once
     messages = sorted(e.message for e in seen.of(ErrorRaised))
     assert len(messages) == 3 and all(e.source == "nt-sim" for e in seen.of(ErrorRaised))
     assert "'MES 12-26 Globex_Sim101_Position.txt'" in messages[0] and "LONG, SHORT or FLAT" in messages[0]
@@ -311,6 +329,64 @@ async def test_orders_the_ati_cannot_take_are_refused_and_write_nothing(folders,
 
 def test_build_checks_the_destination(data_dir, folders):
     with pytest.raises(ValueError, match="lacks outgoing"):
-        build(DestinationConfig("x", "ninjatrader-ati", {"account": "A", "incoming": "/tmp"}), Bus(), data_dir)
+        build(DestinationConfig("x", "ninjatrader-ati", {"account": "A", "incoming": "/tmp"}), BrokerContext(Bus(), data_dir))
     with pytest.raises(ValueError, match="not a NinjaTrader"):
-        build(DestinationConfig("x", "paper", {}), Bus(), data_dir)
+        build(DestinationConfig("x", "paper", {}), BrokerContext(Bus(), data_dir))
+
+
+async def test_a_working_order_is_changed_in_place_with_a_change_file(folders, data_dir):
+    incoming, outgoing = folders
+    nt = FakeNinjaTrader(incoming, outgoing)
+    await nt.start()
+    bus = Bus()
+    seen = Recorder(bus)
+    broker = make_broker(folders, data_dir, bus)
+    assert broker.capabilities.native_replace
+    await broker.start()
+    request = order(1, qty=D(2), order_type=OrderType.LIMIT, limit_price=D(4900))
+    await broker.submit(request)
+    await seen.until(lambda: any(r.status is OrderStatus.WORKING for r in seen.of(OrderReported)))
+    changed = dataclasses.replace(request, qty=D(3), limit_price=D("4950.25"))
+    await broker.replace(changed)
+    await seen.until(lambda: nt.changes)
+    assert nt.processed[1] == ("oif2.txt", ["CHANGE;;;;3;;4950.25;0;;;a1-MomentumStrategy-nt-sim;;"])
+    assert nt.changes == [("a1-MomentumStrategy-nt-sim", 3, D("4950.25"), D(0))]
+    nt.fill("a1-MomentumStrategy-nt-sim", 3, D("4950.25"))
+    await seen.until(lambda: seen.of(FillReported))
+    assert seen.of(FillReported)[0].fill.qty == 3  # the whole changed quantity, one fill
+    with pytest.raises(BrokerError, match="has not placed"):
+        await broker.replace(order(9, order_type=OrderType.LIMIT, limit_price=D(1)))
+    await broker.stop()
+    await nt.stop()
+
+
+async def test_reports_since_give_orders_fills_and_positions_also_after_a_restart(folders, data_dir):
+    incoming, outgoing = folders
+    nt = FakeNinjaTrader(incoming, outgoing)
+    await nt.start()
+    bus = Bus()
+    seen = Recorder(bus)
+    broker = make_broker(folders, data_dir, bus)
+    await broker.start()
+    before = utc_now() - timedelta(seconds=1)
+    await broker.submit(order(1, qty=D(3), order_type=OrderType.LIMIT, limit_price=D(5000)))
+    await seen.until(lambda: any(r.status is OrderStatus.WORKING for r in seen.of(OrderReported)))
+    nt.fill("a1-MomentumStrategy-nt-sim", 1, D(5000))
+    await seen.until(lambda: len(seen.of(FillReported)) == 1)
+    nt.fill("a1-MomentumStrategy-nt-sim", 2, D(4999))
+    await seen.until(lambda: len(seen.of(FillReported)) == 2 and seen.of(PositionReported)[-1].qty == 3)
+    live = [e.fill for e in seen.of(FillReported)]
+    await broker.stop()
+
+    restarted = make_broker(folders, data_dir, Bus())  # a new process: what it reports comes from its files
+    await restarted.start()
+    await until(lambda: restarted.state is ConnectionState.CONNECTED)
+    reports = await restarted.reports(before)
+    assert [(f.fill_id, f.qty, f.price, f.client_order_id, f.ticker) for f in reports.fills] == [
+        (f.fill_id, f.qty, f.price, f.client_order_id, f.ticker) for f in live]
+    assert [(o.client_order_id, o.status, o.broker_order_id) for o in reports.orders] == [
+        ("a1-MomentumStrategy-nt-sim", OrderStatus.FILLED, "oif1.txt")]
+    assert [(p.ticker, p.qty, p.avg_price) for p in reports.positions] == [("MES", D(3), D("4999.333333333333333333333333"))]
+    assert (await restarted.reports(utc_now())).fills == ()  # nothing since now
+    await restarted.stop()
+    await nt.stop()

@@ -7,16 +7,20 @@ from decimal import Decimal
 import pytest
 
 from support.launch import free_port
+from support.wait import until
 from station.brokers.protocol import Broker, BrokerError
-from station.brokers.ninjatrader import build, port_destination, port_of
+from station.brokers.ninjatrader import build
+from station.brokers.registry import BrokerContext, port_destination
 from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 from station.brokers.ninjatrader.parsing import port_line
-from station.brokers.ninjatrader.tcp import Backoff, Line, TcpPortBroker, lines_to_resend
+from station.backoff import Backoff
+from station.brokers.ninjatrader.tcp import Line, TcpPortBroker, lines_to_resend
 from station.bus import Bus
 from station.domain.alert import Alert
 from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import ConnectionChanged, OrderReported
 from station.domain.orders import OrderRequest
+from station.domain.timeutil import utc_now
 
 UTC = timezone.utc
 
@@ -35,10 +39,7 @@ class Recorder:
                 if r.destination == destination and r.status is OrderStatus.SUBMITTED]
 
     async def until(self, predicate, timeout: float = 5.0) -> None:
-        async def poll():
-            while not predicate():
-                await asyncio.sleep(0.005)
-        await asyncio.wait_for(poll(), timeout)
+        await until(predicate, timeout, what=f"condition; reports: {self.reports[-5:]}")
 
     async def state(self, name: str, state: ConnectionState, timeout: float = 5.0) -> None:
         await self.until(lambda: any(e.name == name and e.state is state for e in self.states[-3:]), timeout)
@@ -131,7 +132,8 @@ async def test_port_down_for_a_while_then_back_delivers_in_order_none_twice(nt):
     await seen.state(broker.name, ConnectionState.DISCONNECTED, timeout=1.0)  # noticed at once
     for n in range(6, 106):  # handed over while down (a race the oms can lose): they wait here
         await broker.submit(order(n, listener.port))
-    await asyncio.sleep(0.5)  # several refused reconnects
+    tried = broker._backoff.attempts
+    await seen.until(lambda: broker._backoff.attempts >= tried + 3)  # several refused reconnects
     assert broker.waiting == 100 and broker.state is ConnectionState.DISCONNECTED
 
     await listener.start()
@@ -150,7 +152,7 @@ async def test_connection_reset_mid_stream_loses_nothing_and_keeps_order(nt):
     for n in range(1, 31):
         await broker.submit(order(n, listener.port))
         if n % 4 == 0:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the traffic's shape (bursts of four), not a wait for anything
     await listener.wait_for(30, timeout=10)
     assert listener.ids == [f"a{n}-MomentumStrategy-port_{listener.port}" for n in range(1, 31)]
     assert listener.accepted >= 4  # it really broke and came back
@@ -215,7 +217,7 @@ async def test_cancel_withdraws_a_waiting_line_but_not_a_written_one(nt):
     assert seen.reports[-1].status is OrderStatus.CANCELLED
     listener = await nt(port)
     await listener.wait_for(1)
-    await asyncio.sleep(0.05)
+    await seen.until(lambda: broker.waiting == 0 and seen.submitted(broker.name) == [order(2, port).client_order_id])
     assert [line["alert_id"] for line in listener.lines] == [2]
     with pytest.raises(BrokerError, match="already written"):
         await broker.cancel(order(2, port).client_order_id)
@@ -227,13 +229,6 @@ async def test_a_line_that_cannot_be_built_is_refused_clearly():
     with pytest.raises(BrokerError, match="cannot build"):
         await broker.submit(order(1, broker.port, price=Decimal("NaN")))
     assert broker.waiting == 0
-
-
-def test_backoff_doubles_to_its_cap_and_resets():
-    backoff = Backoff(initial=0.1, factor=2, maximum=1.0)
-    assert [backoff.next() for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
-    backoff.reset()
-    assert backoff.next() == 0.1
 
 
 def test_what_is_resent_after_a_lost_connection():
@@ -251,10 +246,11 @@ def test_what_is_resent_after_a_lost_connection():
 
 def test_build_and_names(data_dir):
     destination = port_destination(5001)
-    assert destination.name == "port:5001" and port_of("port:5001") == 5001 and port_of("nt-sim") is None
-    broker = build(destination, Bus(), data_dir)
+    assert (destination.name, destination.type) == ("port:5001", "ninjatrader-port")
+    broker = build(destination, BrokerContext(Bus(), data_dir))
     assert isinstance(broker, TcpPortBroker) and broker.port == 5001 and broker.host == "127.0.0.1"
-    assert broker.capabilities.reports_fills is False
+    assert broker.name == "port:5001"
+    assert broker.capabilities.reports_fills is False and broker.capabilities.drops_repeats is True
     with pytest.raises(ValueError):
         TcpPortBroker(70000, Bus())
 
@@ -268,3 +264,28 @@ def test_ports_bench_runs_and_loses_nothing(monkeypatch):
     result = ports.run(None)
     assert result["lost"] == 0 and result["duplicates"] == 0
     assert result["p99_us"] > 0 and result["burst_lines_per_s"] > 0 and result["p99_vs_baseline"] > 0
+
+
+async def test_reports_since_are_the_lines_written_since_and_a_line_cannot_be_changed():
+    server = LoopbackNinjaTrader()
+    port = await server.start()
+    bus = Bus()
+    broker = fast_broker(port, bus)
+    await broker.start()
+    try:
+        before = utc_now()
+        await broker.submit(order(1, port))
+        await until(lambda: len(server.lines) == 1, what="written")
+        middle = utc_now()
+        await broker.submit(order(2, port))
+        await until(lambda: len(server.lines) == 2, what="written")
+        reports = await broker.reports(before)
+        assert [(o.client_order_id, o.status) for o in reports.orders] == [
+            (order(1, port).client_order_id, OrderStatus.SUBMITTED), (order(2, port).client_order_id, OrderStatus.SUBMITTED)]
+        assert reports.fills == () and reports.positions == ()
+        assert [o.client_order_id for o in (await broker.reports(middle)).orders] == [order(2, port).client_order_id]
+        with pytest.raises(BrokerError, match="final once handed over"):
+            await broker.replace(order(1, port))
+    finally:
+        await broker.stop()
+        await server.stop()

@@ -12,6 +12,7 @@ import pytest
 
 from support.broker_harness import FAST, Recorder
 from support.schwab_double import APP_KEY, APP_SECRET, CALLBACK, SchwabDouble
+from station.brokers.registry import BrokerContext
 from station.brokers.schwab import build
 from station.bus import Bus
 from station.store import Store
@@ -70,7 +71,7 @@ async def test_authorize_stores_the_refresh_token_and_the_broker_connects(data_d
         destination = ConfigRepository(store).load().destination("schwab-ira")
     finally:
         store.close()
-    broker = build(destination, bus, secrets, **FAST)
+    broker = build(destination, BrokerContext(bus, data_dir, secrets=secrets), **FAST)
     await broker.start()
     try:
         await seen.connected(broker)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, Recorder, request
+from support.broker_harness import Brokers, Driven, Recorder, calls, request
 from support.schwab_double import ACCOUNT, APP_KEY, APP_SECRET, SchwabDouble
 from station.brokers.protocol import Broker, BrokerError
+from station.brokers.registry import BrokerContext
 from station.brokers.schwab import build
 from station.bus import Bus
 from station.domain.config import DestinationConfig
@@ -40,16 +40,17 @@ def authorised(secrets, double):
 
 
 @pytest.fixture
-async def make_broker(double):
-    brokers = Brokers(build, "schwab", "schwab", {"base_url": double.url, "account": ACCOUNT})
+async def make_broker(double, monkeypatch, data_dir):
+    """`await make_broker(secrets)` -> (broker, recorder): started and driven by the real dispatcher."""
+    brokers = Brokers(build, "schwab", "schwab", {"base_url": double.url, "account": ACCOUNT},
+                      Driven(monkeypatch, data_dir))
     yield brokers
     await brokers.stop_all()
 
 
 async def test_order_working_partial_fills_position(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
+    broker, seen = await make_broker(authorised)
     assert isinstance(broker, Broker)
-    await broker.start()
     await seen.connected(broker)
     await broker.submit(request("a1-Momentum-schwab", "schwab", "AAPL", "buy", 10))
     await seen.wait(lambda: S.WORKING in seen.statuses("a1-Momentum-schwab"), what="working")
@@ -77,8 +78,7 @@ async def test_order_working_partial_fills_position(authorised, double, make_bro
 
 
 async def test_sell_closes_then_shorts_and_option_limit(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     await broker.submit(request("a2-buy", "schwab", "AAPL", "buy", 5))
     await seen.wait(lambda: double.orders, what="order")
@@ -106,8 +106,7 @@ async def test_sell_closes_then_shorts_and_option_limit(authorised, double, make
 
 
 async def test_cancel(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     await broker.submit(request("a6", "schwab", "MSFT", "buy", 1, order_type=OrderType.LIMIT, limit="300"))
     await seen.wait(lambda: S.WORKING in seen.statuses("a6"))
@@ -121,8 +120,7 @@ async def test_cancel(authorised, double, make_broker):
 
 
 async def test_reject_carries_schwabs_message(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     double.reject_next = "Opening transactions for this security must be placed with a broker"
     with pytest.raises(BrokerError, match="Schwab rejected the order: Opening transactions for this security"):
@@ -140,8 +138,7 @@ async def test_reject_carries_schwabs_message(authorised, double, make_broker):
 
 
 async def test_rejected_after_acceptance_reports_the_reason(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     await broker.submit(request("a9c", "schwab", "AAPL", "buy", 1, order_type=OrderType.STOP_LIMIT, limit="101", stop="100"))
     await seen.wait(lambda: S.WORKING in seen.statuses("a9c"))
@@ -154,8 +151,7 @@ async def test_rejected_after_acceptance_reports_the_reason(authorised, double, 
 
 
 async def test_expired_access_token_is_refreshed_and_the_request_retried_once(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     assert double.token_requests == 1
     double.expire_access_tokens()
@@ -166,8 +162,7 @@ async def test_expired_access_token_is_refreshed_and_the_request_retried_once(au
 
 
 async def test_rate_limit_is_waited_out(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     double.rate_limit_next = 2
     await broker.submit(request("a11", "schwab", "AAPL", "buy", 1))
@@ -176,8 +171,7 @@ async def test_rate_limit_is_waited_out(authorised, double, make_broker):
 
 
 async def test_down_then_back_reconciles_and_sends_the_waiting_order_once(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     await broker.submit(request("a12", "schwab", "AAPL", "buy", 10, order_type=OrderType.LIMIT, limit="100"))
     await seen.wait(lambda: S.WORKING in seen.statuses("a12"))
@@ -186,11 +180,11 @@ async def test_down_then_back_reconciles_and_sends_the_waiting_order_once(author
     await broker.submit(request("a13", "schwab", "TSLA", "buy", 1))  # accepted while down: waits
     double.fill(max(double.orders), 10, "99.5")  # the first order fills while Station cannot see it
     await double.start()
-    await seen.connected(broker)
-    events = seen.events
-    connected_at = max(i for i, e in enumerate(events) if getattr(e, "state", None) is ConnectionState.CONNECTED)
-    fill_at = next(i for i, e in enumerate(events) if e in seen.fills("a12"))
-    assert fill_at < connected_at, "reconciled fills are reported before CONNECTED"
+    await seen.reconciled(2)  # the start, then the reconnect
+    reports = seen.reconciliations[-1].reports  # what the oms reconciles with before it sends anything new
+    assert [(f.qty, f.price) for f in reports.fills if f.client_order_id == "a12"] == [(10, Decimal("99.5"))]
+    assert [o.status for o in reports.orders if o.client_order_id == "a12"] == [S.FILLED]
+    assert [(p.ticker, p.qty) for p in reports.positions] == [("AAPL", 10)]
     await seen.wait(lambda: S.WORKING in seen.statuses("a13"))
     assert sorted(o["orderLegCollection"][0]["instrument"]["symbol"] for o in double.orders.values()) == ["AAPL", "TSLA"]
     await broker.submit(request("a13", "schwab", "TSLA", "buy", 1))  # handed over again: never sent twice
@@ -198,21 +192,20 @@ async def test_down_then_back_reconciles_and_sends_the_waiting_order_once(author
 
 
 async def test_lost_answer_is_found_at_reconnect_not_resent(authorised, double, make_broker):
-    broker, seen = make_broker(authorised)
-    await broker.start()
+    broker, seen = await make_broker(authorised)
     await seen.connected(broker)
     double.fail_after_placing = True
     await broker.submit(request("a14", "schwab", "AAPL", "buy", 3))
     await seen.wait(lambda: S.WORKING in seen.statuses("a14"), what="in-doubt order found")
-    await seen.connected(broker)  # reconciliation reports the order before CONNECTED is published
+    await seen.wait(lambda: any(o.client_order_id == "a14" for r in seen.reconciliations for o in r.reports.orders),
+                    what="the reconnect's reports carry the order found")
     assert len(double.orders) == 1 and double.count("POST", "/orders") == 1
     assert {e.broker_order_id for e in seen.of(OrderReported)} == {str(max(double.orders))}
     assert seen.states()[-2:] == [ConnectionState.DISCONNECTED, ConnectionState.CONNECTED]
 
 
 async def test_restart_recovers_orders_without_resending(authorised, double, make_broker):
-    first, seen = make_broker(authorised)
-    await first.start()
+    first, seen = await make_broker(authorised)
     await seen.connected(first)
     earlier = utc_now() - timedelta(seconds=5)
     sent = request("a15", "schwab", "NVDA", "buy", 2, created_at=earlier)
@@ -221,10 +214,8 @@ async def test_restart_recovers_orders_without_resending(authorised, double, mak
     await first.stop()
     order_id = max(double.orders)
 
-    # the oms knew the broker id: resume() ties the Schwab order to its client id again
-    second, seen2 = make_broker(authorised)
-    second.resume([Order(sent, status=S.WORKING, broker_order_id=str(order_id))])
-    await second.start()
+    # the oms knew the broker id: resume() (at build, from the book) ties the Schwab order to its client id again
+    second, seen2 = await make_broker(authorised, resume=[Order(sent, status=S.WORKING, broker_order_id=str(order_id))])
     await seen2.connected(second)
     double.fill(order_id, 2, "120")
     await seen2.wait(lambda: S.FILLED in seen2.statuses("a15"))
@@ -235,8 +226,7 @@ async def test_restart_recovers_orders_without_resending(authorised, double, mak
     double.fail_after_placing = True
     await second.submit(lost)
     await second.stop()
-    third, seen3 = make_broker(authorised)
-    await third.start()
+    third, seen3 = await make_broker(authorised)
     await seen3.connected(third)
     await third.submit(lost)
     await seen3.wait(lambda: S.WORKING in seen3.statuses("a16"))
@@ -244,8 +234,7 @@ async def test_restart_recovers_orders_without_resending(authorised, double, mak
 
 
 async def test_missing_credentials_name_the_command(secrets, double, make_broker):
-    broker, seen = make_broker(secrets)
-    await broker.start()
+    broker, seen = await make_broker(secrets)
     await seen.wait(lambda: broker.state is ConnectionState.ERROR, what="error state")
     assert "station secret set schwab-app-key" in broker.detail
     secrets.set("schwab-app-key", APP_KEY)
@@ -256,7 +245,8 @@ async def test_missing_credentials_name_the_command(secrets, double, make_broker
     await seen.wait(lambda: "Failed refresh token authentication" in broker.detail, what="refresh refused")
     assert "7 days" in broker.detail
     asked = double.token_requests
-    await asyncio.sleep(0.6)  # three retry periods: a refused token is not sent again
+    attempts = calls(broker.api, "connect")
+    await seen.wait(lambda: attempts() >= 3, what="three more attempts")  # a refused token is not sent again
     assert double.token_requests == asked
     secrets.set("schwab-refresh-token", double.issue_refresh_token())
     await seen.connected(broker)
@@ -265,9 +255,8 @@ async def test_missing_credentials_name_the_command(secrets, double, make_broker
 
 async def test_secrets_never_reach_logs_or_reprs(authorised, double, make_broker, caplog):
     caplog.set_level(logging.DEBUG)
-    broker, seen = make_broker(authorised)
+    broker, seen = await make_broker(authorised)
     refresh = authorised.get("schwab-refresh-token").reveal()
-    await broker.start()
     await seen.connected(broker)
     double.expire_access_tokens()
     await broker.submit(request("a17", "schwab", "AAPL", "buy", 1))
@@ -279,19 +268,20 @@ async def test_secrets_never_reach_logs_or_reprs(authorised, double, make_broker
 
 
 @pytest.mark.slow
-async def test_reconnects_within_15_s_of_the_broker_being_back_with_the_default_back_off(authorised, double):
+async def test_reconnects_within_15_s_of_the_broker_being_back_with_the_default_back_off(authorised, double, data_dir):
     import time
 
     bus = Bus()
     seen = Recorder(bus)
     config = DestinationConfig("schwab", "schwab", {"base_url": double.url, "account": ACCOUNT})
-    broker = build(config, bus, authorised, idle_poll_s=0.2)  # production back-off (reconnect_max_s 5 s)
+    broker = build(config, BrokerContext(bus, data_dir, secrets=authorised), idle_poll_s=0.2)  # production back-off
     await broker.start()
     try:
         await seen.connected(broker)
         await double.stop()
         await seen.wait(lambda: broker.state is ConnectionState.DISCONNECTED)
-        await asyncio.sleep(7)  # long enough for the back-off to reach its cap
+        attempts = calls(broker.api, "connect")
+        await seen.wait(lambda: attempts() >= 6, timeout=20, what="the back-off grown to its cap")
         back = time.monotonic()
         await double.start()
         await seen.connected(broker, timeout=15)

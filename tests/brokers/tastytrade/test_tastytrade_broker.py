@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, request
+from support.broker_harness import Brokers, Driven, calls, request
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.tastytrade import build
 from station.domain.enums import ConnectionState, OrderStatus, OrderType
@@ -35,16 +34,16 @@ def oauth(secrets, double):
 
 
 @pytest.fixture
-async def make_broker(double):
-    brokers = Brokers(build, "tasty", "tastytrade", {"base_url": double.url})
+async def make_broker(double, monkeypatch, data_dir):
+    """`await make_broker(secrets)` -> (broker, recorder): started and driven by the real dispatcher."""
+    brokers = Brokers(build, "tasty", "tastytrade", {"base_url": double.url}, Driven(monkeypatch, data_dir))
     yield brokers
     await brokers.stop_all()
 
 
 async def test_equity_order_partial_fills_and_position(oauth, double, make_broker):
-    broker, seen = make_broker(oauth)
+    broker, seen = await make_broker(oauth)
     assert isinstance(broker, Broker)
-    await broker.start()
     await seen.connected(broker)
     assert ACCOUNT in broker.detail  # the only open account was picked
     await broker.submit(request("a1-Momentum-tasty", "tasty", "AAPL", "buy", 10))
@@ -67,8 +66,7 @@ async def test_equity_order_partial_fills_and_position(oauth, double, make_broke
 
 
 async def test_futures_and_spx_options(oauth, double, make_broker):
-    broker, seen = make_broker(oauth)
-    await broker.start()
+    broker, seen = await make_broker(oauth)
     await seen.connected(broker)
     await broker.submit(request("a3", "tasty", "MES", "sell", 2, instrument="/MESZ5"))
     await seen.wait(lambda: S.WORKING in seen.statuses("a3"))
@@ -90,8 +88,7 @@ async def test_futures_and_spx_options(oauth, double, make_broker):
 
 
 async def test_reject_cancel_and_a_broker_side_cancel(oauth, double, make_broker):
-    broker, seen = make_broker(oauth)
-    await broker.start()
+    broker, seen = await make_broker(oauth)
     await seen.connected(broker)
     double.reject_next = ("insufficient_funds", "Order exceeds your buying power by $1,234.00")
     with pytest.raises(BrokerError, match=r"Tastytrade rejected the order: .*buying power by \$1,234.00"):
@@ -110,8 +107,7 @@ async def test_reject_cancel_and_a_broker_side_cancel(oauth, double, make_broker
 
 
 async def test_down_then_back_and_restart_find_orders_by_external_id(oauth, double, make_broker):
-    broker, seen = make_broker(oauth)
-    await broker.start()
+    broker, seen = await make_broker(oauth)
     await seen.connected(broker)
     await broker.submit(request("a9", "tasty", "AAPL", "buy", 5, order_type=OrderType.LIMIT, limit="100"))
     await seen.wait(lambda: S.WORKING in seen.statuses("a9"))
@@ -125,9 +121,8 @@ async def test_down_then_back_and_restart_find_orders_by_external_id(oauth, doub
     await broker.stop()
 
     # a new process: no resume() needed, the external identifier ties orders to client ids
-    again, seen2 = make_broker(oauth)
-    await again.start()
-    await seen2.connected(again)
+    again, seen2 = await make_broker(oauth)
+    await seen2.reconciled()  # its first reports: the fill made before the restart, under its client id
     assert [f.fill.client_order_id for f in seen2.fills("a9")] == ["a9"]
     double.fill(double.by_external_id("a10")["id"], 1, "250")
     await seen2.wait(lambda: S.FILLED in seen2.statuses("a10"))
@@ -137,8 +132,7 @@ async def test_down_then_back_and_restart_find_orders_by_external_id(oauth, doub
 
 
 async def test_lost_answer_is_found_not_resent(oauth, double, make_broker):
-    broker, seen = make_broker(oauth)
-    await broker.start()
+    broker, seen = await make_broker(oauth)
     await seen.connected(broker)
     double.fail_after_placing = True
     await broker.submit(request("a11", "tasty", "AAPL", "buy", 2))
@@ -150,8 +144,7 @@ async def test_session_login_renews_with_the_remember_token(secrets, double, mak
     caplog.set_level(logging.DEBUG)
     secrets.set("tastytrade-username", USERNAME)
     secrets.set("tastytrade-password", PASSWORD)
-    broker, seen = make_broker(secrets, account=ACCOUNT)
-    await broker.start()
+    broker, seen = await make_broker(secrets, account=ACCOUNT)
     await seen.connected(broker)
     double.expire_tokens()
     await broker.submit(request("a12", "tasty", "AAPL", "buy", 1))
@@ -164,8 +157,7 @@ async def test_session_login_renews_with_the_remember_token(secrets, double, mak
 
 async def test_oauth_token_refresh_and_no_secret_in_logs(oauth, double, make_broker, caplog):
     caplog.set_level(logging.DEBUG)
-    broker, seen = make_broker(oauth)
-    await broker.start()
+    broker, seen = await make_broker(oauth)
     await seen.connected(broker)
     double.expire_tokens()
     await broker.submit(request("a13", "tasty", "AAPL", "buy", 1))
@@ -178,8 +170,7 @@ async def test_oauth_token_refresh_and_no_secret_in_logs(oauth, double, make_bro
 
 
 async def test_credentials_missing_or_wrong(secrets, double, make_broker):
-    broker, seen = make_broker(secrets)
-    await broker.start()
+    broker, seen = await make_broker(secrets)
     await seen.wait(lambda: broker.state is ConnectionState.ERROR)
     assert "station secret set tastytrade-client-secret" in broker.detail
     assert "station secret set tastytrade-username" in broker.detail
@@ -191,18 +182,17 @@ async def test_credentials_missing_or_wrong(secrets, double, make_broker):
     await seen.connected(broker)
     assert len(seen.of(Notified)) == 3
 
-    wrong, seen2 = make_broker(secrets, account="5WT77777")
-    await wrong.start()
+    wrong, seen2 = await make_broker(secrets, account="5WT77777")
     await seen2.wait(lambda: "5WT77777 is not among" in wrong.detail)
 
 
 async def test_refused_password_is_not_retried_until_changed(secrets, double, make_broker):
     secrets.set("tastytrade-username", USERNAME)
     secrets.set("tastytrade-password", "wrong-password")
-    broker, seen = make_broker(secrets)
-    await broker.start()
+    broker, seen = await make_broker(secrets)
     await seen.wait(lambda: "Invalid login" in broker.detail)
-    await asyncio.sleep(0.6)  # three retry periods
+    attempts = calls(broker.api, "connect")
+    await seen.wait(lambda: attempts() >= 3, what="three more attempts")
     assert double.count("POST", "/sessions") == 1  # repeated failed logins can lock the account
     secrets.set("tastytrade-password", PASSWORD)
     await seen.connected(broker)

@@ -10,6 +10,7 @@ import pytest
 
 from support import wait
 from support.databento_gateway import VALID_KEY, Instrument, LoopbackGateway
+from station.backoff import Backoff
 from station.bus import Bus
 from station.domain.enums import ConnectionState
 from station.domain.events import BarUpdated, ConnectionChanged, ErrorRaised, TickReceived
@@ -49,7 +50,7 @@ async def feed(gateway, secrets, *, key=VALID_KEY, **kw):
     hub = BarHub(bus, tick_interval_s=0)
     await hub.start()
     live = DatabentoLive(bus, hub, secrets, [SUBSCRIPTION], gateway="127.0.0.1", port=gateway.port,
-                         warmup="none", backoff_s=(0.1, 0.2), bad_key_retry_s=0.3, **kw)
+                         warmup="none", backoff=Backoff(0.1, 0.2), bad_key_retry_s=0.3, **kw)
     await live.start()
     return live, hub, seen
 

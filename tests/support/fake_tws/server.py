@@ -47,6 +47,7 @@ class FakeTWS:
         self.partial_fills: list[float] = []
         self.reject_symbols: dict[str, str] = {}
         self.lose_orders = False  # accept placeOrder and forget it (TWS died before it took the order)
+        self.modified: list = []  # working orders changed in place (placeOrder with their id again)
         self.frozen = False  # read requests and answer nothing (a hung TWS, a half-open socket)
         self.orders: dict[tuple[int, int], FakeOrder] = {}
         self.executions: list[FakeExecution] = []
@@ -148,7 +149,15 @@ class FakeTWS:
         if self.lose_orders:
             return
         if key in self.orders:
-            self.send_error(session, order.order_id, 103, "Duplicate order id")
+            existing = self.orders[key]
+            if existing.is_done or existing.order_ref != order.order_ref:
+                self.send_error(session, order.order_id, 103, "Duplicate order id")
+                return
+            # the same id again for a working order: TWS's modify (size and prices change in place)
+            existing.qty, existing.lmt, existing.aux = order.qty, order.lmt, order.aux
+            self.modified.append(existing)
+            self.notify(existing, open_order=True)
+            self.maybe_fill(existing)
             return
         if order.sec.symbol in self.reject_symbols or order.sec.local_symbol in self.reject_symbols:
             text = self.reject_symbols.get(order.sec.symbol) or self.reject_symbols[order.sec.local_symbol]

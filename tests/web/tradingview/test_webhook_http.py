@@ -1,7 +1,7 @@
 """The webhook as TradingView sees it: real server on 127.0.0.1, real SQLite, real HTTP client.
 
-Accepted alerts in every dialect, text/plain, spreads, strategies, the journal row,
-the bus, de-duplication (also concurrent and across a restart), strategy signals.
+Accepted alerts in every dialect, text/plain, spreads, strategies, the journal row (the oms's
+inbox writes it), the bus, de-duplication (also concurrent and across a restart).
 """
 
 import asyncio
@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 
 from station.domain.alert import Alert
-from station.domain.commands import RecordSignal
 from station.domain.enums import Side
 from station.domain.events import AlertDuplicated, AlertReceived
 from station.domain.timeutil import utc_now
@@ -196,22 +195,6 @@ async def test_a_passphrase_changed_outside_is_picked_up(live):
     assert (await post(live, DIALECT_3))[0] == 401  # the old one no longer works
 
 
-async def test_a_strategy_signal_is_journaled_once_and_published_once(live):
-    received = []
-    live.bus.subscribe(AlertReceived, received.append)
-    signal = Alert(ticker="ES", action=Side.SELL, received_at=utc_now(), qty=Decimal(2), strategy="MomentumStrategy",
-                   trade_id="sig-42", source="engine")
-    live.bus.publish(RecordSignal(signal))
-    live.bus.publish(RecordSignal(signal))
-    await live.bus.drain()
-    live.bus.publish(RecordSignal(signal))
-    await live.bus.drain()
-    await until(lambda: received, what="AlertReceived for the signal")
-    [row] = rows(live)
-    assert (row["source"], row["trade_id"], row["ticker"], row["action"], row["qty"]) == ("strategy", "sig-42", "ES", "sell", "2")
-    assert [e.alert.alert_id for e in received] == [row["alert_id"]] and received[0].alert.source == "strategy"
-
-
 async def test_only_post_is_served_and_answers_are_json(live):
     async with aiohttp.ClientSession() as session:
         for method in ("GET", "PUT", "DELETE"):
@@ -226,21 +209,21 @@ async def test_the_journal_gives_the_router_what_it_needs_after_a_restart(live):
     await post(live, {**DIALECT_2, "ticker": "NMFC-0.72*NASDAQ:ROIC"}, path="/webhook/MomentumStrategy")
     await post(live, DIALECT_3)
     live.store.writer.call(lambda c: c.execute("UPDATE alerts SET status = 'routed' WHERE alert_id = 2"))
-    [alert] = live.webhook.journal.queued()
+    [alert] = live.oms.inbox.queued()
     assert alert.alert_id == 1 and alert.strategy == "MomentumStrategy" and alert.dialect == 2
     assert (alert.action, alert.qty, alert.price) == (Side.BUY, Decimal(100), Decimal("400.2"))
     assert (alert.position, alert.target_position, alert.trade_id) == ("flat", "long", "Enter Long")
     assert (alert.spread.ticker1, alert.spread.hedge, alert.spread.ticker2) == ("NMFC", Decimal("0.72"), "ROIC")
     assert alert.received_at.tzinfo is not None and alert.extra["raw"]["mar_pos_size"] == "100"
-    assert live.webhook.journal.statuses([1, 2]) == {1: ("queued", None), 2: ("routed", None)}
+    assert live.oms.inbox.journal.statuses([1, 2]) == {1: ("queued", None), 2: ("routed", None)}
 
 
 async def test_a_row_at_fault_fails_alone_and_a_closed_journal_answers_503(live):
-    journal = live.webhook.journal
+    inbox = live.oms.inbox
     now = utc_now()
     good = Alert(ticker="ES", action=Side.BUY, received_at=now)
     bad = Alert(ticker="\ud800", action=Side.BUY, received_at=now)  # cannot be stored
-    futures = [journal.append(a, raw="{}", fingerprint=f"f{i}") for i, a in enumerate((good, bad, good))]
+    futures = [inbox.append(a, raw="{}", fingerprint=f"f{i}") for i, a in enumerate((good, bad, good))]
     outcomes = await asyncio.gather(*futures, return_exceptions=True)
     assert [getattr(o, "alert_id", None) for o in outcomes] == [1, None, 2]
     assert isinstance(outcomes[1], ValueError)

@@ -1,4 +1,5 @@
-"""Watches today's PnL against the daily loss limits; on a breach flattens that scope and halts it."""
+"""Daily loss limits: the guard watches today's PnL and, on a breach, flattens that scope and halts it;
+the rule then lets only orders through that reduce a position, until the next session."""
 
 from __future__ import annotations
 
@@ -9,13 +10,40 @@ from typing import Callable
 
 from station.bus import Bus
 from station.domain.commands import ClosePosition, FlattenAll, HaltStrategy
-from station.domain.events import ConfigChanged, Notified, OrderFilled, PositionChanged
+from station.domain.events import Notified, OrderFilled, PositionChanged
+from station.domain.orders import OrderRequest
 from station.domain.risk import BookView
 from station.domain.timeutil import to_eastern, utc_now
-from station.oms.risk.limits import RiskLimits, pnl_today
+from station.oms.risk.limits import RiskLimits, pnl_today, reduces_position
 
 log = logging.getLogger("station.oms.risk")
 OVERALL = None
+
+
+class DailyLossRule:
+    """After today's loss reached a limit (the strategy's `risk.daily_loss_limit`, or the overall one in
+    settings), only orders that reduce a position are sent until the next session."""
+
+    name = "daily_loss"
+
+    def __init__(self, limits: RiskLimits, breached: Callable[[str | None], bool] = lambda scope: False) -> None:
+        self.limits = limits
+        self.breached = breached
+
+    def check(self, request: OrderRequest, book: BookView) -> str | None:
+        if reduces_position(request, book):
+            return None
+        limit = self.limits.strategy_loss_limit(request.strategy)
+        if limit is not None:
+            pnl = pnl_today(book, request.strategy)
+            if pnl <= -limit or self.breached(request.strategy):
+                return f"daily loss limit {limit} of {request.strategy} reached (PnL today {pnl})"
+        overall = self.limits.overall_loss_limit()
+        if overall is not None:
+            pnl = pnl_today(book, None)
+            if pnl <= -overall or self.breached(None):
+                return f"overall daily loss limit {overall} reached (PnL today {pnl})"
+        return None
 
 
 class DailyLossGuard:
@@ -43,7 +71,6 @@ class DailyLossGuard:
     async def start(self) -> None:
         for kind in (OrderFilled, PositionChanged):
             self._unsubscribe.append(self.bus.subscribe(kind, lambda _event: self.check()))
-        self._unsubscribe.append(self.bus.subscribe(ConfigChanged, lambda _event: self.limits.refresh()))
         self._task = asyncio.create_task(self._poll(), name="loss-guard")
 
     async def stop(self) -> None:

@@ -1,5 +1,6 @@
 """Risk rules: each blocks what it should and only that (a small in-test BookView); the daily loss
-guard flattens and halts its scope once; the trading window honours holidays and early closes."""
+guard flattens and halts its scope once; the trading window honours holidays and early closes;
+the gate asks them all, in order."""
 
 import datetime as dt
 from decimal import Decimal
@@ -14,10 +15,11 @@ from station.domain.enums import Side
 from station.domain.events import Notified
 from station.domain.orders import OrderRequest
 from station.engine.calendar import TradingCalendars
+from station.oms.risk import build_gate
+from station.oms.risk.daily_loss import DailyLossGuard, DailyLossRule
 from station.oms.risk.limits import RiskLimits
-from station.oms.risk.loss_guard import DailyLossGuard
-from station.oms.risk.rules import DailyLossRule, MaxPositionRule, TradingWindowRule, engine_rules
-from station.engine.sizing import position_size
+from station.oms.risk.position import MaxPositionRule
+from station.oms.risk.window import TradingWindowRule
 
 NY = ZoneInfo("America/New_York")
 D = Decimal
@@ -26,8 +28,9 @@ D = Decimal
 class Book:
     """What the oms's book would answer: positions per (destination, ticker, strategy) and PnL per strategy."""
 
-    def __init__(self, positions=None, realized=None, unrealized=None, kill=False):
+    def __init__(self, positions=None, realized=None, unrealized=None, kill=False, working=None):
         self.positions = positions or {}
+        self.working = working or {}
         self.realized = realized or {}
         self.unrealized = unrealized or {}
         self.kill_switch_engaged = kill
@@ -35,6 +38,9 @@ class Book:
     def position(self, destination, ticker, strategy=None):
         return sum((q for (d, t, s), q in self.positions.items()
                     if d == destination and t == ticker and (strategy is None or s == strategy)), D(0))
+
+    def working_qty(self, destination, ticker, strategy=None):
+        return self.working.get((destination, ticker), D(0))
 
     def net_position(self, ticker, strategy=None):
         return sum((q for (d, t, s), q in self.positions.items()
@@ -52,9 +58,11 @@ def order(side="buy", qty=1, strategy="S", ticker="MES", destination="paper"):
                         side=Side(side), qty=D(qty), strategy=strategy)
 
 
-def limits(strategies=None, settings=None):
+def limits(strategies=None, settings=None, tickers=None):
+    tickers = tickers or {}
     config = RoutingConfig(revision=1, strategies=tuple(
-        StrategyConfig(name, tickers=(TickerConfig("MES"), TickerConfig("ES")), options={"risk": risk})
+        StrategyConfig(name, tickers=(TickerConfig("MES", options=tickers.get("MES", {})),
+                                      TickerConfig("ES", options=tickers.get("ES", {}))), options={"risk": risk})
         for name, risk in (strategies or {}).items()))
     return RiskLimits(lambda: config, lambda: settings or {})
 
@@ -69,14 +77,29 @@ def test_max_position_per_instrument_and_destination():
     book = Book({("paper", "MES", "S"): D(2), ("paper", "MES", "T"): D(0), ("ib", "MES", "S"): D(3)})
     assert rule.check(order("buy", 1), book) is None                          # 2 → 3: at the ticker's limit
     reason = rule.check(order("buy", 2), book)
-    assert reason == "max position 3 MES at paper: holding 2, buy 2 would make 4"
+    assert reason == "position in MES at paper would be 4, beyond the maximum of 3 (holding 2; buy 2)"
     assert rule.check(order("sell", 5), book) is None                          # 2 → -3
-    assert "would make -4" in rule.check(order("sell", 6), book)
+    assert "would be -4" in rule.check(order("sell", 6), book)
     assert rule.check(order("sell", 1, destination="ib"), book) is None        # reducing, at 3 already
-    assert "ib" in rule.check(order("buy", 1, destination="ib"), book)
+    assert "at ib" in rule.check(order("buy", 1, destination="ib"), book)
     assert rule.check(order("buy", 4, ticker="ES"), book) is None              # ES: strategy limit 5
-    assert "max position 5 ES" in rule.check(order("buy", 6, ticker="ES"), book)
+    assert "beyond the maximum of 5" in rule.check(order("buy", 6, ticker="ES"), book)
     assert rule.check(order("buy", 100, strategy="Other", ticker="ES"), book) is None  # no limit at all
+
+
+def test_max_position_counts_orders_in_flight_and_takes_the_tightest_limit():
+    book = Book({("paper", "ES", "S"): D(2)}, working={("paper", "ES"): D(2)})
+    overall = MaxPositionRule(limits({"S": {}}, {"max_position": 5}))
+    assert overall.check(order("buy", 1, ticker="ES"), book) is None           # 2 held + 2 in flight + 1 = 5
+    assert overall.check(order("buy", 2, ticker="ES"), book) == (
+        "position in ES at paper would be 6, beyond the maximum of 5 (holding 2 and +2 in flight; buy 2)")
+    # a ticker's own limit replaces the overall one; the strategy's and the per-ticker setting still apply
+    own = MaxPositionRule(limits({"S": {}}, {"max_position": 5}, tickers={"ES": {"max_position": 8}}))
+    assert own.check(order("buy", 4, ticker="ES"), book) is None
+    tight = MaxPositionRule(limits({"S": {"max_position": 4}}, {"max_position": 5},
+                                   tickers={"ES": {"max_position": 8}}))
+    assert "maximum of 4" in tight.check(order("buy", 1, ticker="ES"), book)
+    assert MaxPositionRule(limits({"S": {}}, {"max_position": 0})).check(order("buy", 99), book) is None  # 0: none
 
 
 def test_daily_loss_per_strategy_and_overall():
@@ -114,14 +137,11 @@ def test_trading_window_sessions_holidays_and_early_close(calendars):
     assert rule.check(order("buy"), book) is None
 
 
-def test_rules_list_and_sizing(calendars):
-    rules = engine_rules(limits(), calendars, breached=lambda scope: False)
-    assert [r.name for r in rules] == ["daily_loss", "strategy max position", "trading_window"]
-    assert all(rule.check(order(), Book()) is None for rule in rules)
-    assert position_size({"qty": 3}, None) == (D(3), "fixed")
-    assert position_size({"sizing": "risk", "risk_amount": 500, "point_value": 5}, 4.0)[0] == D(25)
-    assert position_size({"sizing": "risk", "risk_amount": 500, "point_value": 50}, 12.5)[0] is None
-    assert position_size({"sizing": "risk", "risk_amount": 500}, None)[0] is None
+def test_the_gate_asks_every_rule_in_order(calendars):
+    gate = build_gate(Book(), limits(), calendars, breached=lambda scope: False)
+    assert [r.name for r in gate.rules] == ["kill switch", "max order qty", "max position", "daily_loss",
+                                            "trading_window"]
+    assert all(rule.check(order(), Book()) is None for rule in gate.rules)
 
 
 def test_loss_guard_flattens_and_halts_its_scope_once_a_day():
@@ -150,14 +170,12 @@ def test_loss_guard_flattens_and_halts_its_scope_once_a_day():
     assert not guard.breached("S") and not guard.breached(None)
 
 
-def test_build_risk_gives_the_rules_and_a_guard_sharing_its_breaches(calendars):
-    from station.oms.risk import build_risk
-
+def test_the_gate_and_the_guard_share_the_breaches(calendars):
     now = dt.datetime(2024, 1, 4, 11, 0, tzinfo=NY)
     book = Book(realized={"S": D(-600)})
-    config = limits({"S": {"daily_loss_limit": 500}}).config
-    rules, guard = build_risk(Bus(), book, lambda: config, lambda: {}, calendars, clock=lambda: now)
-    assert [r.name for r in rules] == ["daily_loss", "strategy max position", "trading_window"]
+    lim = limits({"S": {"daily_loss_limit": 500}})
+    guard = DailyLossGuard(Bus(), book, lim, clock=lambda: now)
+    gate = build_gate(book, lim, calendars, guard.breached, clock=lambda: now)
     guard.check()
     book.realized["S"] = D(0)  # PnL recovered on paper: still blocked today
-    assert "daily loss limit 500 of S" in rules[0].check(order("buy"), book)
+    assert "daily loss limit 500 of S" in gate.check(order("buy"))
