@@ -178,7 +178,7 @@ def test_error_bodies_become_the_brokers_words():
 
 
 def test_broker_destination_config():
-    from station.store.config_repo import check_document
+    from station.domain.config_check import check_document
     from station.domain.validation import ConfigError
 
     plan = check_document({"destinations": {
