@@ -132,7 +132,10 @@ class Station:
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
         from station.domain.commands import RenewSecret
-        from station.web.api.routes import RestApi
+        from station.store.record_reader import RecordReader
+        from station.store.script_feed_repo import ScriptFeedRepository
+        from station.store.strategy_switch import StrategySwitchRepository
+        from station.web.api.routes import ApiParts, RestApi
         from station.web.scripts.feed import ScriptFeed
         from station.web.secret_renewal import SecretRenewal
 
@@ -163,10 +166,13 @@ class Station:
                                      log_dir=options.data_dir / "logs", history=self.marketdata,
                                      calendars=calendars, clock=self.marketdata.now)
         add(self.engine)
-        self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
-                            book=self.oms.book, secrets=self.secrets)
+        self.rest = RestApi(self.receiver.app, bus=self.bus, secrets=self.secrets, parts=ApiParts(
+            records=RecordReader(self.store), book=self.oms.book, config=self.config, edits=self.config,
+            switch=StrategySwitchRepository(self.store), engine=self.engine))
         add(self.rest)
-        add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token, self.guard))
+        uploads = ScriptFeedRepository(self.store)
+        self.script_feed = ScriptFeed(self.receiver.app, uploads, uploads, self.bus, self.rest.token, self.guard)
+        add(self.script_feed)
         renewal = SecretRenewal(self.bus, {"webhook-passphrase": self.webhook.regenerate_passphrase,
                                            "api-token": self.rest.token.regenerate})
         self.bus.subscribe(RenewSecret, renewal.on_renew)
