@@ -9,6 +9,7 @@ both at once and its engine follows. The connection directly: two statements and
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from station.domain.timeutil import utc_now
@@ -41,7 +42,30 @@ class StrategySwitchRepository:
         """As `set_running`, blocking (the command line)."""
         return self.store.writer.call(lambda conn: _switch(conn, name, running))
 
-    def run_states(self) -> dict[str, tuple[str, str, str]]:
-        """strategy → (desired, last state shown, its reason) as the engine last recorded them."""
-        rows = self.store.query("SELECT strategy, desired, state, reason FROM engine_strategies")
-        return {r["strategy"]: (r["desired"], r["state"], r["reason"]) for r in rows}
+    def listing(self, station_running: bool) -> list[tuple[str, str, str, str]]:
+        """(name, kind, state, reason) of every strategy, as `station strategy list` shows them.
+
+        A plain strategy's kind is `alerts`; an engine strategy's state is the one the running
+        Station last recorded, or `stopped` when none runs on this data dir.
+        """
+        from station.store.config_repo import ConfigRepository
+
+        engine = {r["strategy"]: r for r in self.store.query("SELECT * FROM engine_strategies")}
+        kill = self.store.query("SELECT value FROM oms_state WHERE key = 'kill_switch'")
+        kill_reason = (json.loads(kill[0]["value"]) or {}).get("reason") if kill else None
+        rows = []
+        for strategy in ConfigRepository(self.store).load().strategies:
+            kind = (strategy.options.get("engine") or {}).get("kind")
+            row = engine.get(strategy.name)
+            if not strategy.enabled:
+                rows.append((strategy.name, kind or "alerts", "stopped", "" if kind else "takes no alerts"))
+            elif kind is None:
+                rows.append((strategy.name, "alerts", "halted" if kill_reason else "running",
+                             f"kill switch: {kill_reason}" if kill_reason else "takes alerts"))
+            elif not station_running:
+                wish = row is not None and row["desired"] == "running"
+                rows.append((strategy.name, kind, "stopped",
+                             "starts with Station" if wish else "Station is not running"))
+            else:
+                rows.append((strategy.name, kind, row["state"] if row else "stopped", row["reason"] if row else ""))
+        return rows

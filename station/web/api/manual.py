@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from station.web.api.routes import RestApi
 
 WAIT_S = 5.0
+SETTLE_S = 1.0  # how long an answer waits for orders still `new` to be refused or taken
 CLICK_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 ACTIONS = {"buy", "sell", "close", "reverse", "flatten", "flattenall", "0dte", "0dtecall", "0dteput"}
 
@@ -156,7 +157,16 @@ class ManualHandlers:
         await self._answer(command, click_id)
         from station.web.api.routes import order_json
 
-        rows = self.api.records.orders_of_cause(f"m{click_id}")
+        # a destination may still refuse at once (the paper broker: no price at all): wait a moment for that
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_S
+        while True:
+            rows = self.api.records.orders_of_cause(f"m{click_id}")
+            if rows and all(r["status"] == "rejected" for r in rows):
+                raise ApiError(409, "; ".join(dict.fromkeys(r["reason"] or "rejected" for r in rows)))
+            if not any(r["status"] == "new" for r in rows) or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
         return web.json_response({"status": "success", "click_id": click_id, "orders": [order_json(r) for r in rows]})
 
     async def kill_switch(self, request: web.Request) -> web.Response:
