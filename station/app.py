@@ -136,7 +136,9 @@ class Station:
         from station.store.script_feed_repo import ScriptFeedRepository
         from station.store.strategy_switch import StrategySwitchRepository
         from station.web.api.routes import ApiParts, RestApi
-        from station.web.scripts.feed import ScriptFeed
+        from station.web.dashboard.live import DashboardFeed
+        from station.web.dashboard.page import DashboardPage
+        from station.web.scripts.feed import FRONTENDS, ScriptFeed
         from station.web.secret_renewal import SecretRenewal
 
         options, add = self.options, self.components.append
@@ -173,6 +175,9 @@ class Station:
         uploads = ScriptFeedRepository(self.store)
         self.script_feed = ScriptFeed(self.receiver.app, uploads, uploads, self.bus, self.rest.token, self.guard)
         add(self.script_feed)
+        # the browser dashboard at `/`: its files, and its live tables through the script feed's Socket.IO
+        DashboardPage(self.receiver.app)
+        add(DashboardFeed(self.bus, self.script_feed.sio, FRONTENDS, self.oms.book))
         renewal = SecretRenewal(self.bus, {"webhook-passphrase": self.webhook.regenerate_passphrase,
                                            "api-token": self.rest.token.regenerate})
         self.bus.subscribe(RenewSecret, renewal.on_renew)
