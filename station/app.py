@@ -125,6 +125,7 @@ class Station:
         from station.brokers.registry import BrokerContext
         from station.engine.calendar import TradingCalendars
         from station.engine.runner import StrategyRunner
+        from station.notify.chat import ChatNotifier
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
         from station.oms.service import OrderManager
@@ -186,6 +187,8 @@ class Station:
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
+        self.chat = ChatNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)  # Telegram, Discord
+        add(self.chat)
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""
