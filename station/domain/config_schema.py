@@ -146,7 +146,7 @@ STRATEGY = v.Fields({
 
 TICKER = v.Fields({
     "enabled": (v.boolean, True),
-    "ports": (v.list_of(v.port, unique=True), []),
+    "ports": (v.list_of(v.listed_port, unique=True), []),
     "destinations": (v.mapping, {}),
     "engine": (engine.engine_override, {}),
     "point_value": (v.decimal(), None),
