@@ -225,12 +225,20 @@ function showLogin(message) {
   $("token").focus();
 }
 
+async function loadRefusals() {
+  const r = await api("GET", "/api/refusals?limit=100");
+  if (r.status === 200) upsert(refusals, r.body.refusals, false);
+}
+
 function openDesk(token) {
   state.token = token;
   $("login").hidden = true;
   $("desk").hidden = false;
   loadAll();
   connectLive();
+  // refused requests also come live (`refusals`); this keeps the table current where they do not
+  clearInterval(state.refusalTimer);
+  state.refusalTimer = setInterval(() => { if (state.token) loadRefusals(); }, 5000);
 }
 
 async function signIn(token) {
@@ -260,6 +268,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("sign-out").addEventListener("click", () => {
     localStorage.removeItem(TOKEN_KEY);
     if (state.socket) state.socket.disconnect();
+    clearInterval(state.refusalTimer);
     state.token = null;
     showLogin("");
   });
