@@ -178,7 +178,8 @@ class Station:
         add(self.script_feed)
         # the browser dashboard at `/`: its files, and its live tables through the script feed's Socket.IO
         DashboardPage(self.receiver.app)
-        add(DashboardFeed(self.bus, self.script_feed.sio, FRONTENDS, self.oms.book))
+        self.dashboard_feed = DashboardFeed(self.bus, self.script_feed.sio, FRONTENDS, self.oms.book)
+        add(self.dashboard_feed)
         renewal = SecretRenewal(self.bus, {"webhook-passphrase": self.webhook.regenerate_passphrase,
                                            "api-token": self.rest.token.regenerate})
         self.bus.subscribe(RenewSecret, renewal.on_renew)
