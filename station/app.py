@@ -125,6 +125,7 @@ class Station:
         from station.brokers.registry import BrokerContext
         from station.engine.calendar import TradingCalendars
         from station.engine.runner import StrategyRunner
+        from station.notify.chat import ChatNotifier
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
         from station.oms.service import OrderManager
@@ -132,8 +133,13 @@ class Station:
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
         from station.domain.commands import RenewSecret
-        from station.web.api.routes import RestApi
-        from station.web.scripts.feed import ScriptFeed
+        from station.store.record_reader import RecordReader
+        from station.store.script_feed_repo import ScriptFeedRepository
+        from station.store.strategy_switch import StrategySwitchRepository
+        from station.web.api.routes import ApiParts, RestApi
+        from station.web.dashboard.live import DashboardFeed
+        from station.web.dashboard.page import DashboardPage
+        from station.web.scripts.feed import FRONTENDS, ScriptFeed
         from station.web.secret_renewal import SecretRenewal
 
         options, add = self.options, self.components.append
@@ -163,10 +169,17 @@ class Station:
                                      log_dir=options.data_dir / "logs", history=self.marketdata,
                                      calendars=calendars, clock=self.marketdata.now)
         add(self.engine)
-        self.rest = RestApi(self.receiver.app, bus=self.bus, store=self.store, config=self.config,
-                            book=self.oms.book, secrets=self.secrets)
+        self.rest = RestApi(self.receiver.app, bus=self.bus, secrets=self.secrets, parts=ApiParts(
+            records=RecordReader(self.store), book=self.oms.book, config=self.config, edits=self.config,
+            switch=StrategySwitchRepository(self.store), engine=self.engine))
         add(self.rest)
-        add(ScriptFeed(self.receiver.app, self.store, self.bus, self.rest.token, self.guard))
+        uploads = ScriptFeedRepository(self.store)
+        self.script_feed = ScriptFeed(self.receiver.app, uploads, uploads, self.bus, self.rest.token, self.guard)
+        add(self.script_feed)
+        # the browser dashboard at `/`: its files, and its live tables through the script feed's Socket.IO
+        DashboardPage(self.receiver.app)
+        self.dashboard_feed = DashboardFeed(self.bus, self.script_feed.sio, FRONTENDS, self.oms.book)
+        add(self.dashboard_feed)
         renewal = SecretRenewal(self.bus, {"webhook-passphrase": self.webhook.regenerate_passphrase,
                                            "api-token": self.rest.token.regenerate})
         self.bus.subscribe(RenewSecret, renewal.on_renew)
@@ -175,6 +188,8 @@ class Station:
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
+        self.chat = ChatNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)  # Telegram, Discord
+        add(self.chat)
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""

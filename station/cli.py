@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     authorize.add_argument("broker", choices=["schwab"], help="schwab")
     authorize.add_argument("--destination", metavar="NAME", help="which schwab destination's URLs to use")
     authorize.add_argument("--redirect-url", metavar="URL", help="the address Schwab redirected to (else asked for)")
+    strategy = sub.add_parser("strategy", help="list strategies, or turn trading of one on or off", parents=[common])
+    strategy_sub = strategy.add_subparsers(dest="action", required=True, parser_class=_Parser, metavar="ACTION")
+    strategy_sub.add_parser("list", help="every strategy with its state", parents=[common])
+    for word, what in (("start", "take alerts (and run its engine)"), ("stop", "stop trading it")):
+        strategy_sub.add_parser(word, help=what, parents=[common]).add_argument("name")
     analyze = sub.add_parser("analyze", help="alerts-vs-fills report: CSV files and an HTML page", parents=[common])
     analyze.add_argument("--since", metavar="DATE", help="only alerts received since DATE (ISO date or time, US/Eastern "
                          "unless it names its zone)")
@@ -128,7 +133,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run()
     subcommand = {"config": _config, "secret": _secret, "broker": _broker, "analyze": _analyze,
-                  "bench": _bench}.get(args.command)
+                  "bench": _bench, "strategy": _strategy}.get(args.command)
     if subcommand is not None:
         setup_logging(None)
         return subcommand(args)
@@ -283,6 +288,40 @@ def _broker(args: argparse.Namespace) -> int:
         authorize(_secret_store(demo=False), destination, read_line=read_line, say=print, redirect_url=args.redirect_url)
     except (AuthorizeError, KeyringUnavailable) as exc:
         raise UsageError(str(exc)) from None
+
+def _strategy(args: argparse.Namespace) -> int:
+    """`station strategy list|start|stop`: written to the data dir; a running Station follows within 5 s."""
+    from station.store.strategy_switch import StrategySwitchRepository
+
+    store = _open_store(args)
+    try:
+        switch = StrategySwitchRepository(store)
+        running = _station_running(store.path.parent)
+        if args.action == "list":
+            for name, kind, state, reason in switch.listing(running):
+                print(f"{name:<24} {kind:<10} {state:<10} {reason}".rstrip())
+            return 0
+        try:
+            switch.set_running_now(args.name, args.action == "start")
+        except KeyError:
+            raise UsageError(f"no strategy named {args.name!r} in {store.path.parent}") from None
+    finally:
+        store.close()
+    later = "the running Station follows within 5 s" if running else "it takes effect when Station starts"
+    print(f"strategy {args.name} {'started' if args.action == 'start' else 'stopped'} ({later})")
+    return 0
+
+
+def _station_running(data_dir: Path) -> bool:
+    from station.store import StoreError
+    from station.store.lock import hold_data_dir
+
+    try:
+        hold_data_dir(data_dir).release()
+    except StoreError:
+        return True
+    return False
+
 
 def _analyze(args: argparse.Namespace) -> int:
     from station.analysis.options import AnalysisError, default_out_dir, parse_since, prepare_out_dir

@@ -11,7 +11,8 @@ Orders and trading actions are not here: they are commands on the bus (`domain/c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Mapping, Protocol
 
 from station.domain.alert import Alert
 from station.domain.config import RoutingConfig
@@ -20,8 +21,10 @@ from station.domain.events import ConnectionChanged
 from station.domain.fills import Fill
 from station.domain.marketdata import MarketDataRow
 from station.domain.orders import Order
+from station.domain.pairs import PairFill
+from station.domain.record_filter import RecordFilter
 from station.domain.pnl import MarkedPosition
-from station.domain.script_feed import ScriptTrade
+from station.domain.script_feed import ScriptTrade, ScriptUpload
 
 
 class AlertQueries(Protocol):
@@ -45,9 +48,14 @@ class OrderQueries(Protocol):
 
 
 class BookQueries(Protocol):
-    """The live book (oms: `Book`): positions at their marks, PnL, the kill switch."""
+    """The live book (oms: `Book`): positions at their marks, PnL, working orders, the kill switch."""
 
     kill_switch_reason: str | None
+    kill_switch_since: datetime | None
+
+    def open_orders(self, destination: str | None = None) -> list[Order]:
+        """Orders not yet final, oldest first."""
+        ...
 
     def marked_positions(self, *, include_flat: bool = True) -> list[MarkedPosition]: ...
 
@@ -111,6 +119,46 @@ class ScriptFeedQueries(Protocol):
     def recent_trades(self, limit: int = 1000) -> list[ScriptTrade]: ...
 
     def recent_bars(self, limit: int = 1000) -> list[MarketDataRow]: ...
+
+    def recent_uploads(self, limit: int = 100) -> list[ScriptUpload]:
+        """The newest `limit` uploads, newest first, each with its rows."""
+        ...
+
+
+class ScriptFeedRecorder(Protocol):
+    """Where the script feed stores an upload (store: `ScriptFeedRepository`)."""
+
+    async def record(self, source: str, trades: list[ScriptTrade], bars: list[MarketDataRow]) -> ScriptUpload:
+        """Both CSVs of one upload in one transaction; the upload with its id once committed."""
+        ...
+
+
+class RecordQueries(Protocol):
+    """Alerts, orders, fills and pairs as stored, newest first, for the REST API (store: `RecordReader`).
+
+    Each record is the row as a mapping of column names (the API chooses what it shows).
+    """
+
+    def alert_records(self, limit: int, where: RecordFilter | None = None) -> list[Mapping[str, Any]]: ...
+
+    def order_records(self, limit: int, where: RecordFilter | None = None) -> list[Mapping[str, Any]]: ...
+
+    def fill_records(self, limit: int) -> list[Mapping[str, Any]]: ...
+
+    def orders_of_cause(self, cause: str) -> list[Mapping[str, Any]]:
+        """The orders one cause made (a manual click: `m<click_id>`), in the order made."""
+        ...
+
+    def pair_records(self, limit: int) -> list[tuple[Mapping[str, Any], PairFill]]:
+        """Pair groups, each with its legs' figures."""
+        ...
+
+
+class StrategySwitch(Protocol):
+    """Trading of one strategy on or off (store: `StrategySwitchRepository`): a plain one takes alerts, one with
+    an `engine` also runs; KeyError for an unknown name. Resolves to the new config revision once committed."""
+
+    async def set_running(self, name: str, running: bool) -> int: ...
 
 
 class IbContractQueries(Protocol):

@@ -37,11 +37,6 @@ COMPOSERS = {"app", "cli", "bench", "selfcheck", "__main__"}  # selfcheck checks
 # Arrows still to be removed by the restructuring under way (issue 12): this list only shrinks.
 # An entry that no longer occurs fails the test too, so it is struck off as soon as it is fixed.
 KNOWN = set("""
-station/web/api/routes.py: web -> station.store.config_repo
-station/web/api/routes.py: web -> station.store.database
-station/web/api/routes.py: web -> station.store.order_repo
-station/web/scripts/feed.py: web -> station.store.database
-station/web/scripts/feed.py: web -> station.store.script_feed_repo
 """.strip().splitlines())
 QT = ("PySide6", "pyqtgraph", "qasync")
 

@@ -63,6 +63,19 @@ SETTINGS: dict[str, v.Fields] = {
         "email_from": (v.text, "station@localhost"),
         "email_to": (v.list_of(v.text), []),
         "min_level": (v.choice("info", "warning", "error"), "warning"),
+        # chat: Telegram (the bot's token is the secret telegram-bot-token) and Discord (the webhook URL is the
+        # secret discord-webhook-url); the API addresses are settings so a test or a proxy can stand in
+        "telegram_enabled": (v.boolean, False),
+        "telegram_chat_id": (v.optional(v.text), None),
+        "telegram_api_url": (v.http_url, "https://api.telegram.org"),
+        "discord_enabled": (v.boolean, False),
+        # a switch per kind of chat message (notify/chat_kinds.py)
+        "chat_fills": (v.boolean, True),
+        "chat_rejections": (v.boolean, True),
+        "chat_disconnects": (v.boolean, True),
+        "chat_refused_alerts": (v.boolean, True),
+        "chat_loss_limits": (v.boolean, True),
+        "chat_schwab_token": (v.boolean, True),
     }),
     # Market data: bars built for every symbol, the Databento live feed, replay, history.
     "marketdata": v.Fields({
@@ -133,7 +146,7 @@ STRATEGY = v.Fields({
 
 TICKER = v.Fields({
     "enabled": (v.boolean, True),
-    "ports": (v.list_of(v.port, unique=True), []),
+    "ports": (v.list_of(v.listed_port, unique=True), []),
     "destinations": (v.mapping, {}),
     "engine": (engine.engine_override, {}),
     "point_value": (v.decimal(), None),

@@ -302,11 +302,15 @@ class ErrorRaised(Event):
 
 @dataclass(frozen=True, slots=True)
 class Notified(Event):
-    """A message for the trader's attention (tray notification, e-mail)."""
+    """A message for the trader's attention (tray notification, e-mail, chat).
+
+    `kind` names what it is about, so a notifier can route or group it (e.g. `schwab-token-expiry`).
+    """
 
     title: str
     message: str
     level: str = "info"
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,13 @@ def port(value: Any) -> int:
     return integer(1, 65535)(value)
 
 
+def listed_port(value: Any) -> int:
+    """A TCP port as a number, or as digits in a string (the 0SPX server's own config.json writes "9060")."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return port(value)
+
+
 def ip_network(value: Any) -> str:
     """An address or CIDR network, e.g. `52.89.214.238` or `10.0.0.0/8`."""
     try:

@@ -12,6 +12,7 @@ import warnings
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from station.domain.config import RoutingConfig
 from station.domain.timeutil import UTC
 
 FIRST_YEAR = 2018  # history the engine may replay; a shorter range loads faster
@@ -90,3 +91,16 @@ class TradingCalendars:
 
 def minutes_before(at: datetime, minutes: float) -> datetime:
     return at - timedelta(minutes=minutes)
+
+
+def calendar_names(config: RoutingConfig) -> set[str]:
+    """Exchange calendars the config's strategies and risk windows use."""
+    names = set()
+    for strategy in config.strategies:
+        engine = strategy.options.get("engine") or {}
+        if engine.get("kind") == "zero_dte":
+            names.add(engine.get("calendar") or "XNYS")
+        window = (strategy.options.get("risk") or {}).get("window")
+        if window:
+            names.add(window.get("calendar") or "XNYS")
+    return names

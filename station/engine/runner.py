@@ -21,17 +21,19 @@ from station.domain.commands import (
 )
 from station.domain.config import RoutingConfig
 from station.domain.events import (
-    BarUpdated, ConfigChanged, Notified, OrderUpdated, StrategySignalled, StrategyStateChanged,
+    BarUpdated, ConfigChanged, ManualActionCompleted, Notified, OrderUpdated, StrategyStateChanged,
 )
 from station.domain.timeutil import utc_now
-from station.engine.calendar import TradingCalendars
+from station.engine.bar_routes import BarRoutes
+from station.engine.calendar import TradingCalendars, calendar_names
 from station.engine import resume
 from station.engine.group import HALTED, RUNNING, STOPPED, WARMING_UP, StrategyGroup
 from station.engine.history import BarHistory
 from station.engine.outcomes import EntryOutcomes
 from station.engine.signals import Signal
 from station.engine.strategies.base import Strategy
-from station.engine.strategies.zero_dte import ZeroDte, ZeroDteRefused
+from station.engine.buttons import zero_dte_press
+from station.engine.strategies.zero_dte import ZeroDteRefused
 
 log = logging.getLogger("station.engine")
 
@@ -39,8 +41,8 @@ log = logging.getLogger("station.engine")
 class EngineState(Protocol):
     """Where the runner keeps what must survive a restart (`station.store.engine_repo.EngineStateRepository`)."""
 
-    def desired(self) -> dict[str, str]: ...
-    def set_run_state(self, strategy: str, desired: str, state: str, reason: str = "") -> Any: ...
+    async def desired_in_order(self) -> dict[str, str]: ...
+    def set_run_state(self, strategy: str, desired: str | None, state: str, reason: str = "") -> Any: ...
     def load(self, strategy: str) -> dict[str, dict[str, Any]]: ...
     def save(self, strategy: str, ticker: str, state: dict[str, Any], last_signal_id: str | None) -> Any: ...
 
@@ -68,14 +70,14 @@ class StrategyRunner:
         self.clock_interval_s = clock_interval_s
         self.groups: dict[str, StrategyGroup] = {}
         self.kill_switch = False
-        self._routes: dict[tuple[str, str], list[tuple[StrategyGroup, Strategy]]] = {}
-        self._price_routes: dict[tuple[str, str], list[Strategy]] = {}
+        self.routes = BarRoutes()
         self._catching_up: dict[Strategy, dict[str, Any]] = {}  # instance -> traded state it catches up to
         self._unsubscribe: list[Callable[[], None]] = []
         self.outcomes = EntryOutcomes(self._entry_refused)
         self._tasks: set[asyncio.Task] = set()
         self._clock_task: asyncio.Task | None = None
         self._ready: asyncio.Task | None = None
+        self._reloading = asyncio.Lock()
 
     # ---- lifetime --------------------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ class StrategyRunner:
                               (OrderUpdated, self.outcomes.on_order)):
             self._unsubscribe.append(self.bus.subscribe(kind, handler))
         # calendars and history may take a while: resume in the background so start-up (and /health) never waits
-        self._ready = asyncio.create_task(self._resume(), name="engine-resume")
+        self._ready = asyncio.create_task(self.follow_config(wait=True), name="engine-resume")
         self._clock_task = asyncio.create_task(self._tick(), name="engine-clock")
 
     async def ready(self) -> None:
@@ -97,12 +99,22 @@ class StrategyRunner:
         if self._ready is not None:
             await asyncio.shield(self._ready)
 
-    async def _resume(self) -> None:
-        await self.reload()
-        desired = self.store.desired() if self.store else {}
-        for name in list(self.groups):
-            if desired.get(name) == "running":
-                await self.start_strategy(name)
+    async def follow_config(self, *, wait: bool = False) -> list[asyncio.Future]:
+        """Take the config, then start or stop strategies as last asked (REST, command line, window,
+        before a restart); the warm-ups of what it starts (awaited with `wait`)."""
+        if wait:
+            return await asyncio.gather(*await self.follow_config())
+        async with self._reloading:  # one reload at a time: each reads the config as it is by then
+            await self.reload()
+            desired = await self.store.desired_in_order() if self.store else {}
+            starts = []
+            for name, group in list(self.groups.items()):
+                wanted = desired.get(name)
+                if wanted == "running" and not group.active and group.config.enabled and not self.kill_switch:
+                    starts.append(self._spawn(self.start_strategy(name)))
+                elif wanted == "stopped" and group.active:
+                    self.stop_strategy(name, "stopped by the trader")
+            return starts
 
     async def stop(self) -> None:
         """Persist every strategy's state; they resume on the next start."""
@@ -129,7 +141,10 @@ class StrategyRunner:
             group = self.groups[name]
             if name not in wanted or wanted[name] != group.config or not wanted[name].enabled:
                 was_active, halted = group.active, group.reason if group.state == HALTED else None
-                self._deactivate(group, STOPPED, "removed from the config" if name not in wanted else "")
+                # a changed one keeps what the trader asked (a start written with its enabling, say)
+                keep = name in wanted and wanted[name].enabled
+                self._deactivate(group, STOPPED, "removed from the config" if name not in wanted else "",
+                                 desired=None if keep else "stopped")
                 group.close()
                 del self.groups[name]
                 if was_active and name in wanted and wanted[name].enabled:
@@ -169,7 +184,7 @@ class StrategyRunner:
             self._set_state(group, HALTED, group.error)
             return False
         self._set_state(group, WARMING_UP, "", desired="running")
-        self._add_routes(group)
+        self.routes.add(group)
         for symbol, timeframe in sorted(group.subscriptions()):
             self.bus.publish(RequestBars(symbol, timeframe, requester=f"strategy:{name}"))
         try:
@@ -198,20 +213,20 @@ class StrategyRunner:
         if group is not None and group.state != HALTED:
             self._deactivate(group, HALTED, reason)
 
-    def _deactivate(self, group: StrategyGroup, state: str, reason: str) -> None:
+    def _deactivate(self, group: StrategyGroup, state: str, reason: str, desired: str | None = "stopped") -> None:
         if group.active:
             self._persist_all(group)
             for symbol, timeframe in sorted(group.subscriptions()):
                 self.bus.publish(ReleaseBars(symbol, timeframe, requester=f"strategy:{group.name}"))
-        self._remove_routes(group)
+        self.routes.remove(group)
         group.buffer.clear()
         for instance in group.instances:
             self._catching_up.pop(instance, None)
-        self._set_state(group, state, reason, desired="stopped")
+        self._set_state(group, state, reason, desired=desired)
 
     def _set_state(self, group: StrategyGroup, state: str, reason: str, desired: str | None = None) -> None:
         group.state, group.reason = state, reason
-        if self.store is not None and desired is not None:
+        if self.store is not None:  # what it shows, also for `station strategy list` in another process
             self.store.set_run_state(group.name, desired, state, reason)
         group.log.info("%s is %s%s", group.name, state.replace("_", " "), f": {reason}" if reason else "")
         self.bus.publish(StrategyStateChanged(group.name, state, reason, kind=group.kind))
@@ -232,10 +247,10 @@ class StrategyRunner:
         bar = event.bar
         key = (bar.symbol, bar.timeframe)
         if not bar.closed:
-            for instance in self._price_routes.get(key, ()):
+            for instance in self.routes.prices.get(key, ()):
                 instance.on_price(bar.symbol, bar.close)
             return
-        for group, instance in self._routes.get(key, ()):
+        for group, instance in self.routes.closed.get(key, ()):
             if group.state == WARMING_UP:
                 group.buffer.append((instance, bar))
             else:
@@ -274,11 +289,7 @@ class StrategyRunner:
             group.log.info("%s %s %s %s %s -> %s (%s)%s [%s]", signal.strategy, signal.action, signal.qty, signal.ticker,
                            signal.position, signal.target_position, signal.reason, f" not traded: {note}" if note else "",
                            signal.signal_id)
-            self.bus.publish(StrategySignalled(
-                strategy=signal.strategy, ticker=signal.ticker, action=str(signal.action), signal_id=signal.signal_id,
-                price=signal.price, qty=signal.qty, reason=signal.reason, position=signal.position,
-                target_position=signal.target_position, traded=not note, note=note, at=now,
-            ))
+            self.bus.publish(signal.signalled(note, now))
         if self.store is not None:
             self.store.save(group.name, instance.ticker, instance.state(), signals[-1].signal_id)
 
@@ -308,33 +319,27 @@ class StrategyRunner:
 
     def _when_ready(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
         """A command handler that waits until the config is read and resumed (a click during start-up counts)."""
-        def handle(command: Any) -> None:
-            if self._ready is None or self._ready.done():
-                handler(command)
-            else:
-                self._spawn(self._after_ready(handler, command))
-        return handle
+        async def after_ready(command: Any) -> None:
+            await self.ready()
+            handler(command)
+        return lambda command: handler(command) if self._ready is None or self._ready.done() \
+            else self._spawn(after_ready(command))
 
-    async def _after_ready(self, handler: Callable[[Any], None], command: Any) -> None:
-        await self.ready()
-        handler(command)
+    def _names(self, name: str) -> list[str]:
+        # a name the engine does not run is an alert strategy: the oms starts and stops those
+        return list(self.groups) if name in ("*", "all") else [name] if name in self.groups else []
 
     def _on_start(self, command: StartStrategy) -> None:
-        # a name the engine does not run is an alert strategy: the oms starts and stops those
-        names = list(self.groups) if command.name in ("*", "all") else [command.name]
-        for name in names:
-            if name in self.groups:
-                self._spawn(self.start_strategy(name))
+        for name in self._names(command.name):
+            self._spawn(self.start_strategy(name))
 
     def _on_stop(self, command: StopStrategy) -> None:
-        names = list(self.groups) if command.name in ("*", "all") else [command.name]
-        for name in names:
+        for name in self._names(command.name):
             self.stop_strategy(name, "stopped by the trader")
 
     def _on_halt(self, command: HaltStrategy) -> None:
-        names = list(self.groups) if command.name in ("*", "all") else [command.name]
-        for name in names:
-            if name in self.groups and self.groups[name].active:
+        for name in self._names(command.name):
+            if self.groups[name].active:
                 self.halt(name, command.reason)
 
     def _on_kill_switch(self, command: SetKillSwitch) -> None:
@@ -345,50 +350,27 @@ class StrategyRunner:
                     self.halt(name, f"kill switch: {command.reason}")
 
     def _on_config(self, event: ConfigChanged) -> None:
-        self._spawn(self.reload())
+        self._spawn(self.follow_config())
 
     def _on_zero_dte(self, command: BuyZeroDte | CloseZeroDte) -> None:
-        group = self.groups.get(command.strategy)
-        right = getattr(command, "right", None)
+        group, right, error = self.groups.get(command.strategy), getattr(command, "right", None), None
         try:
-            if group is None or group.kind != "zero_dte":
-                raise ZeroDteRefused(f"{command.strategy!r} is not a 0DTE strategy")
-            if group.state == HALTED or self.kill_switch:
-                raise ZeroDteRefused(f"{group.name} is halted: {group.reason or 'kill switch'}")
-            if not group.instances:
-                raise ZeroDteRefused(group.error or "no instrument configured")
-            for instance in group.instances:
-                assert isinstance(instance, ZeroDte)
-                signals = instance.manual(right, command.click_id, self.clock())
-                if signals:
-                    self.emit(group, instance, signals, manual=True)
+            for instance, signals in zero_dte_press(group, command.strategy, right, command.click_id, self.clock(),
+                                                    self.kill_switch):
+                self.emit(group, instance, signals, manual=True)
         except ZeroDteRefused as exc:
             log.warning("0DTE %s on %s refused: %s", right or "close", command.strategy, exc)
             self.bus.publish(Notified("0DTE", f"{command.strategy}: {exc}", "warning"))
+            error = str(exc)
+        self.bus.publish(ManualActionCompleted(command.click_id, (), error))  # the REST API answers by it
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Future:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    # ---- routing and persistence -----------------------------------------------------------------
-
-    def _add_routes(self, group: StrategyGroup) -> None:
-        for instance in group.instances:
-            for key in instance.subscriptions():
-                self._routes.setdefault(key, []).append((group, instance))
-                if type(instance).on_price is not Strategy.on_price:
-                    self._price_routes.setdefault(key, []).append(instance)
-
-    def _remove_routes(self, group: StrategyGroup) -> None:
-        for key in list(self._routes):
-            self._routes[key] = [(g, i) for g, i in self._routes[key] if g is not group]
-            if not self._routes[key]:
-                del self._routes[key]
-        for key in list(self._price_routes):
-            self._price_routes[key] = [i for i in self._price_routes[key] if i not in group.instances]
-            if not self._price_routes[key]:
-                del self._price_routes[key]
+    # ---- outcomes and persistence ---------------------------------------------------------------
 
     def _entry_refused(self, alert: Alert, reasons: str) -> None:
         """Every order of a strategy's entry was refused: that strategy is flat again (see outcomes.py)."""
@@ -414,17 +396,4 @@ class StrategyRunner:
     def snapshot(self) -> list[dict[str, Any]]:
         """Every engine strategy as the Strategies dock shows it."""
         return [group.snapshot() for group in self.groups.values()]
-
-
-def calendar_names(config: RoutingConfig) -> set[str]:
-    """Exchange calendars the config's strategies and risk windows use."""
-    names = set()
-    for strategy in config.strategies:
-        engine = strategy.options.get("engine") or {}
-        if engine.get("kind") == "zero_dte":
-            names.add(engine.get("calendar") or "XNYS")
-        window = (strategy.options.get("risk") or {}).get("window")
-        if window:
-            names.add(window.get("calendar") or "XNYS")
-    return names
 

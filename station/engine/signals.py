@@ -9,6 +9,7 @@ from typing import Any
 
 from station.domain.alert import Alert, SpreadTicker
 from station.domain.commands import RecordSignal
+from station.domain.events import StrategySignalled
 from station.domain.enums import Side
 from station.domain.timeutil import UTC
 
@@ -54,3 +55,10 @@ class Signal:
 
     def command(self, received_at: datetime) -> RecordSignal:
         return RecordSignal(self.to_alert(received_at))
+
+    def signalled(self, note: str, at: datetime) -> StrategySignalled:
+        """The event the Engine dock shows: traded unless `note` says why not."""
+        return StrategySignalled(
+            strategy=self.strategy, ticker=self.ticker, action=str(self.action), signal_id=self.signal_id,
+            price=self.price, qty=self.qty, reason=self.reason, position=self.position,
+            target_position=self.target_position, traded=not note, note=note, at=at)

@@ -25,9 +25,11 @@ class ConnectionNotices:
             self._up.add(name)
             if name in self._lost:
                 self._lost.discard(name)
-                self.bus.publish(Notified("Connection restored", f"{name} ({event.kind}) is back", "info"))
+                self.bus.publish(Notified("Connection restored", f"{name} ({event.kind}) is back", "info",
+                                         kind="disconnect"))
         elif event.state in LOST and name in self._up:
             self._up.discard(name)
             self._lost.add(name)
             detail = f": {event.detail}" if event.detail else ""
-            self.bus.publish(Notified("Connection lost", f"{name} ({event.kind}) is {event.state}{detail}", "error"))
+            self.bus.publish(Notified("Connection lost", f"{name} ({event.kind}) is {event.state}{detail}", "error",
+                                     kind="disconnect"))

@@ -34,14 +34,20 @@ class EngineStateRepository:
         """strategy → `running` or `stopped`, as the trader last left it."""
         return {r["strategy"]: r["desired"] for r in self.store.query("SELECT strategy, desired FROM engine_strategies")}
 
-    def set_run_state(self, strategy: str, desired: str, state: str, reason: str = "") -> Future:
-        """Remember whether `strategy` should run and what it shows now."""
+    async def desired_in_order(self) -> dict[str, str]:
+        """As `desired`, read in the writer after every write queued before it (the engine's own included)."""
+        return await self.store.writer.run(
+            lambda conn: {r[0]: r[1] for r in conn.execute("SELECT strategy, desired FROM engine_strategies")})
+
+    def set_run_state(self, strategy: str, desired: str | None, state: str, reason: str = "") -> Future:
+        """Remember what `strategy` shows now and, unless `desired` is None, whether it should run."""
         at = utc_now().isoformat()
         future = self.store.writer.submit(lambda conn: conn.execute(
-            "INSERT INTO engine_strategies (strategy, desired, state, reason, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(strategy) DO UPDATE SET desired = excluded.desired, state = excluded.state, "
-            "reason = excluded.reason, updated_at = excluded.updated_at",
-            (strategy, desired, state, reason, at)))
+            "INSERT INTO engine_strategies (strategy, desired, state, reason, updated_at) "
+            "VALUES (?, COALESCE(?, 'stopped'), ?, ?, ?) "
+            "ON CONFLICT(strategy) DO UPDATE SET desired = COALESCE(?, engine_strategies.desired), "
+            "state = excluded.state, reason = excluded.reason, updated_at = excluded.updated_at",
+            (strategy, desired, state, reason, at, desired)))
         future.add_done_callback(_report(f"the run state of {strategy}"))
         return future
 

@@ -36,14 +36,38 @@ class ScriptFeedRepository:
 
     def recent_trades(self, limit: int = 1000) -> list[ScriptTrade]:
         rows = self.store.query("SELECT * FROM script_trades ORDER BY id DESC LIMIT ?", (limit,))
-        return [ScriptTrade(parse_utc(r["timestamp"]), r["symbol"], Side(r["side"]), Decimal(r["quantity"]),
-                            Decimal(r["price"]), None if r["profit_loss"] is None else Decimal(r["profit_loss"]),
-                            r["strategy"]) for r in rows]
+        return [_trade(r) for r in rows]
 
     def recent_bars(self, limit: int = 1000) -> list[MarketDataRow]:
         rows = self.store.query("SELECT * FROM script_bars ORDER BY id DESC LIMIT ?", (limit,))
-        return [MarketDataRow(parse_utc(r["timestamp"]), r["symbol"], r["open"], r["high"], r["low"], r["close"],
-                              r["volume"] or 0.0, r["rsi"], r["signal_strength"]) for r in rows]
+        return [_bar(r) for r in rows]
+
+    def recent_uploads(self, limit: int = 100) -> list[ScriptUpload]:
+        """The newest `limit` uploads, newest first, each with its rows in the order sent."""
+        uploads = self.store.query("SELECT * FROM script_uploads ORDER BY upload_id DESC LIMIT ?", (limit,))
+        if not uploads:
+            return []
+        ids = tuple(u["upload_id"] for u in uploads)
+        marks = ",".join("?" * len(ids))
+        trades: dict[int, list[ScriptTrade]] = {}
+        for r in self.store.query(f"SELECT * FROM script_trades WHERE upload_id IN ({marks}) ORDER BY id", ids):
+            trades.setdefault(r["upload_id"], []).append(_trade(r))
+        bars: dict[int, list[MarketDataRow]] = {}
+        for r in self.store.query(f"SELECT * FROM script_bars WHERE upload_id IN ({marks}) ORDER BY id", ids):
+            bars.setdefault(r["upload_id"], []).append(_bar(r))
+        return [ScriptUpload(u["upload_id"], u["source"], parse_utc(u["received_at"]),
+                             tuple(trades.get(u["upload_id"], ())), tuple(bars.get(u["upload_id"], ())))
+                for u in uploads]
+
+
+def _trade(r: sqlite3.Row) -> ScriptTrade:
+    return ScriptTrade(parse_utc(r["timestamp"]), r["symbol"], Side(r["side"]), Decimal(r["quantity"]),
+                       Decimal(r["price"]), None if r["profit_loss"] is None else Decimal(r["profit_loss"]), r["strategy"])
+
+
+def _bar(r: sqlite3.Row) -> MarketDataRow:
+    return MarketDataRow(parse_utc(r["timestamp"]), r["symbol"], r["open"], r["high"], r["low"], r["close"],
+                         r["volume"] or 0.0, r["rsi"], r["signal_strength"])
 
 
 def _insert(conn: sqlite3.Connection, source: str, received: datetime,

@@ -176,7 +176,7 @@ def test_manual_actions_and_the_kill_switch(desk):
     assert desk.api("POST", "/api/manual/flatten", {})[0] == 200
     wait_until(lambda: position(desk, "Alpha", "ES") == 0, what="flattened")
     status, body = desk.api("POST", "/api/manual/0dte_call", {})
-    assert status in (404, 503) and body["status"] == "error"  # no 0DTE strategy configured: said clearly
+    assert status == 409 and "0DTE" in body["message"]  # no 0DTE strategy configured: not carried out, and why
     assert desk.api("POST", "/api/manual/sell", {"strategy": "Alpha", "ticker": "ES", "qty": -1})[0] == 400
 
     assert desk.api("POST", "/api/manual/buy", {"strategy": "Alpha", "ticker": "ES"})[0] == 200

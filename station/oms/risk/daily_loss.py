@@ -126,4 +126,4 @@ class DailyLossGuard:
 
     def _tell(self, message: str) -> None:
         log.error("%s", message)
-        self.bus.publish(Notified("Daily loss limit", message, "error"))
+        self.bus.publish(Notified("Daily loss limit", message, "error", kind="loss-limit"))

@@ -2,6 +2,8 @@
 
 Bodies use the config file's shapes; each change is checked whole and applied in
 one transaction (or not at all), and bumps the config revision so it takes effect live.
+Each strategy carries its `state` (`stopped`, `warming_up`, `running`, `halted` with its
+`reason`): an engine strategy's from the engine, a plain one's from its switch and the kill switch.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from station.domain.events import ConfigChanged
 from station.domain.validation import ConfigError
 from station.web.api.auth import ApiError, json_body
+from station.web.api.strategy_state import StrategyStates
 
 if TYPE_CHECKING:
     from station.web.api.routes import RestApi
@@ -43,17 +47,23 @@ class StrategyHandlers:
     """CRUD handlers over ConfigRepository."""
 
     def __init__(self, api: "RestApi") -> None:
-        self.config = api.config
+        self.bus = api.bus
+        self.config, self.edits = api.parts.config, api.parts.edits
+        self.states = StrategyStates(api.bus, api.parts)
 
     def _strategy(self, name: str) -> dict:
         document = self.config.strategy_document(name)
         if document is None:
             raise ApiError(404, f"no strategy named {name!r}")
-        return {"name": name, **document}
+        return {"name": name, **document, **self.states.of(name)}
+
+    def _announce(self, revision: int) -> None:
+        """Say at once that the config changed (the engine follows now, not at the watcher's next look)."""
+        self.bus.publish(ConfigChanged(revision))
 
     async def _save(self, name: str, spec: dict, *, create: bool = False) -> None:
         try:
-            await self.config.save_strategy(name, spec, create=create)
+            self._announce(await self.edits.save_strategy(name, spec, create=create))
         except ConfigError as exc:
             if create and f"strategies.{name}" in exc.errors and "exists" in exc.errors[f"strategies.{name}"]:
                 raise ApiError(409, f"a strategy named {name!r} exists; use PUT to replace it") from None
@@ -92,7 +102,7 @@ class StrategyHandlers:
         new_name = new_name.strip()
         if new_name != name and self.config.strategy_document(new_name) is not None:
             raise ApiError(409, f"a strategy named {new_name!r} exists")
-        merged = {k: v for k, v in current.items() if k != "name"}
+        merged = {k: v for k, v in current.items() if k not in ("name", *StrategyStates.FIELDS)}
         tickers = body.pop("tickers", None)
         if tickers is not None:
             if not isinstance(tickers, dict):
@@ -102,7 +112,7 @@ class StrategyHandlers:
         await self._save(name, merged)
         if new_name != name:
             try:
-                await self.config.rename_strategy(name, new_name)
+                self._announce(await self.edits.rename_strategy(name, new_name))
             except ConfigError as exc:
                 raise ApiError(409, str(exc), exc.errors) from None
         return web.json_response({"status": "success", "strategy": self._strategy(new_name)})
@@ -110,7 +120,7 @@ class StrategyHandlers:
     async def delete(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         try:
-            await self.config.delete_strategy(name)
+            self._announce(await self.edits.delete_strategy(name))
         except KeyError:
             raise ApiError(404, f"no strategy named {name!r}") from None
         return web.json_response({"status": "success", "message": f"strategy {name} deleted"})
@@ -118,7 +128,7 @@ class StrategyHandlers:
     async def put_ticker(self, request: web.Request) -> web.Response:
         name, ticker = request.match_info["name"], request.match_info["ticker"]
         current = self._strategy(name)
-        spec = {k: v for k, v in current.items() if k != "name"}
+        spec = {k: v for k, v in current.items() if k not in ("name", *StrategyStates.FIELDS)}
         spec["tickers"] = {**spec["tickers"], ticker: await json_body(request)}
         await self._save(name, spec)
         return web.json_response({"status": "success", "strategy": self._strategy(name)})
@@ -128,26 +138,30 @@ class StrategyHandlers:
         current = self._strategy(name)
         if ticker not in current["tickers"]:
             raise ApiError(404, f"strategy {name} has no ticker {ticker!r}")
-        spec = {k: v for k, v in current.items() if k != "name"}
+        spec = {k: v for k, v in current.items() if k not in ("name", *StrategyStates.FIELDS)}
         spec["tickers"] = {k: v for k, v in spec["tickers"].items() if k != ticker}
         await self._save(name, spec)
         return web.json_response({"status": "success", "strategy": self._strategy(name)})
 
-    async def _enable(self, request: web.Request, enabled: bool) -> web.Response:
+    async def _switch(self, request: web.Request, running: bool) -> web.Response:
         name = request.match_info["name"]
+        before = self.states.of(name)
         try:
-            await self.config.set_strategy_enabled(name, enabled)
+            self._announce(await self.states.switch(name, running))
         except KeyError:
             raise ApiError(404, f"no strategy named {name!r}") from None
-        word = "started" if enabled else "stopped"
+        state = await self.states.settled(name, running, before)
+        if state["state"] == "halted":  # asked to run, and it cannot: say why (nothing trades)
+            raise ApiError(409, f"strategy {name} did not start: {state['reason']}")
+        word = "started" if running else "stopped"
         return web.json_response({"status": "success", "message": f"strategy {name} {word}", "strategy": name,
-                                  "enabled": enabled})
+                                  "enabled": running, **state})
 
     async def start(self, request: web.Request) -> web.Response:
-        return await self._enable(request, True)
+        return await self._switch(request, True)
 
     async def stop(self, request: web.Request) -> web.Response:
-        return await self._enable(request, False)
+        return await self._switch(request, False)
 
     async def destinations(self, request: web.Request) -> web.Response:
         config = self.config.load()
@@ -168,7 +182,7 @@ class StrategyHandlers:
 
     async def _put_destination(self, name: str, body: dict, status: int) -> web.Response:
         try:
-            await self.config.save_destination(name, body)
+            self._announce(await self.edits.save_destination(name, body))
         except ConfigError as exc:
             raise config_error(exc) from None
         dest = self.config.load().destination(name)
@@ -178,7 +192,7 @@ class StrategyHandlers:
     async def delete_destination(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         try:
-            await self.config.delete_destination(name)
+            self._announce(await self.edits.delete_destination(name))
         except KeyError:
             raise ApiError(404, f"no destination named {name!r}") from None
         except ConfigError as exc:

@@ -1,8 +1,11 @@
 """REST: manual actions (buy, sell, close, reverse, flatten all, 0DTE call/put) and the kill switch.
 
 Each action is the command the Manual Trading panel publishes. The answer waits
-(a few seconds at most) until the oms says which orders the action made, or why
-none. A `click_id` in the body makes a retried request idempotent.
+(a few seconds at most) until the oms (or, for 0DTE, the engine) says which orders the
+action made, or why none: an action not carried out (no price, no 0DTE strategy, the
+kill switch on, nothing to close) answers 409 with the reason, never a success. A pair
+ticker (`NMFC-0.72*NASDAQ:ROIC`) acts on both legs. A `click_id` in the body makes a
+retried request idempotent.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from station.domain.commands import (
 )
 from station.domain.enums import OptionRight, Side
 from station.domain.events import KillSwitchChanged, ManualActionCompleted
+from station.domain.spread_symbols import parse_spread
 from station.web.api.auth import ApiError, json_body
 
 if TYPE_CHECKING:
     from station.web.api.routes import RestApi
 
 WAIT_S = 5.0
+SETTLE_S = 1.0  # how long an answer waits for orders still `new` to be refused or taken
 CLICK_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 ACTIONS = {"buy", "sell", "close", "reverse", "flatten", "flattenall", "0dte", "0dtecall", "0dteput"}
 
@@ -64,10 +69,9 @@ class ManualHandlers:
                            {"action": f"{action or 'missing'} is not an action"})
         click_id = self._click_id(body)
         if action in ("flatten", "flattenall"):
-            self.bus.publish(FlattenAll(reason=str(body.get("reason") or "REST API")))
-            return web.json_response({"status": "success", "message": "flattening every position"})
+            return self._flatten(body)
         if action.startswith("0dte"):
-            return self._zero_dte(action, body, click_id)
+            return await self._zero_dte(action, body, click_id)
         strategy, ticker = self._strategy_ticker(body)
         if action in ("buy", "sell"):
             command = ManualOrder(click_id, strategy, ticker, Side(action), _qty(body, required=False))
@@ -93,13 +97,22 @@ class ManualHandlers:
         strategy = self.api.config.load().strategy(body["strategy"].strip())
         if strategy is None:
             raise ApiError(404, f"no strategy named {body['strategy']!r}")
-        entry = strategy.ticker(body["ticker"].strip())
+        ticker = body["ticker"].strip()
+        spread = parse_spread(ticker)
+        entry = strategy.ticker(ticker) or (strategy.ticker(spread.ticker1) if spread else None)
         if entry is None:
             raise ApiError(400, f"strategy {strategy.name} does not list ticker {body['ticker']}",
                            {"ticker": "not listed by the strategy"})
-        return strategy.name, entry.ticker
+        return strategy.name, ticker if spread else entry.ticker  # a pair as given: the oms acts on both legs
 
-    def _zero_dte(self, action: str, body: dict[str, Any], click_id: str) -> web.Response:
+    def _flatten(self, body: dict[str, Any]) -> web.Response:
+        book = self.api.book
+        if not book.open_orders() and not book.marked_positions(include_flat=False):
+            raise ApiError(409, "nothing to flatten: no open position and no working order")
+        self.bus.publish(FlattenAll(reason=str(body.get("reason") or "REST API")))
+        return web.json_response({"status": "success", "message": "flattening every position"})
+
+    async def _zero_dte(self, action: str, body: dict[str, Any], click_id: str) -> web.Response:
         right_text = {"0dtecall": "call", "0dteput": "put"}.get(action) or str(body.get("right", "")).lower()
         if right_text not in ("call", "put"):
             raise ApiError(400, "a 0DTE order needs right call or put", {"right": "must be call or put"})
@@ -108,14 +121,18 @@ class ManualHandlers:
             raise ApiError(400, "invalid strategy", {"strategy": "must be a 0DTE strategy's name"})
         strategy = self.api.config.load().zero_dte_strategy(name.strip() if name else None)
         if strategy is None:
-            raise ApiError(404, f"no 0DTE strategy named {name!r}" if name else "no enabled 0DTE strategy is configured")
+            raise ApiError(409 if not name else 404,
+                           f"no 0DTE strategy named {name!r}" if name else "no enabled 0DTE strategy is configured")
+        if self.api.book.kill_switch_reason is not None:
+            raise ApiError(409, f"the kill switch is engaged ({self.api.book.kill_switch_reason}): nothing is sent")
         if not self.bus.has_subscribers(BuyZeroDte):
             raise ApiError(503, "0DTE orders need the strategy engine, which is not running")
-        self.bus.publish(BuyZeroDte(click_id, strategy.name, OptionRight(right_text)))
+        await self._answer(BuyZeroDte(click_id, strategy.name, OptionRight(right_text)), click_id)
         return web.json_response({"status": "success", "click_id": click_id, "strategy": strategy.name,
                                   "message": f"0DTE {right_text} sent to {strategy.name} (its destinations' sizes apply)"})
 
-    async def _run(self, command, click_id: str) -> web.Response:
+    async def _answer(self, command, click_id: str) -> ManualActionCompleted:
+        """Publish `command` and wait for its ManualActionCompleted; 409 with the reason when it did nothing."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future = loop.create_future()
 
@@ -134,14 +151,27 @@ class ManualHandlers:
             unsubscribe()
         if event.error:
             raise ApiError(409, event.error)
-        rows = self.api.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (f"m{click_id}",))
+        return event
+
+    async def _run(self, command, click_id: str) -> web.Response:
+        await self._answer(command, click_id)
         from station.web.api.routes import order_json
 
+        # a destination may still refuse at once (the paper broker: no price at all): wait a moment for that
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_S
+        while True:
+            rows = self.api.records.orders_of_cause(f"m{click_id}")
+            if rows and all(r["status"] == "rejected" for r in rows):
+                raise ApiError(409, "; ".join(dict.fromkeys(r["reason"] or "rejected" for r in rows)))
+            if not any(r["status"] == "new" for r in rows) or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
         return web.json_response({"status": "success", "click_id": click_id, "orders": [order_json(r) for r in rows]})
 
     async def kill_switch(self, request: web.Request) -> web.Response:
         book = self.api.book
-        since = getattr(book, "kill_switch_since", None)
+        since = book.kill_switch_since
         return web.json_response({"engaged": book.kill_switch_reason is not None, "reason": book.kill_switch_reason,
                                   "since": since.isoformat() if since else None})
 

@@ -1,42 +1,53 @@
 """The REST API (`/api/…`): alerts, orders, fills, positions, PnL; strategies; manual actions; kill switch.
 
-Collections answer `{"<collection>": [...]}` newest first, `?limit=N` (default 100, at most 1000).
-Reads of alerts, orders and fills come from the database; positions and PnL from the
-live book (marked at the feed's last prices), given to the API as a `BookReader`.
+Collections answer `{"<collection>": [...]}` newest first, `?limit=N` (default 100, at most 1000);
+alerts and orders take the filters `status`, `strategy`, `ticker`, `since` (and orders `destination`).
+Everything is read and written through the protocols of `station.queries` that `station/app.py`
+hands in as `ApiParts`: records from the database, positions and PnL from the live book
+(marked at the feed's last prices), strategies' states from the engine.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Mapping
 
 from aiohttp import web
 
 from station.bus import Bus
-from station.store.config_repo import ConfigRepository, json_number
-from station.store.database import Store
-from station.store.order_repo import OrderRepository, pair_fill, pair_legs
+from station.domain.enums import AlertStatus, OrderStatus
+from station.domain.pairs import PairFill
+from station.domain.record_filter import RecordFilter
+from station.domain.timeutil import parse_eastern
+from station.queries import (
+    BookQueries, ConfigEditor, ConfigQueries, EngineQueries, RecordQueries, StrategySwitch,
+)
 from station.web.api import config as rest_config, manual as rest_manual
 from station.web.api.auth import ApiError, ApiToken, api_middleware
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 
-class BookReader(Protocol):
-    """What the API reads of the live book (the oms's `Book`)."""
+@dataclass(frozen=True)
+class ApiParts:
+    """What the REST API reads and changes Station through (built by `station/app.py`)."""
 
-    kill_switch_reason: str | None
-
-    def marked_positions(self, *, include_flat: bool = True) -> list: ...
-
-    def pnl_by_strategy(self) -> list[dict]: ...
+    records: RecordQueries
+    book: BookQueries
+    config: ConfigQueries
+    edits: ConfigEditor
+    switch: StrategySwitch
+    engine: EngineQueries
 
 
 def num(value: Any) -> int | float | None:
-    """A stored decimal (text or Decimal) as a JSON number."""
+    """A stored decimal (text or Decimal) as the plainest JSON number (int when whole)."""
     if value is None:
         return None
-    return json_number(value if isinstance(value, Decimal) else Decimal(str(value)))
+    value = value if isinstance(value, Decimal) else Decimal(str(value))
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def limit_of(request: web.Request) -> int:
@@ -52,7 +63,28 @@ def limit_of(request: web.Request) -> int:
     return min(value, MAX_LIMIT)
 
 
-def alert_json(row) -> dict:
+def filter_of(request: web.Request, statuses: type[AlertStatus] | type[OrderStatus], *,
+              destination: bool = False) -> RecordFilter:
+    """The filters of a listing; 400 naming an unknown status or an unreadable time."""
+    query, errors = request.query, {}
+    status = query.get("status") or None
+    known = [s.value for s in statuses]
+    if status is not None and status.lower() not in known:
+        errors["status"] = f"{status!r} is not one of {', '.join(known)}"
+    since = None
+    if query.get("since"):
+        try:
+            since = parse_eastern(query["since"])  # a time without a zone is US/Eastern, as everywhere for users
+        except ValueError:
+            errors["since"] = f"{query['since'][:40]!r} is not an ISO time (e.g. 2024-03-01T09:30:00-05:00)"
+    if errors:
+        raise ApiError(400, "invalid filter", errors)
+    return RecordFilter(status=status.lower() if status else None, strategy=query.get("strategy") or None,
+                        ticker=query.get("ticker") or None,
+                        destination=(query.get("destination") or None) if destination else None, since=since)
+
+
+def alert_json(row: Mapping[str, Any]) -> dict:
     return {
         "alert_id": row["alert_id"], "status": row["status"], "status_reason": row["status_reason"],
         "strategy": row["strategy"], "ticker": row["ticker"], "action": row["action"].lower(),
@@ -63,7 +95,7 @@ def alert_json(row) -> dict:
     }
 
 
-def order_json(row) -> dict:
+def order_json(row: Mapping[str, Any]) -> dict:
     return {
         "id": row["client_order_id"], "alert_id": row["alert_id"], "strategy": row["strategy"],
         "destination": row["destination"], "ticker": row["ticker"], "instrument": row["instrument"],
@@ -75,7 +107,7 @@ def order_json(row) -> dict:
     }
 
 
-def fill_json(row) -> dict:
+def fill_json(row: Mapping[str, Any]) -> dict:
     return {
         "fill_id": row["fill_id"], "order_id": row["client_order_id"], "destination": row["destination"],
         "strategy": row["strategy"], "ticker": row["ticker"], "action": row["side"], "qty": num(row["qty"]),
@@ -94,15 +126,25 @@ def position_json(marked) -> dict:
     }
 
 
+def pnl_json(rows: list[dict], limit: int) -> dict:
+    """Per strategy, and the total over all of them."""
+    entries = [{"strategy": r["strategy"], "realized_pnl": num(r["realized_pnl"]),
+                "unrealized_pnl": num(r["unrealized_pnl"]), "total_pnl": num(r["total_pnl"]),
+                "realized_pnl_today": num(r["realized_pnl_today"]), "open_positions": r["open_positions"],
+                "updated_at": r["updated_at"].isoformat()} for r in rows]
+    total = {key: num(sum((r[key] for r in rows), Decimal(0)))
+             for key in ("realized_pnl", "unrealized_pnl", "total_pnl", "realized_pnl_today")}
+    return {"pnl": entries[:limit], "total": total}
+
+
 class RestApi:
     """Installs the `/api/…` routes on the receiver's application (component `rest-api`)."""
 
     name = "rest-api"
 
-    def __init__(self, app: web.Application, *, bus: Bus, store: Store, config: ConfigRepository, book: BookReader,
-                 secrets) -> None:
-        self.bus, self.store, self.config, self.book = bus, store, config, book
-        self.orders = OrderRepository(store)
+    def __init__(self, app: web.Application, *, bus: Bus, parts: ApiParts, secrets) -> None:
+        self.bus, self.parts = bus, parts
+        self.records, self.book, self.config = parts.records, parts.book, parts.config
         self.token = ApiToken(secrets)
         app.middlewares.append(api_middleware(self.token))
         add = app.router
@@ -116,21 +158,21 @@ class RestApi:
         rest_manual.install(self, add)
 
     async def start(self) -> None:
-        import asyncio
-
         await asyncio.to_thread(self.token.ensure)
 
     async def stop(self) -> None:
         pass
 
     async def alerts(self, request: web.Request) -> web.Response:
-        return web.json_response({"alerts": [alert_json(r) for r in self.orders.recent_alerts(limit_of(request))]})
+        where = filter_of(request, AlertStatus)
+        return web.json_response({"alerts": [alert_json(r) for r in self.records.alert_records(limit_of(request), where)]})
 
     async def list_orders(self, request: web.Request) -> web.Response:
-        return web.json_response({"orders": [order_json(r) for r in self.orders.recent_orders(limit_of(request))]})
+        where = filter_of(request, OrderStatus, destination=True)
+        return web.json_response({"orders": [order_json(r) for r in self.records.order_records(limit_of(request), where)]})
 
     async def fills(self, request: web.Request) -> web.Response:
-        return web.json_response({"fills": [fill_json(r) for r in self.orders.recent_fills(limit_of(request))]})
+        return web.json_response({"fills": [fill_json(r) for r in self.records.fill_records(limit_of(request))]})
 
     async def positions(self, request: web.Request) -> web.Response:
         limit = limit_of(request)
@@ -139,26 +181,19 @@ class RestApi:
         return web.json_response({"positions": [position_json(m) for m in rows]})
 
     async def pnl(self, request: web.Request) -> web.Response:
-        limit = limit_of(request)
-        rows = self.book.pnl_by_strategy()
-        entries = [{"strategy": r["strategy"], "realized_pnl": num(r["realized_pnl"]),
-                    "unrealized_pnl": num(r["unrealized_pnl"]), "total_pnl": num(r["total_pnl"]),
-                    "realized_pnl_today": num(r["realized_pnl_today"]), "open_positions": r["open_positions"],
-                    "updated_at": r["updated_at"].isoformat()} for r in rows]
-        total = {key: num(sum((r[key] for r in rows), Decimal(0)))
-                 for key in ("realized_pnl", "unrealized_pnl", "total_pnl", "realized_pnl_today")}
-        return web.json_response({"pnl": entries[:limit], "total": total})
+        return web.json_response(pnl_json(self.book.pnl_by_strategy(), limit_of(request)))
 
     async def pairs(self, request: web.Request) -> web.Response:
-        groups = self.orders.pair_groups(limit_of(request))
-        legs = pair_legs(self.store, [g["pair_group"] for g in groups])
-        return web.json_response({"pairs": [pair_json(g, legs.get(g["pair_group"], {})) for g in groups]})
+        pairs = self.records.pair_records(limit_of(request))
+        return web.json_response({"pairs": [pair_json(group, pair) for group, pair in pairs]})
 
 
-def pair_json(group, legs: dict[str, dict]) -> dict:
-    pair = pair_fill(group, legs)
-    leg = lambda item: {"ticker": item.ticker, "qty": num(item.qty), "filled_qty": num(item.filled_qty),  # noqa: E731
-                        "remaining_qty": num(item.remaining_qty), "avg_price": num(item.avg_price)}
+def pair_json(group: Mapping[str, Any], pair: PairFill) -> dict:
+    """A pair group with its legs: quantities, fills, the spread's order and fill price, slippage."""
+    def leg(item) -> dict:
+        return {"ticker": item.ticker, "qty": num(item.qty), "filled_qty": num(item.filled_qty),
+                "remaining_qty": num(item.remaining_qty), "avg_price": num(item.avg_price)}
+
     return {"pair_group": group["pair_group"], "alert_id": group["alert_id"], "strategy": group["strategy"],
             "destination": group["destination"], "ticker1": group["ticker1"], "hedge": num(group["hedge"]),
             "ticker2": group["ticker2"], "action": group["side"], "qty": num(group["qty"]),

@@ -6,6 +6,8 @@ events of the dashboards scripts were written for: `join_script`,
 `join_frontend`, `send_trading_data` (answered `data_received`) and
 `trading_update` to frontends. Each upload is checked whole, stored in one
 transaction, published as `ScriptDataReceived`, then relayed to frontends.
+`GET /api/trading-data?limit=N` lists the uploads newest first, with their rows. The
+uploads are stored and read through `queries.ScriptFeedRecorder` and `ScriptFeedQueries`.
 Socket.IO clients on the trading PC itself need no token (scripts written for
 those dashboards send none); from elsewhere they pass `auth={"token": …}`.
 """
@@ -24,9 +26,8 @@ from station.domain.events import MarketDataReceived, ScriptDataReceived
 from station.domain.marketdata import MarketDataRow
 from station.domain.script_feed import ScriptTrade, ScriptUpload
 from station.domain.timeutil import utc_now
-from station.store.database import Store
-from station.store.script_feed_repo import ScriptFeedRepository
 from station.logs import EveryMinute
+from station.queries import ScriptFeedQueries, ScriptFeedRecorder
 from station.web.api.auth import ApiToken
 from station.web.guard import AccessGuard
 from station.web.limits import RateLimiter, retry_after_header
@@ -110,10 +111,11 @@ class ScriptFeed:
 
     name = "script-feed"
 
-    def __init__(self, app: web.Application, store: Store, bus: Bus, token: ApiToken, guard: AccessGuard) -> None:
+    def __init__(self, app: web.Application, recorder: ScriptFeedRecorder, uploads: ScriptFeedQueries, bus: Bus,
+                 token: ApiToken, guard: AccessGuard) -> None:
         import socketio
 
-        self.repo = ScriptFeedRepository(store)
+        self.recorder, self.uploads_read = recorder, uploads
         self.bus = bus
         self.token = token
         self.guard = guard
@@ -122,6 +124,7 @@ class ScriptFeed:
         self.upload_bytes = RateLimiter(UPLOAD_BYTES)
         self._parsing = asyncio.Lock()
         app.router.add_post("/api/trading-data", self._post)
+        app.router.add_get("/api/trading-data", self._list)
         # async_handlers=False: one client's uploads are applied and answered in the order sent
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_UPLOAD, async_handlers=False,
                                         logger=False, engineio_logger=False)
@@ -158,7 +161,7 @@ class ScriptFeed:
         # parsed in a worker thread, one upload at a time: the loop keeps answering alerts meanwhile
         async with self._parsing:
             trades, bars = await asyncio.to_thread(parse_upload, fields)
-        upload = await self.repo.record(source, trades, bars)
+        upload = await self.recorder.record(source, trades, bars)
         log.info("script upload %d from %s: %d trades, %d market data rows",
                  upload.upload_id, source, len(trades), len(bars))
         self.bus.publish(ScriptDataReceived(upload))
@@ -178,6 +181,12 @@ class ScriptFeed:
         return web.json_response({"status": "success", "upload_id": upload.upload_id,
                                   "trades_processed": len(upload.trades),
                                   "market_data_processed": len(upload.bars)})
+
+    async def _list(self, request: web.Request) -> web.Response:
+        from station.web.api.routes import limit_of
+
+        uploads = self.uploads_read.recent_uploads(limit_of(request))
+        return web.json_response({"uploads": [{"source": u.source, **update_payload(u)} for u in uploads]})
 
     # ---- Socket.IO ---------------------------------------------------------------------------
 

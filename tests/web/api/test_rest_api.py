@@ -135,7 +135,7 @@ async def test_manual_actions_make_orders_and_say_why_not(api):
     status, body = await call(api, "POST", "/api/manual/sell", json={"strategy": "Momentum", "ticker": "ES", "qty": -1})
     assert status == 400 and "qty" in body["errors"]
     assert (await call(api, "POST", "/api/manual/explode", json={}))[0] == 404
-    assert (await call(api, "POST", "/api/manual/0dte_call", json={}))[0] == 404  # no 0DTE strategy configured
+    assert (await call(api, "POST", "/api/manual/0dte_call", json={}))[0] == 409  # no 0DTE strategy: not carried out
     status, body = await call(api, "POST", "/api/manual/flatten", json={})
     assert status == 200
     await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 0)
