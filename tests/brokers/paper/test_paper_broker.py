@@ -39,7 +39,7 @@ async def test_a_working_limit_order_is_changed_in_place_and_fills_at_its_new_pr
     assert seen.fills("lim") == []
     bus.publish(TickReceived(Tick("ES", utc_now(), 4979.5)))
     [fill] = seen.fills("lim")
-    assert (fill.fill.qty, fill.fill.price) == (Decimal(1), Decimal("4979.5"))
+    assert (fill.fill.qty, fill.fill.price) == (Decimal(1), Decimal("4980"))  # a limit fills at its price
     with pytest.raises(BrokerError, match="no working order"):
         await broker.replace(order)
     other = request("stp", "paper", "ES", side="sell", qty=1, order_type=OrderType.STOP, stop="4900")
