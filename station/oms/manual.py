@@ -10,7 +10,6 @@ from __future__ import annotations
 from station.domain.alert import Alert
 from station.domain.commands import ManualOrder
 from station.domain.config import RoutingConfig
-from station.domain.destinations import port_destination_name
 from station.domain.enums import OrderRole, Side
 from station.domain.ids import client_order_id
 from station.domain.orders import OrderRequest
@@ -38,7 +37,7 @@ def order_plan(command: ManualOrder, config: RoutingConfig, book: Book) -> Plan:
         raise ManualError(f"strategy {strategy.name} does not list ticker {command.ticker}")
     if command.qty is not None and command.qty <= 0:
         raise ManualError("quantity must be greater than 0")
-    if command.destination is not None and command.destination not in destinations_of(entry):
+    if command.destination is not None and command.destination not in entry.destination_names():
         raise ManualError(f"{strategy.name} / {entry.ticker} does not go to {command.destination}")
     alert = Alert(ticker=entry.ticker, action=command.side, received_at=utc_now(), qty=command.qty,
                   price=book.marks.price(entry.ticker), strategy=strategy.name, source="manual",
@@ -47,11 +46,6 @@ def order_plan(command: ManualOrder, config: RoutingConfig, book: Book) -> Plan:
     if not plan.orders:
         raise ManualError(f"{strategy.name} / {entry.ticker} has no destination")
     return plan
-
-
-def destinations_of(entry) -> list[str]:
-    """The destinations a strategy's ticker goes to: its named ones and its NinjaTrader ports."""
-    return [route.destination for route in entry.destinations] + [port_destination_name(p) for p in entry.ports]
 
 
 def closing_plan(cause: str, book: Book, *, strategy: str | None = None, ticker: str | None = None,
