@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from decimal import Decimal
+from typing import Callable
 
 from station.bus import Bus
 from station.domain.enums import OrderStatus
@@ -45,6 +46,9 @@ class ReportApplier:
 
     def __init__(self, bus: Bus, book: Book, recorder: Recorder, destinations: DestinationCapabilities) -> None:
         self.bus, self.book, self.recorder, self.destinations = bus, book, recorder, destinations
+        # called with an order right after a new fill of it is in the book and its write is queued (the exit
+        # manager arms a bracket there: its write follows the fill's, so it never commits without it)
+        self.fill_listeners: list[Callable[[Order], None]] = []
 
     def set_status(self, order: Order, status: OrderStatus, reason: str | None = None, **changes):
         """Move an order to `status` (if the transition table allows it), persist, publish."""
@@ -107,6 +111,12 @@ class ReportApplier:
             self.bus.publish(PositionChanged(position))
 
         self.recorder.write(job, after)
+        if order is not None:
+            for listener in self.fill_listeners:
+                try:
+                    listener(order)
+                except Exception:  # the fill is booked whatever a follow-up makes of it
+                    log.exception("a fill listener failed on %s", order.client_order_id)
         return True
 
     def on_position_report(self, event: PositionReported) -> bool:

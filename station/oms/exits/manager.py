@@ -80,6 +80,7 @@ class ExitManager:
             subscribe(DestinationBuilt, self.on_destination),
         ]
         self.book.marks.listeners.append(self.on_price)
+        self.reports.fill_listeners.append(self.on_fill_booked)
         self._flusher = asyncio.create_task(self._flush_moves(), name="exit-trailing")
 
     async def stop(self) -> None:
@@ -88,6 +89,8 @@ class ExitManager:
         self._unsubscribe.clear()
         if self.on_price in self.book.marks.listeners:
             self.book.marks.listeners.remove(self.on_price)
+        if self.on_fill_booked in self.reports.fill_listeners:
+            self.reports.fill_listeners.remove(self.on_fill_booked)
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
@@ -124,12 +127,14 @@ class ExitManager:
 
     # ---- entries ---------------------------------------------------------------------------------
 
-    def on_filled(self, event: OrderFilled) -> None:
-        order = event.order
-        if order.request.protective:
-            self._exit_filled(order)
-        elif self.book.exits_of.get(order.client_order_id):
+    def on_fill_booked(self, order: Order) -> None:
+        """An entry's fill is in the book and its write queued: arm its exits now (their write follows it)."""
+        if not order.request.protective and self.book.exits_of.get(order.client_order_id):
             self.arm(order)
+
+    def on_filled(self, event: OrderFilled) -> None:
+        if event.order.request.protective:
+            self._exit_filled(self.book.orders.get(event.order.client_order_id, event.order))
 
     def on_updated(self, event: OrderUpdated) -> None:
         order = self.book.orders.get(event.order.client_order_id, event.order)
@@ -346,19 +351,21 @@ class ExitManager:
             self.bus.publish(CancelOrder(entry.client_order_id))
 
     def on_position(self, event: PositionChanged) -> None:
-        """A position changed: its armed exits may cover at most what is held, each bracket oldest first."""
+        """A position changed: its armed exits may cover at most what is held now (the book may be ahead of the
+        event), each bracket oldest first."""
         position = event.position
+        held = self.book.position(position.destination, position.ticker, position.strategy or "")
         brackets: dict[str, list[Order]] = {}
         for order in self.book.open_for(position.destination, position.ticker, position.strategy):
             if order.request.protective and order.status is not S.HELD:
                 brackets.setdefault(order.request.parent_id, []).append(order)
         if not brackets:
             return
-        left = abs(position.qty)
+        left = abs(held)
         for entry_id, exits in brackets.items():
             entry = self.book.orders.get(entry_id)
             side = entry.request.side if entry is not None else exits[0].request.side.opposite
-            if position.qty == 0 or (position.qty > 0) != (side is Side.BUY):
+            if held == 0 or (held > 0) != (side is Side.BUY):
                 allowed = ZERO
             else:
                 filled = entry.filled_qty if entry is not None else max(x.request.qty for x in exits)
@@ -367,7 +374,7 @@ class ExitManager:
             left -= allowed
             for x in exits:
                 if x.filled_qty + allowed < x.request.qty:
-                    self.resize(x, x.filled_qty + allowed, f"the position is now {position.qty}")
+                    self.resize(x, x.filled_qty + allowed, f"the position is now {held}")
 
     def resize(self, x: Order, qty: Decimal, why: str) -> None:
         """Make an exit cover `qty` in all (cancelled when nothing is left for it)."""
