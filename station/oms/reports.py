@@ -79,7 +79,9 @@ class ReportApplier:
             log.info("%s reports %s for unknown order %s", event.destination, event.status, event.client_order_id)
             return
         broker_id = event.broker_order_id or order.broker_order_id
-        if event.status in _BY_FILLS or event.status is order.status:
+        # a native bracket's exit stays held until its entry fills, whatever its destination calls it meanwhile
+        waiting = order.status is OrderStatus.HELD and event.status in (OrderStatus.SUBMITTED, OrderStatus.WORKING)
+        if event.status in _BY_FILLS or event.status is order.status or waiting:
             if broker_id != order.broker_order_id:
                 self.save(dataclasses.replace(order, broker_order_id=broker_id, updated_at=event.at))
             return

@@ -23,11 +23,13 @@ from station.domain.marketdata import Tick
 from station.domain.timeutil import utc_now
 
 CONFIG = {
-    "destinations": {"paper": {"type": "paper"}, "emu": {"type": "ib"}, "silent": {"type": "schwab"}},
+    "destinations": {"paper": {"type": "paper"}, "emu": {"type": "ib"}, "silent": {"type": "schwab"},
+                     "native": {"type": "tastytrade"}},
     "strategies": {
         "B": {"tickers": {"ES": {"destinations": {"paper": {}}}}},
         "E": {"tickers": {"NQ": {"destinations": {"emu": {}}}}},
         "S": {"tickers": {"CL": {"destinations": {"silent": {}}}}},
+        "N": {"tickers": {"RTY": {"destinations": {"native": {}}}}},
     },
 }
 
@@ -36,6 +38,21 @@ class SilentDestination(FakeDestination):
     """A destination that reports no fills (a NinjaTrader port whose receiver never answers)."""
 
     capabilities = BrokerCapabilities(drops_repeats=True, reports_fills=False)
+
+
+class NativeDestination(FakeDestination):
+    """A destination that takes a bracket in one request and changes orders in place."""
+
+    capabilities = BrokerCapabilities(native_brackets=True, native_replace=True)
+
+    def __init__(self, name, bus):
+        super().__init__(name, bus)
+        self.brackets = []
+
+    async def submit_bracket(self, entry, exits):
+        self.brackets.append((entry, exits))
+        for request in (entry, *exits):
+            await self.submit(request)
 
 
 def ticks(n=8):
@@ -58,6 +75,7 @@ async def station(data_dir, secrets, monkeypatch):
 
     monkeypatch.setitem(registry.BROKER_FACTORIES, "ib", fake(FakeDestination))
     monkeypatch.setitem(registry.BROKER_FACTORIES, "schwab", fake(SilentDestination))
+    monkeypatch.setitem(registry.BROKER_FACTORIES, "tastytrade", fake(NativeDestination))
     core = Station(Options(data_dir=data_dir, port=0), secrets)
     core.config.import_document(CONFIG)
     core.fakes = made
@@ -223,6 +241,23 @@ async def test_a_silent_destination_takes_its_entry_as_filled_and_station_sends_
     tick(station, "CL", "71.01")
     await until(lambda: len(silent.sent) == 2, what="the target went out at market")
     assert silent.sent[1].order_type.value == "market" and silent.sent[1].side.value == "sell"
+
+
+async def test_a_destination_with_native_brackets_takes_the_exits_with_the_entry(station):
+    native = station.fakes["native"]
+    _, entry = await entry_with_exits(station, bracket(ExitLevel(offset=Offset("ticks", D(10))), ExitLevel(price=D(2100))),
+                                      ticker="RTY", strategy="N", qty="1", price="2050")
+    await until(lambda: native.brackets, what="sent as one bracket")
+    sent_entry, exits = native.brackets[0]
+    assert sent_entry.client_order_id == entry and [x.client_order_id for x in exits] == [f"{entry}-sl", f"{entry}-tp"]
+    assert (exits[0].stop_price, exits[1].limit_price) == (D("2049"), D(2100))  # the offset from the alert's price
+    await until(lambda: one(station, entry)["status"] == "submitted", what="entry submitted")
+    assert one(station, f"{entry}-sl")["status"] == "held" and one(station, f"{entry}-sl")["exit_mode"] == "native_bracket"
+    native.fill(sent_entry, 1, "2052")
+    await until(lambda: one(station, f"{entry}-sl")["status"] == "working", what="the destination's now")
+    await until(lambda: native.replaced, what="re-priced from the fill")
+    assert (native.replaced[0].client_order_id, native.replaced[0].stop_price) == (f"{entry}-sl", D("2051"))
+    assert [r.client_order_id for r in native.sent] == [entry, f"{entry}-sl", f"{entry}-tp"]  # nothing sent again
 
 
 async def test_cancel_and_reverse_alerts(station):
