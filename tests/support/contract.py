@@ -46,6 +46,10 @@ LINE_FIELDS = ["id", "alert_id", "strategy", "ticker", "action", "qty", "price",
                "trailing_stop"]
 
 
+# what a port line carries when the alert gives no order instructions
+NO_INSTRUCTIONS = dict.fromkeys(LINE_FIELDS[11:])
+
+
 def keyring_env(folder: Path) -> dict[str, str]:
     """An explicit keyrings.alt file keyring under `folder`, as a headless server would use."""
     return {"PYTHON_KEYRING_BACKEND": KEYRING_BACKEND, "XDG_DATA_HOME": str(folder / "xdg-data")}
