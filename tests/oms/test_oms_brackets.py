@@ -348,3 +348,23 @@ def test_make_alert_carries_what_the_tests_need():
     alert = make_alert("ES", "buy", action_override=AlertAction.EXIT)
     assert alert.action is AlertAction.EXIT and dataclasses.replace(alert).side is None
 
+
+
+async def test_risk_counts_held_exits_and_working_orders_not_only_positions(station):
+    await station.config.update_settings("risk", {"max_open_orders": 3, "max_position": 0})
+    station.oms.current_config()
+    tick(station, "ES", 5000)
+    limit = bracket(ExitLevel(offset=Offset("ticks", D(8))), ExitLevel(offset=Offset("ticks", D(8))),
+                    order_type=OrderType.LIMIT, limit_price=D("4900"))
+    _, first = await entry_with_exits(station, limit)  # an entry and two held exits: 3 open
+    await until(lambda: one(station, first)["status"] == "working", what="working")
+    late = await journal(station, make_alert("ES", "buy", qty="1", price="5000", strategy="B"))
+    await until(lambda: orders(station, alert_id=late.alert_id), what="decided")
+    [refused] = orders(station, alert_id=late.alert_id)
+    assert refused["status"] == "rejected" and "4 open orders" in refused["reason"]
+    await station.config.update_settings("risk", {"max_open_orders": 0, "max_position": 2})
+    station.oms.current_config()
+    # the resting limit for 2 counts: a third contract would pass max_position when it fills
+    over = await journal(station, make_alert("ES", "buy", qty="1", price="5000", strategy="B"))
+    await until(lambda: orders(station, alert_id=over.alert_id), what="decided")
+    assert "beyond the maximum of 2" in orders(station, alert_id=over.alert_id)[0]["reason"]
