@@ -19,7 +19,6 @@ from station.domain.commands import (
     ManualOrder,
     ReversePosition,
     SetKillSwitch,
-    SubmitOrder,
     StartStrategy,
     StopStrategy,
 )
