@@ -16,7 +16,6 @@ anything new is sent; a bracket whose entry filled meanwhile is armed once its d
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections import defaultdict
@@ -41,6 +40,7 @@ from station.domain.timeutil import utc_now
 from station.oms.book import Book
 from station.oms.brackets import armed
 from station.oms.destinations import DestinationCapabilities
+from station.oms.exits.moves import StopMoves
 from station.oms.exits.triggers import TrailingStops, TriggerIndex
 from station.oms.reports import ReportApplier, write_order
 from station.store import order_repo as rows
@@ -50,7 +50,6 @@ log = logging.getLogger("station.oms.exits")
 
 S = OrderStatus
 ZERO = Decimal(0)
-FLUSH_S = 0.25  # how often moved trailing stops are written and shown
 ENTRY = "entry"  # trigger keys: ("entry", coid) for an entry taken as filled at a silent destination
 
 
@@ -65,9 +64,8 @@ class ExitManager:
         self.trailing = TrailingStops()
         self._awaiting_price: dict[str, set[str]] = defaultdict(set)  # symbol -> entries taken as filled at the next price
         self._deferred: dict[str, set[str]] = defaultdict(set)  # destination -> entries to arm once it is built
-        self._moved: dict[str, Decimal] = {}  # trailing stops moved since the last write
+        self.moves = StopMoves(bus, book, self.recorder)  # trailing stops moved, written a few times a second
         self._unsubscribe: list[Callable[[], None]] = []
-        self._flusher: asyncio.Task | None = None
 
     # ---- lifetime --------------------------------------------------------------------------------
 
@@ -76,12 +74,12 @@ class ExitManager:
         self._unsubscribe = [
             subscribe(OrderFilled, self.on_filled), subscribe(OrderUpdated, self.on_updated),
             subscribe(PositionChanged, self.on_position), subscribe(CancelOrder, self.on_cancel),
-            subscribe(ExitsAttached, self.on_attached), subscribe(StopMoved, self.on_stop_moved),
+            subscribe(ExitsAttached, self.on_attached), subscribe(StopMoved, self.moves.on_stop_moved),
             subscribe(DestinationBuilt, self.on_destination),
         ]
         self.book.marks.listeners.append(self.on_price)
         self.reports.fill_listeners.append(self.on_fill_booked)
-        self._flusher = asyncio.create_task(self._flush_moves(), name="exit-trailing")
+        self.moves.start()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -91,10 +89,7 @@ class ExitManager:
             self.book.marks.listeners.remove(self.on_price)
         if self.on_fill_booked in self.reports.fill_listeners:
             self.reports.fill_listeners.remove(self.on_fill_booked)
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
-        self.write_moves()
+        await self.moves.stop()
 
     def restore(self) -> None:
         """After a restart: held exits wait again (or are cancelled when their entry ended unfilled, or armed
@@ -259,7 +254,7 @@ class ExitManager:
             stop = self.trailing.add(order.client_order_id, request.ticker, request.side, request.offset,
                                      request.tick_size, best, request.stop_price if restored else None)
             if stop != request.stop_price:
-                self._moved[order.client_order_id] = stop
+                self.moves.pending[order.client_order_id] = stop
             return
         level = request.limit_price if request.order_type is OrderType.LIMIT else request.stop_price
         if level is None:
@@ -271,7 +266,7 @@ class ExitManager:
     def rewatch(self, order: Order) -> None:
         """An exit worked here was changed (its price or size): watch its new level."""
         self._unwatch(order.client_order_id)
-        self._moved.pop(order.client_order_id, None)
+        self.moves.pending.pop(order.client_order_id, None)
         self._watch(order, self.book.orders.get(order.request.parent_id), restored=True)
         mark = self.book.marks.price(order.request.ticker)
         if mark is not None:
@@ -299,7 +294,7 @@ class ExitManager:
                 self._reached(key, price)
         moved, fired = self.trailing.on_price(symbol, price)
         for key, stop in moved:
-            self._moved[key] = stop
+            self.moves.pending[key] = stop
         for key in fired:
             self._reached(key, price)
 
@@ -308,7 +303,7 @@ class ExitManager:
         order = self.book.orders.get(coid)
         if order is None or order.status is not S.WORKING:
             return
-        moved = self._moved.pop(coid, None)
+        moved = self.moves.pending.pop(coid, None)
         request = order.request
         level = request.limit_price if request.order_type is OrderType.LIMIT else (moved or request.stop_price)
         released = order.released(
@@ -405,7 +400,7 @@ class ExitManager:
 
     def _cancel_here(self, order: Order, reason: str) -> None:
         self._unwatch(order.client_order_id)
-        self._moved.pop(order.client_order_id, None)
+        self.moves.pending.pop(order.client_order_id, None)
         try:
             self.reports.set_status(order, S.CANCELLED, reason)
         except InvalidTransition:
@@ -420,37 +415,3 @@ class ExitManager:
         ids = list(event.exit_ids)
         self.recorder.write(lambda conn: [rows.save_exit_mode(conn, c, ExitMode.NATIVE_BRACKET) for c in ids],
                             lazy=True)
-
-    def on_stop_moved(self, event: StopMoved) -> None:
-        """A destination's trailing stop moved (the paper broker's): the book follows, written lazily."""
-        if event.client_order_id in self.book.open:
-            self._moved[event.client_order_id] = event.stop_price
-
-    async def _flush_moves(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_S)
-            try:
-                self.write_moves()
-            except Exception:  # a failed write must not end the trailing of every stop
-                log.exception("writing moved trailing stops failed")
-
-    def write_moves(self) -> None:
-        """The trailing stops that moved since the last call: into the book and the store, and shown."""
-        if not self._moved:
-            return
-        moved, self._moved = self._moved, {}
-        changed = []
-        now = utc_now()
-        for coid, stop in moved.items():
-            order = self.book.open.get(coid)
-            if order is None or order.request.stop_price == stop:
-                continue
-            order = dataclasses.replace(order, request=dataclasses.replace(order.request, stop_price=stop),
-                                        updated_at=now)
-            self.book.put(order)
-            changed.append(order)
-        if not changed:
-            return
-        stops = [(o.client_order_id, o.request.stop_price) for o in changed]
-        self.recorder.write(lambda conn: rows.save_stop_prices(conn, stops),
-                            lambda _: [self.bus.publish(OrderUpdated(o)) for o in changed], lazy=True)
