@@ -273,3 +273,36 @@ def test_sigkill_with_a_held_bracket_then_a_start_loses_nothing_and_doubles_noth
         assert len(fills) == 2 and position(station, "Alpha", "ES") == 0
     finally:
         station.kill()
+
+
+def test_paper_orders_in_flight_at_sigterm_end_filled_or_rejected(tmp_path):
+    import threading
+
+    env, data_dir = setup(tmp_path)
+    station = StationProcess(data_dir, env).start()
+    try:
+        prices(station, "ES", 5000)
+        answered = []
+
+        def send(start):
+            for n in range(start, start + 40):
+                try:
+                    status, _ = alert(station, {"ticker": "ES", "action": "buy" if n % 2 else "sell", "qty": 1,
+                                                "price": 5000, "trade_id": f"flood-{n}"})
+                except OSError:  # Station stopped: the rest of this sender's alerts find no one
+                    return
+                answered.append(status)
+
+        senders = [threading.Thread(target=send, args=(k * 40,)) for k in range(3)]
+        for sender in senders:
+            sender.start()
+        wait_until(lambda: len(answered) >= 30, what="alerts in flight")
+        code, _ = station.stop(signal.SIGTERM)
+        for sender in senders:
+            sender.join(30)
+        assert code == 0
+        station.start()
+        wait_until(lambda: all(o["status"] in ("filled", "rejected") for o in station.get("/api/orders?limit=1000")
+                               ["orders"]), what="every paper order filled or rejected after the start")
+    finally:
+        station.kill()
