@@ -149,6 +149,10 @@ class RecordQueries(Protocol):
         """The orders one cause made (a manual click: `m<click_id>`), in the order made."""
         ...
 
+    def order_record(self, client_order_id: str) -> Mapping[str, Any] | None:
+        """One order as stored, by its client order id; None if there is none."""
+        ...
+
     def pair_records(self, limit: int) -> list[tuple[Mapping[str, Any], PairFill]]:
         """Pair groups, each with its legs' figures."""
         ...

@@ -22,6 +22,9 @@ class OrderBook(Protocol):
     def open_orders(self, destination: str | None = None) -> list[Order]:
         """Orders not yet final, oldest first (optionally at one destination)."""
 
+    def worked_by_station(self, client_order_id: str) -> bool:
+        """The oms holds or works this order itself (a held or emulated exit): nothing to do at its destination."""
+
 
 class ContractTable(Protocol):
     """The IB contract table the trader edits (symbol -> contract)."""
@@ -38,3 +41,6 @@ class NoOrders:
 
     def open_orders(self, destination: str | None = None) -> list[Order]:
         return []
+
+    def worked_by_station(self, client_order_id: str) -> bool:
+        return False

@@ -12,6 +12,12 @@ every (re)connect nothing new is sent before the book agrees with the destinatio
 then orders wait here, in the order they came, and go out once each; an order that waited
 past the pending limit is rejected, visibly, with the reason. The book is read (never
 written) through `OrderBook`: an order is sent only while the oms still has it as new.
+
+A bracket's entry arrives with its held exits (`SubmitOrder.exits`). Where the destination takes native
+brackets (`capabilities.native_brackets`, every exit's type among its `order_types`, every exit priced)
+they go in one request (`broker.submit_bracket`), announced first as `ExitsAttached`; elsewhere only the
+entry goes and the oms's exit manager keeps the exits. Orders the oms works itself (held or emulated
+exits, `OrderBook.worked_by_station`) are not the destinations' to cancel.
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ from station.domain.events import (
     ConfigChanged,
     ConnectionChanged,
     DestinationBuilt,
+    ExitsAttached,
     Notified,
+    OrderActionRefused,
     OrderReplaced,
     OrderReported,
     ReportsReceived,
@@ -81,6 +89,7 @@ class OrderDispatcher:
         self._workers: dict[str, asyncio.Task] = {}
         self._reconciling: dict[str, asyncio.Task] = {}
         self._queued: set[str] = set()  # client order ids waiting here or in a send queue
+        self._exits: dict[str, tuple[OrderRequest, ...]] = {}  # a bracket entry's held exits
         self._down_since: dict[str, datetime] = {}
         self._started_at = utc_now()
         self._sweeper: asyncio.Task | None = None
@@ -179,6 +188,8 @@ class OrderDispatcher:
         if request.client_order_id in self._queued:
             return
         self._queued.add(request.client_order_id)
+        if command.exits:
+            self._exits[request.client_order_id] = command.exits
         if name in self.ready:
             self._queues[name].put_nowait(request)
         else:
@@ -187,8 +198,8 @@ class OrderDispatcher:
     async def on_cancel(self, command: CancelOrder) -> None:
         """Withdraw an order never sent, or ask its destination to cancel it."""
         order = self.orders.order(command.client_order_id)
-        if order is None or order.status.is_terminal:
-            return
+        if order is None or order.status.is_terminal or _worked_by_station(self.orders, order.client_order_id):
+            return  # unknown, final, or the oms's own (it cancels those itself)
         name = order.request.destination
         if order.status is OrderStatus.NEW:
             self._withdraw(order.request)
@@ -202,6 +213,7 @@ class OrderDispatcher:
             await broker.cancel(order.client_order_id)
         except BrokerError as exc:
             self._refused("Order not cancelled", f"{order.client_order_id}: {exc}")
+            self.bus.publish(OrderActionRefused(name, order.client_order_id, "cancel", str(exc)))
 
     async def on_replace(self, command: ReplaceOrder) -> None:
         """Change a working order at its destination; `OrderReplaced` says it was done, a notice why not."""
@@ -233,6 +245,7 @@ class OrderDispatcher:
             await broker.replace(request)
         except BrokerError as exc:
             self._refused(what, f"{command.client_order_id}: {exc}")
+            self.bus.publish(OrderActionRefused(name, command.client_order_id, "change", str(exc)))
             return
         self.bus.publish(OrderReplaced(name, request))
 
@@ -305,8 +318,13 @@ class OrderDispatcher:
                 self._queued.add(coid)
                 self._waiting.setdefault(name, OrderedDict())[coid] = request
                 continue
+            exits = self._exits.pop(coid, ())
             try:
-                await broker.submit(request)
+                if exits and _takes_bracket(broker, exits, self.orders):
+                    self.bus.publish(ExitsAttached(name, coid, tuple(e.client_order_id for e in exits)))
+                    await broker.submit_bracket(request, exits)
+                else:
+                    await broker.submit(request)
             except BrokerError as exc:
                 self._report(request, OrderStatus.REJECTED, str(exc))
                 continue
@@ -340,6 +358,7 @@ class OrderDispatcher:
 
     def _withdraw(self, request: OrderRequest) -> None:
         self._queued.discard(request.client_order_id)
+        self._exits.pop(request.client_order_id, None)
         waiting = self._waiting.get(request.destination)
         if waiting is not None:
             waiting.pop(request.client_order_id, None)
@@ -362,3 +381,25 @@ class OrderDispatcher:
     def _refused(self, title: str, message: str) -> None:
         log.warning("%s: %s", title, message)
         self.bus.publish(Notified(title, message, "warning"))
+
+
+def _worked_by_station(orders, client_order_id: str) -> bool:
+    check = getattr(orders, "worked_by_station", None)
+    return bool(check and check(client_order_id))
+
+
+def _takes_bracket(broker: Broker, exits: tuple[OrderRequest, ...], orders) -> bool:
+    """The destination takes the entry with these exits in one request: native brackets of these types, every
+    exit priced (an offset resolved from the entry's expected price) and still held."""
+    capabilities = getattr(broker, "capabilities", BrokerCapabilities())
+    if not capabilities.native_brackets or getattr(broker, "submit_bracket", None) is None:
+        return False
+    for request in exits:
+        current = orders.order(request.client_order_id)
+        if current is None or current.status is not OrderStatus.HELD:
+            return False
+        if request.order_type.value not in capabilities.order_types:
+            return False
+        if request.limit_price is None and request.stop_price is None:
+            return False
+    return True

@@ -45,6 +45,13 @@ class Broker(Protocol):
     async def cancel(self, client_order_id: str) -> None:
         """Ask to cancel a working order; the result arrives as an OrderReported."""
 
+    # A destination with `capabilities.native_brackets` also has
+    #     async def submit_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None
+    # sending the entry with its protective exits (each `parent_id` = the entry's id, one `oco_group`) in one
+    # request: IB's parent and children with one OCA group, Tastytrade's OTOCO, Schwab's TRIGGER with OCO,
+    # NinjaTrader ATI's shared OCO ID. It reports the exits like any order; they stay `held` until the entry
+    # fills. Without it the oms's exit manager keeps the exits (see `station/oms/exits/`).
+
     async def replace(self, request: OrderRequest) -> None:
         """Change a working order to `request` (same client order id; new quantity or prices): in place where
         the destination can (`capabilities.native_replace`), else by cancelling and sending again; BrokerError

@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from station.domain.enums import AlertStatus, Side
+from station.domain.enums import AlertAction, AlertStatus, Side
+from station.domain.instructions import OrderInstructions
 from station.domain.timeutil import require_aware
 
 
@@ -25,10 +26,14 @@ class SpreadTicker:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One accepted alert. `alert_id` is given by the journal; None until journaled."""
+    """One accepted alert. `alert_id` is given by the journal; None until journaled.
+
+    `action` is a side (buy, sell) or an `AlertAction` (exit, reverse, cancel); `instructions` are the
+    order instructions it carries (order type, prices, tif, stop-loss, take-profit, trailing stop), if any.
+    """
 
     ticker: str
-    action: Side
+    action: Side | AlertAction
     received_at: datetime
     qty: Decimal | None = None
     price: Decimal | None = None
@@ -43,6 +48,12 @@ class Alert:
     alert_id: int | None = None
     status: AlertStatus = AlertStatus.QUEUED
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    instructions: OrderInstructions | None = None
+
+    @property
+    def side(self) -> Side | None:
+        """The side of a buy or sell alert; None for exit, reverse and cancel."""
+        return self.action if isinstance(self.action, Side) else None
 
     def __post_init__(self) -> None:
         require_aware(self.received_at, "received_at")

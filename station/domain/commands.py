@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from station.domain.alert import Alert
 from station.domain.enums import OptionRight, Side
+from station.domain.instructions import OrderInstructions
 from station.domain.marketdata import HistoryRequest
 from station.domain.orders import OrderRequest
 
@@ -20,9 +21,12 @@ class Command:
 @dataclass(frozen=True, slots=True)
 class SubmitOrder(Command):
     """Send an order to its destination (the oms publishes it once the order passed the risk check and,
-    unless the destination drops repeats, once its row is committed)."""
+    unless the destination drops repeats, once its row is committed). A bracket's entry carries its held
+    exits: a destination with native brackets takes them in the same request (`ExitsAttached` says so);
+    elsewhere they stay with the oms's exit manager until the entry fills."""
 
     request: OrderRequest
+    exits: tuple[OrderRequest, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,22 +89,41 @@ class RecordSignal(Command):
 
 @dataclass(frozen=True, slots=True)
 class ManualOrder(Command):
-    """A Buy/Sell click: routed to the destinations of the strategy's ticker like an alert."""
+    """A Buy/Sell click (or `POST /api/orders`): routed to the destinations of the strategy's ticker like an
+    alert, with the alert's order instructions (type, prices, tif, stop-loss, take-profit, trailing stop);
+    `destination` limits it to one of them."""
 
     click_id: str
     strategy: str
     ticker: str
     side: Side
     qty: Decimal | None = None
+    instructions: OrderInstructions | None = None
+    destination: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ClosePosition(Command):
-    """Close one strategy's position in one ticker at every destination."""
+    """Close one strategy's position in one ticker at every destination (or one) and cancel its protective
+    orders."""
 
     click_id: str
     strategy: str
     ticker: str
+    destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOrder(Command):
+    """Change a working or held order's quantity or prices (None: unchanged), as the trader asks (the REST
+    API's PATCH, the chart's drag): the oms changes it in place where it can, else cancels it and places a
+    replacement with a new client order id (`replaces`/`replaced_by`); answered by `OrderChanged`."""
+
+    request_id: str
+    client_order_id: str
+    qty: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

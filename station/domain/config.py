@@ -45,6 +45,12 @@ class TickerConfig:
     destinations: tuple[TickerDestination, ...] = ()
     options: dict[str, Any] = field(default_factory=dict, hash=False)
 
+    def destination_names(self) -> list[str]:
+        """Where its orders go: its named destinations, then its NinjaTrader ports (`port:5001`)."""
+        from station.domain.destinations import port_destination_name
+
+        return [route.destination for route in self.destinations] + [port_destination_name(p) for p in self.ports]
+
 
 @dataclass(frozen=True, slots=True)
 class StrategyConfig:

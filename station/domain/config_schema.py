@@ -46,6 +46,8 @@ SETTINGS: dict[str, v.Fields] = {
     "risk": v.Fields({
         "max_order_qty": (v.number(0, 1e9), 0),
         "max_position": (v.number(0, 1e9), 0),
+        # per strategy: working orders and held exits open at once (a bracket counts its exits)
+        "max_open_orders": (v.number(0, 1e6), 0),
         # the engine's: overall daily loss limit, per-ticker position limits, flatten on a breach
         **engine.SETTINGS_RISK.fields,
     }),

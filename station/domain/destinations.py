@@ -25,12 +25,15 @@ class BrokerCapabilities:
 
     # its receiver drops an order id it has seen: an order may go out before its row commits
     drops_repeats: bool = False
-    # take-profit/stop-loss legs travel with the entry and the destination links them (one cancels the other)
+    # a bracket's exits travel with the entry in one request (`submit_bracket`) and the destination works them
     native_brackets: bool = False
+    # armed exits sent as working orders sharing an `oco_group` are linked there: one filling cancels the others
+    native_oco: bool = False
     # a working order's quantity and prices can be changed in place
     native_replace: bool = False
     # fills come back (a NinjaTrader port's lines report none: the strategy there trades on its own)
     reports_fills: bool = True
+    # the order types it works natively ("trailing_stop" too where it trails a stop itself)
     order_types: tuple[str, ...] = ("market", "limit", "stop", "stop_limit")
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -50,3 +53,18 @@ class BrokerReports:
     def __str__(self) -> str:
         return (f"{self.destination}: {len(self.orders)} orders, {len(self.fills)} fills, "
                 f"{len(self.positions)} positions since {self.since:%Y-%m-%d %H:%M:%S}")
+
+
+class ExitMode:
+    """Who works a bracket's protective exits, decided per bracket by the destination's capabilities."""
+
+    NATIVE_BRACKET = "native_bracket"  # sent with the entry in one request; the destination works them
+    NATIVE_OCO = "native_oco"  # sent when the entry fills, as working orders linked by their OCO group there
+    STATION = "station"  # worked on Station's prices; a market order goes out when one is reached
+
+    @staticmethod
+    def armed(capabilities: BrokerCapabilities, exit_types: set[str]) -> str:
+        """How exits not sent with their entry are worked once it fills."""
+        if capabilities.reports_fills and capabilities.native_oco and exit_types <= set(capabilities.order_types):
+            return ExitMode.NATIVE_OCO
+        return ExitMode.STATION

@@ -57,6 +57,7 @@ class TimeInForce(StrEnum):
 class OrderStatus(StrEnum):
     """Lifecycle state of an order (the contract's `status` of `/api/orders`)."""
 
+    HELD = "held"  # a protective exit waiting for its entry to fill
     NEW = "new"
     SUBMITTED = "submitted"
     WORKING = "working"
@@ -71,6 +72,38 @@ class OrderStatus(StrEnum):
 
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED})
+
+
+class OrderRole(StrEnum):
+    """What an order is for: opening (`entry`), closing (`exit`), or one of a bracket's protective exits."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
+    STOP_LOSS = "stop_loss"
+    TAKE_PROFIT = "take_profit"
+    TRAILING_STOP = "trailing_stop"
+
+    @property
+    def protective(self) -> bool:
+        """A bracket's exit: held until its entry fills, then one of an OCO group."""
+        return self in _PROTECTIVE
+
+
+_PROTECTIVE = frozenset({OrderRole.STOP_LOSS, OrderRole.TAKE_PROFIT, OrderRole.TRAILING_STOP})
+
+
+class AlertAction(StrEnum):
+    """An alert's action beyond buy/sell (those are `Side`): close, reverse, or cancel the strategy's orders."""
+
+    EXIT = "exit"  # also sent as `close`
+    REVERSE = "reverse"
+    CANCEL = "cancel"
+
+    @classmethod
+    def parse(cls, text: str):
+        """Case-insensitive; `close` is `exit`."""
+        word = str(text).strip().lower()
+        return super().parse("exit" if word == "close" else word)
 
 
 class AlertStatus(StrEnum):

@@ -144,6 +144,45 @@ class OrderReplaced(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ExitsAttached(Event):
+    """A destination took an entry's protective exits with it in one request (native brackets): from now on the
+    destination works them, and reports them like any order."""
+
+    destination: str
+    entry_id: str
+    exit_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StopMoved(Event):
+    """A trailing stop followed a better price: it now stands at `stop_price`."""
+
+    destination: str
+    client_order_id: str
+    stop_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderActionRefused(Event):
+    """A destination could not cancel (`action` "cancel") or change ("change") an order, and why."""
+
+    destination: str
+    client_order_id: str
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChanged(Event):
+    """The answer to `ChangeOrder`: the order as it now stands is `client_order_id` (a new id when it was
+    cancelled and replaced), or `error` says why nothing changed."""
+
+    request_id: str
+    client_order_id: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReportsReceived(Event):
     """A destination (re)connected and said what it holds (`reports(since)`); the oms reconciles the book
     with it before anything new is sent there."""

@@ -25,6 +25,10 @@ class BookView(Protocol):
     def working_qty(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
         """Signed quantity still to fill of the open orders at one destination (orders in flight)."""
 
+    def working_sides(self, destination: str, ticker: str, strategy: str | None = None) -> tuple[Decimal, Decimal]:
+        """(buy, sell) quantities still to fill at one destination, protective exits aside (optional: a book
+        without it is read through `working_qty`)."""
+
     def net_position(self, ticker: str, strategy: str | None = None) -> Decimal:
         """Signed quantity over every destination."""
 

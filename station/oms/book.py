@@ -58,6 +58,8 @@ class Book:
         self.realized_by_day: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
         self.kill_switch_reason: str | None = None
         self.kill_switch_since: datetime | None = None
+        self.exits_of: dict[str, list[str]] = defaultdict(list)  # entry -> its protective exits, in order
+        self.exit_modes: dict[str, str] = {}  # exit -> who works it (see `oms/exits`), once decided
 
     # ---- BookView -------------------------------------------------------------------------
 
@@ -89,8 +91,13 @@ class Book:
 
     # ---- orders ---------------------------------------------------------------------------
 
-    def add_order(self, order: Order, meta: OrderMeta) -> None:
+    def add_order(self, order: Order, meta: OrderMeta, exit_mode: str | None = None) -> None:
         self.meta[order.client_order_id] = meta
+        parent = order.request.parent_id
+        if parent is not None and order.client_order_id not in self.exits_of[parent]:
+            self.exits_of[parent].append(order.client_order_id)
+        if exit_mode is not None:
+            self.exit_modes[order.client_order_id] = exit_mode
         self.put(order)
 
     def put(self, order: Order) -> None:
@@ -103,9 +110,35 @@ class Book:
             self.open[coid] = order
 
     def forget(self, client_order_id: str) -> None:
-        self.orders.pop(client_order_id, None)
+        order = self.orders.pop(client_order_id, None)
         self.open.pop(client_order_id, None)
         self.meta.pop(client_order_id, None)
+        self.exit_modes.pop(client_order_id, None)
+        if order is not None and order.request.parent_id in self.exits_of:
+            siblings = self.exits_of[order.request.parent_id]
+            if client_order_id in siblings:
+                siblings.remove(client_order_id)
+
+    def exits(self, entry_id: str) -> list[Order]:
+        """The protective exits of an entry (any status), in the order they were made."""
+        return [self.orders[c] for c in self.exits_of.get(entry_id, ()) if c in self.orders]
+
+    def worked_by_station(self, client_order_id: str) -> bool:
+        """Station holds or works this order itself (a held exit not sent with its entry, or an exit worked on
+        Station's prices): its destination has nothing to cancel or change."""
+        order = self.orders.get(client_order_id)
+        if order is None or not order.request.protective:
+            return False
+        mode = self.exit_modes.get(client_order_id)
+        if order.status is OrderStatus.HELD:
+            return mode != "native_bracket"
+        return order.status is OrderStatus.WORKING and mode == "station"
+
+    def open_for(self, destination: str, ticker: str, strategy: str | None) -> list[Order]:
+        """Open orders of one strategy in one ticker at one destination, oldest first."""
+        upper = ticker.upper()
+        return [o for o in self.open.values() if o.request.destination == destination
+                and o.request.ticker.upper() == upper and (o.request.strategy or "") == (strategy or "")]
 
     def order(self, client_order_id: str) -> Order | None:
         """One order by its client order id (brokers read the book through this, see `queries_brokers`)."""
@@ -120,11 +153,26 @@ class Book:
         return [o for o in self.open_orders(destination) if o.status is OrderStatus.NEW]
 
     def working_qty(self, destination: str, ticker: str, strategy: str | None = None) -> Decimal:
-        """Signed quantity still to fill of open orders at a destination for a ticker."""
+        """Signed quantity still to fill of open orders at a destination for a ticker (protective exits aside:
+        they only ever take their own entry's position back)."""
+        buys, sells = self.working_sides(destination, ticker, strategy)
+        return buys - sells
+
+    def working_sides(self, destination: str, ticker: str, strategy: str | None = None) -> tuple[Decimal, Decimal]:
+        """(buy, sell) quantities still to fill of open orders at a destination for a ticker, protective exits
+        aside: what the position may grow to each way if every working order fills."""
         upper = ticker.upper()
-        return sum((o.remaining_qty * o.request.side.sign for o in self.open_orders(destination)
-                    if o.request.ticker.upper() == upper and (strategy is None or o.request.strategy == strategy)),
-                   ZERO)
+        buys = sells = ZERO
+        for o in self.open_orders(destination):
+            request = o.request
+            if request.protective or request.ticker.upper() != upper or (
+                    strategy is not None and request.strategy != strategy):
+                continue
+            if request.side.sign > 0:
+                buys += o.remaining_qty
+            else:
+                sells += o.remaining_qty
+        return buys, sells
 
     # ---- fills and positions --------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Callable
 
-from station.domain.events import BarUpdated, TickReceived
+from station.domain.events import BarUpdated, MarketDataReceived, TickReceived
 
 
 class Marks:
@@ -48,6 +48,11 @@ class Marks:
 
     def on_tick(self, event: TickReceived) -> None:
         self.set_feed(event.tick.symbol, event.tick.price)
+
+    def on_rows(self, event: MarketDataReceived) -> None:
+        """A script's market data rows: each counts as one trade at its close, in order."""
+        for row in event.rows:
+            self.set_feed(row.symbol, row.close)
 
     def on_bar(self, event: BarUpdated) -> None:
         self.set_feed(event.bar.symbol, event.bar.close)

@@ -1,7 +1,8 @@
-"""Turning an alert into order requests: strategies, ports, named destinations, sizes, pairs, reversal.
+"""Turning an alert into order requests: strategies, ports, named destinations, sizes, pairs, reversal,
+the alert's order instructions and a bracket's held exits; exit, reverse and cancel (`oms/closing.py`).
 
 Pure: reads the routing config and the book, writes nothing. The router then
-risk-checks, records and sends what the plan says.
+risk-checks, records and sends what the plan says, and cancels what it lists.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from station.domain.alert import Alert
 from station.domain.config import RoutingConfig, StrategyConfig, TickerConfig, TickerDestination
 from station.domain.destinations import port_destination_name
-from station.domain.enums import OrderType, Side
+from station.domain.enums import AlertAction, OrderRole, OrderStatus, OrderType, Side, TimeInForce
 from station.domain.ids import client_order_id
 from station.domain.orders import OrderRequest
+from station.domain.ticks import tick_size
+from station.oms import closing
 from station.oms.book import Book, OrderMeta
+from station.oms.brackets import bracket_exits, expected_price
 from station.store.order_repo import PairGroup
 
 REVERSAL_MODES = ("single", "close_then_open")
@@ -32,15 +36,22 @@ class PlannedOrder:
     client_order_id: str
     destination: str
     refusal: str | None = None
+    status: OrderStatus = OrderStatus.NEW  # a bracket's exits start held
 
 
 @dataclass
 class Plan:
-    """Orders for one cause, pair groups among them, or the reason nothing was planned."""
+    """Orders for one cause, pair groups among them, orders to cancel first, or the reason nothing was planned."""
 
     orders: list[PlannedOrder] = field(default_factory=list)
     pairs: list[PairGroup] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)  # client order ids, cancelled before anything is sent
     unrouted: str | None = None
+
+    def cancel(self, client_order_ids) -> None:
+        for coid in client_order_ids:
+            if coid not in self.cancels:
+                self.cancels.append(coid)
 
 
 def select_strategies(alert: Alert, config: RoutingConfig) -> tuple[list[tuple[StrategyConfig, TickerConfig]], str | None]:
@@ -98,29 +109,69 @@ class Planner:
     def __init__(self, config: RoutingConfig, book: Book) -> None:
         self.config, self.book = config, book
 
-    def plan(self, alert: Alert, cause: str, targets: list[tuple[StrategyConfig, TickerConfig]]) -> Plan:
+    def plan(self, alert: Alert, cause: str, targets: list[tuple[StrategyConfig, TickerConfig]],
+             destination: str | None = None) -> Plan:
+        """The orders (and cancels) of `alert` for its strategies; `destination` limits them to that one."""
         plan = Plan()
         for strategy, entry in targets:
             for port in entry.ports:
-                self._port_order(plan, alert, cause, strategy, port)
+                if destination in (None, port_destination_name(port)):
+                    self._port_order(plan, alert, cause, strategy, entry, port)
             for route in entry.destinations:
+                if destination not in (None, route.destination):
+                    continue
                 if alert.spread is not None:
                     self._pair_orders(plan, alert, cause, strategy, entry, route)
+                elif alert.action is AlertAction.EXIT:
+                    closing.exit_orders(self, plan, alert, cause, strategy, entry, route)
+                elif alert.action is AlertAction.REVERSE:
+                    closing.reverse_orders(self, plan, alert, cause, strategy, entry, route)
+                elif alert.action is AlertAction.CANCEL:
+                    closing.cancel_orders(self.book, plan, strategy, entry, route.destination)
                 else:
                     self._orders(plan, alert, cause, strategy, entry, route)
+        if not plan.orders and not plan.cancels and plan.unrouted is None and isinstance(alert.action, AlertAction):
+            plan.unrouted = closing.NOTHING[alert.action]
         return plan
 
     # ---- one destination ---------------------------------------------------------------------
 
-    def _port_order(self, plan: Plan, alert: Alert, cause: str, strategy: StrategyConfig, port: int) -> None:
+    def _port_order(self, plan: Plan, alert: Alert, cause: str, strategy: StrategyConfig, entry: TickerConfig,
+                    port: int) -> None:
+        """The port's line (it carries the alert, order instructions and all); a bracket's exits are Station's
+        to work there, since a port reports no fills."""
         destination = port_destination_name(port)
         coid = client_order_id(cause, strategy.name, destination)
+        if isinstance(alert.action, AlertAction):  # the exits Station works there (its lines are final once written)
+            plan.cancel(o.client_order_id for o in self.book.open_for(destination, entry.ticker, strategy.name)
+                        if o.request.protective)
+        side = alert.side or closing.port_side(self.book, alert, destination, entry.ticker, strategy.name)
+        instructions = alert.instructions
+        kind = instructions.kind if instructions else OrderType.MARKET
         request = OrderRequest(
-            client_order_id=coid, destination=destination, ticker=alert.ticker, side=alert.action,
-            qty=alert.qty or Decimal(1), strategy=strategy.name, alert_id=alert.alert_id,
-            price_hint=alert.price, alert=alert,
+            client_order_id=coid, destination=destination, ticker=alert.ticker, side=side,
+            qty=alert.qty or Decimal(1), order_type=kind,
+            limit_price=instructions.limit_price if instructions and kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None,
+            stop_price=instructions.stop_price if instructions and kind in (OrderType.STOP, OrderType.STOP_LIMIT) else None,
+            tif=instructions.time_in_force if instructions else TimeInForce.DAY,
+            strategy=strategy.name, alert_id=alert.alert_id, price_hint=alert.price, alert=alert,
+            role=OrderRole.EXIT if alert.action in (AlertAction.EXIT, AlertAction.CANCEL) else OrderRole.ENTRY,
         )
         plan.orders.append(PlannedOrder(request, OrderMeta(cause), coid, destination))
+        if instructions is not None and instructions.is_bracket and alert.spread is None:
+            self.add_exits(plan, request, OrderMeta(cause), entry, alert.price)
+
+    def add_exits(self, plan: Plan, entry_request: OrderRequest, meta: OrderMeta, entry: TickerConfig,
+                  fallback: Decimal | None) -> None:
+        """The held exits of a bracket entry, after it in the plan."""
+        instructions = entry_request.alert.instructions if entry_request.alert else None
+        if instructions is None or not instructions.is_bracket:
+            return
+        tick = tick_size(entry.ticker, entry_request.instrument, entry.options.get("tick_size"))
+        reference = expected_price(entry_request, fallback or self.book.marks.price(entry_request.ticker))
+        for request in bracket_exits(entry_request, instructions, tick, reference):
+            plan.orders.append(PlannedOrder(request, meta, request.client_order_id, request.destination,
+                                            status=OrderStatus.HELD))
 
     def _orders(self, plan: Plan, alert: Alert, cause: str, strategy: StrategyConfig, entry: TickerConfig,
                 route: TickerDestination) -> None:
@@ -134,16 +185,37 @@ class Planner:
         held = self.book.position(route.destination, entry.ticker, strategy.name)
         reversing = held != 0 and (held > 0) != (alert.action is Side.BUY) and intends_reversal(alert)
         if not reversing:
-            plan.orders.append(self._order(alert, base, meta, strategy, entry, route, alert.action, size))
+            self._entry(plan, alert, base, meta, strategy, entry, route, alert.action, size)
             return
-        close = abs(held)
-        if self._reversal(route) == "close_then_open":
-            for leg, qty in (("close", close), ("open", size)):
-                coid = client_order_id(cause, strategy.name, route.destination, leg)
-                plan.orders.append(self._order(alert, coid, OrderMeta(cause, leg=leg, point_value=meta.point_value),
-                                               strategy, entry, route, alert.action, qty))
-        else:
-            plan.orders.append(self._order(alert, base, meta, strategy, entry, route, alert.action, close + size))
+        plan.cancel(closing.protective(self.book, route.destination, entry.ticker, strategy.name))
+        self.reversal(plan, alert, cause, base, meta, strategy, entry, route, alert.action, abs(held), size)
+
+    def reversal(self, plan: Plan, alert: Alert, cause: str, base: str, meta: OrderMeta, strategy: StrategyConfig,
+                 entry: TickerConfig, route: TickerDestination, side: Side, close: Decimal, size: Decimal) -> None:
+        """Close `close` and open `size` the other way: one order, or a close and an open (also always when the
+        opening part is a bracket, whose exits are sized to it alone)."""
+        bracket = alert.instructions is not None and alert.instructions.is_bracket
+        if close <= 0:  # closing orders in flight take the position off already
+            self._entry(plan, alert, base, meta, strategy, entry, route, side, size)
+            return
+        if not bracket and self._reversal(route) != "close_then_open":
+            self._entry(plan, alert, base, meta, strategy, entry, route, side, close + size)
+            return
+        for leg, qty in (("close", close), ("open", size)):
+            coid = client_order_id(cause, strategy.name, route.destination, leg)
+            leg_meta = OrderMeta(cause, leg=leg, point_value=meta.point_value)
+            if leg == "close":
+                plan.orders.append(self._order(alert, coid, leg_meta, strategy, entry, route, side, qty,
+                                               role=OrderRole.EXIT))
+            else:
+                self._entry(plan, alert, coid, leg_meta, strategy, entry, route, side, qty)
+
+    def _entry(self, plan: Plan, alert: Alert, coid: str, meta: OrderMeta, strategy: StrategyConfig,
+               entry: TickerConfig, route: TickerDestination, side: Side, qty: Decimal) -> None:
+        planned = self._order(alert, coid, meta, strategy, entry, route, side, qty)
+        plan.orders.append(planned)
+        if planned.request is not None:
+            self.add_exits(plan, planned.request, meta, entry, alert.price)
 
     def _reversal(self, route: TickerDestination) -> str:
         """The route's `reversal` setting, else what its destination type accepts."""
@@ -154,16 +226,26 @@ class Planner:
 
     def _order(self, alert: Alert, coid: str, meta: OrderMeta, strategy: StrategyConfig, entry: TickerConfig,
                route: TickerDestination, side: Side, qty: Decimal, ticker: str | None = None,
-               instrument: str | None = None, price: Decimal | None = None) -> PlannedOrder:
+               instrument: str | None = None, price: Decimal | None = None,
+               role: OrderRole = OrderRole.ENTRY) -> PlannedOrder:
+        """One order: the alert's order type, prices and tif (an opening order; a close is at market), else the
+        strategy's `order_type` setting (a limit at the alert's price)."""
         price = alert.price if price is None and ticker is None else price
-        limit = str(strategy.options.get("order_type", "market")) == "limit"
-        if limit and price is None:
-            return PlannedOrder(None, meta, coid, route.destination, "limit order needs a price and the alert has none")
+        instructions = alert.instructions if role is OrderRole.ENTRY and ticker is None else None
+        kind, limit_price, stop_price, tif = OrderType.MARKET, None, None, TimeInForce.DAY
+        if instructions is not None:
+            kind, tif = instructions.kind, instructions.time_in_force
+            limit_price, stop_price = instructions.limit_price, instructions.stop_price
+        elif str(strategy.options.get("order_type", "market")) == "limit":
+            if price is None:
+                return PlannedOrder(None, meta, coid, route.destination,
+                                    "limit order needs a price and the alert has none")
+            kind, limit_price = OrderType.LIMIT, price
         request = OrderRequest(
             client_order_id=coid, destination=route.destination, ticker=ticker or entry.ticker, side=side, qty=qty,
-            order_type=OrderType.LIMIT if limit else OrderType.MARKET, limit_price=price if limit else None,
+            order_type=kind, limit_price=limit_price, stop_price=stop_price, tif=tif,
             strategy=strategy.name, alert_id=alert.alert_id, price_hint=price,
-            instrument=instrument if ticker else (signal_contract(alert) or route.instrument), alert=alert,
+            instrument=instrument if ticker else (signal_contract(alert) or route.instrument), alert=alert, role=role,
         )
         return PlannedOrder(request, meta, coid, route.destination)
 

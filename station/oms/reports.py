@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from decimal import Decimal
+from typing import Callable
 
 from station.bus import Bus
 from station.domain.enums import OrderStatus
@@ -45,6 +46,9 @@ class ReportApplier:
 
     def __init__(self, bus: Bus, book: Book, recorder: Recorder, destinations: DestinationCapabilities) -> None:
         self.bus, self.book, self.recorder, self.destinations = bus, book, recorder, destinations
+        # called with an order right after a new fill of it is in the book and its write is queued (the exit
+        # manager arms a bracket there: its write follows the fill's, so it never commits without it)
+        self.fill_listeners: list[Callable[[Order], None]] = []
 
     def set_status(self, order: Order, status: OrderStatus, reason: str | None = None, **changes):
         """Move an order to `status` (if the transition table allows it), persist, publish."""
@@ -75,7 +79,9 @@ class ReportApplier:
             log.info("%s reports %s for unknown order %s", event.destination, event.status, event.client_order_id)
             return
         broker_id = event.broker_order_id or order.broker_order_id
-        if event.status in _BY_FILLS or event.status is order.status:
+        # a native bracket's exit stays held until its entry fills, whatever its destination calls it meanwhile
+        waiting = order.status is OrderStatus.HELD and event.status in (OrderStatus.SUBMITTED, OrderStatus.WORKING)
+        if event.status in _BY_FILLS or event.status is order.status or waiting:
             if broker_id != order.broker_order_id:
                 self.save(dataclasses.replace(order, broker_order_id=broker_id, updated_at=event.at))
             return
@@ -107,6 +113,12 @@ class ReportApplier:
             self.bus.publish(PositionChanged(position))
 
         self.recorder.write(job, after)
+        if order is not None:
+            for listener in self.fill_listeners:
+                try:
+                    listener(order)
+                except Exception:  # the fill is booked whatever a follow-up makes of it
+                    log.exception("a fill listener failed on %s", order.client_order_id)
         return True
 
     def on_position_report(self, event: PositionReported) -> bool:

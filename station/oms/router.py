@@ -19,7 +19,7 @@ from typing import Callable
 
 from station.bus import Bus
 from station.domain.alert import Alert
-from station.domain.commands import SubmitOrder
+from station.domain.commands import CancelOrder, SubmitOrder
 from station.domain.config import RoutingConfig
 from station.domain.enums import AlertStatus, OrderStatus
 from station.domain.events import AlertRejected, AlertRouted, AlertUnrouted, Notified, OrderUpdated
@@ -43,6 +43,7 @@ class Admitted:
     orders: list[rows.NewOrder] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     sent_early: set[str] = field(default_factory=set)
+    cancels: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[Order]:
@@ -151,7 +152,7 @@ class Router:
             return _Decision(alert, Plan(), Admitted(), AlertStatus.UNROUTED, reason)
         plan = Planner(config, self.book).plan(alert, alert_cause(alert.alert_id), targets)
         admitted = self.admit(plan)
-        return _Decision(alert, plan, admitted, *_alert_outcome(admitted))
+        return _Decision(alert, plan, admitted, *_alert_outcome(admitted, plan))
 
     def _published(self, d: _Decision, inserted: list[str] | None,
                    notices: dict[tuple[str, str | None], list[Alert]]) -> None:
@@ -162,6 +163,7 @@ class Router:
             self._forget(admitted, set())
             return
         self._publish_orders(admitted, set(inserted))
+        self._cancel(admitted)
         if d.status is AlertStatus.ROUTED:
             self.bus.publish(AlertRouted(alert_id, tuple(inserted), d.reason))
         elif d.status is AlertStatus.UNROUTED:
@@ -183,6 +185,7 @@ class Router:
 
         def after(inserted):
             self._publish_orders(admitted, set(inserted))
+            self._cancel(admitted)
             self._send(admitted, set(inserted))
             if on_done:
                 on_done(inserted, admitted.refusals)
@@ -191,15 +194,26 @@ class Router:
 
     def admit(self, plan: Plan) -> Admitted:
         """Risk-check every planned order and put it in the book (new, or rejected with the reason)."""
-        admitted = Admitted()
+        admitted = Admitted(cancels=[c for c in plan.cancels if c in self.book.open])
+        accepted: set[str] = set()
         for planned in plan.orders:
             if planned.client_order_id in self.book.orders:
                 continue  # the same cause already made this order
             if planned.request is None:
                 admitted.refusals.append(f"{planned.destination}: {planned.refusal}")
                 continue
+            if planned.status is OrderStatus.HELD:
+                # a bracket's exit protects its entry: made with it (never alone), not judged by the risk rules
+                if planned.request.parent_id in accepted:
+                    order = Order(planned.request, status=OrderStatus.HELD)
+                    self.book.add_order(order, planned.meta)
+                    admitted.orders.append(rows.NewOrder(order, planned.meta.cause, planned.meta.pair_group,
+                                                         planned.meta.leg, planned.meta.point_value))
+                continue
             reason = self.gate.check(planned.request)
             order = Order(planned.request)
+            if not reason:
+                accepted.add(order.client_order_id)
             if reason:
                 order = order.transition(OrderStatus.REJECTED, reason=reason)
                 admitted.refusals.append(f"{planned.destination}: {reason}")
@@ -222,6 +236,23 @@ class Router:
                     self.bus.publish(Notified("Order rejected", f"{item.order.client_order_id}: {item.order.reason}",
                                               "warning"))
 
+    def _cancel(self, admitted: Admitted) -> None:
+        """What the plan cancels goes first (an exit cancels the position's protective orders before it closes)."""
+        for coid in admitted.cancels:
+            order = self.book.open.get(coid)
+            if order is not None:
+                self.bus.publish(CancelOrder(coid))
+
+    def submit(self, order: Order) -> None:
+        """Send an order recorded earlier (at start: one never sent before a restart)."""
+        self._submit(order)
+
+    def _submit(self, order: Order) -> None:
+        """Send an order; a bracket's entry takes its held exits along (a destination with native brackets
+        sends them with it)."""
+        exits = tuple(x.request for x in self.book.exits(order.client_order_id) if x.status is OrderStatus.HELD)
+        self.bus.publish(SubmitOrder(order.request, exits))
+
     def _send_early(self, admitted: Admitted) -> None:
         # A receiver that drops a line it has already seen (the contract's `id`) gets its orders while the
         # rows commit, not after, which saves a disk flush of latency; a crash in between re-routes the
@@ -229,18 +260,22 @@ class Router:
         for order in admitted.accepted:
             if self.destinations.drops_repeats(order.request.destination):
                 admitted.sent_early.add(order.client_order_id)
-                self.bus.publish(SubmitOrder(order.request))
+                self._submit(order)
 
     def _send(self, admitted: Admitted, inserted: set[str]) -> None:
         for order in admitted.accepted:
             if order.client_order_id in inserted and order.client_order_id not in admitted.sent_early:
-                self.bus.publish(SubmitOrder(self.book.orders.get(order.client_order_id, order).request))
+                self._submit(self.book.orders.get(order.client_order_id, order))
 
 
-def _alert_outcome(admitted: Admitted) -> tuple[AlertStatus, str | None]:
+def _alert_outcome(admitted: Admitted, plan: Plan) -> tuple[AlertStatus, str | None]:
     notes = "; ".join(admitted.refusals) or None
     if admitted.accepted:
         return AlertStatus.ROUTED, notes
+    if admitted.cancels and not admitted.refusals:
+        return AlertStatus.ROUTED, f"cancelled {len(admitted.cancels)} order(s)"
+    if not plan.orders and not plan.cancels:
+        return AlertStatus.UNROUTED, plan.unrouted or "nothing to do"
     if not admitted.orders and not admitted.refusals:
         return AlertStatus.ROUTED, "already routed"
     return AlertStatus.REJECTED, notes

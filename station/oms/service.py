@@ -19,7 +19,6 @@ from station.domain.commands import (
     ManualOrder,
     ReversePosition,
     SetKillSwitch,
-    SubmitOrder,
     StartStrategy,
     StopStrategy,
 )
@@ -33,6 +32,7 @@ from station.domain.events import (
     FillReported,
     KillSwitchChanged,
     ManualActionCompleted,
+    MarketDataReceived,
     Notified,
     OrderReplaced,
     OrderReported,
@@ -44,7 +44,9 @@ from station.domain.events import (
 from station.domain.timeutil import EASTERN, to_eastern, utc_now
 from station.oms import manual
 from station.oms.book import Book, OrderMeta
+from station.oms.changes import OrderChanges
 from station.oms.destinations import DestinationCapabilities
+from station.oms.exits import ExitManager
 from station.oms.inbox import AlertInbox, Click
 from station.oms.marks import Marks
 from station.oms.planner import Plan
@@ -89,6 +91,8 @@ class OrderManager:
         self.reconciliation = Reconciliation(self.reports)
         self.router = Router(bus, self.book, self.gate, self.recorder, self.destinations,
                              self.current_config, self._delay_s)
+        self.exits = ExitManager(bus, self.book, self.reports, self.destinations, self.repo)
+        self.changes = OrderChanges(bus, self.book, self.reports, self.destinations, self.exits)
         self.inbox = AlertInbox(bus, store, on_click=self._click)
         self._unsubscribe: list = []
         self._mark_task: asyncio.Task | None = None
@@ -106,6 +110,7 @@ class OrderManager:
         self._reload()
         self._load_book()
         self.recorder.start()
+        self.exits.restore()  # held and working exits as the store has them, before anything is sent
         subscriptions = {
             AlertReceived: lambda e: self.router.on_alert(e.alert),
             DestinationBuilt: self.destinations.on_built,
@@ -116,6 +121,7 @@ class OrderManager:
             OrderReplaced: self.reports.on_replaced,
             TickReceived: self.marks.on_tick,
             BarUpdated: self.marks.on_bar,
+            MarketDataReceived: self.marks.on_rows,
             ConfigChanged: self._on_config,
             FlattenAll: self.flatten_all,
             SetKillSwitch: self.set_kill_switch,
@@ -123,8 +129,11 @@ class OrderManager:
             StopStrategy: lambda c: self._set_enabled(c.name, False),
         }
         self._unsubscribe = [self.bus.subscribe(kind, handler) for kind, handler in subscriptions.items()]
+        self._unsubscribe += [self.bus.subscribe(kind, handler) for kind, handler in self.changes.subscriptions().items()]
+        self.exits.start()
         for order in self.book.pending():  # recorded before a restart and never sent: sent now, oldest first
-            self.bus.publish(SubmitOrder(order.request))
+            if order.request.replaces is None or order.request.replaces not in self.book.open:
+                self.router.submit(order)
         self.inbox.start()
         for alert in self.inbox.queued():  # journaled before a crash or while we were down
             self.router.on_alert(alert)
@@ -133,6 +142,7 @@ class OrderManager:
 
     async def stop(self) -> None:
         self.inbox.stop()
+        await self.exits.stop()
         await self.loss_guard.stop()
         self.router.cancel_timers()
         for unsubscribe in self._unsubscribe:
@@ -144,7 +154,8 @@ class OrderManager:
 
     def _load_book(self) -> None:
         for order, row in self.repo.orders(open_only=True):
-            self.book.add_order(order, OrderMeta(row["cause"], row["pair_group"], row["leg"], Decimal(row["point_value"])))
+            self.book.add_order(order, OrderMeta(row["cause"], row["pair_group"], row["leg"], Decimal(row["point_value"])),
+                                row["exit_mode"])
         for position, at in self.repo.positions():
             self.book.set_position(position, at)
         self.book.fill_ids = self.repo.fill_ids()
@@ -214,9 +225,10 @@ class OrderManager:
         return self._manual(command.click_id, lambda: manual.order_plan(command, self.current_config(), self.book))
 
     def close_position(self, command: ClosePosition):
+        where = f" at {command.destination}" if command.destination else ""
         return self._manual(command.click_id, lambda: manual.check_closing(manual.closing_plan(
-            manual.manual_cause(command.click_id), self.book, strategy=command.strategy, ticker=command.ticker),
-            f"for {command.strategy} / {command.ticker}"))
+            manual.manual_cause(command.click_id), self.book, strategy=command.strategy, ticker=command.ticker,
+            destination=command.destination), f"for {command.strategy} / {command.ticker}{where}"))
 
     def reverse_position(self, command: ReversePosition):
         return self._manual(command.click_id, lambda: manual.check_closing(manual.closing_plan(
@@ -224,7 +236,7 @@ class OrderManager:
             reverse=True), f"for {command.strategy} / {command.ticker}"))
 
     async def flatten_all(self, command: FlattenAll) -> None:
-        """Cancel every working order, then close every open position."""
+        """Cancel every working order and held exit, then close every open position."""
         for order in self.book.open_orders():
             self.bus.publish(CancelOrder(order.client_order_id))
         cause = f"x{uuid.uuid4().hex[:12]}"

@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from station.domain.alert import Alert, SpreadTicker
-from station.domain.enums import AlertStatus, Side
+from station.domain.enums import AlertAction, AlertStatus, Side
+from station.domain.instructions import OrderInstructions
 from station.domain.timeutil import UTC, utc_now
 from station.store.database import Store
 
@@ -33,10 +34,10 @@ log = logging.getLogger("station.web")
 
 COLUMNS = ("status", "strategy", "ticker", "action", "qty", "price", "dialect", "source", "trade_id",
            "position", "target_position", "ticker1", "hedge", "ticker2", "fingerprint", "raw", "sent_at",
-           "received_at", "source_addr", "committed_at")
+           "received_at", "source_addr", "instructions", "committed_at")
 # a strategy signal id is journaled once: the unique index alerts_signal makes a repeat a no-op
 INSERT_SIGNAL = f"INSERT OR IGNORE INTO alerts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-ROWS_PER_STATEMENT = 400  # 20 columns each: well under SQLite's 32766 variables
+ROWS_PER_STATEMENT = 400  # 21 columns each: well under SQLite's 32766 variables
 
 
 def iso(value: datetime | None) -> str | None:
@@ -92,7 +93,7 @@ class AlertJournal:
             _text(alert.price), alert.dialect, alert.source, alert.trade_id, alert.position, alert.target_position,
             spread.ticker1 if spread else None, _text(spread.hedge) if spread else None,
             spread.ticker2 if spread else None, fingerprint, raw, iso(alert.sent_at), iso(alert.received_at),
-            source_addr,
+            source_addr, instructions_text(alert),
         )
         future = loop.create_future()
         self._pending.append(_Pending(params, alert, future))
@@ -251,6 +252,25 @@ def _insert_rows(count: int) -> str:
     return f"INSERT INTO alerts ({', '.join(COLUMNS)}) VALUES {', '.join([row] * count)}"
 
 
+def instructions_text(alert: Alert) -> str | None:
+    """An alert's order instructions as stored (JSON of the fields given), or None."""
+    if alert.instructions is None:
+        return None
+    return json.dumps(alert.instructions.to_json(), sort_keys=True, separators=(",", ":"))
+
+
+def _action(text: str) -> Side | AlertAction:
+    try:
+        return Side.parse(text)
+    except ValueError:
+        return AlertAction.parse(text)
+
+
+def _instructions(row: sqlite3.Row) -> OrderInstructions | None:
+    text = row["instructions"] if "instructions" in row.keys() else None
+    return OrderInstructions.from_json(json.loads(text)) if text else None
+
+
 def _decimal(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
@@ -274,9 +294,10 @@ def alert_from_row(row: sqlite3.Row) -> Alert:
     if row["source"] == "strategy" and isinstance(extra.get("raw"), dict) and "instrument" in extra["raw"]:
         extra["instrument"] = extra["raw"]["instrument"]  # the contract a signal trades (a 0DTE option)
     return Alert(
-        ticker=row["ticker"], action=Side.parse(row["action"]), received_at=_time(row["received_at"]),
+        ticker=row["ticker"], action=_action(row["action"]), received_at=_time(row["received_at"]),
         qty=_decimal(row["qty"]), price=_decimal(row["price"]), strategy=row["strategy"],
         sent_at=_time(row["sent_at"]), trade_id=row["trade_id"], position=row["position"],
         target_position=row["target_position"], spread=spread, source=row["source"], dialect=row["dialect"],
         alert_id=row["alert_id"], status=AlertStatus.parse(row["status"]), extra=extra,
+        instructions=_instructions(row),
     )

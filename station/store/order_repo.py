@@ -19,8 +19,9 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from station.domain.alert import Alert, SpreadTicker
-from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from station.domain.enums import OrderRole, OrderStatus, OrderType, Side, TimeInForce
 from station.domain.fills import Fill
+from station.domain.instructions import Offset
 from station.domain.orders import Order, OrderRequest
 from station.domain.pairs import Leg, PairFill
 from station.domain.positions import Position
@@ -50,6 +51,11 @@ class NewOrder:
     pair_group: str | None = None
     leg: str | None = None
     point_value: Decimal = Decimal(1)
+    exit_mode: str | None = None
+
+
+def _offset(request: OrderRequest) -> str | None:
+    return None if request.offset is None else json.dumps(request.offset.to_json())
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +83,16 @@ def insert_orders(conn: sqlite3.Connection, orders: Iterable[NewOrder]) -> list[
         cursor = conn.execute(
             "INSERT OR IGNORE INTO orders (client_order_id, alert_id, cause, strategy, destination, ticker, instrument, "
             "side, qty, order_type, limit_price, stop_price, tif, price_hint, status, filled_qty, avg_price, reason, "
-            "pair_group, leg, point_value, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "pair_group, leg, point_value, created_at, updated_at, role, parent_id, oco_group, offset, tick_size, "
+            "exit_mode, replaces, replaced_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (request.client_order_id, request.alert_id, item.cause, request.strategy, request.destination,
              request.ticker, request.instrument, str(request.side), str(request.qty), str(request.order_type),
              _txt(request.limit_price), _txt(request.stop_price), str(request.tif), _txt(request.price_hint),
              str(order.status), str(order.filled_qty), _txt(order.avg_price), order.reason, item.pair_group,
-             item.leg, str(item.point_value), request.created_at.isoformat(), order.updated_at.isoformat()),
+             item.leg, str(item.point_value), request.created_at.isoformat(), order.updated_at.isoformat(),
+             str(request.role), request.parent_id, request.oco_group, _offset(request), _txt(request.tick_size),
+             item.exit_mode, request.replaces, order.replaced_by),
         )
         if cursor.rowcount:
             inserted.append(request.client_order_id)
@@ -111,9 +120,36 @@ def save_order(conn: sqlite3.Connection, order: Order) -> None:
 
 
 def save_request(conn: sqlite3.Connection, request: OrderRequest) -> None:
-    """Write what a change of a working order may change: its quantity and prices."""
-    conn.execute("UPDATE orders SET qty = ?, limit_price = ?, stop_price = ? WHERE client_order_id = ?",
-                 (str(request.qty), _txt(request.limit_price), _txt(request.stop_price), request.client_order_id))
+    """Write what a change may change: quantity, type and prices (an exit armed, changed, or released)."""
+    conn.execute("UPDATE orders SET qty = ?, order_type = ?, limit_price = ?, stop_price = ?, price_hint = ? "
+                 "WHERE client_order_id = ?",
+                 (str(request.qty), str(request.order_type), _txt(request.limit_price), _txt(request.stop_price),
+                  _txt(request.price_hint), request.client_order_id))
+
+
+def save_offset(conn: sqlite3.Connection, request: OrderRequest) -> None:
+    """A held exit given a price of its own no longer follows an offset."""
+    conn.execute("UPDATE orders SET offset = ? WHERE client_order_id = ?", (_offset(request), request.client_order_id))
+
+
+def move_exits(conn: sqlite3.Connection, exit_ids: list[str], parent_id: str) -> None:
+    """Held exits follow their entry to its replacement."""
+    conn.executemany("UPDATE orders SET parent_id = ? WHERE client_order_id = ?", [(parent_id, c) for c in exit_ids])
+
+
+def save_exit_mode(conn: sqlite3.Connection, client_order_id: str, mode: str) -> None:
+    """Who works a protective exit from now on (see migration 0080)."""
+    conn.execute("UPDATE orders SET exit_mode = ? WHERE client_order_id = ?", (mode, client_order_id))
+
+
+def save_replaced_by(conn: sqlite3.Connection, client_order_id: str, replaced_by: str) -> None:
+    conn.execute("UPDATE orders SET replaced_by = ? WHERE client_order_id = ?", (replaced_by, client_order_id))
+
+
+def save_stop_prices(conn: sqlite3.Connection, stops: list[tuple[str, Decimal]]) -> None:
+    """Trailing stops that moved: (client order id, stop price)."""
+    conn.executemany("UPDATE orders SET stop_price = ? WHERE client_order_id = ?",
+                     [(str(price), coid) for coid, price in stops])
 
 
 def save_position(conn: sqlite3.Connection, position: Position, at: datetime) -> None:
@@ -153,10 +189,13 @@ def order_from_row(row: sqlite3.Row, alert: Alert | None = None) -> Order:
         limit_price=_dec(row["limit_price"]), stop_price=_dec(row["stop_price"]), tif=TimeInForce(row["tif"]),
         strategy=row["strategy"], alert_id=row["alert_id"], price_hint=_dec(row["price_hint"]),
         instrument=row["instrument"], created_at=_time(row["created_at"]), alert=alert,
+        role=OrderRole(row["role"]), parent_id=row["parent_id"], oco_group=row["oco_group"],
+        offset=Offset.from_json(json.loads(row["offset"])) if row["offset"] else None,
+        tick_size=_dec(row["tick_size"]), replaces=row["replaces"],
     )
     return Order(request=request, status=OrderStatus(row["status"]), filled_qty=Decimal(row["filled_qty"]),
                  avg_price=_dec(row["avg_price"]), broker_order_id=row["broker_order_id"], reason=row["reason"],
-                 updated_at=_time(row["updated_at"]))
+                 updated_at=_time(row["updated_at"]), replaced_by=row["replaced_by"])
 
 
 def position_from_row(row: sqlite3.Row) -> Position:
@@ -192,6 +231,22 @@ class OrderRepository:
         rows = self.store.query(f"SELECT * FROM orders {where} ORDER BY seq")
         alerts = self.alerts_by_id(r["alert_id"] for r in rows if r["alert_id"] is not None)
         return [(order_from_row(r, alerts.get(r["alert_id"])), r) for r in rows]
+
+    def order_row(self, client_order_id: str) -> sqlite3.Row | None:
+        """One order's row by its client order id."""
+        rows = self.store.query("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,))
+        return rows[0] if rows else None
+
+    def orders_by_id(self, client_order_ids: Iterable[str]) -> dict[str, Order]:
+        """Orders by client order id (those that exist)."""
+        ids = sorted(set(client_order_ids))
+        found: dict[str, Order] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = self.store.query(f"SELECT * FROM orders WHERE client_order_id IN ({','.join('?' * len(chunk))})",
+                                    tuple(chunk))
+            found.update({r["client_order_id"]: order_from_row(r) for r in rows})
+        return found
 
     def recent_orders(self, limit: int) -> list[sqlite3.Row]:
         return self.store.query("SELECT * FROM orders ORDER BY seq DESC LIMIT ?", (limit,))

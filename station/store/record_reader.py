@@ -75,6 +75,10 @@ class RecordReader:
     def orders_of_cause(self, cause: str) -> list[Mapping[str, Any]]:
         return self.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (cause,))
 
+    def order_record(self, client_order_id: str) -> Mapping[str, Any] | None:
+        rows = self.store.query("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,))
+        return rows[0] if rows else None
+
     def pair_records(self, limit: int) -> list[tuple[Mapping[str, Any], PairFill]]:
         groups = self.store.query("SELECT * FROM pair_groups ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
         legs = pair_legs(self.store, [g["pair_group"] for g in groups])

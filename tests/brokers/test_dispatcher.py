@@ -162,7 +162,7 @@ async def test_a_working_order_is_changed_in_place_and_a_port_line_cannot_be(rig
                                                                     limit_price=Decimal("4995"))
     bus.publish(TickReceived(Tick("ES", utc_now(), 4994.0)))  # crosses the new limit, not the old one
     await until(lambda: seen.fills("lim"), what="filled")
-    assert (seen.fills("lim")[0].fill.qty, seen.fills("lim")[0].fill.price) == (Decimal(3), Decimal("4994.0"))
+    assert (seen.fills("lim")[0].fill.qty, seen.fills("lim")[0].fill.price) == (Decimal(3), Decimal("4995"))  # at its limit
     port_line = request("line", "port:5999", "AAPL")
     book.ask(bus, port_line)  # the port is down: the line waits here, and a waiting order is changed here
     bus.publish(ReplaceOrder("line", qty=Decimal(2)))

@@ -18,6 +18,7 @@ from support.contract import (
     DIALECT_2,
     DIALECT_3,
     LINE_FIELDS,
+    NO_INSTRUCTIONS,
     PASSPHRASE,
     TOKEN,
     LineListener,
@@ -113,7 +114,7 @@ def test_dialect_1_goes_to_every_enabled_strategy_listing_the_ticker_with_the_ex
     assert {k: v for k, v in momentum.items() if k != "id"} == {
         "alert_id": alert_id, "strategy": "MomentumStrategy", "ticker": "AAPL", "action": "buy", "qty": 10,
         "price": 150.25, "position": "short", "target_position": None, "trade_id": "Open_Long_ID_123",
-        "time": "2024-01-04T10:30:00-05:00"}
+        "time": "2024-01-04T10:30:00-05:00", **NO_INSTRUCTIONS}
     assert other["strategy"] == "Other" and other["id"] != momentum["id"]
     assert isinstance(momentum["id"], str) and momentum["id"]
     # the stopped strategy and the other tickers' ports get nothing
@@ -149,7 +150,8 @@ def test_dialect_3_upper_case_action_and_a_summer_time(desk):
     [line] = lines_for(desk.ports["es"], alert_id)
     assert {k: v for k, v in line.items() if k != "id"} == {
         "alert_id": alert_id, "strategy": "Futures", "ticker": "ES", "action": "buy", "qty": 1, "price": 4500.5,
-        "position": None, "target_position": None, "trade_id": None, "time": "2023-05-01T08:34:56-04:00"}
+        "position": None, "target_position": None, "trade_id": None, "time": "2023-05-01T08:34:56-04:00",
+        **NO_INSTRUCTIONS}
 
 
 def test_a_spread_line_carries_both_legs_and_the_hedge(desk):

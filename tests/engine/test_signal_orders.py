@@ -109,4 +109,4 @@ async def test_a_working_option_limit_order_fills_on_the_contracts_quotes_only(s
     station.bus.publish(TickReceived(Tick(CALL["osi"], utc_now(), 4.5)))
     assert station.oms.book.orders["opt-lim"].status.value == "working"
     station.bus.publish(TickReceived(Tick(CALL["osi"], utc_now(), 3.9)))
-    assert station.oms.book.orders["opt-lim"].avg_price == D("3.9")
+    assert station.oms.book.orders["opt-lim"].avg_price == D("4.0")  # a limit fills at its price

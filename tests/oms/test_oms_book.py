@@ -198,12 +198,12 @@ async def test_paper_limit_and_stop_orders_fill_when_later_prices_cross(station)
     publish = station.bus.publish
     publish(TickReceived(Tick("ES", utc_now(), 4995.0)))
     assert station.oms.book.orders["lim"].status.value == "working"
-    publish(TickReceived(Tick("ES", utc_now(), 4989.0)))       # crosses the buy limit: fills at the better price
-    publish(BarUpdated(Bar("ES", "1m", utc_now(), 5000, 5011, 4999, 5005)))  # triggers the stop-limit, limit 5012 reached
-    publish(BarUpdated(Bar("ES", "1m", utc_now(), 4985, 4986, 4979, 4981)))  # hits the sell stop at 4980
+    publish(TickReceived(Tick("ES", utc_now(), 4989.0)))   # through the buy limit: fills at its price
+    publish(TickReceived(Tick("ES", utc_now(), 5010.5)))   # triggers the stop-limit; its limit 5012 fills at once
+    publish(TickReceived(Tick("ES", utc_now(), 4979.0)))   # through the sell stop: fills at that trade's price
     await station.oms.recorder.flush()
     book = station.oms.book
-    assert (book.orders["lim"].avg_price, book.orders["sl"].avg_price, book.orders["stp"].avg_price) == (4989, 5012, 4980)
+    assert (book.orders["lim"].avg_price, book.orders["sl"].avg_price, book.orders["stp"].avg_price) == (4990, 5012, 4979)
     assert book.position("paper", "ES", "Rev") == 1
 
 

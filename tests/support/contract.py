@@ -42,7 +42,12 @@ DIALECT_2 = {"ticker": "AAPL", "order_action": "buy", "order_contracts": "100", 
              "order_comment": "Enter Long", "order_status": "waiting"}
 DIALECT_3 = {"symbol": "ES", "action": "BUY", "quantity": 1, "price": 4500.50, "timestamp": "2023-05-01T12:34:56Z"}
 LINE_FIELDS = ["id", "alert_id", "strategy", "ticker", "action", "qty", "price", "position", "target_position",
-               "trade_id", "time"]
+               "trade_id", "time", "order_type", "limit_price", "stop_price", "tif", "stop_loss", "take_profit",
+               "trailing_stop"]
+
+
+# what a port line carries when the alert gives no order instructions
+NO_INSTRUCTIONS = dict.fromkeys(LINE_FIELDS[11:])
 
 
 def keyring_env(folder: Path) -> dict[str, str]:

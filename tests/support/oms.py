@@ -12,11 +12,13 @@ from station.domain.enums import ConnectionState, OrderStatus, Side
 from station.domain.events import AlertReceived, ConnectionChanged, FillReported, OrderReported
 from station.domain.fills import Fill
 from station.domain.timeutil import utc_now
+from station.store.alerts_repo import instructions_text
 from support.wait import until as wait_for  # noqa: F401  (the one polling helper, by the name older tests use)
 
 
-def make_alert(ticker="ES", action="buy", qty="1", price="5000", **kw) -> Alert:
-    return Alert(ticker=ticker, action=Side.parse(action), received_at=kw.pop("received_at", utc_now()),
+def make_alert(ticker="ES", action="buy", qty="1", price="5000", action_override=None, **kw) -> Alert:
+    """An alert; `action_override` gives an exit, reverse or cancel (`AlertAction`)."""
+    return Alert(ticker=ticker, action=action_override or Side.parse(action), received_at=kw.pop("received_at", utc_now()),
                  qty=None if qty is None else Decimal(qty), price=None if price is None else Decimal(price), **kw)
 
 
@@ -25,13 +27,13 @@ def journal_row(conn, alert: Alert) -> int:
     spread = alert.spread or SpreadTicker("", Decimal(0), "")
     cursor = conn.execute(
         "INSERT INTO alerts (status, strategy, ticker, action, qty, price, dialect, source, trade_id, position, "
-        "target_position, ticker1, hedge, ticker2, fingerprint, raw, sent_at, received_at, committed_at) "
-        "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "target_position, ticker1, hedge, ticker2, fingerprint, raw, sent_at, received_at, committed_at, instructions) "
+        "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (alert.strategy, alert.ticker, str(alert.action), None if alert.qty is None else str(alert.qty),
          None if alert.price is None else str(alert.price), alert.dialect, alert.source, alert.trade_id,
          alert.position, alert.target_position, spread.ticker1 or None,
          str(spread.hedge) if alert.spread else None, spread.ticker2 or None, "fp", json.dumps({}),
-         None, alert.received_at.isoformat(), utc_now().isoformat()),
+         None, alert.received_at.isoformat(), utc_now().isoformat(), instructions_text(alert)),
     )
     return cursor.lastrowid
 

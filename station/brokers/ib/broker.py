@@ -49,7 +49,7 @@ class IBBroker:
 
     capabilities = BrokerCapabilities(
         native_brackets=True, native_replace=True, order_types=("market", "limit", "stop", "stop_limit"),
-        notes=("brackets: take_profit/stop_loss legs, one cancels the other", "orderRef = client order id"))
+        notes=("brackets: the entry as parent, its exits as children in one OCA group", "orderRef = client order id"))
 
     def __init__(self, name: str, settings: IBSettings, bus: Bus, *,
                  mappings: Callable[[], Iterable[ContractMapping]] = tuple,
@@ -93,7 +93,15 @@ class IBBroker:
     # ---- orders -------------------------------------------------------------------------------
 
     async def submit(self, request: OrderRequest) -> None:
-        """Send one order (a bracket sends its two exits with it); results arrive as reports."""
+        """Send one order; results arrive as reports."""
+        await self._place(request, ())
+
+    async def submit_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+        """Send an entry with its protective exits: children with `parentId`, one OCA group, `transmit` on the
+        last (ib_async's `bracketOrder` shape)."""
+        await self._place(entry, tuple(exits))
+
+    async def _place(self, request: OrderRequest, legs: tuple[OrderRequest, ...]) -> None:
         self._require_connected()
         coid = request.client_order_id
         if coid in self.ledger.requests or coid in self._trades:
@@ -107,12 +115,11 @@ class IBBroker:
             raise BrokerError(f"{request.symbol}: {exc}") from None
         except (ConnectionError, asyncio.TimeoutError):
             raise BrokerError(f"lost the connection to TWS while looking up {request.symbol}") from None
-        legs = request.bracket_legs()
         await self.pacer.take(1 + len(legs))  # a burst of alerts goes out no faster than TWS accepts
         self._require_connected()
         if coid in self.ledger.requests:
             return  # the same order id was sent by a concurrent call while the contract was looked up
-        orders = self._build_orders(request)
+        orders = self._build_orders(request, legs)
         requests = (request, *legs)
         for each in requests:
             self.ledger.requests[each.client_order_id] = each
@@ -166,19 +173,18 @@ class IBBroker:
             fills=tuple(e.fill for e in gathered if isinstance(e, FillReported)),
             positions=tuple(e for e in gathered if isinstance(e, PositionReported)))
 
-    def _build_orders(self, request: OrderRequest) -> list:
+    def _build_orders(self, request: OrderRequest, legs: tuple[OrderRequest, ...]) -> list:
         import ib_async
 
         account = self.settings.account
         parent = ib_async.Order(orderId=self._next_order_id(), **parsing.order_fields(request, account=account))
-        legs = request.bracket_legs()
         if not legs:
             return [parent]
         parent.transmit = False  # TWS holds the entry until its last exit arrives, so all go live together
         orders = [parent]
         for index, leg in enumerate(legs):
             orders.append(ib_async.Order(
-                orderId=self._next_order_id(), parentId=parent.orderId, ocaGroup=f"{request.client_order_id}-oca",
+                orderId=self._next_order_id(), parentId=parent.orderId, ocaGroup=leg.oco_group or f"{request.client_order_id}-oca",
                 ocaType=1, transmit=index == len(legs) - 1, **parsing.order_fields(leg, account=account)))
         return orders
 

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from station.domain.enums import OrderStatus, OrderType, TimeInForce
+from station.domain.instructions import FIELDS as INSTRUCTIONS
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import to_eastern
 
@@ -46,16 +47,21 @@ def port_fields(request: OrderRequest) -> dict[str, Any]:
     """The fields of the line a NinjaTrader port gets for `request` (from its alert when it has one).
 
     Fields a dialect does not carry are None (JSON null); `ticker1`, `hedge` and
-    `ticker2` are present only for a spread alert.
+    `ticker2` are present only for a spread alert. The order instructions (`order_type`,
+    `limit_price`, `stop_price`, `tif`, `stop_loss`, `take_profit`, `trailing_stop`) are the
+    alert's, None when not given; `action` may be `exit`, `reverse` or `cancel`.
     """
     alert = request.alert
-    if alert is None:  # a manual click or strategy signal routed to a port
+    if alert is None:  # a close, a flatten, or an exit Station worked itself and now sends at market
         price = request.limit_price if request.limit_price is not None else request.price_hint
         fields = {
             "id": request.client_order_id, "alert_id": request.alert_id, "strategy": request.strategy,
             "ticker": request.ticker, "action": request.side.value, "qty": json_number(request.qty),
             "price": json_number(price), "position": None, "target_position": None, "trade_id": None,
             "time": eastern_iso(request.created_at),
+            "order_type": request.order_type.value, "limit_price": json_number(request.limit_price),
+            "stop_price": json_number(request.stop_price), "tif": request.tif.value,
+            "stop_loss": None, "take_profit": None, "trailing_stop": None,
         }
         return fields
     fields = {
@@ -70,6 +76,7 @@ def port_fields(request: OrderRequest) -> dict[str, Any]:
         "target_position": alert.target_position,
         "trade_id": alert.trade_id,
         "time": eastern_iso(alert.sent_at or alert.received_at),
+        **(alert.instructions.line_fields() if alert.instructions is not None else dict.fromkeys(INSTRUCTIONS)),
     }
     if alert.spread is not None:
         fields["ticker1"] = alert.spread.ticker1

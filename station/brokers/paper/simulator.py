@@ -6,7 +6,9 @@
 - stop: fills when a trade prints at or through its price, at that trade's price;
 - stop-limit: turns into its limit there (and may fill on that same trade);
 - trailing stop: a stop that follows the best trade since it started working, by points or
-  a percent, and fills like a stop;
+  a percent, and fills like a stop (one given a stop price starts no worse than it: a stop
+  taken back after a restart keeps the level it had reached); its moves are kept for
+  `take_moves`;
 - OCO: when an order of a group fills, the others of its group are cancelled.
 
 An order with no price yet for its symbol waits, working. Orders of one symbol are looked
@@ -121,12 +123,20 @@ class PaperSimulator:
     _last: dict[str, Decimal] = field(default_factory=dict)
     _live: dict[str, _Live] = field(default_factory=dict)
     _by_symbol: dict[str, list[str]] = field(default_factory=dict)
+    _moves: dict[str, Decimal] = field(default_factory=dict)
 
     # ---- orders ----------------------------------------------------------------------------
 
     def last(self, symbol: str) -> Decimal | None:
         """The last trade seen of `symbol`."""
         return self._last.get(symbol)
+
+    def take_moves(self) -> list[tuple[str, Decimal]]:
+        """The trailing stops that moved since the last call, with their new stop."""
+        if not self._moves:
+            return []
+        moves, self._moves = list(self._moves.items()), {}
+        return [(order_id, stop) for order_id, stop in moves if order_id in self._live]
 
     def working(self) -> Iterator[SimOrder]:
         """The working orders, oldest first."""
@@ -206,7 +216,10 @@ class PaperSimulator:
                 self._start_trail(live, price)
             elif (price < live.best) if buy else (price > live.best):
                 live.best = price
-                live.stop = price + order.trail.distance(price) if buy else price - order.trail.distance(price)
+                stop = price + order.trail.distance(price) if buy else price - order.trail.distance(price)
+                if (stop < live.stop) if buy else (stop > live.stop):
+                    live.stop = stop
+                    self._moves[order.order_id] = stop
         if kind in (OrderType.STOP, OrderType.TRAILING_STOP) or (kind is OrderType.STOP_LIMIT and not live.triggered):
             if live.stop is None or not (price >= live.stop if buy else price <= live.stop):
                 return None
@@ -223,7 +236,10 @@ class PaperSimulator:
             return  # starts with the first trade
         live.best = price
         distance = live.order.trail.distance(price)
-        live.stop = price + distance if live.order.side is Side.BUY else price - distance
+        stop = price + distance if live.order.side is Side.BUY else price - distance
+        if live.stop is not None:  # a stop it was given (a restart): never start behind it
+            stop = min(stop, live.stop) if live.order.side is Side.BUY else max(stop, live.stop)
+        live.stop = stop
 
     def _slipped(self, order: SimOrder, price: Decimal) -> Decimal:
         slip = self.slippage(order.symbol)

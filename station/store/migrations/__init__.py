@@ -1,9 +1,10 @@
 """Numbered schema migrations: `mNNNN_name.py` modules with `apply(db)`, run in order once.
 
-`db` offers `execute(sql, params)` on the migrating connection: migrations are plain
-SQL (SQLite 3.35+ renames and drops columns itself). No sqlite-utils: importing it
-imports pandas (~0.4 s), which the start of Station keeps out, and no migration
-needed its table surgery (`transform` rebuilds a table: write those steps out here).
+`db` offers `execute(sql, params)` on the migrating connection, and `db.utils`: a sqlite-utils
+`Database` on that same connection (inside the migration's transaction) for table changes that
+read well with it (`db.utils["orders"].add_column(...)`). sqlite-utils is imported only when a
+migration asks for `utils`: importing it imports pandas (~0.4 s), which a start on an up-to-date
+database keeps out.
 
 The schema version is SQLite's `user_version`. Each migration runs in its own
 transaction together with the version bump, so a failure leaves the previous
@@ -26,13 +27,25 @@ _NAME = re.compile(r"^m(\d{4})_\w+$")
 
 
 class MigrationDb:
-    """What a migration gets: the migrating connection's `execute` (inside the migration's transaction)."""
+    """What a migration gets: the migrating connection's `execute` and, on demand, sqlite-utils on it
+    (both inside the migration's transaction)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._utils = None
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
+
+    @property
+    def utils(self):
+        """A `sqlite_utils.Database` on the migrating connection (imported on first use: it brings pandas)."""
+        if self._utils is None:
+            import sqlite_utils
+
+            # sqlite-utils commits only what it opened itself: inside BEGIN IMMEDIATE its changes join ours
+            self._utils = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._utils
 
 
 def available() -> list[tuple[int, str]]:

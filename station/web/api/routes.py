@@ -24,7 +24,7 @@ from station.domain.timeutil import parse_eastern
 from station.queries import (
     BookQueries, ConfigEditor, ConfigQueries, EngineQueries, RecordQueries, StrategySwitch,
 )
-from station.web.api import config as rest_config, manual as rest_manual
+from station.web.api import config as rest_config, manual as rest_manual, orders as rest_orders
 from station.web.api.auth import ApiError, ApiToken, api_middleware
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -104,6 +104,9 @@ def order_json(row: Mapping[str, Any]) -> dict:
         "status": row["status"], "filled_qty": num(row["filled_qty"]), "avg_price": num(row["avg_price"]),
         "broker_order_id": row["broker_order_id"], "reason": row["reason"], "pair_group": row["pair_group"],
         "leg": row["leg"], "created_at": row["created_at"], "updated_at": row["updated_at"],
+        # orders as traders place them (station/web/api/orders.py places, cancels and changes them)
+        "role": row["role"], "parent_id": row["parent_id"], "oco_group": row["oco_group"],
+        "replaces": row["replaces"], "replaced_by": row["replaced_by"],
     }
 
 
@@ -156,6 +159,7 @@ class RestApi:
         add.add_get("/api/pairs", self.pairs)
         rest_config.install(self, add)
         rest_manual.install(self, add)
+        rest_orders.install(self, add)
 
     async def start(self) -> None:
         await asyncio.to_thread(self.token.ensure)

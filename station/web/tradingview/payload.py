@@ -9,7 +9,10 @@ Dialects (CONTRACT.md "TradingView webhook"), told apart by their field names:
 2. ticker, order_action, order_contracts, order_price, mar_pos, mar_pos_size,
    pre_mar_pos, pre_mar_pos_size, order_comment, order_status
 3. symbol, action, quantity, price, timestamp
-Numbers may arrive as strings; actions and positions are case-insensitive.
+Numbers may arrive as strings; actions and positions are case-insensitive. In every dialect an
+alert may also carry order instructions (`station.domain.instructions`): the action `exit` (or
+`close`), `reverse` or `cancel`, an order type with its prices and tif, and a bracket's
+`stop_loss`, `take_profit` or `trailing_stop`; each refusal names the field as sent.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from decimal import Decimal
 from typing import Any
 
 from station.domain.alert import Alert, SpreadTicker
-from station.domain.enums import Side
+from station.domain.enums import AlertAction, Side
+from station.domain.instructions import FIELDS as INSTRUCTION_FIELDS, read_instructions
 from station.domain.numbers import decimal_or_none
 from station.domain.timeutil import UTC, parse_utc
 
@@ -161,11 +165,12 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
     action = None
     name, value = got.get("action", _NOTHING)
     if name is None:
-        errors["order_action" if dialect == 2 else "action"] = "is required (buy or sell)"
-    elif not isinstance(value, str) or value.strip().lower() not in ("buy", "sell"):
-        errors[name] = "must be buy or sell"
+        errors["order_action" if dialect == 2 else "action"] = f"is required ({ACTION_WORDS})"
     else:
-        action = Side(value.strip().lower())
+        action = _action(value)
+        if action is None:
+            errors[name] = f"must be {ACTION_WORDS}"
+    action_name = name
 
     qty = _number(*got.get("qty", _NOTHING), errors, minimum=MIN_QTY, maximum=MAX_QTY)
     # a spread's price (leg1 - hedge x leg2) may be zero or negative; any other price is above zero
@@ -181,6 +186,14 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
         body_strategy = _text(fields["strategy"], "strategy", errors)
         if strategy is not None and body_strategy is not None and body_strategy.lower() != strategy.lower():
             errors["strategy"] = f"is {body_strategy!r} but the URL names strategy {strategy!r}"
+
+    instructions = read_instructions(fields, errors, action=action, price=price)
+    if spread is not None:
+        for key in INSTRUCTION_FIELDS:
+            if key in fields and fields[key] not in (None, ""):
+                errors.setdefault(key, "is not taken by a pair (spread) alert; its legs are market orders")
+        if isinstance(action, AlertAction):
+            errors.setdefault(action_name, "a pair (spread) alert is buy or sell")
 
     extra: dict[str, Any] = dict(exchanges)
     for size in SIZES:
@@ -198,7 +211,24 @@ def parse_alert(fields: dict[str, Any], *, received_at: datetime, strategy: str 
         ticker=ticker, action=action, received_at=received_at, qty=qty, price=price,
         strategy=strategy or body_strategy, sent_at=sent_at, trade_id=trade_id, position=position,
         target_position=target, spread=spread, source=source, dialect=dialect, extra=extra,
+        instructions=instructions,
     )
+
+
+ACTION_WORDS = "buy, sell, exit, close, reverse or cancel"
+
+
+def _action(value: Any) -> Side | AlertAction | None:
+    """buy/sell as a Side, exit (close)/reverse/cancel as an AlertAction; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    word = value.strip().lower()
+    if word in ("buy", "sell"):
+        return Side(word)
+    try:
+        return AlertAction.parse(word)
+    except ValueError:
+        return None
 
 
 def parse_spread(ticker: str) -> SpreadTicker | None:

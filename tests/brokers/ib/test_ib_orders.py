@@ -141,14 +141,19 @@ async def test_stop_and_stop_limit_orders_carry_their_prices(fake, ib):
 
 async def test_bracket_sends_entry_and_oca_exits_and_the_filled_exit_cancels_the_other(fake, ib):
     broker, rec = ib
-    order = limit("AAPL", "191", qty="5", take_profit=Decimal("200"), stop_loss=Decimal("185"))
-    await broker.submit(order)
+    from station.domain.instructions import ExitLevel, OrderInstructions
+    from station.oms.brackets import bracket_exits
+
+    order = limit("AAPL", "191", qty="5")
+    exits = bracket_exits(order, OrderInstructions(take_profit=ExitLevel(price=Decimal("200")),
+                                                   stop_loss=ExitLevel(price=Decimal("185"))), Decimal("0.01"), None)
+    await broker.submit_bracket(order, tuple(exits))
     tp, sl = f"{order.client_order_id}-tp", f"{order.client_order_id}-sl"
     await wait_until(lambda: "filled" in rec.statuses(order.client_order_id) and rec.statuses(tp) == ["working"],
                      what="entry filled, exits working")
     parent, take, stop = (fake.find(order_ref=r) for r in (order.client_order_id, tp, sl))
     assert take.parent_id == stop.parent_id == parent.order_id
-    assert take.oca_group == stop.oca_group == f"{order.client_order_id}-oca" and take.oca_type == 1
+    assert take.oca_group == stop.oca_group == f"{order.client_order_id}-oco" and take.oca_type == 1
     assert (take.action, take.order_type, take.lmt) == ("SELL", "LMT", 200.0)
     assert (stop.action, stop.order_type, stop.aux) == ("SELL", "STP", 185.0)
     fake.fill(take, price=200.0)

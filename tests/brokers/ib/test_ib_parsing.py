@@ -80,18 +80,6 @@ def test_order_fields_for_every_order_type():
     assert (both["orderType"], both["auxPrice"], both["lmtPrice"]) == ("STP LMT", 9.0, 8.9)
 
 
-def test_bracket_legs_are_the_opposite_side_with_derived_ids_and_checked_prices():
-    entry = _request(side=Side.BUY, take_profit=Decimal(200), stop_loss=Decimal(180))
-    tp, sl = entry.bracket_legs()
-    assert (tp.client_order_id, tp.side, tp.order_type, tp.limit_price) == ("a1-Mom-ib-tp", Side.SELL, OrderType.LIMIT, Decimal(200))
-    assert (sl.client_order_id, sl.side, sl.order_type, sl.stop_price) == ("a1-Mom-ib-sl", Side.SELL, OrderType.STOP, Decimal(180))
-    assert _request().bracket_legs() == ()
-    with pytest.raises(ValueError, match="bracket"):
-        _request(side=Side.BUY, take_profit=Decimal(180), stop_loss=Decimal(200))
-    with pytest.raises(ValueError, match="positive"):
-        _request(take_profit=Decimal(-1))
-
-
 def test_fill_time_and_average_price_and_display_names():
     fallback = datetime(2025, 3, 3, tzinfo=timezone.utc)
     eastern = datetime(2025, 3, 3, 9, 30, tzinfo=timezone(timedelta(hours=-5)))

@@ -48,7 +48,8 @@ def test_dialect_1_alert_gives_the_exact_contract_line():
     assert port_line(request(a)) == (
         b'{"id": "a17-MomentumStrategy-port_5001", "alert_id": 17, "strategy": "MomentumStrategy", '
         b'"ticker": "AAPL", "action": "buy", "qty": 10, "price": 150.25, "position": "short", '
-        b'"target_position": null, "trade_id": "Open_Long_ID_123", "time": "2024-01-04T10:30:00-05:00"}\n')
+        b'"target_position": null, "trade_id": "Open_Long_ID_123", "time": "2024-01-04T10:30:00-05:00", "order_type": null, "limit_price": null, "stop_price": null, '
+        b'"tif": null, "stop_loss": null, "take_profit": null, "trailing_stop": null}\n')
 
 
 def test_line_is_one_json_object_with_numbers_as_numbers():
@@ -94,7 +95,8 @@ def test_dialect_3_has_nulls_where_it_carries_nothing_and_no_spread_keys():
               dialect=3, alert_id=3)
     line = json.loads(port_line(request(a, ticker="ES", alert_id=3)))
     assert list(line) == ["id", "alert_id", "strategy", "ticker", "action", "qty", "price", "position",
-                          "target_position", "trade_id", "time"]
+                          "target_position", "trade_id", "time", "order_type", "limit_price", "stop_price", "tif",
+                          "stop_loss", "take_profit", "trailing_stop"]
     assert line["position"] is None and line["target_position"] is None and line["trade_id"] is None
     assert line["price"] == 4500.5 and line["time"] == "2023-05-01T08:34:56-04:00"
 
@@ -116,7 +118,9 @@ def test_order_without_an_alert_builds_the_line_from_the_request():
     line = json.loads(port_line(r))
     assert line == {"id": "m5-S-port_5001", "alert_id": None, "strategy": "MomentumStrategy", "ticker": "AAPL",
                     "action": "buy", "qty": 3, "price": 12.5, "position": None, "target_position": None,
-                    "trade_id": None, "time": "2024-07-01T10:00:00-04:00"}
+                    "trade_id": None, "time": "2024-07-01T10:00:00-04:00", "order_type": "market",
+                    "limit_price": None, "stop_price": None, "tif": "day", "stop_loss": None, "take_profit": None,
+                    "trailing_stop": None}
 
 
 def test_non_finite_number_is_refused():

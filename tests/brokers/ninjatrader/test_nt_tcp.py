@@ -95,7 +95,8 @@ async def test_one_port_gets_the_exact_line_and_reports_submitted(nt):
     assert listener.raw == [
         b'{"id": "a17-MomentumStrategy-port_%d", "alert_id": 17, "strategy": "MomentumStrategy", '
         b'"ticker": "AAPL", "action": "buy", "qty": 10, "price": 150.25, "position": "short", '
-        b'"target_position": null, "trade_id": "Open_Long_ID_123", "time": "2024-01-04T10:30:00-05:00"}\n'
+        b'"target_position": null, "trade_id": "Open_Long_ID_123", "time": "2024-01-04T10:30:00-05:00", "order_type": null, "limit_price": null, "stop_price": null, '
+        b'"tif": null, "stop_loss": null, "take_profit": null, "trailing_stop": null}\n'
         % listener.port]
     await seen.until(lambda: seen.submitted(broker.name) == [request.client_order_id])
     assert broker.last_delivery is not None

@@ -139,8 +139,8 @@ def test_trading_window_sessions_holidays_and_early_close(calendars):
 
 def test_the_gate_asks_every_rule_in_order(calendars):
     gate = build_gate(Book(), limits(), calendars, breached=lambda scope: False)
-    assert [r.name for r in gate.rules] == ["kill switch", "max order qty", "max position", "daily_loss",
-                                            "trading_window"]
+    assert [r.name for r in gate.rules] == ["kill switch", "max order qty", "max position", "max open orders",
+                                            "daily_loss", "trading_window"]
     assert all(rule.check(order(), Book()) is None for rule in gate.rules)
 
 

@@ -103,7 +103,7 @@ def test_strategy_from_path_or_body_and_a_conflict_is_an_error():
     ({**DIALECT_1, "price": "1e400"}, "price"),
     ({**DIALECT_2, "order_price": "nan"}, "order_price"),
     ({**DIALECT_1, "action": "hold"}, "action"),
-    ({**DIALECT_2, "order_action": "exit"}, "order_action"),
+    ({**DIALECT_2, "order_action": "hold"}, "order_action"),
     ({**DIALECT_1, "action": ""}, "action"),
     ({**DIALECT_1, "action": 1}, "action"),
     ({**DIALECT_1, "ticker": 5}, "ticker"),

@@ -33,7 +33,7 @@ BAD_FIELDS = [
     ({**DIALECT_3, "quantity": -1}, "quantity"), ({**DIALECT_1, "qty": "ten"}, "qty"), ({**DIALECT_1, "qty": True}, "qty"),
     ({**DIALECT_1, "qty": {"n": 1}}, "qty"), ({**DIALECT_1, "price": "NaN"}, "price"), ({**DIALECT_1, "qty": 1e300}, "qty"),
     ({**DIALECT_2, "order_price": "-Infinity"}, "order_price"), ({**DIALECT_1, "action": "hold"}, "action"),
-    ({**DIALECT_2, "order_action": "close"}, "order_action"), ({**DIALECT_3, "action": None}, "action"),
+    ({**DIALECT_2, "order_action": "flip"}, "order_action"), ({**DIALECT_3, "action": None}, "action"),
     ({**DIALECT_1, "ticker": ["AAPL"]}, "ticker"), ({**DIALECT_1, "time": "noon"}, "time"),
     ({k: v for k, v in DIALECT_1.items() if k != "ticker"}, "ticker"),
     ({k: v for k, v in DIALECT_3.items() if k != "action"}, "action"),
