@@ -210,7 +210,8 @@ async def test_stop_kill_switch_and_start_refused_while_engaged(harness, session
     assert runner.groups["Cross"].reason == "the kill switch is engaged"
     harness.bus.publish(SetKillSwitch(False))
     assert await runner.start_strategy("Cross")
-    assert harness.repo.desired() == {"Cross": "running"}
+    # the wish to run is written by the store's writer thread: wait for its commit
+    await until(lambda: harness.repo.desired() == {"Cross": "running"}, what="the start persisted")
     await runner.stop()
 
 
