@@ -152,7 +152,7 @@ class Station:
         # a price of its own and no feed is rejected, not filled at a price some earlier alert carried.
         context = BrokerContext(bus=self.bus, data_dir=options.data_dir, secrets=self.secrets,
                                 last_price=self.oms.marks.feed_price, orders=self.oms.book,
-                                contracts=IbContractRepository(self.store))
+                                contracts=IbContractRepository(self.store), settings=self.config.settings)
         self.dispatcher = OrderDispatcher(context, self.config.load,
                                           lambda: float(self.oms.settings("oms")["pending_limit_s"]))
         add(self.dispatcher)
