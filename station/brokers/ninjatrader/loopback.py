@@ -42,6 +42,7 @@ class LoopbackNinjaTrader:
         self.positions: dict[str, int] = {}  # ticker -> signed quantity filled here
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._serving: set[asyncio.Task] = set()
         self._arrived = asyncio.Event()
         self._reading = asyncio.Event()
         self._reading.set()
@@ -67,7 +68,10 @@ class LoopbackNinjaTrader:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self.thaw()
         await self.drop_connections(abort=abort)
+        if self._serving:
+            await asyncio.wait(self._serving, timeout=2)
 
     def freeze(self) -> None:
         """Stop reading (the connections stay open; what Station writes piles up unread)."""
@@ -116,6 +120,8 @@ class LoopbackNinjaTrader:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
         self._writers.add(writer)
+        task = asyncio.current_task()
+        self._serving.add(task)
         on_this_connection = 0
         try:
             while True:
@@ -140,6 +146,7 @@ class LoopbackNinjaTrader:
             pass
         finally:
             self._writers.discard(writer)
+            self._serving.discard(task)
             writer.close()
 
     def _receive(self, raw: bytes) -> bool:

@@ -120,7 +120,8 @@ class PortReplies:
         self.heard.move_to_end(reply.id)
         while len(self.heard) > MEMORY:
             self.heard.popitem(last=False)
-        if reply.status is not None and reply.status not in _BY_FILLS and (
+        said_at_write = reply.status is OrderStatus.SUBMITTED and reply.id in self.sent  # the port said it already
+        if reply.status is not None and reply.status not in _BY_FILLS and not said_at_write and (
                 previous is None or previous.status is None or reply.status is not previous.status):
             self.bus.publish(OrderReported(self.name, reply.id, reply.status, reason=reply.reason, at=now))
 
@@ -175,7 +176,7 @@ class PortReplies:
     def orders_since(self, since: datetime) -> list[OrderReported]:
         """The latest status heard of each order that changed since `since`."""
         return [OrderReported(self.name, cid, heard.status, at=heard.at) for cid, heard in self.heard.items()
-                if heard.at >= since and heard.status is not None and heard.status not in _BY_FILLS]
+                if heard.at >= since and heard.status is not None]
 
     def fills_since(self, since: datetime) -> list[Fill]:
         return [fill for fill in self.fills if fill.time >= since]
