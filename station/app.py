@@ -195,7 +195,10 @@ class Station:
         return list(self.connections.values())
 
     def _on_connection(self, event: ConnectionChanged) -> None:
-        self.connections[event.name] = event
+        if event.state is ConnectionState.REMOVED:
+            self.connections.pop(event.name, None)
+        else:
+            self.connections[event.name] = event
 
     def _on_config_announced(self, event: ConfigChanged) -> None:
         self.watcher.revision = max(self.watcher.revision, event.revision)

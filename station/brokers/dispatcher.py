@@ -119,6 +119,8 @@ class OrderDispatcher:
         wanted = wanted_destinations(config)
         for name in [n for n in self.brokers if n not in wanted or wanted[n] != self.configs.get(n)]:
             await self._stop_broker(name)
+            if name not in wanted:  # gone from the config: its light goes too (not a link that is down)
+                self.bus.publish(ConnectionChanged(name, "broker", ConnectionState.REMOVED, "no longer configured"))
         for name, dest in wanted.items():
             if name in self.brokers:
                 continue
