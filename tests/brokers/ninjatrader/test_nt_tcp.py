@@ -257,6 +257,20 @@ def test_ports_bench_runs_and_loses_nothing(monkeypatch):
     result = ports.run(None)
     assert result["lost"] == 0 and result["duplicates"] == 0
     assert result["p99_us"] > 0 and result["burst_lines_per_s"] > 0 and result["p99_vs_baseline"] > 0
+    from station.bench import addon_receiver
+
+    if addon_receiver.unavailable() is None:  # two way, against the add-on's core under Mono
+        assert result["two_way_lost"] == 0
+        assert 0 < result["two_way_written_to_ack_p50_us"] <= result["two_way_written_to_filled_p50_us"]
+    else:
+        assert result["two_way"].startswith("skipped: needs")
+
+
+def test_ports_bench_skips_the_two_way_row_saying_why_without_mono(monkeypatch):
+    from station.bench import addon_receiver, ports_two_way
+
+    monkeypatch.setattr(addon_receiver.shutil, "which", lambda name: None)
+    assert ports_two_way.measure(5, 100) == {"two_way": f"skipped: needs Mono ({addon_receiver.INSTALL_MONO})"}
 
 
 async def test_reports_since_are_the_lines_written_since_and_a_line_cannot_be_changed():
