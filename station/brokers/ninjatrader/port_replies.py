@@ -20,6 +20,7 @@ from decimal import Decimal
 from station.brokers.ninjatrader.parsing import fill_delta
 from station.brokers.ninjatrader.replies import OrderReply, PositionReply, exit_of
 from station.bus import Bus
+from station.domain.destinations import BrokerCapabilities
 from station.domain.enums import OrderStatus, Side
 from station.domain.events import FillReported, OrderReported, PositionReported
 from station.domain.fills import Fill
@@ -32,6 +33,14 @@ log = logging.getLogger("station.ninjatrader")
 MEMORY = 20_000  # orders remembered per port (their side, ticker, strategy and what was heard)
 FILL_MEMORY = 20_000
 _BY_FILLS = (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
+
+# what a port can do, by whether its receiver answers
+SILENT = BrokerCapabilities(drops_repeats=True, reports_fills=False,
+                            notes=("a line is submitted once written; this port's receiver has not answered, "
+                                   "so no fills come back",))
+# the receiver works a line's bracket itself (the line carries it), so Station holds no exits for it
+ANSWERING = BrokerCapabilities(drops_repeats=True, reports_fills=True, native_brackets=True,
+                               notes=("its receiver answers: acks, order states, fills and positions",))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,7 @@ Station stops are kept in `<data dir>/ninjatrader/`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import socket
 import time
 from collections import OrderedDict, deque
@@ -35,12 +33,12 @@ from pathlib import Path
 from typing import Callable
 
 from station.backoff import Backoff
-from station.brokers.ninjatrader.files import run_file_job, write_atomic
+from station.brokers.ninjatrader.files import read_kept_lines, remove_file, run_file_job, write_atomic
 from station.brokers.ninjatrader.parsing import port_line
-from station.brokers.ninjatrader.port_replies import PortReplies
+from station.brokers.ninjatrader.port_replies import ANSWERING, SILENT, PortReplies
 from station.brokers.ninjatrader.replies import AckReply, BadReply, OrderReply, parse_reply
 from station.brokers.ninjatrader.sent_lines import Line, SentJournal, unconfirmed_bytes
-from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
+from station.brokers.protocol import BrokerError, BrokerReports
 from station.brokers.registry import PORT_TYPE
 from station.bus import Bus
 from station.domain.destinations import port_destination_name
@@ -56,17 +54,9 @@ log = logging.getLogger("station.ninjatrader")
 
 RESEND_WINDOW_S = 600.0
 RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
-SETTLE_S = 0.5  # at a stop, how long to wait for acks of lines just written (fewer repeats after the restart)
+SETTLE_S = 0.25  # at a stop, how long to wait for acks of lines just written (fewer repeats after the restart)
 DELIVERED_MEMORY = 20_000
 MAX_BAD_REPLIES_LOGGED = 5
-
-SILENT = BrokerCapabilities(drops_repeats=True, reports_fills=False,
-                            notes=("a line is submitted once written; this port's receiver has not answered, "
-                                   "so no fills come back",))
-# the receiver works a line's bracket itself (the line carries it), so Station holds no exits for it
-ANSWERING = BrokerCapabilities(drops_repeats=True, reports_fills=True, native_brackets=True,
-                               notes=("its receiver answers: acks, order states, fills and positions",))
-
 
 @dataclass(slots=True)
 class _Link:
@@ -378,19 +368,15 @@ class TcpPortBroker:
         self.bus.publish(ConnectionChanged(self.name, "broker", state, detail))
 
     def _load_outbox(self) -> None:
-        if self._outbox_path is None or not self._outbox_path.exists():
+        if self._outbox_path is None:
             return
-        for raw in self._outbox_path.read_bytes().splitlines():
-            try:
-                cid = str(json.loads(raw)["id"])
-            except (ValueError, KeyError, TypeError):
-                log.error("%s: skipping an unreadable kept line in %s", self.name, self._outbox_path)
-                continue
+        for cid, data in read_kept_lines(self._outbox_path):
             if cid not in self._queued:
-                self._outbox.append(Line(cid, raw + b"\n"))
+                self._outbox.append(Line(cid, data))
                 self._queued.add(cid)
-        self._persisted = True
-        log.info("%s: %d line(s) kept from the last run", self.name, len(self._outbox))
+        self._persisted = self._outbox_path.exists()
+        if self._persisted:
+            log.info("%s: %d line(s) kept from the last run", self.name, len(self._outbox))
 
     async def _persist_outbox(self) -> None:
         if self._outbox_path is None:
@@ -401,14 +387,7 @@ class TcpPortBroker:
             await run_file_job(write_atomic, self._outbox_path, data)
         elif self._persisted:
             self._persisted = False
-            await run_file_job(_unlink, self._outbox_path)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+            await run_file_job(remove_file, self._outbox_path)
 
 
 def _describe(exc: BaseException) -> str:

@@ -75,7 +75,8 @@ async def test_a_flat_position_file_closes_the_book_at_the_last_price_not_at_zer
     assert book.unrealized_pnl() == 0
     [row] = [r for r in book.pnl_by_strategy() if r["strategy"] == "Mom"]
     assert row["total_pnl"] == (D(5004) - D("5000.5")) * 2 * multiplier
-    note = next(n for n in desk.notes if n.title == "Position corrected")
+    note = await until(lambda: next((n for n in desk.notes if n.title == "Position corrected"), None),
+                       what="the notice (sent once the correction is on disk)")
     assert "closed -2 of Mom at 5004" in note.message and "unattributed" not in note.message
     await desk.oms.recorder.flush()
     [stored] = desk.store.query("SELECT qty, realized_pnl FROM positions WHERE ticker = 'MES'")
