@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_t
 log = logging.getLogger("station.ui")
 
 PORT_PREFIX = "port:"
+SENT_MEMORY = 50_000  # order ids remembered as sent (counted once each)
 ATI_TYPE = "ninjatrader-ati"
 
 
@@ -112,6 +114,7 @@ class NinjaTraderDock(QWidget):
         super().__init__(parent)
         self._context = context
         self.rows: dict[str, NinjaTraderRow] = {}
+        self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=1000)
         self.summary = QLabel()
         self.summary.setStyleSheet(f"color: {theme.MUTED}; padding: 2px 2px 4px 2px;")
@@ -215,10 +218,20 @@ class NinjaTraderDock(QWidget):
             if row is None or event.status is OrderStatus.NEW:
                 continue
             row = replace(row, waiting=row.waiting - {event.client_order_id})
-            if event.status is OrderStatus.SUBMITTED:
+            if event.status is OrderStatus.SUBMITTED and self._first_sending(event.client_order_id):
                 row = replace(row, sent=row.sent + 1, last_delivery=event.at)
             changed[event.destination] = row
         self._update(changed)
+
+    def _first_sending(self, client_order_id: str) -> bool:
+        """True the first time an order is said sent (the dispatcher and the port both say it; a line written
+        again after a reconnect is said again)."""
+        if client_order_id in self._sent_ids:
+            return False
+        self._sent_ids[client_order_id] = None
+        if len(self._sent_ids) > SENT_MEMORY:
+            self._sent_ids.popitem(last=False)
+        return True
 
     # ---- the add-on's install -------------------------------------------------------------
 

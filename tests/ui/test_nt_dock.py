@@ -12,7 +12,7 @@ from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 from station.brokers.ninjatrader.tcp import Backoff, TcpPortBroker
 from station.domain.alert import Alert
 from station.domain.enums import ConnectionState, OrderStatus, Side
-from station.domain.events import ConnectionChanged, OrderUpdated
+from station.domain.events import ConnectionChanged, OrderReported, OrderUpdated
 from station.domain.orders import Order, OrderRequest
 from station.ui.launch import main_window
 from station.ui import ninjatrader_addon
@@ -99,6 +99,10 @@ def test_dock_rows_follow_events_without_a_window(qtbot):
     assert len(dock.rows["port:5001"].waiting) == 1
     dock.on_orders([OrderUpdated(order.transition(OrderStatus.REJECTED))])
     assert not dock.rows["port:5001"].waiting and dock.rows["port:5001"].sent == 0
+    # the dispatcher says an order handed over, the port says it written: one line sent
+    dock.on_reports([OrderReported("port:5001", "a2", OrderStatus.SUBMITTED),
+                     OrderReported("port:5001", "a2", OrderStatus.SUBMITTED)])
+    assert dock.rows["port:5001"].sent == 1
 
 
 def _colour_of_light(status, name: str) -> str:
