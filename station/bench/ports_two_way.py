@@ -67,8 +67,8 @@ async def _measure(folder: Path, count: int, rate: float) -> dict:
             await asyncio.sleep(0.01)
 
         def insert(conn):
-            return conn.execute("INSERT INTO alerts (ticker, action, qty, price, source, fingerprint, raw, received_at) "
-                                "VALUES ('ES', 'buy', '1', '5000', 'bench', 'f', '{}', ?)",
+            return conn.execute("INSERT INTO alerts (ticker, action, qty, price, source, fingerprint, raw, "
+                                "received_at) VALUES ('ES', 'buy', '1', '5000', 'bench', 'f', '{}', ?)",
                                 (utc_now().isoformat(),)).lastrowid
 
         start = time.perf_counter()

@@ -174,7 +174,8 @@ class ReportApplier:
         key = (event.destination, event.ticker.upper(), "")
         base = self.book.positions.get(key) or Position(destination=event.destination, ticker=event.ticker.upper())
         qty = base.qty + difference
-        avg = event.avg_price if event.avg_price is not None else (self.book.marks.price(event.ticker) or base.avg_price)
+        mark = self.book.marks.price(event.ticker)
+        avg = event.avg_price if event.avg_price is not None else (mark or base.avg_price)
         corrected = dataclasses.replace(base, qty=qty, avg_price=avg if qty else Decimal(0))
         self.book.set_position(corrected, now)
         return corrected

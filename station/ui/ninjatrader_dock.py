@@ -242,7 +242,8 @@ class NinjaTraderDock(QWidget):
                           "order states, fills and positions")
         button.setPopupMode(QToolButton.InstantPopup)
         menu = QMenu(button)
-        self.copy_action = menu.addAction("Copy into NinjaTrader 8 (Documents › NinjaTrader 8 › bin › Custom › AddOns)")
+        self.copy_action = menu.addAction(
+            "Copy into NinjaTrader 8 (Documents › NinjaTrader 8 › bin › Custom › AddOns)")
         self.copy_action.triggered.connect(lambda: self.start_install(self.install_into_ninjatrader))
         self.zip_action = menu.addAction("Write an NT8 import .zip…")
         self.zip_action.triggered.connect(self._ask_archive_path)

@@ -88,7 +88,8 @@ class SentJournal:
             self._dropped += 1
             if self._dropped == 1 or self._dropped % 10_000 == 0:
                 log.warning("more than %d lines written and not proven read; the oldest (%s) will not be written "
-                            "again after a reset (%d so far)", self.max_unread, oldest.line.client_order_id, self._dropped)
+                            "again after a reset (%d so far)", self.max_unread, oldest.line.client_order_id,
+                            self._dropped)
         return sent
 
     def acknowledged(self, client_order_id: str, connection: int) -> bool:
