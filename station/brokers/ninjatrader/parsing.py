@@ -121,9 +121,15 @@ def oif_qty(value: Decimal) -> str:
 
 def request_role(request: OrderRequest) -> str:
     """What an order is for: `entry`, `exit` (closes the position), `stop_loss`, `take_profit`,
-    `trailing_stop` (CONTRACT.md's `role`); `entry` for a model that carries no role."""
+    `trailing_stop` (CONTRACT.md's `role`), as the order model says. Where the model carries no role,
+    a market order with no alert behind it is one the oms made to close positions (Close, Reverse,
+    Flatten All, the kill switch): `exit`; any other, `entry`."""
     role = getattr(request, "role", None)
-    return str(getattr(role, "value", role)) if role else "entry"
+    if role:
+        return str(getattr(role, "value", role))
+    if not hasattr(type(request), "role") and request.alert is None and request.order_type is OrderType.MARKET:
+        return "exit"
+    return "entry"
 
 
 def request_oco(request: OrderRequest) -> str | None:

@@ -13,6 +13,7 @@ from support.oms import journal, make_alert
 from support.wait import until
 from station.app import Options, Station
 from station.brokers.ninjatrader.files import OifWriter
+from station.domain.commands import ClosePosition
 from station.domain.enums import OrderStatus
 from station.domain.events import Notified, TickReceived
 from station.domain.marketdata import Tick
@@ -91,3 +92,19 @@ async def test_without_any_price_the_close_books_neither_profit_nor_loss(desk):
     await until(lambda: book.position("nt-sim", "MES") == 0, what="the book flat")
     assert [p.realized_pnl for p in book.positions.values()] == [0]
     assert book.unrealized_pnl() == 0
+
+
+async def test_the_oms_close_of_an_ati_position_is_closeposition_and_leaves_the_book_flat_at_the_last_price(desk):
+    await long_two(desk)
+    desk.bus.publish(TickReceived(Tick("MES", utc_now(), 5002.0)))
+    book = desk.oms.book
+    await until(lambda: book.marks.price("MES") == D(5002), what="the mark")
+    desk.bus.publish(ClosePosition("c1", "Mom", "MES"))  # the Close button (POST /api/positions/close alike)
+    await until(lambda: book.position("nt-sim", "MES") == 0, what="closed")
+    assert desk.nt.processed[-1][1] == ["CLOSEPOSITION;Sim101;MES 12-26;;;;;;;;;;"]
+    [close] = [o for o in book.orders.values() if o.request.side.value == "sell"]
+    await until(lambda: book.orders[close.client_order_id].status is OrderStatus.FILLED, what="the close filled")
+    assert book.orders[close.client_order_id].avg_price == D(5002)
+    [mom] = [p for p in book.positions.values()]
+    assert mom.strategy == "Mom" and mom.realized_pnl == (D(5002) - D("5000.5")) * 2 * mom.multiplier
+    assert not [n for n in desk.notes if n.title == "Position corrected"], "the book agreed all along"
