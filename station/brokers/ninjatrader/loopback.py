@@ -132,6 +132,8 @@ class LoopbackNinjaTrader:
                 if not raw.endswith(b"\n"):
                     self.errors.append(f"partial line at close: {raw!r}")
                     break
+                if not self._reading.is_set():  # it froze while this line came in: not taken until it thaws
+                    await self._reading.wait()
                 if writer.is_closing():  # reset meanwhile: what is read now would be lost with the process
                     break
                 new = self._receive(raw)

@@ -74,6 +74,14 @@ class SentJournal:
         """Client order ids written and not proven read, oldest first."""
         return [sent.line.client_order_id for sent in self._unread.values()]
 
+    def unread_lines(self) -> list[Line]:
+        """The lines written and not proven read, oldest first."""
+        return [sent.line for sent in self._unread.values()]
+
+    def oldest_unread_at(self) -> float | None:
+        """When the oldest line not proven read was written (monotonic seconds), or None."""
+        return next(iter(self._unread.values())).at if self._unread else None
+
     def written(self, line: Line, at: float, connection: int, end: int) -> SentLine:
         """Note a line handed to a connection (it may or may not reach the peer)."""
         self._seq += 1

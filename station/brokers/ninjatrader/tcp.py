@@ -17,7 +17,8 @@ When the connection ends, the lines the receiver may not have read are put back
 at the head of the queue and written again after the reconnect, before CONNECTED
 is announced (so they stay ahead of what waited in the oms); which lines is
 `sent_lines.SentJournal`'s rule, the same on every OS. Lines waiting here when
-Station stops are kept in `<data dir>/ninjatrader/`.
+Station stops, and lines a frozen receiver leaves unacknowledged, are kept in
+`<data dir>/ninjatrader/` (`kept_lines`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from station.backoff import Backoff
-from station.brokers.ninjatrader.files import read_kept_lines, remove_file, run_file_job, write_atomic
+from station.brokers.ninjatrader.kept_lines import KeptLines
 from station.brokers.ninjatrader.parsing import port_line
 from station.brokers.ninjatrader.port_replies import ANSWERING, SILENT, PortReplies
 from station.brokers.ninjatrader.replies import AckReply, BadReply, OrderReply, parse_reply
@@ -56,6 +57,7 @@ RESEND_WINDOW_S = 600.0
 RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
 SETTLE_S = 0.25  # at a stop, how long to wait for acks of lines just written (fewer repeats after the restart)
 DELIVERED_MEMORY = 20_000
+KEEP_UNACKNOWLEDGED_AFTER_S = 1.0
 MAX_BAD_REPLIES_LOGGED = 5
 
 @dataclass(slots=True)
@@ -100,11 +102,10 @@ class TcpPortBroker:
         self._link: _Link | None = None
         self._connections = 0
         self._bad_replies = 0
+        self._marking: asyncio.Future | None = None
         folder = data_dir / "ninjatrader" if data_dir else None
-        self._outbox_path = folder / f"port-{self.port}.outbox.jsonl" if folder else None
-        self._answers_path = folder / f"port-{self.port}.answers" if folder else None
-        self._persisted = False
-        self.answers = bool(self._answers_path and self._answers_path.exists())
+        self.kept = KeptLines(folder, self.port)
+        self.answers = self.kept.remembers_answers()
         self.capabilities = ANSWERING if self.answers else SILENT
         self.journal.acknowledging = self.answers  # the add-on acknowledges every line it reads
 
@@ -126,7 +127,10 @@ class TcpPortBroker:
 
     async def start(self) -> None:
         """Load lines kept from the last run, then connect in the background."""
-        self._load_outbox()
+        for line in self.kept.load():
+            if line.client_order_id not in self._queued:
+                self._outbox.append(line)
+                self._queued.add(line.client_order_id)
         self._set_state(ConnectionState.CONNECTING, f"{self.host}:{self.port}")
         self._task = asyncio.create_task(self._run(), name=f"ninjatrader {self.name}")
 
@@ -138,6 +142,8 @@ class TcpPortBroker:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self._persist_outbox()
+        if self._marking is not None:
+            await self._marking
         self._set_state(ConnectionState.DISCONNECTED, "stopped")
 
     async def submit(self, request: OrderRequest) -> None:
@@ -218,6 +224,7 @@ class TcpPortBroker:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._link = link
         replies = asyncio.create_task(self._read_replies(link))
+        guard = asyncio.create_task(self._keep_unacknowledged())
         try:
             await self._flush(link)  # lines kept from a lost connection go first
             if link.lost is None:
@@ -233,6 +240,7 @@ class TcpPortBroker:
         finally:
             self._link = None
             replies.cancel()
+            guard.cancel()
             self._requeue(link)
             if link.lost is None:
                 link.writer.close()  # our own stop: sends what is buffered, then FIN
@@ -257,7 +265,7 @@ class TcpPortBroker:
                 self._report(line.client_order_id)
         if batch:
             self.last_delivery = utc_now()
-        if self._persisted and not self._outbox:
+        if self.kept.keeps_waiting and not self._outbox:
             await self._persist_outbox()
 
     def _requeue(self, link: _Link) -> None:
@@ -340,8 +348,7 @@ class TcpPortBroker:
         self.bus.publish(DestinationBuilt(self.name, PORT_TYPE, self.capabilities))
         if self.state is ConnectionState.CONNECTED:
             self._set_state(ConnectionState.CONNECTED, self._connected_detail())
-        if self._answers_path is not None:
-            asyncio.ensure_future(run_file_job(write_atomic, self._answers_path, b"the receiver answers\n"))
+        self._marking = asyncio.ensure_future(self.kept.remember_answers())
 
     def _connected_detail(self) -> str:
         where = f"{self.host}:{self.port}"
@@ -367,27 +374,20 @@ class TcpPortBroker:
         log.info("%s %s%s", self.name, state, f" ({detail})" if detail else "")
         self.bus.publish(ConnectionChanged(self.name, "broker", state, detail))
 
-    def _load_outbox(self) -> None:
-        if self._outbox_path is None:
-            return
-        for cid, data in read_kept_lines(self._outbox_path):
-            if cid not in self._queued:
-                self._outbox.append(Line(cid, data))
-                self._queued.add(cid)
-        self._persisted = self._outbox_path.exists()
-        if self._persisted:
-            log.info("%s: %d line(s) kept from the last run", self.name, len(self._outbox))
-
     async def _persist_outbox(self) -> None:
-        if self._outbox_path is None:
-            return
-        data = b"".join(line.data for line in self._outbox)
-        if data:
-            self._persisted = True
-            await run_file_job(write_atomic, self._outbox_path, data)
-        elif self._persisted:
-            self._persisted = False
-            await run_file_job(remove_file, self._outbox_path)
+        """Keep what waits (and what is to be written again) for the next start; it holds what was unacknowledged."""
+        await self.kept.keep_waiting(self._outbox)
+        await self.kept.keep_unacknowledged([])
+
+    async def _keep_unacknowledged(self) -> None:
+        """While an acknowledging receiver leaves lines unacknowledged for over a second (it froze), keep them on
+        disk, so a crash of Station meanwhile loses none; a receiver that answers at once costs no disk write."""
+        while True:
+            await asyncio.sleep(KEEP_UNACKNOWLEDGED_AFTER_S)
+            oldest = self.journal.oldest_unread_at()
+            stuck = (self.journal.acknowledging and oldest is not None
+                     and time.monotonic() - oldest > KEEP_UNACKNOWLEDGED_AFTER_S)
+            await self.kept.keep_unacknowledged(self.journal.unread_lines() if stuck else [])
 
 
 def _describe(exc: BaseException) -> str:

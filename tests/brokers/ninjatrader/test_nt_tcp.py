@@ -296,3 +296,31 @@ async def test_reports_since_are_the_lines_written_since_and_a_line_cannot_be_ch
     finally:
         await broker.stop()
         await server.stop()
+
+
+async def test_lines_a_frozen_receiver_leaves_unacknowledged_survive_a_crash_of_station(data_dir):
+    listener = LoopbackNinjaTrader(answers=True)
+    port = await listener.start()
+    broker = fast_broker(port, Bus(), data_dir=data_dir)
+    await broker.start()
+    await until(lambda: broker.state is ConnectionState.CONNECTED, what="connected")
+    await broker.submit(order(1, port))
+    await until(lambda: listener.lines and broker.journal.acknowledging and len(broker.journal) == 0, what="acked")
+    listener.freeze()
+    await broker.submit(order(2, port))
+    await broker.submit(order(3, port))
+    kept = data_dir / "ninjatrader" / f"port-{port}.unacknowledged.jsonl"
+    await until(lambda: kept.exists(), what="the unacknowledged lines kept on disk")
+    assert kept.read_bytes() == port_line(order(2, port)) + port_line(order(3, port))
+
+    broker._task.cancel()  # Station dies: no stop, nothing more is written
+    await asyncio.gather(broker._task, return_exceptions=True)
+    await listener.drop_connections(abort=True)  # and NinjaTrader resets, what it had not read is gone
+    listener.thaw()
+    again = fast_broker(port, Bus(), data_dir=data_dir)
+    await again.start()
+    await listener.wait_for(3)
+    assert [line["alert_id"] for line in listener.lines] == [1, 2, 3]
+    await until(lambda: not kept.exists(), what="acknowledged now: the file goes")
+    await again.stop()
+    await listener.stop()
