@@ -136,3 +136,33 @@ class FakeNinjaTrader:
 
     def write_outgoing(self, name: str, text: str) -> None:
         (self.outgoing / name).write_text(text + "\r\n", encoding="utf-8")
+
+
+def model_request(**fields):
+    """An OrderRequest with a `role` and an `oco_group` (CONTRACT.md's order fields): the order model's own fields
+    where it has them, else a subclass that adds them (what the NinjaTrader destinations read through hooks)."""
+    import dataclasses
+
+    from station.domain import enums
+    from station.domain.orders import OrderRequest
+
+    if "role" in {f.name for f in dataclasses.fields(OrderRequest)}:
+        fields["role"] = enums.OrderRole(fields.get("role", "entry"))
+        return OrderRequest(**fields)
+    return _RoledRequest(**fields)
+
+
+def _roled_request_class():
+    import dataclasses
+
+    from station.domain.orders import OrderRequest
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class RoledRequest(OrderRequest):
+        role: str = "entry"
+        oco_group: str | None = None
+
+    return RoledRequest
+
+
+_RoledRequest = _roled_request_class()

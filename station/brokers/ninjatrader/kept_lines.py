@@ -12,13 +12,17 @@ first), each id once; the receiver drops what it already has by `id`. A third,
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 
 from station.brokers.ninjatrader.files import read_kept_lines, remove_file, run_file_job, write_atomic
-from station.brokers.ninjatrader.sent_lines import Line
+from station.brokers.ninjatrader.sent_lines import Line, SentJournal
 
 log = logging.getLogger("station.ninjatrader")
+
+UNACKNOWLEDGED_AFTER_S = 1.0  # an acknowledging receiver silent this long about a line has frozen
 
 
 class KeptLines:
@@ -61,6 +65,16 @@ class KeptLines:
     async def keep_unacknowledged(self, lines) -> None:
         """Keep these lines as written and not acknowledged (none: the file goes)."""
         await self._keep(self.unacknowledged_path, lines)
+
+    async def guard_unacknowledged(self, journal: SentJournal) -> None:
+        """While a connection lasts: when an acknowledging receiver leaves lines unacknowledged for over a second
+        (it froze), keep them on disk, so a crash of Station meanwhile loses none; a receiver that answers at once
+        costs no disk write."""
+        while True:
+            await asyncio.sleep(UNACKNOWLEDGED_AFTER_S)
+            oldest = journal.oldest_unread_at()
+            stuck = journal.acknowledging and oldest is not None and time.monotonic() - oldest > UNACKNOWLEDGED_AFTER_S
+            await self.keep_unacknowledged(journal.unread_lines() if stuck else [])
 
     @property
     def keeps_waiting(self) -> bool:

@@ -11,13 +11,14 @@ counts: a reply older than what is known changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from station.brokers.ninjatrader.parsing import fill_delta
+from station.brokers.ninjatrader.parsing import fill_delta, request_role
 from station.brokers.ninjatrader.replies import OrderReply, PositionReply, exit_of
 from station.bus import Bus
 from station.domain.destinations import BrokerCapabilities
@@ -38,9 +39,12 @@ _BY_FILLS = (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
 SILENT = BrokerCapabilities(drops_repeats=True, reports_fills=False,
                             notes=("a line is submitted once written; this port's receiver has not answered, "
                                    "so no fills come back",))
-# the receiver works a line's bracket itself (the line carries it), so Station holds no exits for it
+# the receiver works a line's bracket itself (the line carries it: `submit_bracket`), trailing stops too
 ANSWERING = BrokerCapabilities(drops_repeats=True, reports_fills=True, native_brackets=True,
+                               order_types=("market", "limit", "stop", "stop_limit", "trailing_stop"),
                                notes=("its receiver answers: acks, order states, fills and positions",))
+# how the add-on names a bracket's exits after their entry's id
+EXIT_SUFFIXES = {"stop_loss": "sl", "take_profit": "tp", "trailing_stop": "trail"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,7 @@ class PortReplies:
         self.positions: dict[str, PositionReported] = {}  # ticker -> latest
         self.accounts: set[str] = set()
         self._tickers: dict[str, str] = {}  # symbol (lower case) -> ticker
+        self._exits: dict[str, str] = {}  # the receiver's name of a bracket's exit -> the oms's id for it
 
     def remember(self, request: OrderRequest) -> None:
         """A line for `request` is handed to this port."""
@@ -90,6 +95,15 @@ class PortReplies:
         while len(self.sent) > MEMORY:
             self.sent.popitem(last=False)
 
+    def attach_exits(self, entry: OrderRequest, exits) -> None:
+        """A bracket's exits go with the entry's line: the receiver's replies about them (`<entry id>-sl`, …) are
+        about the oms's exit orders."""
+        for request in exits:
+            suffix = EXIT_SUFFIXES.get(request_role(request))
+            if suffix is not None:
+                self._exits[f"{entry.client_order_id}-{suffix}"] = request.client_order_id
+                self.remember(request)
+
     # ---- order replies ------------------------------------------------------------------------
 
     def on_order(self, reply: OrderReply) -> None:
@@ -97,6 +111,8 @@ class PortReplies:
         if reply.id is None:
             log.warning("%s: the receiver refused a line it could not read: %s", self.name, reply.reason)
             return
+        if reply.id in self._exits:  # an exit of a bracket the oms knows under its own id
+            reply = dataclasses.replace(reply, id=self._exits[reply.id])
         about = self._attribution(reply.id)
         if about is None:
             log.info("%s: reply about an order this Station did not send: %s %s", self.name, reply.id, reply.status)

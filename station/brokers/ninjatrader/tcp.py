@@ -57,7 +57,6 @@ RESEND_WINDOW_S = 600.0
 RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
 SETTLE_S = 0.25  # at a stop, how long to wait for acks of lines just written (fewer repeats after the restart)
 DELIVERED_MEMORY = 20_000
-KEEP_UNACKNOWLEDGED_AFTER_S = 1.0
 MAX_BAD_REPLIES_LOGGED = 5
 
 @dataclass(slots=True)
@@ -163,6 +162,12 @@ class TcpPortBroker:
         self._queued.add(cid)
         self._wake.set()
 
+    async def submit_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+        """An entry with its protective exits: its line carries them (CONTRACT.md) and the receiver works them;
+        what it says of `<entry id>-sl`, `-tp`, `-trail` is said of these exits."""
+        self.replies.attach_exits(entry, exits)
+        await self.submit(entry)
+
     async def cancel(self, client_order_id: str) -> None:
         """A line still waiting here is withdrawn (CANCELLED); a written one cannot be (the receiver trades it;
         an alert's `cancel` line cancels there)."""
@@ -224,7 +229,7 @@ class TcpPortBroker:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._link = link
         replies = asyncio.create_task(self._read_replies(link))
-        guard = asyncio.create_task(self._keep_unacknowledged())
+        guard = asyncio.create_task(self.kept.guard_unacknowledged(self.journal))
         try:
             await self._flush(link)  # lines kept from a lost connection go first
             if link.lost is None:
@@ -378,16 +383,6 @@ class TcpPortBroker:
         """Keep what waits (and what is to be written again) for the next start; it holds what was unacknowledged."""
         await self.kept.keep_waiting(self._outbox)
         await self.kept.keep_unacknowledged([])
-
-    async def _keep_unacknowledged(self) -> None:
-        """While an acknowledging receiver leaves lines unacknowledged for over a second (it froze), keep them on
-        disk, so a crash of Station meanwhile loses none; a receiver that answers at once costs no disk write."""
-        while True:
-            await asyncio.sleep(KEEP_UNACKNOWLEDGED_AFTER_S)
-            oldest = self.journal.oldest_unread_at()
-            stuck = (self.journal.acknowledging and oldest is not None
-                     and time.monotonic() - oldest > KEEP_UNACKNOWLEDGED_AFTER_S)
-            await self.kept.keep_unacknowledged(self.journal.unread_lines() if stuck else [])
 
 
 def _describe(exc: BaseException) -> str:

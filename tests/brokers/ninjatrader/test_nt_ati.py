@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from support.ninjatrader_fakes import FakeNinjaTrader
+from support.ninjatrader_fakes import FakeNinjaTrader, model_request
 from support.wait import until
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import AtiBroker, build
@@ -407,14 +407,6 @@ async def test_reports_since_give_orders_fills_and_positions_also_after_a_restar
     await nt.stop()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ModelRequest(OrderRequest):
-    """An order as the order model carries it with its role and OCO group (CONTRACT.md's REST fields)."""
-
-    role: str = "entry"
-    oco_group: str | None = None
-
-
 async def test_an_exit_of_the_whole_position_is_closeposition_filled_when_flat_at_the_price_station_has(
         folders, data_dir):
     incoming, outgoing = folders
@@ -434,7 +426,7 @@ async def test_an_exit_of_the_whole_position_is_closeposition_filled_when_flat_a
     await seen.until(lambda: seen.of(PositionReported) and seen.of(PositionReported)[-1].qty == 2)
 
     prices["MES"] = D("5003.25")  # the feed's last price when the close happens
-    close = ModelRequest(client_order_id="m7-MomentumStrategy-nt-sim-MES", destination="nt-sim", ticker="MES",
+    close = model_request(client_order_id="m7-MomentumStrategy-nt-sim-MES", destination="nt-sim", ticker="MES",
                          side=Side.SELL, qty=D(2), strategy="MomentumStrategy", instrument="MES 12-26", role="exit",
                          price_hint=D(5002))
     await broker.submit(close)
@@ -471,7 +463,7 @@ async def test_a_close_without_any_feed_price_is_booked_at_the_positions_own_ave
     await broker.start()
     await broker.submit(order(1, qty=D(2)))
     await seen.until(lambda: seen.of(PositionReported) and seen.of(PositionReported)[-1].qty == 2)
-    await broker.submit(ModelRequest(client_order_id="x1", destination="nt-sim", ticker="MES", side=Side.SELL,
+    await broker.submit(model_request(client_order_id="x1", destination="nt-sim", ticker="MES", side=Side.SELL,
                                      qty=D(2), strategy="MomentumStrategy", instrument="MES 12-26", role="exit"))
     await seen.until(lambda: any(f.fill.client_order_id == "x1" for f in seen.of(FillReported)))
     assert seen.of(FillReported)[-1].fill.price == D("5000.5")  # no profit or loss made up
@@ -487,7 +479,7 @@ async def test_a_brackets_exits_share_one_oco_id_and_one_filling_cancels_the_oth
     seen = Recorder(bus)
     broker = make_broker(folders, data_dir, bus)
     await broker.start()
-    exits = [ModelRequest(client_order_id=f"a1-S-nt-sim-{role}", destination="nt-sim", ticker="MES", side=Side.SELL,
+    exits = [model_request(client_order_id=f"a1-S-nt-sim-{role}", destination="nt-sim", ticker="MES", side=Side.SELL,
                           qty=D(1), instrument="MES 12-26", role=role, oco_group="a1-S-nt-sim", **prices)
              for role, prices in (("take_profit", {"order_type": OrderType.LIMIT, "limit_price": D(5010)}),
                                   ("stop_loss", {"order_type": OrderType.STOP, "stop_price": D(4990)}))]

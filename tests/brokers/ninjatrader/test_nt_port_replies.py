@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from support.ninjatrader_fakes import model_request
 from support.wait import until
 from station.backoff import Backoff
 from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
@@ -18,7 +19,7 @@ from station.brokers.ninjatrader.replies import AckReply, BadReply, OrderReply, 
 from station.brokers.ninjatrader.tcp import TcpPortBroker
 from station.bus import Bus
 from station.domain.alert import Alert
-from station.domain.enums import ConnectionState, OrderStatus, Side
+from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side
 from station.domain.events import DestinationBuilt, FillReported, OrderReported, PositionReported
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import utc_now
@@ -230,5 +231,33 @@ async def test_a_receiver_that_never_answers_leaves_orders_submitted():
     assert seen.statuses(request(1, port).client_order_id) == [OrderStatus.SUBMITTED]
     assert not broker.capabilities.reports_fills and seen.of(DestinationBuilt) == []
     assert seen.of(FillReported) == [] and seen.of(PositionReported) == []
+    await broker.stop()
+    await receiver.stop()
+
+
+async def test_a_bracket_goes_with_its_entrys_line_and_the_receivers_exits_are_the_oms_exits():
+    receiver = ScriptedReceiver()
+    port = await receiver.start()
+    broker, seen = await started(port)
+    assert broker.capabilities.native_brackets is False  # not before it answers
+    entry = request(1, port, qty=1)
+    coid = entry.client_order_id
+    prices = {"stop_loss": {"order_type": OrderType.STOP, "stop_price": D(4990)},
+              "take_profit": {"order_type": OrderType.LIMIT, "limit_price": D(5010)},
+              "trailing_stop": {"order_type": OrderType.STOP, "stop_price": D(4990)}}
+    exits = tuple(model_request(client_order_id=f"{coid}-{name}", destination=f"port:{port}", ticker="ES",
+                                side=Side.SELL, qty=D(1), strategy="Mom", role=role, oco_group=f"{coid}-oco",
+                                **prices[role])
+                  for name, role in (("sl", "stop_loss"), ("tp", "take_profit"), ("ts", "trailing_stop")))
+    await broker.submit_bracket(entry, exits)
+    await until(lambda: receiver.lines, what="one line")
+    assert [line["id"] for line in receiver.lines] == [coid], "the exits travel in the entry's line"
+    receiver.say({"type": "order", "id": f"{coid}-trail", "status": "filled", "filled_qty": 1, "avg_price": 4990,
+                  "reason": None},
+                 {"type": "order", "id": f"{coid}-tp", "status": "cancelled", "filled_qty": 0, "avg_price": None,
+                  "reason": None})
+    await until(lambda: seen.of(FillReported) and seen.statuses(f"{coid}-tp"), what="the exits' replies")
+    assert seen.fills() == [(f"port:{port}:{coid}-ts:1", f"{coid}-ts", Side.SELL, D(1), D(4990), "Mom", "ES")]
+    assert broker.capabilities.native_brackets and "trailing_stop" in broker.capabilities.order_types
     await broker.stop()
     await receiver.stop()
