@@ -158,7 +158,7 @@ class Station:
         # a price of its own and no feed is rejected, not filled at a price some earlier alert carried.
         context = BrokerContext(bus=self.bus, data_dir=options.data_dir, secrets=self.secrets,
                                 last_price=self.oms.marks.feed_price, orders=self.oms.book,
-                                contracts=IbContractRepository(self.store))
+                                contracts=IbContractRepository(self.store), settings=self.config.settings)
         self.dispatcher = OrderDispatcher(context, self.config.load,
                                           lambda: float(self.oms.settings("oms")["pending_limit_s"]))
         add(self.dispatcher)
@@ -210,7 +210,10 @@ class Station:
         return list(self.connections.values())
 
     def _on_connection(self, event: ConnectionChanged) -> None:
-        self.connections[event.name] = event
+        if event.state is ConnectionState.REMOVED:
+            self.connections.pop(event.name, None)
+        else:
+            self.connections[event.name] = event
 
     def _on_config_announced(self, event: ConfigChanged) -> None:
         self.watcher.revision = max(self.watcher.revision, event.revision)

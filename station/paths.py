@@ -18,6 +18,11 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def ninjatrader_dir() -> Path:
+    """`Documents/NinjaTrader 8` of the user running Station: NinjaTrader 8's own folder (ATI, add-ons)."""
+    return Path(platformdirs.user_documents_dir()) / "NinjaTrader 8"
+
+
 def forms_dir() -> Path:
     """The folder of Qt Designer `.ui` forms (shipped as the `station.forms` package)."""
     return _shipped("station.forms", "forms")

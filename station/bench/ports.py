@@ -1,9 +1,12 @@
 """`station bench ports`: an order handed to a NinjaTrader port -> its line read by a loopback strategy.
 
-Paced: 300 orders at 100 per second, latency from `submit` to the line's arrival at
-a `LoopbackNinjaTrader`. Burst: 5,000 orders handed over at once, lines per second
-until the last arrives. Baseline, in the same run: the same bytes written by a bare
-asyncio socket writer to a second loopback listener (what the port costs on top).
+One way. Paced: 300 orders at 100 per second, latency from `submit` to the line's
+arrival at a `LoopbackNinjaTrader`. Burst: 5,000 orders handed over at once, lines per
+second until the last arrives. Baseline, in the same run: the same bytes written by a
+bare asyncio socket writer to a second loopback listener (what the port costs on top).
+
+Two way (`ports_two_way`): 300 alerts at 100 per second through a Station to the
+NinjaTrader add-on's core under Mono: line written → ack read → order filled in the book.
 """
 
 from __future__ import annotations
@@ -102,5 +105,9 @@ async def _measure() -> dict:
 
 
 def run(options) -> dict:
-    """Measure the port path against a bare socket writer (options are not used)."""
-    return asyncio.run(_measure())
+    """Measure the port path one way against a bare socket writer, then two way against the add-on's core (options
+    are not used)."""
+    from station.bench import ports_two_way
+
+    one_way = asyncio.run(_measure())
+    return {**one_way, **ports_two_way.measure(PACED, RATE)}

@@ -128,6 +128,8 @@ class OrderDispatcher:
         wanted = wanted_destinations(config)
         for name in [n for n in self.brokers if n not in wanted or wanted[n] != self.configs.get(n)]:
             await self._stop_broker(name)
+            if name not in wanted:  # gone from the config: its light goes too (not a link that is down)
+                self.bus.publish(ConnectionChanged(name, "broker", ConnectionState.REMOVED, "no longer configured"))
         for name, dest in wanted.items():
             if name in self.brokers:
                 continue
@@ -390,7 +392,7 @@ def _worked_by_station(orders, client_order_id: str) -> bool:
 
 def _takes_bracket(broker: Broker, exits: tuple[OrderRequest, ...], orders) -> bool:
     """The destination takes the entry with these exits in one request: native brackets of these types, every
-    exit priced (an offset resolved from the entry's expected price) and still held."""
+    exit priced (an offset resolved from the entry's expected price, or priced there) and still held."""
     capabilities = getattr(broker, "capabilities", BrokerCapabilities())
     if not capabilities.native_brackets or getattr(broker, "submit_bracket", None) is None:
         return False
@@ -400,6 +402,7 @@ def _takes_bracket(broker: Broker, exits: tuple[OrderRequest, ...], orders) -> b
             return False
         if request.order_type.value not in capabilities.order_types:
             return False
-        if request.limit_price is None and request.stop_price is None:
+        if request.limit_price is None and request.stop_price is None and not (
+                capabilities.offset_exits and request.offset is not None):
             return False
     return True

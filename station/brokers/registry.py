@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from station.brokers.protocol import Broker
 from station.bus import Bus
@@ -30,6 +30,10 @@ def _no_price(symbol: str) -> Decimal | None:
     return None
 
 
+def _no_settings(section: str) -> Mapping[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class BrokerContext:
     """What building a broker may use; `station/app.py` fills it in."""
@@ -40,6 +44,7 @@ class BrokerContext:
     last_price: Callable[[str], Decimal | None] = _no_price  # the feed's last price (paper fills at it)
     orders: OrderBook = field(default_factory=NoOrders)  # the oms's book, read-only (orders sent before a restart)
     contracts: ContractTable | None = None  # the IB contract table
+    settings: Callable[[str], Mapping[str, Any]] = _no_settings  # a settings section, read when needed
 
 
 BrokerFactory = Callable[[DestinationConfig, BrokerContext], Broker]

@@ -55,6 +55,11 @@ SETTINGS: dict[str, v.Fields] = {
         "pending_limit_s": (v.number(1, 7 * 86400), 300),
         "stuck_order_s": (v.number(1, 86400), 30),
     }),
+    # NinjaTrader TCP ports: after a connection ends, a receiver that never acknowledges gets this many
+    # seconds of lines again (and every line since the last one it provably read)
+    "ninjatrader": v.Fields({
+        "resend_window_s": (v.number(0, 7 * 86400), 600),
+    }),
     # notifications: the tray always; e-mail through SMTP when enabled (password: secret smtp-password)
     "notifications": v.Fields({
         "email_enabled": (v.boolean, False),
@@ -104,11 +109,12 @@ DESTINATION_TYPES: dict[str, tuple[v.Fields, tuple[str, ...]]] = {
     "paper": (v.Fields({}), ()),
     "ninjatrader-ati": (v.Fields({
         "account": (v.ati_field, None),
+        # left out: `Documents/NinjaTrader 8/incoming` and `…/outgoing` of the user running Station
         "incoming": (v.text, None),
         "outgoing": (v.text, None),
         "order_type": (v.choice("market", "limit"), "market"),
         "tif": (v.choice("day", "gtc"), "day"),
-    }), ("account", "incoming", "outgoing")),
+    }), ("account",)),
     "ib": (v.Fields({
         "host": (v.text, "127.0.0.1"),
         "port": (v.port, 7497),

@@ -33,6 +33,8 @@ class BrokerCapabilities:
     native_replace: bool = False
     # fills come back (a NinjaTrader port's lines report none: the strategy there trades on its own)
     reports_fills: bool = True
+    # a bracket's exits given as offsets (ticks, points, percent) are priced there, from its own fill
+    offset_exits: bool = False
     # the order types it works natively ("trailing_stop" too where it trails a stop itself)
     order_types: tuple[str, ...] = ("market", "limit", "stop", "stop_limit")
     notes: tuple[str, ...] = field(default_factory=tuple)

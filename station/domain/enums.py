@@ -142,3 +142,5 @@ class ConnectionState(StrEnum):
     REPLAYING = "replaying"
     STALE = "stale"
     ERROR = "error"
+    # no longer configured: its light and rows go (the last word about a link)
+    REMOVED = "removed"

@@ -23,7 +23,7 @@ from station.domain.fills import Fill
 from station.domain.orders import InvalidTransition, Order
 from station.domain.positions import Position
 from station.domain.timeutil import utc_now
-from station.oms.book import Book
+from station.oms.book import Book, session_day
 from station.oms.destinations import DestinationCapabilities
 from station.oms.recorder import Recorder
 from station.store import alerts_repo, order_repo as rows
@@ -122,31 +122,75 @@ class ReportApplier:
         return True
 
     def on_position_report(self, event: PositionReported) -> bool:
-        """Compare a destination's position with the book; book the difference as unattributed (True if any)."""
+        """Compare a destination's position with the book and correct the book (True if it did).
+
+        What the book holds beyond the report is closed at the best price known (the mark, else the
+        position's own average: no profit or loss made up, as a destination that reports flat names no
+        price); a position the book never had is booked as unattributed at the reported average."""
         if any(o.request.ticker.upper() == event.ticker.upper() for o in self.book.open_orders(event.destination)):
             return False  # orders in flight: the figures cannot agree yet
         held = self.book.position(event.destination, event.ticker)
         if held == event.qty:
             return False
-        difference = event.qty - held
-        key_position = next((p for (d, t, s), p in self.book.positions.items()
-                             if d == event.destination and t == event.ticker.upper() and s == ""), None)
-        base = key_position or Position(destination=event.destination, ticker=event.ticker.upper())
-        qty = base.qty + difference
-        avg = event.avg_price if event.avg_price is not None else base.avg_price
-        corrected = dataclasses.replace(base, qty=qty, avg_price=avg if qty else Decimal(0))
         now = utc_now()
-        self.book.set_position(corrected, now)
-        message = (f"{event.destination} reports {event.qty} {event.ticker}, the book had {held}; "
-                   f"booked {difference:+} as unattributed")
+        corrected, notes = self._close_beyond(event, held, now)
+        difference = event.qty - self.book.position(event.destination, event.ticker)
+        if difference:
+            corrected.append(self._unattributed(event, difference, now))
+            notes.append(f"booked {difference:+} as unattributed")
+        message = f"{event.destination} reports {event.qty} {event.ticker}, the book had {held}; " + "; ".join(notes)
         log.warning(message)
 
         def after(_):
-            self.bus.publish(PositionChanged(corrected))
+            for position in corrected:
+                self.bus.publish(PositionChanged(position))
             self.bus.publish(Notified("Position corrected", message, "warning"))
 
-        self.recorder.write(lambda conn: rows.save_position(conn, corrected, now), after)
+        def job(conn):
+            for position in corrected:
+                rows.save_position(conn, position, now)
+
+        self.recorder.write(job, after)
         return True
+
+    def _holdings(self, event: PositionReported) -> list[Position]:
+        upper = event.ticker.upper()
+        return [p for (d, t, _), p in self.book.positions.items() if d == event.destination and t == upper and p.qty]
+
+    def _close_beyond(self, event: PositionReported, held: Decimal, now) -> tuple[list[Position], list[str]]:
+        """Close (flat report) or reduce the book's positions that go beyond what the destination holds."""
+        mark = self.book.marks.price(event.ticker)
+        left = event.qty - held  # what the book must move by; only positions on the other side are reduced
+        corrected, notes = [], []
+        for position in sorted(self._holdings(event), key=lambda p: -abs(p.qty)):
+            if event.qty == 0:
+                step = -position.qty  # flat there: every share of it, whichever side
+            elif left == 0 or (position.qty > 0) == (left > 0):
+                continue
+            else:
+                step = max(-position.qty, left) if left < 0 else min(-position.qty, left)
+            price = mark if mark is not None else position.avg_price
+            realized = (price - position.avg_price) * -step * position.multiplier
+            qty = position.qty + step
+            closed = dataclasses.replace(position, qty=qty, avg_price=position.avg_price if qty else Decimal(0),
+                                         realized_pnl=position.realized_pnl + realized)
+            self.book.set_position(closed, now)
+            self.book.realized_by_day[(session_day(now), position.strategy or "")] += realized
+            corrected.append(closed)
+            left -= step
+            where = "the last price" if mark is not None else "its own average price (no price known)"
+            notes.append(f"closed {step:+} of {position.strategy or 'unattributed'} at {price} ({where})")
+        return corrected, notes
+
+    def _unattributed(self, event: PositionReported, difference: Decimal, now) -> Position:
+        key = (event.destination, event.ticker.upper(), "")
+        base = self.book.positions.get(key) or Position(destination=event.destination, ticker=event.ticker.upper())
+        qty = base.qty + difference
+        mark = self.book.marks.price(event.ticker)
+        avg = event.avg_price if event.avg_price is not None else (mark or base.avg_price)
+        corrected = dataclasses.replace(base, qty=qty, avg_price=avg if qty else Decimal(0))
+        self.book.set_position(corrected, now)
+        return corrected
 
     def on_replaced(self, event: OrderReplaced) -> None:
         """A destination changed a working order as asked: the book takes its new quantity and prices."""

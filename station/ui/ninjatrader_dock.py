@@ -1,28 +1,41 @@
-"""The NinjaTrader dock: every TCP port and ATI account, its link, lines waiting, last delivery.
+"""The NinjaTrader dock: every TCP port and ATI account, its link, lines waiting, last delivery; and the
+add-on's install.
 
 Rows come from the configuration (ports listed under strategies' tickers, ATI
 destinations) plus any NinjaTrader destination that reports; the live figures come
-from bus events only: `ConnectionChanged` (state), `OrderUpdated` (an order created
-and still `new` is waiting for its destination), `OrderReported` (SUBMITTED: written).
+from bus events only: `ConnectionChanged` (state; REMOVED takes the row away),
+`OrderUpdated` (an order created and still `new` is waiting for its destination),
+`OrderReported` (SUBMITTED: written). A port that is down is red here as in the status
+bar. "Install add-on…" copies the NinjaTrader 8 add-on into NinjaTrader's AddOns folder
+or writes its import archive, then says the steps left inside NinjaTrader.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from station.domain.config import RoutingConfig
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConfigChanged, ConnectionChanged, OrderReported, OrderUpdated
 from station.domain.timeutil import to_eastern
 from station.ui import theme
+from station.ui import ninjatrader_addon
 from station.ui.context import DockContext
 from station.ui.status_bar import LIGHT_COLORS
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
 
+log = logging.getLogger("station.ui")
+
 PORT_PREFIX = "port:"
+SENT_MEMORY = 50_000  # order ids remembered as sent (counted once each)
 ATI_TYPE = "ninjatrader-ati"
 
 
@@ -56,7 +69,7 @@ def _last_tip(row: NinjaTraderRow) -> str | None:
 def _state_color(row: NinjaTraderRow) -> str:
     if row.waiting and row.state is not ConnectionState.CONNECTED:
         return theme.RED  # down while lines wait for it: the trader must look
-    return LIGHT_COLORS.get(row.state, theme.GREY)
+    return LIGHT_COLORS.get(row.state, theme.GREY)  # the status bar's colours (a port down and retrying is red)
 
 
 COLUMNS = [
@@ -101,14 +114,27 @@ class NinjaTraderDock(QWidget):
         super().__init__(parent)
         self._context = context
         self.rows: dict[str, NinjaTraderRow] = {}
+        self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self.model = RecordTableModel(COLUMNS, key=lambda r: r.name, newest_first=False, cap=1000)
         self.summary = QLabel()
         self.summary.setStyleSheet(f"color: {theme.MUTED}; padding: 2px 2px 4px 2px;")
         self.summary.setWordWrap(True)  # a narrow dock wraps the line instead of growing
         self.table = make_table(self.model, COLUMNS)
+        self.addons_dir: Path = ninjatrader_addon.addons_dir()
+        self.install_button = self._install_button()
+        self.install_note = QLabel()
+        self.install_note.setWordWrap(True)
+        self.install_note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.install_note.setStyleSheet(f"padding: 4px; border: 1px solid {theme.MUTED}; border-radius: 3px;")
+        self.install_note.hide()
+        self.installing: asyncio.Future | None = None
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.install_button, 0, Qt.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.summary)
+        layout.addLayout(top)
+        layout.addWidget(self.install_note)
         layout.addWidget(self.table)
         if context is not None:
             bridge = context.bridge
@@ -157,10 +183,21 @@ class NinjaTraderDock(QWidget):
 
     def on_connections(self, events: list[ConnectionChanged]) -> None:
         changed: dict[str, NinjaTraderRow] = {}
+        removed = False
         for event in events:
+            if event.state is ConnectionState.REMOVED:  # no longer configured: the row goes
+                changed.pop(event.name, None)
+                removed = self.rows.pop(event.name, None) is not None or removed
+                continue
             row = changed.get(event.name) or self._row(event.name)
             if row is not None:
                 changed[event.name] = replace(row, state=event.state, detail=event.detail)
+        if removed:
+            self.rows.update(changed)
+            self.model.clear()
+            self.model.upsert(self.rows.values())
+            self._refresh_summary()
+            return
         self._update(changed)
 
     def on_orders(self, events: list[OrderUpdated]) -> None:
@@ -181,10 +218,78 @@ class NinjaTraderDock(QWidget):
             if row is None or event.status is OrderStatus.NEW:
                 continue
             row = replace(row, waiting=row.waiting - {event.client_order_id})
-            if event.status is OrderStatus.SUBMITTED:
+            if event.status is OrderStatus.SUBMITTED and self._first_sending(event.client_order_id):
                 row = replace(row, sent=row.sent + 1, last_delivery=event.at)
             changed[event.destination] = row
         self._update(changed)
+
+    def _first_sending(self, client_order_id: str) -> bool:
+        """True the first time an order is said sent (the dispatcher and the port both say it; a line written
+        again after a reconnect is said again)."""
+        if client_order_id in self._sent_ids:
+            return False
+        self._sent_ids[client_order_id] = None
+        if len(self._sent_ids) > SENT_MEMORY:
+            self._sent_ids.popitem(last=False)
+        return True
+
+    # ---- the add-on's install -------------------------------------------------------------
+
+    def _install_button(self) -> QToolButton:
+        button = QToolButton()
+        button.setText("Install add-on…")
+        button.setToolTip("The NinjaTrader 8 add-on that receives this Station's port lines and answers with "
+                          "order states, fills and positions")
+        button.setPopupMode(QToolButton.InstantPopup)
+        menu = QMenu(button)
+        self.copy_action = menu.addAction(
+            "Copy into NinjaTrader 8 (Documents › NinjaTrader 8 › bin › Custom › AddOns)")
+        self.copy_action.triggered.connect(lambda: self.start_install(self.install_into_ninjatrader))
+        self.zip_action = menu.addAction("Write an NT8 import .zip…")
+        self.zip_action.triggered.connect(self._ask_archive_path)
+        button.setMenu(menu)
+        return button
+
+    def _ask_archive_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Write the NinjaTrader 8 import archive",
+                                              str(Path.home() / "StationReceiver.zip"), "NinjaScript archive (*.zip)")
+        if path:
+            self.start_install(lambda: self.write_archive(Path(path)))
+
+    def start_install(self, job) -> None:
+        """Run an install off the event loop; its outcome, or why it failed, shows in the note."""
+        self.install_button.setEnabled(False)
+        self.installing = asyncio.ensure_future(job())
+
+    async def install_into_ninjatrader(self) -> None:
+        """Copy the add-on into NinjaTrader's AddOns folder and say the steps left."""
+        await self._install(lambda: ninjatrader_addon.install(self.addons_dir),
+                            "Station Receiver copied into {where}.")
+
+    async def write_archive(self, path: Path) -> None:
+        """Write the add-on's import archive and say the steps left."""
+        await self._install(lambda: ninjatrader_addon.write_archive(path), "Station Receiver written to {where}.")
+
+    async def _install(self, work, headline: str) -> None:
+        try:
+            done = await asyncio.to_thread(work)
+        except OSError as exc:
+            log.warning("installing the NinjaTrader add-on failed: %s", exc)
+            self._show_note(f"<b>The add-on was not installed</b>: {_html(str(exc))}", theme.RED)
+        else:
+            log.info("NinjaTrader add-on: %s (%d files)", done.where, len(done.files))
+            steps = "".join(f"<li>{_html(step)}</li>" for step in done.steps)
+            removed = f" Older files removed: {', '.join(done.removed)}." if done.removed else ""
+            self._show_note(f"<b>{_html(headline.format(where=done.where))}</b> {len(done.files)} files.{removed}"
+                            f"<br>Left to do in NinjaTrader:<ol style='margin: 2px 0 0 -20px'>{steps}</ol>",
+                            theme.GREEN)
+        finally:
+            self.install_button.setEnabled(True)
+
+    def _show_note(self, html: str, color: str) -> None:
+        self.install_note.setText(html)
+        self.install_note.setStyleSheet(f"padding: 4px; border: 1px solid {color}; border-radius: 3px;")
+        self.install_note.show()
 
     def _refresh_summary(self) -> None:
         rows = list(self.rows.values())
@@ -199,3 +304,7 @@ class NinjaTraderDock(QWidget):
         if last:
             parts.append(f"last delivery {to_eastern(last):%H:%M:%S} ET")
         self.summary.setText(" · ".join(parts))
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -57,6 +57,11 @@ class StationStatusBar(QStatusBar):
     def on_connections(self, events: list[ConnectionChanged]) -> None:
         for event in events:
             light = self.lights.get(event.name)
+            if event.state is ConnectionState.REMOVED:  # no longer configured: no light at all
+                if light is not None:
+                    self._lights_layout.removeWidget(self.lights.pop(event.name))
+                    light.deleteLater()
+                continue
             if light is None:
                 light = self.lights[event.name] = ConnectionLight(event.name)
                 self._lights_layout.addWidget(light)

@@ -81,7 +81,7 @@ def test_import_merges_strategies_and_settings(repo):
     ({"strategies": {"S": {"tickers": {"A": {"ports": [5000, 5000]}}}}}, "strategies.S.tickers.A.ports"),
     ({"strategies": {"S": {"tickers": {"A": {"prots": [5000]}}}}}, "strategies.S.tickers.A.prots"),
     ({"destinations": {"x": {"type": "carrier-pigeon"}}}, "destinations.x.type"),
-    ({"destinations": {"x": {"type": "ninjatrader-ati", "account": "Sim101"}}}, "destinations.x.incoming"),
+    ({"destinations": {"x": {"type": "ninjatrader-ati", "incoming": "/nt/in"}}}, "destinations.x.account"),
     ({"destinations": {"x": {"type": "ib", "password": "hunter2"}}}, "destinations.x.password"),
     ({"strategies": {"S": {"tickers": {"A": {"destinations": {"p": {"qty": 0}}}}}}}, "strategies.S.tickers.A.destinations.p.qty"),
     ({"bogus": 1}, "bogus"),

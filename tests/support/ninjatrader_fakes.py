@@ -28,6 +28,7 @@ class FakeOrder:
     filled: int = 0
     avg: Decimal = Decimal(0)
     state: str = "ACCEPTED"
+    oco: str = ""
 
 
 class FakeNinjaTrader:
@@ -74,7 +75,7 @@ class FakeNinjaTrader:
         if command == "PLACE":
             account, instrument, action, qty, kind = fields[1:6]
             assert account == self.account, account
-            order = self.orders[fields[10]] = FakeOrder(fields[10], instrument, action, int(qty), kind)
+            order = self.orders[fields[10]] = FakeOrder(fields[10], instrument, action, int(qty), kind, oco=fields[9])
             self.write_state(order.order_id, "ACCEPTED;0;0")
             self.write_state(order.order_id, "WORKING;0;0")
             if kind == "MARKET":
@@ -87,9 +88,23 @@ class FakeNinjaTrader:
                 self.write_state(order.order_id, f"{order.state};{order.filled};{order.avg}")
         elif command == "CANCEL":
             order = self.orders.get(fields[10])
-            if order is not None and order.state in ("ACCEPTED", "WORKING", "PARTFILLED"):
-                order.state = "CANCELLED"
-                self.write_state(order.order_id, f"CANCELLED;{order.filled};{order.avg}")
+            if order is not None:
+                self.cancel(order)
+        elif command == "CLOSEPOSITION":  # cancel the instrument's working orders, flatten at `fill_price`
+            account, instrument = fields[1:3]
+            assert account == self.account and not any(fields[3:]), fields
+            for order in list(self.orders.values()):
+                if order.instrument == instrument:
+                    self.cancel(order)
+            held, _ = self.positions.get(instrument, (0, Decimal(0)))
+            if held:
+                self.positions[instrument] = (0, Decimal(0))
+                self.write_outgoing(f"{instrument} {self.exchange}_{self.account}_Position.txt", "FLAT;0;0")
+
+    def cancel(self, order: FakeOrder) -> None:
+        if order.state in ("ACCEPTED", "WORKING", "PARTFILLED"):
+            order.state = "CANCELLED"
+            self.write_state(order.order_id, f"CANCELLED;{order.filled};{order.avg}")
 
     def fill(self, order_id: str, qty: int, price: Decimal) -> None:
         """Execute `qty` more of an order at `price`: its state file and the position file change."""
@@ -98,6 +113,10 @@ class FakeNinjaTrader:
         order.filled += qty
         order.state = "FILLED" if order.filled == order.qty else "PARTFILLED"
         self.write_state(order_id, f"{order.state};{order.filled};{order.avg}")
+        if order.oco:  # one of an OCO group filled: NinjaTrader cancels the others
+            for other in self.orders.values():
+                if other.oco == order.oco and other is not order:
+                    self.cancel(other)
         signed = qty if order.action == "BUY" else -qty
         held, avg = self.positions.get(order.instrument, (0, Decimal(0)))
         new = held + signed
@@ -117,3 +136,12 @@ class FakeNinjaTrader:
 
     def write_outgoing(self, name: str, text: str) -> None:
         (self.outgoing / name).write_text(text + "\r\n", encoding="utf-8")
+
+
+def model_request(**fields):
+    """An OrderRequest whose `role` may be given by its name."""
+    from station.domain import enums
+    from station.domain.orders import OrderRequest
+
+    fields["role"] = enums.OrderRole(fields.get("role", "entry"))
+    return OrderRequest(**fields)

@@ -1,95 +1,66 @@
 """A NinjaTrader account through the ATI file interface: order files in, state files out.
 
-Orders go into `incoming` as `oif<N>.txt` (see `files.OifWriter`). NinjaTrader's
-`outgoing` folder is polled rather than watched with OS notifications: polling
-needs no extra dependency, behaves the same on every OS and on folders that
-notifications miss (network drives, OneDrive-synced Documents, where NinjaTrader's
-folder often lives), and costs one directory listing per interval. A file is
-read when its size or time changed, or while it is younger than `RECENT_S`
-(NinjaTrader may rewrite it within the file system's time resolution).
+Orders go into `incoming` as `oif<N>.txt` (see `files.OifWriter`): PLACE (a bracket's exits
+with one OCO ID, once the order model gives them an `oco_group`), CANCEL, CHANGE, and
+CLOSEPOSITION for an order that closes the account's whole position (role `exit`).
+NinjaTrader's `outgoing` folder is polled (`ati_folders`): order state files move orders
+and report fills, position files positions. CLOSEPOSITION carries no order id, so no state
+file follows it: its order is filled when the position file says flat, at the best price
+Station has (the feed's last, else the price it knew when it sent it, else the position's
+own average: no profit or loss is made up). A missing folder, or an order file NinjaTrader
+leaves unread (the ATI is off), is said once in the log and as a notice, and shows red or amber.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import time
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.ninjatrader.ati_book import AtiBook, AtiOrder
-from station.brokers.ninjatrader.files import OIF_NAME, OifWriter, run_file_job
+from station.brokers.ninjatrader.ati_folders import (
+    ENABLE_ATI, OutgoingFile, OutgoingScanner, folder_problem, oldest_unread,
+)
+from station.brokers.ninjatrader.files import OifWriter, run_file_job
 from station.brokers.ninjatrader.parsing import (
-    fill_delta, instrument_without_exchange, oif_cancel, oif_change, oif_place, parse_connection_state,
-    parse_order_state, parse_position, position_instrument,
+    fill_delta, instrument_without_exchange, oif_cancel, oif_change, oif_close_position, oif_place,
+    parse_connection_state, parse_order_state, parse_position, position_instrument, request_role,
 )
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side, TimeInForce
-from station.domain.events import ConnectionChanged, ErrorRaised, FillReported, OrderReported, PositionReported
+from station.domain.events import (
+    ConnectionChanged, ErrorRaised, FillReported, Notified, OrderReported, PositionReported,
+)
 from station.domain.fills import Fill
 from station.domain.orders import TRANSITIONS, OrderRequest
 from station.domain.timeutil import UTC
 
 log = logging.getLogger("station.ninjatrader")
 
-RECENT_S = 2.0
 FILL_STATES = (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
+STALE_AFTER_S = 10.0  # an order file NinjaTrader has not taken by then: the ATI is off
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingFile:
-    """One file of `outgoing` as read: name, text, modification time (epoch seconds)."""
-
-    name: str
-    text: str
-    mtime: float
-
-
-class OutgoingScanner:
-    """Lists `outgoing` and returns the files that changed (blocking: run it in a thread)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._signatures: dict[str, tuple[int, int]] = {}
-
-    def scan(self, reread: set[str]) -> list[OutgoingFile]:
-        seen: dict[str, tuple[int, int]] = {}
-        changed: list[OutgoingFile] = []
-        now = time.time()
-        with os.scandir(self.folder) as entries:
-            for entry in entries:
-                if not entry.name.lower().endswith(".txt"):
-                    continue
-                try:
-                    stat = entry.stat()
-                    signature = (stat.st_mtime_ns, stat.st_size)
-                    if (self._signatures.get(entry.name) == signature and entry.name not in reread
-                            and now - stat.st_mtime > RECENT_S):
-                        seen[entry.name] = signature
-                        continue
-                    with open(entry.path, encoding="utf-8", errors="replace") as handle:
-                        text = handle.read(4096)
-                except OSError:  # being written (Windows locks it) or just deleted: next time
-                    continue
-                seen[entry.name] = signature
-                changed.append(OutgoingFile(entry.name, text, stat.st_mtime))
-        self._signatures = seen
-        return changed
+def _no_price(ticker: str) -> Decimal | None:
+    return None
 
 
 class AtiBroker:
     """Destination `{"type": "ninjatrader-ati", "account", "incoming", "outgoing"}`."""
 
-    capabilities = BrokerCapabilities(native_replace=True, order_types=("market", "limit", "stop", "stop_limit"),
+    # a bracket's armed exits go out as orders sharing one OCO ID (NinjaTrader cancels the other on a fill)
+    capabilities = BrokerCapabilities(native_replace=True, native_oco=True,
+                                      order_types=("market", "limit", "stop", "stop_limit"),
                                       notes=("quantities are whole numbers",))
 
     def __init__(self, name: str, bus: Bus, *, account: str, incoming: Path, outgoing: Path,
                  data_dir: Path, order_type: str = "market", tif: str = "day",
-                 poll_s: float = 0.2, stale_after_s: float = 15.0) -> None:
+                 poll_s: float = 0.2, stale_after_s: float = STALE_AFTER_S,
+                 last_price: Callable[[str], Decimal | None] = _no_price) -> None:
         self.name = name
         self.bus = bus
         self.account = account
@@ -99,6 +70,7 @@ class AtiBroker:
         self.tif = TimeInForce.parse(tif)
         self.poll_s = poll_s
         self.stale_after_s = stale_after_s
+        self.last_price = last_price
         self.state = ConnectionState.DISCONNECTED
         self.detail = ""
         self.connections: dict[str, str] = {}  # NinjaTrader's own connection state files
@@ -109,6 +81,7 @@ class AtiBroker:
         self._texts: dict[str, str] = {}
         self._positions: dict[str, PositionReported] = {}  # ticker -> the latest position file's figures
         self._doubtful: dict[str, str] = {}  # unreadable once: reported if read the same again
+        self._warned: str | None = None  # the problem last notified (one notice per episode)
         self._submit_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
 
@@ -132,10 +105,13 @@ class AtiBroker:
         self._set_state(ConnectionState.DISCONNECTED, "stopped")
 
     async def submit(self, request: OrderRequest) -> None:
-        """Write a PLACE file; SUBMITTED is reported once it is in place."""
+        """Write a PLACE file (CLOSEPOSITION for an exit of the whole position); SUBMITTED is reported once it is
+        in place."""
         cid = request.client_order_id
+        closes = self._closes_position(request)
         try:
-            line = oif_place(request, self.account, **self._overrides(request))
+            line = (oif_close_position(self.account, request.symbol) if closes
+                    else oif_place(request, self.account, **self._overrides(request)))
         except ValueError as exc:
             raise BrokerError(f"cannot place {cid} through the ATI: {exc}") from None
         async with self._submit_lock:
@@ -145,6 +121,7 @@ class AtiBroker:
                 self.bus.publish(OrderReported(self.name, cid, order.order_status))
                 return
             order = self.book.add(request)
+            order.closes = closes
             await self._save()  # known before NinjaTrader can answer about it
             path = await self._write(line)
             order.file = path.name
@@ -188,6 +165,14 @@ class AtiBroker:
         fills = tuple(fill for o in placed for fill in o.fill_records(self.name) if fill.time >= since)
         return BrokerReports(self.name, since, orders=orders, fills=fills, positions=tuple(self._positions.values()))
 
+    def _closes_position(self, request: OrderRequest) -> bool:
+        """An exit (role `exit`) of exactly the account's position: NinjaTrader's own CLOSEPOSITION, which also
+        cancels the position's protective orders. Any other exit is a PLACE (others' shares stay)."""
+        if request_role(request) != "exit" or request.order_type is not OrderType.MARKET:
+            return False
+        held = self._positions.get(request.ticker)
+        return held is not None and held.qty != 0 and held.qty == -request.side.sign * request.qty
+
     def _overrides(self, request: OrderRequest) -> dict:
         """The destination's order type and time in force applied to a plain market order."""
         extra: dict = {}
@@ -213,15 +198,18 @@ class AtiBroker:
             try:
                 problem, files, stale = await asyncio.to_thread(self._look, set(self._doubtful))
                 if problem:
-                    self._set_state(ConnectionState.DISCONNECTED, problem)
+                    self._warn(problem)
+                    self._set_state(ConnectionState.ERROR, problem)
                 else:
                     changed = [self._on_file(f) for f in files]
                     if any(changed):
                         await self._save()
                     # reconciled: everything outgoing holds is reported before CONNECTED
                     if stale:
+                        self._warn(stale)
                         self._set_state(ConnectionState.STALE, stale)
                     else:
+                        self._warned = None
                         self._set_state(ConnectionState.CONNECTED, self._connected_detail())
             except OSError as exc:
                 self._set_state(ConnectionState.ERROR, f"{exc}")
@@ -232,31 +220,21 @@ class AtiBroker:
 
     def _look(self, reread: set[str]) -> tuple[str | None, list[OutgoingFile], str | None]:
         """One poll, off the loop: a folder problem, or the changed outgoing files and staleness."""
-        problem = self._check_folders()
+        problem = folder_problem(self.incoming, self.outgoing)
         if problem:
             return problem, [], None
-        return None, self._scanner.scan(reread), self._oldest_unread()
+        return None, self._scanner.scan(reread), oldest_unread(self.incoming, self.stale_after_s)
 
-    def _check_folders(self) -> str | None:
-        if not self.incoming.is_dir():
-            return f"incoming folder not found: {self.incoming}"
-        if not os.access(self.incoming, os.W_OK):
-            return f"incoming folder is not writable: {self.incoming}"
-        if not self.outgoing.is_dir():
-            return f"outgoing folder not found: {self.outgoing}"
-        return None
-
-    def _oldest_unread(self) -> str | None:
-        now, oldest = time.time(), None
-        with os.scandir(self.incoming) as entries:
-            for entry in entries:
-                if OIF_NAME.match(entry.name):
-                    age = now - entry.stat().st_mtime
-                    if age > self.stale_after_s and (oldest is None or age > oldest[0]):
-                        oldest = (age, entry.name)
-        if oldest is None:
-            return None
-        return f"NinjaTrader has not read {oldest[1]} for {oldest[0]:.0f} s (is the ATI enabled?)"
+    def _warn(self, problem: str) -> None:
+        """Say a problem once (log and notice) until it is gone; a staleness that grows is the same problem."""
+        kind = problem.split(" for ", 1)[0]
+        if self._warned == kind:
+            return
+        self._warned = kind
+        message = f"{self.name} (account {self.account}): {problem}. {ENABLE_ATI} must be on, and the folders " \
+                  "must be NinjaTrader's own."
+        log.warning(message)
+        self.bus.publish(Notified("NinjaTrader ATI", message, "warning"))
 
     def _connected_detail(self) -> str:
         down = sorted(name for name, state in self.connections.items() if state != "CONNECTED")
@@ -292,10 +270,12 @@ class AtiBroker:
         if instrument is not None:
             position = parse_position(instrument_without_exchange(instrument), file.text)
             ticker = self.book.ticker_for(position.instrument)
+            before = self._positions.get(ticker)
+            changed = self._apply_close(ticker, before, position.qty, file) if position.qty == 0 else False
             report = PositionReported(self.name, ticker, position.qty, position.avg_price)
             self._positions[ticker] = report
             self.bus.publish(report)
-            return False
+            return changed
         connection = parse_connection_state(file.text)
         if connection is not None:
             self.connections[stem] = connection
@@ -314,15 +294,7 @@ class AtiBroker:
             if report.filled > Decimal(order.qty):
                 raise ValueError(f"{report.filled} filled of an order for {order.qty}")
             qty, price = fill_delta(order.filled_qty, order.average, report.filled, report.avg_price)
-            fill = Fill(fill_id=f"{self.name}:{cid}:{report.filled}", client_order_id=cid,
-                        destination=self.name, ticker=order.ticker, side=Side(order.side), qty=qty,
-                        price=price, time=datetime.fromtimestamp(file.mtime, UTC), strategy=order.strategy)
-            order.filled, order.avg_price = str(report.filled), str(report.avg_price)
-            order.fills.append([fill.fill_id, str(qty), str(price), fill.time.isoformat()])
-            order.status = (OrderStatus.FILLED if report.filled == Decimal(order.qty)
-                            else OrderStatus.PARTIALLY_FILLED).value
-            log.info("%s: %s filled %s @ %s (%s of %s)", self.name, cid, qty, price, report.filled, order.qty)
-            self.bus.publish(FillReported(fill))
+            self._record_fill(order, report.filled, report.avg_price, qty, price, file.mtime)
             changed = True
         status = report.status
         if status is not None and status not in FILL_STATES and status in TRANSITIONS[order.order_status]:
@@ -331,6 +303,49 @@ class AtiBroker:
             self.bus.publish(OrderReported(self.name, cid, status, reason=reason))
             changed = True
         return changed
+
+    def _record_fill(self, order: AtiOrder, filled: Decimal, average: Decimal, qty: Decimal, price: Decimal,
+                     mtime: float) -> None:
+        """One execution: kept with the order (reported again after a restart) and published once."""
+        cid = order.client_order_id
+        fill = Fill(fill_id=f"{self.name}:{cid}:{filled}", client_order_id=cid, destination=self.name,
+                    ticker=order.ticker, side=Side(order.side), qty=qty, price=price,
+                    time=datetime.fromtimestamp(mtime, UTC), strategy=order.strategy)
+        order.filled, order.avg_price = str(filled), str(average)
+        order.fills.append([fill.fill_id, str(qty), str(price), fill.time.isoformat()])
+        order.status = (OrderStatus.FILLED if filled == Decimal(order.qty) else OrderStatus.PARTIALLY_FILLED).value
+        log.info("%s: %s filled %s @ %s (%s of %s)", self.name, cid, qty, price, filled, order.qty)
+        self.bus.publish(FillReported(fill))
+
+    def _apply_close(self, ticker: str, before: PositionReported | None, now_qty: Decimal,
+                     file: OutgoingFile) -> bool:
+        """The position went flat: a CLOSEPOSITION sent for it is done. NinjaTrader names no price for it, so it
+        is filled at the best price Station has, never at a made-up one (True if an order was filled)."""
+        closing = [o for o in self.book.orders.values()
+                   if o.closes and o.file is not None and not o.order_status.is_terminal and o.ticker == ticker]
+        if not closing:
+            return False
+        order = closing[0]
+        left = Decimal(order.qty) - order.filled_qty
+        price, source = self._closing_price(order, before)
+        self._record_fill(order, Decimal(order.qty), price, left, price, file.mtime)
+        log.info("%s: %s closed the position by CLOSEPOSITION; NinjaTrader reports no price for it: booked at %s "
+                 "(%s)", self.name, order.client_order_id, price, source)
+        for extra in closing[1:]:  # a second close of the same position found nothing left to close
+            extra.status = OrderStatus.CANCELLED.value
+            self.bus.publish(OrderReported(self.name, extra.client_order_id, OrderStatus.CANCELLED,
+                                           reason="the position was already closed"))
+        return True
+
+    def _closing_price(self, order: AtiOrder, before: PositionReported | None) -> tuple[Decimal, str]:
+        last = self.last_price(order.ticker)
+        if last is not None:
+            return last, "the feed's last price"
+        if order.price_hint is not None:
+            return Decimal(order.price_hint), "the last price Station knew when it sent the close"
+        if before is not None and before.avg_price is not None:
+            return before.avg_price, "the position's average price: no price known, no profit or loss made up"
+        raise ValueError(f"no price at all to book the close of {order.client_order_id} at")
 
     async def _save(self) -> None:
         await run_file_job(self.book.save, self.book.snapshot())

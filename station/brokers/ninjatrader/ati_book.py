@@ -41,6 +41,8 @@ class AtiOrder:
     status: str = OrderStatus.NEW.value
     file: str | None = None  # the oif file it went out in, once written
     fills: list[list[str]] = field(default_factory=list)  # [fill id, qty, price, time ISO] as reported
+    closes: bool = False  # sent as CLOSEPOSITION: only the position file says when it is done
+    price_hint: str | None = None  # the price Station knew when it sent it
 
     def fill_records(self, destination: str) -> list[Fill]:
         """The fills reported for this order, as they were reported."""
@@ -67,8 +69,9 @@ class AtiOrder:
 
     @classmethod
     def from_request(cls, request: OrderRequest) -> "AtiOrder":
+        hint = str(request.price_hint) if request.price_hint is not None else None
         return cls(request.client_order_id, request.ticker, request.symbol, request.side.value,
-                   str(request.qty), request.strategy)
+                   str(request.qty), request.strategy, price_hint=hint)
 
 
 class AtiBook:

@@ -1,10 +1,13 @@
-"""Files written whole, then put in place in one step: kept state and ATI order instruction files."""
+"""Files written whole, then put in place in one step: kept state (a port's waiting lines, ATI orders) and ATI
+order instruction files."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
 import hashlib
+import json
+import logging
 import os
 import re
 import threading
@@ -40,6 +43,30 @@ def write_atomic(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _write_synced(temp, data)
     os.replace(temp, path)
+
+
+def remove_file(path: Path) -> None:
+    """Delete `path` if it is there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def read_kept_lines(path: Path) -> list[tuple[str, bytes]]:
+    """The port lines kept in `path` (one JSON object per line) as (id, bytes with `\\n`); an unreadable line is
+    logged and skipped, a missing file is none."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    kept = []
+    for line in raw.splitlines():
+        try:
+            kept.append((str(json.loads(line)["id"]), line + b"\n"))
+        except (ValueError, KeyError, TypeError):
+            logging.getLogger("station.ninjatrader").error("skipping an unreadable kept line in %s", path)
+    return kept
 
 
 def _place_new(temp: Path, final: Path) -> bool:

@@ -1,9 +1,12 @@
-"""A loopback stand-in for the NinjaTrader strategy that listens on a port and reads Station's lines.
+"""A loopback stand-in for the NinjaTrader receiver that listens on a port and reads Station's lines.
 
 It speaks the real wire format (one JSON object and `\\n` per line), keeps what it
-receives in order, and drops a line whose `id` it has seen, as a strategy should.
+receives in order, and drops a line whose `id` it has seen, as a receiver should.
 Tests and benchmarks use it to check delivery, order, duplicates and latency; it
-can go down and come back, or break a connection mid-stream.
+can go down and come back, break a connection mid-stream, or freeze (stop reading
+while connected, as a hung NinjaTrader does). With `answers=True` it answers as the
+add-on does: an ack per line, then the order `submitted`, `working` and `filled`
+at `fill_price`, then the account's position.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import socket
 import struct
 import time
+from decimal import Decimal
 from typing import Any, Callable
 
 
@@ -20,10 +24,14 @@ class LoopbackNinjaTrader:
     """Listens on 127.0.0.1:`port` (0: a free one) and collects the lines it is sent."""
 
     def __init__(self, port: int = 0, *, host: str = "127.0.0.1",
-                 on_line: Callable[[dict[str, Any], float], None] | None = None) -> None:
+                 on_line: Callable[[dict[str, Any], float], None] | None = None, answers: bool = False,
+                 fill_price: Decimal = Decimal("5000.25"), account: str = "Sim101") -> None:
         self.host = host
         self.port = port
         self.on_line = on_line
+        self.answers = answers
+        self.fill_price = fill_price
+        self.account = account
         self.lines: list[dict[str, Any]] = []  # first arrival of each id, in arrival order
         self.raw: list[bytes] = []  # every line as received, duplicates included
         self.received_at: dict[str, float] = {}  # id -> time.perf_counter() at first arrival
@@ -31,9 +39,13 @@ class LoopbackNinjaTrader:
         self.errors: list[str] = []
         self.accepted = 0
         self.break_after: int | None = None  # reset a connection after this many new lines on it
+        self.positions: dict[str, int] = {}  # ticker -> signed quantity filled here
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._serving: set[asyncio.Task] = set()
         self._arrived = asyncio.Event()
+        self._reading = asyncio.Event()
+        self._reading.set()
 
     @property
     def ids(self) -> list[str]:
@@ -56,10 +68,21 @@ class LoopbackNinjaTrader:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self.thaw()
         await self.drop_connections(abort=abort)
+        if self._serving:
+            await asyncio.wait(self._serving, timeout=2)
+
+    def freeze(self) -> None:
+        """Stop reading (the connections stay open; what Station writes piles up unread)."""
+        self._reading.clear()
+
+    def thaw(self) -> None:
+        """Read again."""
+        self._reading.set()
 
     async def drop_connections(self, *, abort: bool = False) -> None:
-        """Close the open connections but keep listening."""
+        """Close the open connections but keep listening (abort: reset them, whatever is unread)."""
         for writer in list(self._writers):
             if abort:
                 _reset(writer)
@@ -97,16 +120,26 @@ class LoopbackNinjaTrader:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
         self._writers.add(writer)
+        task = asyncio.current_task()
+        self._serving.add(task)
         on_this_connection = 0
         try:
             while True:
+                await self._reading.wait()
                 raw = await reader.readline()
                 if not raw:
                     break
                 if not raw.endswith(b"\n"):
                     self.errors.append(f"partial line at close: {raw!r}")
                     break
-                if self._receive(raw):
+                if not self._reading.is_set():  # it froze while this line came in: not taken until it thaws
+                    await self._reading.wait()
+                if writer.is_closing():  # reset meanwhile: what is read now would be lost with the process
+                    break
+                new = self._receive(raw)
+                if self.answers:
+                    self._answer(writer, raw, new)
+                if new:
                     on_this_connection += 1
                 if self.break_after is not None and on_this_connection >= self.break_after:
                     _reset(writer)
@@ -115,6 +148,7 @@ class LoopbackNinjaTrader:
             pass
         finally:
             self._writers.discard(writer)
+            self._serving.discard(task)
             writer.close()
 
     def _receive(self, raw: bytes) -> bool:
@@ -136,6 +170,25 @@ class LoopbackNinjaTrader:
         if self.on_line is not None:
             self.on_line(line, now)
         return True
+
+    def _answer(self, writer: asyncio.StreamWriter, raw: bytes, new: bool) -> None:
+        """The add-on's replies to one line: ack; for a new one its order's life and the position."""
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            return
+        replies: list[dict[str, Any]] = [{"type": "ack", "id": line["id"]}]
+        if new:
+            qty = int(line["qty"])
+            price = float(self.fill_price)
+            sign = 1 if line["action"] == "buy" else -1
+            held = self.positions[line["ticker"]] = self.positions.get(line["ticker"], 0) + sign * qty
+            for status, filled, avg in (("submitted", 0, None), ("working", 0, None), ("filled", qty, price)):
+                replies.append({"type": "order", "id": line["id"], "status": status, "filled_qty": filled,
+                                "avg_price": avg, "reason": None})
+            replies.append({"type": "position", "account": self.account, "instrument": line["ticker"], "qty": held,
+                            "avg_price": price if held else None})
+        writer.write(b"".join(json.dumps(reply).encode() + b"\n" for reply in replies))
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

@@ -126,12 +126,28 @@ def oif_qty(value: Decimal) -> str:
     return str(int(value))
 
 
+def request_role(request: OrderRequest) -> str:
+    """What an order is for: `entry`, `exit` (closes the position), `stop_loss`, `take_profit`,
+    `trailing_stop` (CONTRACT.md's `role`)."""
+    return request.role.value
+
+
+def request_oco(request: OrderRequest) -> str | None:
+    """The OCO group an order shares with its siblings (a bracket's exits), or None.
+
+    The hook for the order model's `oco_group` (CONTRACT.md): NinjaTrader's ATI links orders that
+    carry the same OCO ID in PLACE, so a bracket's exits go out as one group once the model says so."""
+    group = getattr(request, "oco_group", None)
+    return str(group) if group else None
+
+
 def oif_place(request: OrderRequest, account: str, *, order_type: OrderType | None = None,
               tif: TimeInForce | None = None, limit_price: Decimal | None = None) -> str:
-    """`PLACE;<ACCOUNT>;<INSTRUMENT>;<BUY|SELL>;<QTY>;<TYPE>;<LIMIT>;<STOP>;<TIF>;;<ORDER ID>;;`.
+    """`PLACE;<ACCOUNT>;<INSTRUMENT>;<BUY|SELL>;<QTY>;<TYPE>;<LIMIT>;<STOP>;<TIF>;<OCO ID>;<ORDER ID>;;`.
 
     INSTRUMENT is the request's destination instrument, else its ticker; ORDER ID its
-    client order id. `order_type`, `tif` and `limit_price` override the request's.
+    client order id; OCO ID its OCO group (empty without one). `order_type`, `tif` and
+    `limit_price` override the request's.
     """
     kind = order_type or request.order_type
     limit = limit_price if limit_price is not None else request.limit_price
@@ -149,7 +165,7 @@ def oif_place(request: OrderRequest, account: str, *, order_type: OrderType | No
         oif_price(limit if uses_limit else None),
         oif_price(request.stop_price if uses_stop else None),
         OIF_TIF[tif or request.tif],
-        "",
+        _field(oco, "OCO ID") if (oco := request_oco(request)) else "",
         _field(request.client_order_id, "order id"),
         "",
         "",
@@ -171,6 +187,12 @@ def oif_change(request: OrderRequest) -> str:
 def oif_cancel(client_order_id: str) -> str:
     """`CANCEL;;;;;;;;;;<ORDER ID>;;` (NinjaTrader's ATI CANCEL command)."""
     return "CANCEL" + ";" * 10 + _field(client_order_id, "order id") + ";;"
+
+
+def oif_close_position(account: str, instrument: str) -> str:
+    """`CLOSEPOSITION;<ACCOUNT>;<INSTRUMENT>;;;;;;;;;;` (NinjaTrader's ATI CLOSEPOSITION: closes the account's
+    position in the instrument and cancels its working orders there, the protective ones too)."""
+    return ";".join(["CLOSEPOSITION", _field(account, "account"), _field(instrument, "instrument")] + [""] * 10)
 
 
 # ---- ATI information update files ------------------------------------------------------------

@@ -1,114 +1,83 @@
-"""A NinjaTrader TCP port: one connection to 127.0.0.1:PORT, one JSON line per order, in order.
+"""A NinjaTrader TCP port: one connection to 127.0.0.1:PORT, one JSON line per order, replies read back.
 
 The oms hands lines over only while the port is CONNECTED and keeps the others
 waiting; this broker never drops one it was handed. Lines go out in the order
-they were handed over, through one writer task. A line is reported SUBMITTED
-once written to the socket. When the connection breaks, the lines NinjaTrader
-may not have read are put back at the head of the queue and written again
-after the reconnect, before CONNECTED is announced (so they stay ahead of what
-waited in the oms); the line's `id` lets the strategy drop one it already has.
-What is re-sent is decided by `lines_to_resend`: after a clean close (the peer
-read everything and closed) only the bytes the peer's TCP never acknowledged;
-after a reset or a write error, also everything written in the last
-`resend_window_s` seconds, since a peer that dies may not have read them.
-Lines waiting here when Station stops are kept in `<data dir>/ninjatrader/`.
+they were handed over, through one writer task, each written once while
+connected and reported SUBMITTED once written to the socket.
+
+What the receiver answers on the same connection (the add-on shipped in
+`resources/ninjatrader/`) is read by `_read_replies`: acks prove lines read,
+order replies become order states and fills, position replies positions
+(`port_replies.PortReplies`). A receiver that answers anything is one that
+reports fills, and the port says so (`capabilities`, announced again as
+`DestinationBuilt`, and remembered across restarts); one that never answers (a
+trader's own strategy) leaves its orders `submitted`, as before.
+
+When the connection ends, the lines the receiver may not have read are put back
+at the head of the queue and written again after the reconnect, before CONNECTED
+is announced (so they stay ahead of what waited in the oms); which lines is
+`sent_lines.SentJournal`'s rule, the same on every OS. Lines waiting here when
+Station stops, and lines a frozen receiver leaves unacknowledged, are kept in
+`<data dir>/ninjatrader/` (`kept_lines`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import socket
-import struct
-import sys
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from station.backoff import Backoff
-from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
-from station.brokers.ninjatrader.files import run_file_job, write_atomic
+from station.brokers.ninjatrader.kept_lines import KeptLines
 from station.brokers.ninjatrader.parsing import port_line
+from station.brokers.ninjatrader.port_replies import ANSWERING, SILENT, PortReplies
+from station.brokers.ninjatrader.replies import AckReply, BadReply, OrderReply, parse_reply
+from station.brokers.ninjatrader.sent_lines import Line, SentJournal, unconfirmed_bytes
+from station.brokers.protocol import BrokerError, BrokerReports
+from station.brokers.registry import PORT_TYPE
 from station.bus import Bus
 from station.domain.destinations import port_destination_name
 from station.domain.enums import ConnectionState, OrderStatus
-from station.domain.events import ConnectionChanged, OrderReported
+from station.domain.events import ConnectionChanged, DestinationBuilt, OrderReported
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import utc_now
+from station.queries_brokers import OrderBook
+
+__all__ = ["Line", "TcpPortBroker", "SILENT", "ANSWERING"]
 
 log = logging.getLogger("station.ninjatrader")
 
-RESEND_WINDOW_S = 2.0
+RESEND_WINDOW_S = 600.0
 RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
-RECENT_BYTES = 4 << 20  # at least this much of the latest output is kept for re-sending
+SETTLE_S = 0.25  # at a stop, how long to wait for acks of lines just written (fewer repeats after the restart)
 DELIVERED_MEMORY = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One order's bytes for the port."""
-
-    client_order_id: str
-    data: bytes
-
+MAX_BAD_REPLIES_LOGGED = 5
 
 @dataclass(slots=True)
 class _Link:
-    """One live connection and what was written on it."""
+    """One live connection and what happened on it."""
 
+    number: int
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-    opened: float = field(default_factory=time.monotonic)
+    opened: float
     written: int = 0
-    recent: deque = field(default_factory=deque)  # (monotonic time, end offset, Line)
-    inflight: list = field(default_factory=list)
     lost: str | None = None
-    clean_close: bool = False
-
-
-def unconfirmed_bytes(writer: asyncio.StreamWriter) -> int | None:
-    """Bytes written but not acknowledged by the peer's TCP (Linux SIOCOUTQ); None where unknown."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import fcntl
-        import termios
-
-        sock = writer.get_extra_info("socket")
-        if sock is None or sock.fileno() < 0:
-            return None
-        queued = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
-        return queued + writer.transport.get_write_buffer_size()
-    except (OSError, ImportError):
-        return None
-
-
-def lines_to_resend(recent, written: int, unconfirmed: int | None, clean_close: bool,
-                    now: float, window: float) -> list[Line]:
-    """The lines of a lost connection to write again, oldest first.
-
-    Always those beyond the acknowledged bytes; unless the peer closed cleanly and
-    the kernel told us what it acknowledged, also every line of the last `window` s.
-    """
-    cutoff = written - unconfirmed if unconfirmed is not None else written
-    trust_acks = clean_close and unconfirmed is not None
-    return [line for at, end, line in recent
-            if end > cutoff or (not trust_acks and now - at <= window)]
+    clean_close: bool = False  # the peer closed (FIN), rather than reset or our own stop
 
 
 class TcpPortBroker:
-    """Destination `port:<PORT>`: JSON lines to the NinjaTrader strategy listening on that port."""
-
-    capabilities = BrokerCapabilities(drops_repeats=True, reports_fills=False,
-                                      notes=("a line is submitted once written; ports report no fills",))
+    """Destination `port:<PORT>`: JSON lines to the NinjaTrader receiver listening on that port, replies back."""
 
     def __init__(self, port: int, bus: Bus, *, host: str = "127.0.0.1", data_dir: Path | None = None,
-                 backoff: Backoff | None = None, resend_window_s: float = RESEND_WINDOW_S,
-                 connect_timeout_s: float = 3.0) -> None:
+                 backoff: Backoff | None = None, resend_window_s: float | Callable[[], float] = RESEND_WINDOW_S,
+                 connect_timeout_s: float = 3.0, orders: OrderBook | None = None) -> None:
         if not 1 <= int(port) <= 65535:
             raise ValueError(f"port {port} is not between 1 and 65535")
         self.port = int(port)
@@ -120,14 +89,24 @@ class TcpPortBroker:
         self.last_delivery = None
         self.resend_window_s = resend_window_s
         self.connect_timeout_s = connect_timeout_s
+        self.replies = PortReplies(self.name, bus, orders)
+        self.journal = SentJournal()
+        self.reply_listener: Callable[[object], None] | None = None  # sees every reply read (benchmarks)
         self._backoff = backoff or Backoff(RECONNECT_INITIAL_S, RECONNECT_MAX_S)
         self._outbox: deque[Line] = deque()
         self._queued: set[str] = set()
         self._delivered: OrderedDict[str, datetime] = OrderedDict()  # client order id -> when first written
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._outbox_path = data_dir / "ninjatrader" / f"port-{self.port}.outbox.jsonl" if data_dir else None
-        self._persisted = False
+        self._link: _Link | None = None
+        self._connections = 0
+        self._bad_replies = 0
+        self._marking: asyncio.Future | None = None
+        folder = data_dir / "ninjatrader" if data_dir else None
+        self.kept = KeptLines(folder, self.port)
+        self.answers = self.kept.remembers_answers()
+        self.capabilities = ANSWERING if self.answers else SILENT
+        self.journal.acknowledging = self.answers  # the add-on acknowledges every line it reads
 
     def __repr__(self) -> str:
         return f"TcpPortBroker({self.host}:{self.port}, {self.state}, {len(self._outbox)} waiting)"
@@ -137,21 +116,33 @@ class TcpPortBroker:
         """Lines handed over (or to re-send) and not yet written."""
         return len(self._outbox)
 
+    @property
+    def window_s(self) -> float:
+        """The re-send window for a receiver that never acknowledges (the `ninjatrader` setting)."""
+        value = self.resend_window_s
+        return float(value() if callable(value) else value)
+
     # ---- Broker protocol ----------------------------------------------------------------------
 
     async def start(self) -> None:
         """Load lines kept from the last run, then connect in the background."""
-        self._load_outbox()
+        for line in self.kept.load():
+            if line.client_order_id not in self._queued:
+                self._outbox.append(line)
+                self._queued.add(line.client_order_id)
         self._set_state(ConnectionState.CONNECTING, f"{self.host}:{self.port}")
         self._task = asyncio.create_task(self._run(), name=f"ninjatrader {self.name}")
 
     async def stop(self) -> None:
-        """Close the connection; keep lines not yet written for the next start."""
+        """Close the connection; keep what is not yet written, or not acknowledged, for the next start."""
         if self._task is not None:
+            await self._settle()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self._persist_outbox()
+        if self._marking is not None:
+            await self._marking
         self._set_state(ConnectionState.DISCONNECTED, "stopped")
 
     async def submit(self, request: OrderRequest) -> None:
@@ -161,6 +152,7 @@ class TcpPortBroker:
             data = port_line(request)
         except (ValueError, TypeError) as exc:
             raise BrokerError(f"cannot build the NinjaTrader line for {cid}: {exc}") from None
+        self.replies.remember(request)
         if cid in self._queued:
             return  # already waiting here (kept from the last run, or handed over twice)
         if cid in self._delivered:
@@ -170,8 +162,15 @@ class TcpPortBroker:
         self._queued.add(cid)
         self._wake.set()
 
+    async def submit_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+        """An entry with its protective exits: its line carries them (CONTRACT.md) and the receiver works them;
+        what it says of `<entry id>-sl`, `-tp`, `-trail` is said of these exits."""
+        self.replies.attach_exits(entry, exits)
+        await self.submit(entry)
+
     async def cancel(self, client_order_id: str) -> None:
-        """A line still waiting here is withdrawn (CANCELLED); a written one cannot be."""
+        """A line still waiting here is withdrawn (CANCELLED); a written one cannot be (the receiver trades it;
+        an alert's `cancel` line cancels there)."""
         for line in self._outbox:
             if line.client_order_id == client_order_id and client_order_id not in self._delivered:
                 self._outbox.remove(line)
@@ -182,14 +181,18 @@ class TcpPortBroker:
         raise BrokerError(f"{client_order_id} was already written to {self.name}; a port line cannot be cancelled")
 
     async def replace(self, request: OrderRequest) -> None:
-        """A line cannot be changed once handed over (the strategy on the port trades it on its own)."""
+        """A line cannot be changed once handed over (the receiver on the port trades it on its own)."""
         raise BrokerError(f"{self.name} cannot change {request.client_order_id}: a port line is final once handed over")
 
     async def reports(self, since: datetime) -> BrokerReports:
-        """The lines written since `since` (SUBMITTED, as when they were written); a port reports no fills."""
-        written = tuple(OrderReported(self.name, cid, OrderStatus.SUBMITTED, at=at)
-                        for cid, at in self._delivered.items() if at >= since)
-        return BrokerReports(self.name, since, orders=written)
+        """What this port heard since `since`: the latest status of each order its receiver spoke of, the others
+        SUBMITTED as when they were written; the fills heard; the positions last heard."""
+        heard = {report.client_order_id: report for report in self.replies.orders_since(since)}
+        written = [OrderReported(self.name, cid, OrderStatus.SUBMITTED, at=at)
+                   for cid, at in self._delivered.items() if at >= since and cid not in heard]
+        return BrokerReports(self.name, since, orders=tuple(written) + tuple(heard.values()),
+                             fills=tuple(self.replies.fills_since(since)),
+                             positions=tuple(self.replies.positions.values()))
 
     # ---- connection loop -------------------------------------------------------------------
 
@@ -204,28 +207,35 @@ class TcpPortBroker:
 
     async def _connect_and_serve(self) -> None:
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout_s)
-        except (OSError, asyncio.TimeoutError) as exc:
-            self._set_state(ConnectionState.DISCONNECTED, f"{_describe(exc)}; retrying")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that meets a refused
+            # connection, and stop() would then wait for a reconnect loop that never ends
+            async with asyncio.timeout(self.connect_timeout_s):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+        except (OSError, TimeoutError) as exc:
+            # down while Station wants it up: red, like the dock's row (issue 17)
+            self._set_state(ConnectionState.ERROR, f"{_describe(exc)}; retrying")
             return
-        link = _Link(reader, writer)
+        self._connections += 1
+        link = _Link(self._connections, reader, writer, time.monotonic())
         reason = await self._serve(link)
         if time.monotonic() - link.opened >= 1.0:
             self._backoff.reset()
         log.warning("%s: %s; %d line(s) to write after the reconnect", self.name, reason, len(self._outbox))
-        self._set_state(ConnectionState.DISCONNECTED, f"{reason}; reconnecting")
+        self._set_state(ConnectionState.ERROR, f"{reason}; reconnecting")
         await self._persist_outbox()
 
     async def _serve(self, link: _Link) -> str:
         sock = link.writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        watcher = asyncio.create_task(self._watch_peer(link))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._link = link
+        replies = asyncio.create_task(self._read_replies(link))
+        guard = asyncio.create_task(self.kept.guard_unacknowledged(self.journal))
         try:
             await self._flush(link)  # lines kept from a lost connection go first
             if link.lost is None:
-                self._set_state(ConnectionState.CONNECTED, f"{self.host}:{self.port}")
+                self._set_state(ConnectionState.CONNECTED, self._connected_detail())
             while link.lost is None:
                 if not self._outbox:
                     self._wake.clear()
@@ -234,70 +244,125 @@ class TcpPortBroker:
                 await self._flush(link)
         except (ConnectionError, OSError) as exc:
             link.lost = link.lost or f"write failed ({_describe(exc)})"
-        except asyncio.CancelledError:  # stopping: the peer is fine, close gracefully
-            link.clean_close = True
-            raise
         finally:
-            watcher.cancel()
+            self._link = None
+            replies.cancel()
+            guard.cancel()
             self._requeue(link)
             if link.lost is None:
-                link.writer.close()  # sends what is buffered, then FIN
+                link.writer.close()  # our own stop: sends what is buffered, then FIN
             else:
                 link.writer.transport.abort()
         return link.lost or "connection closed"
 
-    async def _watch_peer(self, link: _Link) -> None:
-        """Reads (and ignores) what the peer sends, to notice at once when it goes away."""
-        try:
-            while True:
-                if not await link.reader.read(65536):
-                    link.clean_close = True
-                    link.lost = link.lost or "closed by NinjaTrader"
-                    return
-        except (ConnectionError, OSError) as exc:
-            link.lost = link.lost or f"connection lost ({_describe(exc)})"
-        finally:
-            self._wake.set()
-
     async def _flush(self, link: _Link) -> None:
         batch = list(self._outbox)
         self._outbox.clear()
-        link.inflight = batch
-        ends = []
+        now = time.monotonic()
+        self.journal.prune(now, self.window_s)
         for line in batch:
             link.writer.write(line.data)
             link.written += len(line.data)
-            ends.append(link.written)
-        await link.writer.drain()
-        link.inflight = []
-        now = time.monotonic()
-        for line, end in zip(batch, ends):
-            link.recent.append((now, end, line))
+            self.journal.written(line, now, link.number, link.written)
             self._queued.discard(line.client_order_id)
+        await link.writer.drain()
+        for line in batch:
             if line.client_order_id not in self._delivered:
                 self._remember(line.client_order_id)
                 self._report(line.client_order_id)
         if batch:
             self.last_delivery = utc_now()
-        while link.recent and now - link.recent[0][0] > self.resend_window_s \
-                and link.recent[0][1] <= link.written - RECENT_BYTES:
-            link.recent.popleft()
-        if self._persisted and not self._outbox:
+        if self.kept.keeps_waiting and not self._outbox:
             await self._persist_outbox()
 
     def _requeue(self, link: _Link) -> None:
-        """Put back what NinjaTrader may not have read, in the order it was first written."""
-        unconfirmed = unconfirmed_bytes(link.writer)
-        if unconfirmed is None and link.lost is None:  # our own stop: at least what is still buffered
-            unconfirmed = link.writer.transport.get_write_buffer_size()
-        again = lines_to_resend(link.recent, link.written, unconfirmed, link.clean_close,
-                                time.monotonic(), self.resend_window_s)
-        back = again + link.inflight
-        for line in back:
+        """Put back what the receiver may not have read, in the order it was first written."""
+        if link.clean_close:
+            unconfirmed = unconfirmed_bytes(link.writer)
+            if unconfirmed is not None:
+                self.journal.read_through(link.number, link.written - unconfirmed)
+        again = self.journal.to_resend(time.monotonic(), self.window_s)
+        again = [line for line in again if line.client_order_id not in self._queued]
+        for line in again:
             self._queued.add(line.client_order_id)
-        self._outbox.extendleft(reversed(back))
-        link.recent.clear()
-        link.inflight = []
+        self._outbox.extendleft(reversed(again))
+
+    async def _settle(self) -> None:
+        """Give an acknowledging receiver a moment to acknowledge what was just written."""
+        deadline = time.monotonic() + SETTLE_S
+        while (self._link is not None and self._link.lost is None and self.journal.acknowledging
+               and len(self.journal) and time.monotonic() < deadline):
+            await asyncio.sleep(0.01)
+
+    # ---- replies -----------------------------------------------------------------------------
+
+    async def _read_replies(self, link: _Link) -> None:
+        """Reads what the receiver answers; its end (EOF or an error) is how a lost peer is noticed at once."""
+        try:
+            while True:
+                try:
+                    raw = await link.reader.readline()
+                except ValueError:  # longer than the reader's limit: it was dropped, go on with the next
+                    self._bad_reply("a reply longer than 64 KiB")
+                    continue
+                if not raw:
+                    link.clean_close = True
+                    link.lost = link.lost or "closed by NinjaTrader"
+                    return
+                if raw.strip():
+                    self._on_reply(link, raw)
+        except (ConnectionError, OSError) as exc:
+            link.lost = link.lost or f"connection lost ({_describe(exc)})"
+        except Exception:  # a bug in handling a reply must not look like a lost peer, nor stay silent
+            log.exception("%s: handling a reply failed", self.name)
+            link.lost = link.lost or "reading the receiver's replies failed"
+        finally:
+            self._wake.set()
+
+    def _on_reply(self, link: _Link, raw: bytes) -> None:
+        try:
+            reply = parse_reply(raw)
+        except BadReply as exc:
+            self._bad_reply(f"{exc}: {raw[:200]!r}")
+            return
+        if not self.answers:
+            self._now_answering()
+        if isinstance(reply, AckReply):
+            self.journal.acknowledged(reply.id, link.number)
+        elif isinstance(reply, OrderReply):
+            if reply.id is not None:
+                self.journal.heard_of(reply.id)
+            self.replies.on_order(reply)
+        else:
+            known = len(self.replies.accounts)
+            self.replies.on_position(reply)
+            if len(self.replies.accounts) != known and self.state is ConnectionState.CONNECTED:
+                self._set_state(ConnectionState.CONNECTED, self._connected_detail())
+        if self.reply_listener is not None:
+            self.reply_listener(reply)
+
+    def _bad_reply(self, what: str) -> None:
+        self._bad_replies += 1
+        if self._bad_replies <= MAX_BAD_REPLIES_LOGGED:
+            log.warning("%s: ignored a line from the receiver that is no reply (%s)%s", self.name, what,
+                        "; further ones are not logged" if self._bad_replies == MAX_BAD_REPLIES_LOGGED else "")
+
+    def _now_answering(self) -> None:
+        """The receiver answers: it reports fills (said to the oms, and kept for the next start)."""
+        self.answers = True
+        self.capabilities = ANSWERING
+        log.info("%s: its receiver answers; orders there are followed to their fills", self.name)
+        self.bus.publish(DestinationBuilt(self.name, PORT_TYPE, self.capabilities))
+        if self.state is ConnectionState.CONNECTED:
+            self._set_state(ConnectionState.CONNECTED, self._connected_detail())
+        self._marking = asyncio.ensure_future(self.kept.remember_answers())
+
+    def _connected_detail(self) -> str:
+        where = f"{self.host}:{self.port}"
+        if not self.answers:
+            return where
+        accounts = ", ".join(sorted(self.replies.accounts))
+        return f"{where}; receiver answers" + (f" ({accounts})" if accounts else "")
 
     # ---- bookkeeping ------------------------------------------------------------------------
 
@@ -316,38 +381,10 @@ class TcpPortBroker:
         log.info("%s %s%s", self.name, state, f" ({detail})" if detail else "")
         self.bus.publish(ConnectionChanged(self.name, "broker", state, detail))
 
-    def _load_outbox(self) -> None:
-        if self._outbox_path is None or not self._outbox_path.exists():
-            return
-        for raw in self._outbox_path.read_bytes().splitlines():
-            try:
-                cid = str(json.loads(raw)["id"])
-            except (ValueError, KeyError, TypeError):
-                log.error("%s: skipping an unreadable kept line in %s", self.name, self._outbox_path)
-                continue
-            if cid not in self._queued:
-                self._outbox.append(Line(cid, raw + b"\n"))
-                self._queued.add(cid)
-        self._persisted = True
-        log.info("%s: %d line(s) kept from the last run", self.name, len(self._outbox))
-
     async def _persist_outbox(self) -> None:
-        if self._outbox_path is None:
-            return
-        data = b"".join(line.data for line in self._outbox)
-        if data:
-            self._persisted = True
-            await run_file_job(write_atomic, self._outbox_path, data)
-        elif self._persisted:
-            self._persisted = False
-            await run_file_job(_unlink, self._outbox_path)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        """Keep what waits (and what is to be written again) for the next start; it holds what was unacknowledged."""
+        await self.kept.keep_waiting(self._outbox)
+        await self.kept.keep_unacknowledged([])
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from support.ninjatrader_fakes import FakeNinjaTrader
+from support.ninjatrader_fakes import FakeNinjaTrader, model_request
 from support.wait import until
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.ninjatrader import AtiBroker, build
@@ -24,7 +24,7 @@ from station.bus import Bus
 from station.domain.config import DestinationConfig
 from station.domain.enums import ConnectionState, OrderStatus, OrderType, Side
 from station.domain.events import (
-    ConnectionChanged, ErrorRaised, FillReported, OrderReported, PositionReported,
+    ConnectionChanged, ErrorRaised, FillReported, Notified, OrderReported, PositionReported,
 )
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import utc_now
@@ -37,7 +37,7 @@ class Recorder:
 
     def __init__(self, bus: Bus) -> None:
         self.events: list = []
-        for kind in (OrderReported, FillReported, PositionReported, ConnectionChanged, ErrorRaised):
+        for kind in (OrderReported, FillReported, PositionReported, ConnectionChanged, ErrorRaised, Notified):
             bus.subscribe(kind, self.events.append)
 
     def of(self, kind) -> list:
@@ -296,20 +296,30 @@ async def test_garbage_in_outgoing_is_reported_clearly_and_changes_nothing(folde
     await broker.stop()
 
 
-async def test_missing_folder_then_created_and_an_unread_file_makes_it_stale(folders, data_dir, tmp_path):
+async def test_missing_folder_then_created_and_an_unread_file_makes_it_stale_each_said_once(folders, data_dir):
     incoming, outgoing = folders
     outgoing.rmdir()
     bus = Bus()
     seen = Recorder(bus)
-    broker = make_broker(folders, data_dir, bus, stale_after_s=0.3)
+    broker = make_broker(folders, data_dir, bus)
+    assert broker.stale_after_s == 10  # NinjaTrader takes an order file at once: 10 s unread means the ATI is off
     broker.stale_after_s = 0.3
+    looked = polls(broker)
     await broker.start()
-    await seen.until(lambda: broker.state is ConnectionState.DISCONNECTED and "outgoing folder not found" in broker.detail)
+    await seen.until(lambda: broker.state is ConnectionState.ERROR and "outgoing folder not found" in broker.detail)
+    again = looked() + 5
+    await seen.until(lambda: looked() >= again)
+    [notice] = seen.of(Notified)  # said once, not every poll
+    assert notice.level == "warning" and "outgoing folder not found" in notice.message
+    assert "Automated trading interface" in notice.message
     outgoing.mkdir()
     await seen.until(lambda: broker.state is ConnectionState.CONNECTED)
     await broker.submit(order(1))  # nobody reads incoming
     await seen.until(lambda: broker.state is ConnectionState.STALE, timeout=3)
     assert "oif1.txt" in broker.detail and "ATI" in broker.detail
+    again = looked() + 5
+    await seen.until(lambda: looked() >= again)
+    assert len(seen.of(Notified)) == 2 and "has not read oif1.txt" in seen.of(Notified)[1].message
     (incoming / "oif1.txt").unlink()
     await seen.until(lambda: broker.state is ConnectionState.CONNECTED)
     await broker.stop()
@@ -327,9 +337,14 @@ async def test_orders_the_ati_cannot_take_are_refused_and_write_nothing(folders,
     assert (incoming / "oif1.txt").read_text().split(";")[5:7] == ["LIMIT", "5000.25"]
 
 
-def test_build_checks_the_destination(data_dir, folders):
-    with pytest.raises(ValueError, match="lacks outgoing"):
-        build(DestinationConfig("x", "ninjatrader-ati", {"account": "A", "incoming": "/tmp"}), BrokerContext(Bus(), data_dir))
+def test_build_checks_the_destination_and_defaults_to_ninjatraders_own_folders(data_dir, folders, tmp_path,
+                                                                               monkeypatch):
+    with pytest.raises(ValueError, match="lacks account"):
+        build(DestinationConfig("x", "ninjatrader-ati", {"incoming": "/tmp"}), BrokerContext(Bus(), data_dir))
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "Docs"))  # the user's Documents (platformdirs)
+    broker = build(DestinationConfig("x", "ninjatrader-ati", {"account": "Sim101"}), BrokerContext(Bus(), data_dir))
+    assert broker.incoming == tmp_path / "Docs" / "NinjaTrader 8" / "incoming"
+    assert broker.outgoing == tmp_path / "Docs" / "NinjaTrader 8" / "outgoing"
     with pytest.raises(ValueError, match="not a NinjaTrader"):
         build(DestinationConfig("x", "paper", {}), BrokerContext(Bus(), data_dir))
 
@@ -389,4 +404,94 @@ async def test_reports_since_give_orders_fills_and_positions_also_after_a_restar
     assert [(p.ticker, p.qty, p.avg_price) for p in reports.positions] == [("MES", D(3), D("4999.333333333333333333333333"))]
     assert (await restarted.reports(utc_now())).fills == ()  # nothing since now
     await restarted.stop()
+    await nt.stop()
+
+
+async def test_an_exit_of_the_whole_position_is_closeposition_filled_when_flat_at_the_price_station_has(
+        folders, data_dir):
+    incoming, outgoing = folders
+    nt = FakeNinjaTrader(incoming, outgoing, fill_price=D("5000.5"))
+    await nt.start()
+    bus = Bus()
+    seen = Recorder(bus)
+    incoming_, outgoing_ = folders
+    prices = {"MES": None}
+    broker = build(DestinationConfig("nt-sim", "ninjatrader-ati", {"account": "Sim101", "incoming": str(incoming_),
+                                                                   "outgoing": str(outgoing_)}),
+                   BrokerContext(bus, data_dir, last_price=lambda ticker: prices.get(ticker)))
+    broker.poll_s = 0.01
+    await broker.start()
+    await broker.submit(order(1, qty=D(2)))
+    await broker.submit(order(2, order_type=OrderType.LIMIT, limit_price=D(4800)))  # a resting order there too
+    await seen.until(lambda: seen.of(PositionReported) and seen.of(PositionReported)[-1].qty == 2)
+
+    prices["MES"] = D("5003.25")  # the feed's last price when the close happens
+    close = model_request(client_order_id="m7-MomentumStrategy-nt-sim-MES", destination="nt-sim", ticker="MES",
+                         side=Side.SELL, qty=D(2), strategy="MomentumStrategy", instrument="MES 12-26", role="exit",
+                         price_hint=D(5002))
+    await broker.submit(close)
+    await seen.until(lambda: any(f.fill.client_order_id == close.client_order_id for f in seen.of(FillReported)))
+    assert nt.processed[2] == ("oif3.txt", ["CLOSEPOSITION;Sim101;MES 12-26;;;;;;;;;;"])
+    fill = seen.of(FillReported)[-1].fill
+    assert (fill.fill_id, fill.side, fill.qty, fill.price, fill.strategy) == (
+        "nt-sim:m7-MomentumStrategy-nt-sim-MES:2", Side.SELL, D(2), D("5003.25"), "MomentumStrategy")
+    assert seen.of(PositionReported)[-1].qty == 0
+    assert seen.events.index(seen.of(FillReported)[-1]) < seen.events.index(seen.of(PositionReported)[-1]), \
+        "the close's fill comes before the flat position, so the book never sees a difference"
+    await seen.until(lambda: any(r.client_order_id == order(2).client_order_id and r.status is OrderStatus.CANCELLED
+                                 for r in seen.of(OrderReported)))  # NinjaTrader cancelled what worked there
+    reports = await broker.reports(utc_now() - timedelta(minutes=1))
+    assert (close.client_order_id, OrderStatus.FILLED) in [(o.client_order_id, o.status) for o in reports.orders]
+
+    # an exit of part of the position (another strategy holds the rest) is a plain PLACE
+    await broker.submit(order(3, qty=D(3)))
+    await seen.until(lambda: seen.of(PositionReported)[-1].qty == 3)
+    await broker.submit(dataclasses.replace(close, client_order_id="m8-MomentumStrategy-nt-sim-MES", qty=D(1)))
+    await seen.until(lambda: seen.of(PositionReported)[-1].qty == 2)
+    assert nt.processed[-1][1][0].startswith("PLACE;Sim101;MES 12-26;SELL;1;MARKET;")
+    await broker.stop()
+    await nt.stop()
+
+
+async def test_a_close_without_any_feed_price_is_booked_at_the_positions_own_average(folders, data_dir):
+    incoming, outgoing = folders
+    nt = FakeNinjaTrader(incoming, outgoing, fill_price=D("5000.5"))
+    await nt.start()
+    bus = Bus()
+    seen = Recorder(bus)
+    broker = make_broker(folders, data_dir, bus)
+    await broker.start()
+    await broker.submit(order(1, qty=D(2)))
+    await seen.until(lambda: seen.of(PositionReported) and seen.of(PositionReported)[-1].qty == 2)
+    await broker.submit(model_request(client_order_id="x1", destination="nt-sim", ticker="MES", side=Side.SELL,
+                                     qty=D(2), strategy="MomentumStrategy", instrument="MES 12-26", role="exit"))
+    await seen.until(lambda: any(f.fill.client_order_id == "x1" for f in seen.of(FillReported)))
+    assert seen.of(FillReported)[-1].fill.price == D("5000.5")  # no profit or loss made up
+    await broker.stop()
+    await nt.stop()
+
+
+async def test_a_brackets_exits_share_one_oco_id_and_one_filling_cancels_the_other(folders, data_dir):
+    incoming, outgoing = folders
+    nt = FakeNinjaTrader(incoming, outgoing)
+    await nt.start()
+    bus = Bus()
+    seen = Recorder(bus)
+    broker = make_broker(folders, data_dir, bus)
+    await broker.start()
+    exits = [model_request(client_order_id=f"a1-S-nt-sim-{role}", destination="nt-sim", ticker="MES", side=Side.SELL,
+                          qty=D(1), instrument="MES 12-26", role=role, parent_id="a1-S-nt-sim",
+                          oco_group="a1-S-nt-sim", **prices)
+             for role, prices in (("take_profit", {"order_type": OrderType.LIMIT, "limit_price": D(5010)}),
+                                  ("stop_loss", {"order_type": OrderType.STOP, "stop_price": D(4990)}))]
+    for request in exits:
+        await broker.submit(request)
+    await seen.until(lambda: len([r for r in seen.of(OrderReported) if r.status is OrderStatus.WORKING]) == 2)
+    assert [lines[0] for _, lines in nt.processed] == [
+        "PLACE;Sim101;MES 12-26;SELL;1;LIMIT;5010;0;DAY;a1-S-nt-sim;a1-S-nt-sim-take_profit;;",
+        "PLACE;Sim101;MES 12-26;SELL;1;STOPMARKET;0;4990;DAY;a1-S-nt-sim;a1-S-nt-sim-stop_loss;;"]
+    nt.fill("a1-S-nt-sim-take_profit", 1, D(5010))
+    await seen.until(lambda: any(r.client_order_id == "a1-S-nt-sim-stop_loss" and r.status is OrderStatus.CANCELLED
+                                 for r in seen.of(OrderReported)))
+    await broker.stop()
     await nt.stop()
