@@ -1,0 +1,180 @@
+"""A DBN file's trades into a backtest's pipeline at full speed, as a paced live replay would deliver them.
+
+The file is streamed chunk by chunk as numpy columns (never a Python object per trade). Each
+chunk is cut into slices at the trades where something can happen, and the pipeline settles
+after each slice, before the next trade exists for it:
+
+- a time bar's end: the trades before it go in, then the bar closes at its end time (as a
+  live feed's clock closes it), the strategy decides and its orders fill at the last price;
+- a tick bar's last trade (the bar closes on it): the slice ends with that trade;
+- the first trade that fills or triggers a working order of the paper broker
+  (`brokers/paper/crossing.py`), and the trade a trailing stop follows furthest: the slice
+  ends with it, so the broker sees it as the last price, as it would live.
+
+In between, trades only build bars: one `BarHub.ingest` per slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Awaitable
+
+import numpy as np
+
+from station.brokers.paper.crossing import next_crossing, next_trail_best
+from station.marketdata.databento.files import DbnFile
+from station.marketdata.hub import BarHub
+from station.marketdata.trades import TradeBatch
+
+NO_END = np.iinfo(np.int64).max
+
+
+class Cancelled(Exception):
+    """The backtest was cancelled (from the window's Cancel)."""
+
+
+@dataclass
+class FeedProgress:
+    """How far the feed is: market time reached and trades fed."""
+
+    now_ns: int = 0
+    trades: int = 0
+    slices: int = 0
+
+
+class HistoryFeed:
+    """Feeds one file into `hub`, settling the pipeline at every slice (see the module docstring)."""
+
+    def __init__(self, hub: BarHub, settle: Callable[[], Awaitable[None]], simulator: Callable[[], object | None],
+                 on_time: Callable[[int], None] = lambda ns: None) -> None:
+        self.hub = hub
+        self.settle = settle
+        self.simulator = simulator
+        self.on_time = on_time
+        self.progress = FeedProgress()
+        self._rows: dict[str, np.ndarray] = {}
+        self._last_key = np.iinfo(np.int64).min
+
+    async def play(self, path, symbols: set[str], start_ns: int = 0, end_ns: int = NO_END, *, chunk: int = 65_536,
+                   cancelled: Callable[[], bool] = lambda: False,
+                   on_chunk: Callable[[FeedProgress], None] = lambda p: None) -> None:
+        """Feed the trades of `symbols` in [start_ns, end_ns); then close the bars still forming at the end."""
+        dbn = DbnFile(path)
+        for batch in dbn.batches(chunk):
+            if cancelled():
+                raise Cancelled()
+            if len(batch.ts) and int(batch.ts[0]) >= end_ns:
+                break
+            part = _select(batch, symbols, start_ns, end_ns)
+            if part is not None:
+                await self._feed(part)
+            on_chunk(self.progress)
+        end = int(dbn.metadata.end or 0)
+        final = min(end_ns, end) if end and end < 2**63 else end_ns
+        if final == NO_END:
+            final = max(self.progress.now_ns, 0) + 1
+        await self._advance(max(final, self.progress.now_ns))
+
+    async def _advance(self, now_ns: int) -> None:
+        self._set_time(now_ns)
+        self.hub.advance(now_ns)
+        await self.settle()
+
+    def _set_time(self, now_ns: int) -> None:
+        if now_ns > self.progress.now_ns:
+            self.progress.now_ns = now_ns
+            self.on_time(now_ns)
+
+    async def _feed(self, batch: TradeBatch) -> None:
+        key = np.maximum.accumulate(np.maximum(batch.ts, self._last_key))
+        self._last_key = int(key[-1])
+        self._rows = {name: np.flatnonzero(batch.code == code) for code, name in enumerate(batch.symbols)}
+        i, n = 0, len(key)
+        while i < n:
+            due, j = self._bars(batch, key, i, n)
+            if due is not None and key[i] >= due:
+                await self._advance(due)  # the bar is over before this trade: it closes at its end time
+                continue
+            if due is not None:
+                j = min(j, i + int(np.searchsorted(key[i:j], due, "left")))
+            j = self._order_trade(batch, i, j)
+            self.hub.ingest(_slice(batch, i, j))
+            self.progress.trades += j - i
+            self.progress.slices += 1
+            self._set_time(int(key[j - 1]))
+            await self.settle()
+            i = j
+
+    # ---- where the next slice ends ------------------------------------------------------------
+
+    def _bars(self, batch: TradeBatch, key: np.ndarray, i: int, n: int) -> tuple[int | None, int]:
+        """(the earliest end of a bar forming or about to open, the end of a slice closing a tick bar on its last
+        trade). A bar about to open ends where the grid puts its first trade; a tick bar ends at its session's close
+        or at its Nth trade."""
+        due, stop = None, n
+        for series in self.hub.series.values():
+            builder = series.builder
+            rows = self._rows.get(builder.symbol)
+            if rows is None:
+                continue
+            first = int(np.searchsorted(rows, i))
+            forming = builder.forming
+            if forming is not None:
+                end, count = forming.end, forming.count
+            else:
+                end, count = self._opening_end(builder, key, rows[first:first + 64]), 0
+            if end is not None and (due is None or end < due):
+                due = end
+            if builder.timeframe.is_tick:
+                need = builder.timeframe.ticks - count
+                if 0 < need <= len(rows) - first:
+                    stop = min(stop, int(rows[first + need - 1]) + 1)
+        return due, stop
+
+    @staticmethod
+    def _opening_end(builder, key: np.ndarray, rows: np.ndarray) -> int | None:
+        """When the bar the next of `rows` opens will end (None: no trade of it in session here)."""
+        if not len(rows):
+            return None
+        ts = np.maximum(key[rows], builder.last_ts)
+        idx, valid = builder.grid.locate(ts)
+        hit = np.flatnonzero(valid)
+        return int(builder.grid.ends[idx[hit[0]]]) if len(hit) else None
+
+    def _order_trade(self, batch: TradeBatch, i: int, j: int) -> int:
+        """The first trade a working order of the paper broker fills or triggers on, or a trailing stop's best."""
+        simulator = self.simulator()
+        if simulator is None:
+            return j
+        last = j
+        for symbol in {o.symbol for o in simulator.working()}:
+            rows = self._rows.get(symbol)
+            if rows is None:
+                continue
+            rows = rows[np.searchsorted(rows, i):np.searchsorted(rows, last)]
+            if not len(rows):
+                continue
+            prices = batch.price[rows]
+            hit = next_crossing(simulator, symbol, prices)
+            if hit is None:
+                hit = next_trail_best(simulator, symbol, prices)
+            if hit is not None:
+                last = int(rows[hit]) + 1
+        return last
+
+
+def _select(batch: TradeBatch, symbols: set[str], start_ns: int, end_ns: int) -> TradeBatch | None:
+    """The batch's trades of `symbols` in [start_ns, end_ns) with a price."""
+    wanted = np.array([name in symbols for name in batch.symbols], bool)
+    keep = wanted[batch.code] & (batch.ts >= start_ns) & (batch.ts < end_ns) & (batch.price == batch.price)
+    if keep.all():
+        return batch
+    if not keep.any():
+        return None
+    return TradeBatch(batch.symbols, batch.code[keep], batch.ts[keep], batch.price[keep], batch.size[keep])
+
+
+def _slice(batch: TradeBatch, i: int, j: int) -> TradeBatch:
+    if i == 0 and j == len(batch):
+        return batch
+    return TradeBatch(batch.symbols, batch.code[i:j], batch.ts[i:j], batch.price[i:j], batch.size[i:j])

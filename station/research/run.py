@@ -1,0 +1,186 @@
+"""One backtest: a strategy's engine with some parameters over a file, through the live pipeline, into metrics.
+
+`run_backtest(spec)` is what every executor runs (in this process, a local worker process or a Dask
+worker): it builds the pipeline on a throwaway store, runs it on the file's market time
+(`domain.timeutil.market_clock`), then turns the paper broker's fills into round trips, the equity
+curve and the summary with `analysis/metrics.py` — money by `domain/contracts.py`'s point values,
+slippage in ticks against the trader on what fills at a trade's price, commission per contract
+on every fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from station.analysis import metrics
+from station.analysis.ticks import TickSizes
+from station.domain.contracts import point_value
+from station.domain.timeutil import market_clock
+from station.marketdata.databento.files import DbnFile
+from station.marketdata.trades import ns_to_datetime
+from station.research import params as parameters
+from station.research.feed import NO_END, HistoryFeed
+from station.research.mirror import working_simulator
+from station.research.pipeline import DESTINATION, BacktestPipeline, settle
+
+SLIPPED_TYPES = ("market", "stop", "trailing_stop")  # what fills at a trade's price; a limit fills at its own
+MONEY = ("net_pnl", "gross_profit", "gross_loss", "avg_win", "avg_loss", "expectancy", "max_drawdown", "commission")
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """Everything one run needs; picklable, so a worker process or a Dask worker can take it."""
+
+    strategy: str
+    document: dict[str, Any]  # the backtest's config (`research/config.py`), before `params`
+    data: str
+    params: dict[str, Any] = field(default_factory=dict)
+    start_ns: int = 0
+    end_ns: int = NO_END
+    commission: float = 0.0  # money per contract, per fill
+    slippage_ticks: float = 0.0
+    split: float | None = None  # the in-sample share of the period, by entry time
+
+    def with_params(self, overrides: dict[str, Any]) -> "BacktestSpec":
+        return BacktestSpec(self.strategy, self.document, self.data, {**self.params, **overrides}, self.start_ns,
+                            self.end_ns, self.commission, self.slippage_ticks, self.split)
+
+
+@dataclass
+class BacktestResult:
+    """The round trips, the equity curve, the summary (and its in-sample and out-of-sample halves)."""
+
+    trips: pd.DataFrame
+    equity: pd.DataFrame
+    summary: dict[str, Any]
+    fills: pd.DataFrame
+    first_ns: int
+    last_ns: int
+
+
+def engine_document(spec: BacktestSpec) -> dict[str, Any]:
+    """The spec's config document with its parameters applied to the strategy's engine (checked)."""
+    strategies = dict(spec.document["strategies"])
+    strategy = dict(strategies[spec.strategy])
+    strategy["engine"] = parameters.apply(strategy["engine"], spec.params)
+    strategies[spec.strategy] = strategy
+    return {**spec.document, "strategies": strategies}
+
+
+def run_backtest(spec: BacktestSpec, *, cancelled: Callable[[], bool] = lambda: False,
+                 progress: Callable[[float], None] | None = None) -> BacktestResult:
+    """Run `spec` in this process (its own event loop and temporary store) and measure it."""
+    document = engine_document(spec)
+    with tempfile.TemporaryDirectory(prefix="station-backtest-", dir=_fast_tmp()) as folder:
+        fills, first_ns, last_ns = asyncio.run(_play(spec, document, Path(folder), cancelled, progress))
+    return measure(spec, document, fills, first_ns, last_ns)
+
+
+async def _play(spec: BacktestSpec, document: dict, folder: Path, cancelled, progress):
+    start = max(spec.start_ns, DbnFile(spec.data).start_ns)
+    now = {"ns": start}
+    clock = lambda: ns_to_datetime(now["ns"])  # noqa: E731
+    with market_clock(clock):
+        pipeline = BacktestPipeline(document, spec.strategy, folder, clock)
+        await pipeline.start()
+        try:
+            await settle()
+            symbols = {t for t in document["strategies"][spec.strategy]["tickers"]}
+            feed = HistoryFeed(pipeline.hub, settle, lambda: working_simulator(pipeline.broker(), pipeline.oms.book,
+                                                                              DESTINATION),
+                               on_time=lambda ns: (now.__setitem__("ns", ns), pipeline.runner.on_clock(clock())))
+            span = (spec.end_ns if spec.end_ns != NO_END else None)
+            first: list[int] = []
+
+            def on_chunk(p) -> None:
+                if not first and p.trades:
+                    first.append(p.now_ns)
+                if progress and span and first:
+                    progress(min(1.0, (p.now_ns - first[0]) / max(span - first[0], 1)))
+
+            await feed.play(spec.data, symbols, spec.start_ns, spec.end_ns, cancelled=cancelled, on_chunk=on_chunk)
+            if progress:
+                progress(1.0)
+        finally:
+            await pipeline.stop()
+    return list(pipeline.fills), (first[0] if first else start), now["ns"]
+
+
+def measure(spec: BacktestSpec, document: dict, fills: list, first_ns: int, last_ns: int) -> BacktestResult:
+    """Fills → round trips, equity and summary (plus in-sample/out-of-sample with a split)."""
+    frame = fills_frame(spec, document, fills)
+    trips = metrics.round_trips(frame)
+    trips["pnl"] = trips["pnl"].astype(float).round(2)
+    summary = money(metrics.summarize(trips))
+    summary["fills"] = int(len(frame))
+    if spec.split is not None:
+        cut = pd.Timestamp(first_ns + int(spec.split * (last_ns - first_ns)), unit="ns", tz="UTC")
+        entries = pd.to_datetime(trips["entry_time"], utc=True)
+        summary["split_time"] = cut.isoformat()
+        summary["in_sample"] = money(metrics.summarize(trips[entries < cut]))
+        summary["out_of_sample"] = money(metrics.summarize(trips[entries >= cut]))
+    equity = equity_frame(trips, first_ns)
+    return BacktestResult(trips, equity, summary, frame, first_ns, last_ns)
+
+
+def fills_frame(spec: BacktestSpec, document: dict, fills: list) -> pd.DataFrame:
+    """The fills as `analysis.metrics` reads them, with slippage and commission applied."""
+    tickers = document["strategies"][spec.strategy]["tickers"]
+    configured = {name: (entry.get("point_value"), entry.get("tick_size")) for name, entry in tickers.items()}
+    ticks = TickSizes({k: v[1] for k, v in configured.items() if v[1]})
+    rows = []
+    for f in fills:
+        value = float(point_value(f.ticker, configured=configured.get(f.ticker, (None, None))[0]))
+        slip = spec.slippage_ticks * ticks.size(f.ticker, point_value=value) if f.order_type in SLIPPED_TYPES else 0.0
+        price = float(f.price) + (slip if f.side == "buy" else -slip)
+        rows.append({"time": pd.Timestamp(f.time), "strategy": spec.strategy, "ticker": f.ticker, "side": f.side,
+                     "qty": float(f.qty), "price": price, "commission": spec.commission * float(f.qty),
+                     "point_value": value, "order_type": f.order_type, "client_order_id": f.client_order_id})
+    columns = ["time", "strategy", "ticker", "side", "qty", "price", "commission", "point_value", "order_type",
+               "client_order_id"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def equity_frame(trips: pd.DataFrame, first_ns: int) -> pd.DataFrame:
+    """The equity curve from 0 at the first trade, one row per round trip (its last row is the net PnL)."""
+    curve = metrics.equity_curve(trips)
+    start = pd.DataFrame({"time": [pd.Timestamp(first_ns, unit="ns", tz="UTC")], "pnl": [0.0], "equity": [0.0],
+                          "drawdown": [0.0]})
+    curve = pd.concat([start, curve], ignore_index=True) if len(curve) else start
+    for column in ("pnl", "equity", "drawdown"):
+        curve[column] = curve[column].astype(float).round(2)
+    return curve
+
+
+def money(summary: dict[str, Any]) -> dict[str, Any]:
+    """Money in cents (so the sum of the trades and the equity's last row agree to the cent)."""
+    out = dict(summary)
+    for key in MONEY:
+        if out.get(key) is not None:
+            out[key] = round(float(out[key]), 2) + 0.0
+    for key in ("win_rate", "profit_factor", "max_drawdown_pct", "sharpe", "sortino", "exposure"):
+        if out.get(key) is not None:
+            out[key] = round(float(out[key]), 6)
+    return out
+
+
+def _fast_tmp() -> str | None:
+    """A memory-backed folder for the throwaway store where the OS has one."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def period_label(start_ns: int, end_ns: int) -> str:
+    def show(ns: int) -> str:
+        return ns_to_datetime(ns).isoformat() if 0 < ns < NO_END else "…"
+    return f"{show(start_ns)} – {show(end_ns)}"
+
+
+__all__ = ["BacktestSpec", "BacktestResult", "run_backtest", "measure", "engine_document", "period_label"]
