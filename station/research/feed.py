@@ -38,6 +38,7 @@ class FeedProgress:
     """How far the feed is: market time reached and trades fed."""
 
     now_ns: int = 0
+    first_ns: int | None = None  # the first trade fed
     trades: int = 0
     slices: int = 0
 
@@ -99,6 +100,8 @@ class HistoryFeed:
                 j = min(j, i + int(np.searchsorted(key[i:j], due, "left")))
             j = self._order_trade(batch, i, j)
             self.hub.ingest(_slice(batch, i, j))
+            if self.progress.first_ns is None:
+                self.progress.first_ns = int(key[i])
             self.progress.trades += j - i
             self.progress.slices += 1
             self._set_time(int(key[j - 1]))

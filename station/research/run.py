@@ -96,21 +96,28 @@ async def _play(spec: BacktestSpec, document: dict, folder: Path, cancelled, pro
             feed = HistoryFeed(pipeline.hub, settle, lambda: working_simulator(pipeline.broker(), pipeline.oms.book,
                                                                               DESTINATION),
                                on_time=lambda ns: (now.__setitem__("ns", ns), pipeline.runner.on_clock(clock())))
-            span = (spec.end_ns if spec.end_ns != NO_END else None)
-            first: list[int] = []
+            span = _span(spec)
 
             def on_chunk(p) -> None:
-                if not first and p.trades:
-                    first.append(p.now_ns)
-                if progress and span and first:
-                    progress(min(1.0, (p.now_ns - first[0]) / max(span - first[0], 1)))
+                if progress and p.first_ns is not None:
+                    progress(min(1.0, (p.now_ns - span[0]) / max(span[1] - span[0], 1)))
 
             await feed.play(spec.data, symbols, spec.start_ns, spec.end_ns, cancelled=cancelled, on_chunk=on_chunk)
             if progress:
                 progress(1.0)
         finally:
             await pipeline.stop()
-    return list(pipeline.fills), (first[0] if first else start), now["ns"]
+    first = feed.progress.first_ns
+    return list(pipeline.fills), (first if first is not None else start), now["ns"]
+
+
+def _span(spec: BacktestSpec) -> tuple[int, int]:
+    """The period the progress goes over: the file's, cut to --from/--to."""
+    dbn = DbnFile(spec.data)
+    start = max(spec.start_ns, dbn.start_ns)
+    end = int(dbn.metadata.end or 0)
+    end = min(spec.end_ns, end) if 0 < end < 2**63 else spec.end_ns
+    return start, (end if end != NO_END else start + 1)
 
 
 def measure(spec: BacktestSpec, document: dict, fills: list, first_ns: int, last_ns: int) -> BacktestResult:
