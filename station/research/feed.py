@@ -74,7 +74,14 @@ class HistoryFeed:
         final = min(end_ns, end) if end and end < 2**63 else end_ns
         if final == NO_END:
             final = max(self.progress.now_ns, 0) + 1
-        await self._advance(max(final, self.progress.now_ns))
+        final = max(final, self.progress.now_ns)
+        while (due := self._due()) is not None and due <= final:  # each bar closes at its own end, in order
+            await self._advance(due)
+        await self._advance(final)
+
+    def _due(self) -> int | None:
+        ends = [s.builder.forming.end for s in self.hub.series.values() if s.builder.forming is not None]
+        return min(ends) if ends else None
 
     async def _advance(self, now_ns: int) -> None:
         self._set_time(now_ns)
