@@ -21,7 +21,7 @@ from typing import Callable, Awaitable
 
 import numpy as np
 
-from station.brokers.paper.crossing import next_crossing, next_trail_best
+from station.brokers.paper.crossing import next_event
 from station.marketdata.databento.files import DbnFile
 from station.marketdata.hub import BarHub
 from station.marketdata.trades import TradeBatch
@@ -165,9 +165,7 @@ class HistoryFeed:
             if not len(rows):
                 continue
             prices = batch.price[rows]
-            hit = next_crossing(simulator, symbol, prices)
-            if hit is None:
-                hit = next_trail_best(simulator, symbol, prices)
+            hit = next_event(simulator, symbol, prices)
             if hit is not None:
                 last = int(rows[hit]) + 1
         return last

@@ -9,7 +9,8 @@ symbol's next prices:
 - `next_crossing`: the first trade that fills one of them, or triggers a stop-limit (the
   simulator must see that trade, and see it last, before anything else happens);
 - `next_trail_best`: the trade a trailing stop would follow furthest (its new best), so the
-  simulator can be shown that one instead of every trade on the way.
+  simulator can be shown that one instead of every trade on the way;
+- `next_event`: the one of these the simulator must see next (a best before a crossing first).
 
 Both follow `simulator.py`'s rule exactly (a trailing stop moves first, then is checked),
 comparing in floats: levels on the instrument's tick grid compare alike in both.
@@ -21,6 +22,14 @@ import numpy as np
 
 from station.brokers.paper.simulator import PaperSimulator, _Live
 from station.domain.enums import OrderType, Side
+
+
+def next_event(simulator: PaperSimulator, symbol: str, prices: np.ndarray) -> int | None:
+    """The index of the next trade among `prices` the simulator must see, and see last, for its state to be what
+    every trade would have made it: a trailing stop's new best before the first crossing, else that crossing."""
+    hit = next_crossing(simulator, symbol, prices)
+    best = next_trail_best(simulator, symbol, prices if hit is None else prices[:hit])
+    return best if best is not None else hit
 
 
 def next_crossing(simulator: PaperSimulator, symbol: str, prices: np.ndarray) -> int | None:
