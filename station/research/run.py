@@ -60,9 +60,10 @@ class BacktestResult:
     trips: pd.DataFrame
     equity: pd.DataFrame
     summary: dict[str, Any]
-    fills: pd.DataFrame
+    fills: pd.DataFrame  # as the metrics read them: slippage and commission applied
     first_ns: int
     last_ns: int
+    records: list = field(default_factory=list)  # the paper broker's fills as it made them (`FillRecord`)
 
 
 def engine_document(spec: BacktestSpec) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def measure(spec: BacktestSpec, document: dict, fills: list, first_ns: int, last
         summary["in_sample"] = money(metrics.summarize(trips[entries < cut]))
         summary["out_of_sample"] = money(metrics.summarize(trips[entries >= cut]))
     equity = equity_frame(trips, first_ns)
-    return BacktestResult(trips, equity, summary, frame, first_ns, last_ns)
+    return BacktestResult(trips, equity, summary, frame, first_ns, last_ns, list(fills))
 
 
 def fills_frame(spec: BacktestSpec, document: dict, fills: list) -> pd.DataFrame:

@@ -33,11 +33,11 @@ def minute_closes(path: Path, symbol: str, closes, *, start: datetime = START, *
 
 
 def random_walk(path: Path, symbol: str, n: int, *, seconds_apart: float = 1.0, seed: int = 3,
-                start: datetime = START, base: float = 5000.0, zstd: bool = False) -> Path:
-    """`n` trades `seconds_apart` apart (half a second into each second), prices on a 0.25 random walk."""
+                start: datetime = START, base: float = 5000.0, zstd: bool = False, offset_s: float = 0.5) -> Path:
+    """`n` trades `seconds_apart` apart (the first `offset_s` after `start`), prices on a 0.25 random walk."""
     rng = np.random.default_rng(seed)
     t0 = int(start.timestamp()) * NS
-    ts = t0 + NS // 2 + (np.arange(n) * seconds_apart * NS).astype(np.int64)
+    ts = t0 + int(offset_s * NS) + (np.arange(n) * seconds_apart * NS).astype(np.int64)
     prices = base + np.cumsum(rng.choice([-0.5, -0.25, 0.0, 0.25, 0.5], n))
     return write_trades(path, symbol, ts, prices, zstd=zstd)
 
