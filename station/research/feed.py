@@ -54,6 +54,7 @@ class HistoryFeed:
         self.on_time = on_time
         self.progress = FeedProgress()
         self._rows: dict[str, np.ndarray] = {}
+        self._opening: dict[int, np.ndarray] = {}
         self._last_key = np.iinfo(np.int64).min
 
     async def play(self, path, symbols: set[str], start_ns: int = 0, end_ns: int = NO_END, *, chunk: int = 65_536,
@@ -97,27 +98,30 @@ class HistoryFeed:
         key = np.maximum.accumulate(np.maximum(batch.ts, self._last_key))
         self._last_key = int(key[-1])
         self._rows = {name: np.flatnonzero(batch.code == code) for code, name in enumerate(batch.symbols)}
+        self._opening = {}
         i, n = 0, len(key)
         while i < n:
-            due, j = self._bars(batch, key, i, n)
+            due, j = self._bars(key, i, n)
             if due is not None and key[i] >= due:
                 await self._advance(due)  # the bar is over before this trade: it closes at its end time
                 continue
-            if due is not None:
-                j = min(j, i + int(np.searchsorted(key[i:j], due, "left")))
-            j = self._order_trade(batch, i, j)
+            boundary = n if due is None else i + int(np.searchsorted(key[i:j], due, "left"))
+            j = self._order_trade(batch, i, min(j, boundary))
             self.hub.ingest(_slice(batch, i, j))
             if self.progress.first_ns is None:
                 self.progress.first_ns = int(key[i])
             self.progress.trades += j - i
             self.progress.slices += 1
             self._set_time(int(key[j - 1]))
+            if j == boundary < n:  # nothing but bars happened on these trades: the bar closes now, one settle for both
+                self._set_time(due)
+                self.hub.advance(due)
             await self.settle()
             i = j
 
     # ---- where the next slice ends ------------------------------------------------------------
 
-    def _bars(self, batch: TradeBatch, key: np.ndarray, i: int, n: int) -> tuple[int | None, int]:
+    def _bars(self, key: np.ndarray, i: int, n: int) -> tuple[int | None, int]:
         """(the earliest end of a bar forming or about to open, the end of a slice closing a tick bar on its last
         trade). A bar about to open ends where the grid puts its first trade; a tick bar ends at its session's close
         or at its Nth trade."""
@@ -132,7 +136,8 @@ class HistoryFeed:
             if forming is not None:
                 end, count = forming.end, forming.count
             else:
-                end, count = self._opening_end(builder, key, rows[first:first + 64]), 0
+                ends = self._opening_ends(builder, key, rows)
+                end, count = (int(ends[first]) if first < len(ends) and ends[first] >= 0 else None), 0
             if end is not None and (due is None or end < due):
                 due = end
             if builder.timeframe.is_tick:
@@ -141,15 +146,19 @@ class HistoryFeed:
                     stop = min(stop, int(rows[first + need - 1]) + 1)
         return due, stop
 
-    @staticmethod
-    def _opening_end(builder, key: np.ndarray, rows: np.ndarray) -> int | None:
-        """When the bar the next of `rows` opens will end (None: no trade of it in session here)."""
-        if not len(rows):
-            return None
-        ts = np.maximum(key[rows], builder.last_ts)
-        idx, valid = builder.grid.locate(ts)
-        hit = np.flatnonzero(valid)
-        return int(builder.grid.ends[idx[hit[0]]]) if len(hit) else None
+    def _opening_ends(self, builder, key: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """For each of `rows` (a symbol's trades in this batch): when the bar the first trade in session from there
+        on would open ends (-1: none here). Computed once per batch and series, in one pass of the grid."""
+        cached = self._opening.get(id(builder))
+        if cached is not None:
+            return cached
+        idx, valid = builder.grid.locate(np.maximum(key[rows], builder.last_ts))
+        ends = np.where(valid, builder.grid.ends[idx], -1)
+        m = len(rows)
+        following = np.minimum.accumulate(np.where(valid, np.arange(m), m)[::-1])[::-1]
+        out = np.append(ends, -1)[following]
+        self._opening[id(builder)] = out
+        return out
 
     def _order_trade(self, batch: TradeBatch, i: int, j: int) -> int:
         """The first trade a working order of the paper broker fills or triggers on, or a trailing stop's best."""

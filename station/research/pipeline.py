@@ -63,7 +63,8 @@ class BacktestPipeline:
                                 orders=self.oms.book)
         # nothing waits for a destination in a backtest: the pending limit never applies
         self.dispatcher = OrderDispatcher(context, self.config.load, lambda: 1e12)
-        self.hub = BarHub(self.bus, timeframes=(), tick_interval_s=0.0)
+        # the tape (for charts and backfills) is not read in a backtest: a short one costs less
+        self.hub = BarHub(self.bus, timeframes=(), tick_interval_s=0.0, tape_capacity=4096)
         self.runner = StrategyRunner(self.bus, self.config.load, None, calendars=calendars, clock=clock,
                                      clock_interval_s=1e9)
         self.fills: list[FillRecord] = []
