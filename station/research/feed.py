@@ -105,7 +105,8 @@ class HistoryFeed:
             if due is not None and key[i] >= due:
                 await self._advance(due)  # the bar is over before this trade: it closes at its end time
                 continue
-            boundary = n if due is None else i + int(np.searchsorted(key[i:j], due, "left"))
+            # the first trade at or after the bar's end (n: none in this batch)
+            boundary = n if due is None else i + int(np.searchsorted(key[i:], due, "left"))
             j = self._order_trade(batch, i, min(j, boundary))
             self.hub.ingest(_slice(batch, i, j))
             if self.progress.first_ns is None:
