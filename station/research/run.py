@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -64,6 +65,7 @@ class BacktestResult:
     first_ns: int
     last_ns: int
     records: list = field(default_factory=list)  # the paper broker's fills as it made them (`FillRecord`)
+    feed_s: float = 0.0  # wall time of feeding the file through the running pipeline (set-up and metrics aside)
 
 
 def engine_document(spec: BacktestSpec) -> dict[str, Any]:
@@ -80,8 +82,10 @@ def run_backtest(spec: BacktestSpec, *, cancelled: Callable[[], bool] = lambda: 
     """Run `spec` in this process (its own event loop and temporary store) and measure it."""
     document = engine_document(spec)
     with tempfile.TemporaryDirectory(prefix="station-backtest-", dir=_fast_tmp()) as folder:
-        fills, first_ns, last_ns = asyncio.run(_play(spec, document, Path(folder), cancelled, progress))
-    return measure(spec, document, fills, first_ns, last_ns)
+        fills, first_ns, last_ns, feed_s = asyncio.run(_play(spec, document, Path(folder), cancelled, progress))
+    result = measure(spec, document, fills, first_ns, last_ns)
+    result.feed_s = feed_s
+    return result
 
 
 async def _play(spec: BacktestSpec, document: dict, folder: Path, cancelled, progress):
@@ -94,22 +98,31 @@ async def _play(spec: BacktestSpec, document: dict, folder: Path, cancelled, pro
         try:
             await settle()
             symbols = {t for t in document["strategies"][spec.strategy]["tickers"]}
+            minute = [0]
+
+            def on_time(ns: int) -> None:
+                now["ns"] = ns
+                if ns // 60_000_000_000 != minute[0]:  # time-of-day decisions (a 0DTE close) are taken by the minute
+                    minute[0] = ns // 60_000_000_000
+                    pipeline.runner.on_clock(clock())
+
             feed = HistoryFeed(pipeline.hub, settle, lambda: working_simulator(pipeline.broker(), pipeline.oms.book,
-                                                                              DESTINATION),
-                               on_time=lambda ns: (now.__setitem__("ns", ns), pipeline.runner.on_clock(clock())))
+                                                                              DESTINATION), on_time=on_time)
             span = _span(spec)
 
             def on_chunk(p) -> None:
                 if progress and p.first_ns is not None:
                     progress(min(1.0, (p.now_ns - span[0]) / max(span[1] - span[0], 1)))
 
+            started = time.perf_counter()
             await feed.play(spec.data, symbols, spec.start_ns, spec.end_ns, cancelled=cancelled, on_chunk=on_chunk)
+            feed_s = time.perf_counter() - started
             if progress:
                 progress(1.0)
         finally:
             await pipeline.stop()
     first = feed.progress.first_ns
-    return list(pipeline.fills), (first if first is not None else start), now["ns"]
+    return list(pipeline.fills), (first if first is not None else start), now["ns"], feed_s
 
 
 def _span(spec: BacktestSpec) -> tuple[int, int]:
