@@ -85,7 +85,6 @@ def _warm() -> None:
 
 def write_big_file(path: Path, trades: int, chunk: int = 1_000_000) -> Path:
     """`trades` trades of ESM5 and NQM5 over one session, zstd DBN, written chunk by chunk (little memory)."""
-    import numpy as np
     import zstandard
 
     from station.bench.replay import SESSION_OPEN, SYMBOLS
