@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", type=Path, metavar="DIR",
                          help="folder for the report (default: <data dir>/exports/analysis-<time>)")
 
+    from station.research.command import add_arguments as backtest_arguments
+
+    backtest_arguments(sub.add_parser("backtest", help="a strategy over history (and parameter sweeps)",
+                                      parents=[common]))
+
     from station.bench import available as benches
 
     bench = sub.add_parser("bench", help="built-in benchmarks", parents=[common])
@@ -133,7 +138,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run()
     subcommand = {"config": _config, "secret": _secret, "broker": _broker, "analyze": _analyze,
-                  "bench": _bench, "strategy": _strategy}.get(args.command)
+                  "bench": _bench, "strategy": _strategy, "backtest": _backtest}.get(args.command)
     if subcommand is not None:
         setup_logging(None)
         return subcommand(args)
@@ -343,6 +348,25 @@ def _analyze(args: argparse.Namespace) -> int:
         store.close()
     print("\n".join(report.summary_lines()))
     return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from station.research.command import CommandError, run
+    from station.store.config_repo import ConfigRepository
+
+    stores = []
+
+    def open_config() -> ConfigRepository:
+        stores.append(_open_store(args))
+        return ConfigRepository(stores[-1])
+
+    try:
+        return run(args, _data_dir(args), open_config)
+    except CommandError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        for store in stores:
+            store.close()
 
 
 def _secret(args: argparse.Namespace) -> int:

@@ -27,7 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "brokers": {"domain", "bus", "secrets", "queries", "queries_brokers"},  # queries_brokers: brokers' section
     "marketdata": {"domain", "bus"},
     "engine": {"domain", "bus"},
-    "research": {"domain", "bus", "store", "engine", "marketdata", "oms", "brokers.paper", "analysis"},
+    # a backtest composes the live pipeline: the dispatcher builds the paper broker as app.py does
+    "research": {"domain", "bus", "store", "engine", "marketdata", "oms", "brokers.paper", "brokers.dispatcher",
+                 "brokers.registry", "analysis"},
     "analysis": {"domain", "store"},
     "web": {"domain", "bus", "queries", "oms.inbox", "secrets"},
     "notify": {"domain", "bus", "secrets", "queries"},

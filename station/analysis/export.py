@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from station.analysis.instruments import PointValues
 from station.analysis.load import load_tables
 from station.analysis.matching import Matched, eastern_wall_clock, match
 from station.analysis.options import AnalysisError, prepare_out_dir
 from station.analysis.report_html import FORMATS, render
 from station.analysis.summaries import DIMENSIONS, overview, summary
 from station.analysis.ticks import TickSizes
+from station.analysis.trips import live_trips, trip_figures
 from station.domain.numbers import decimal_or_none
 from station.domain.timeutil import utc_now
 from station.store.config_repo import ConfigRepository
@@ -37,7 +39,9 @@ FILL_CSV = [
     "gross_pnl", "cumulative_pnl", "latency_ms",
 ]
 CSV_FILES = ("alerts.csv", "fills.csv", "summary_by_strategy.csv", "summary_by_ticker.csv",
-             "summary_by_destination.csv", "daily.csv")
+             "summary_by_destination.csv", "daily.csv", "round_trips.csv")
+TRIP_CSV = ["strategy", "entry_time", "exit_time", "ticker", "side", "qty", "entry_price", "exit_price", "pnl_points",
+            "pnl", "commission", "point_value"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class Report:
             f"cost {show('slippage_cost', 'money')}",
             f"Alert to first fill: median {show('fill_latency_median_ms', 'ms')}, p95 {show('fill_latency_p95_ms', 'ms')}",
             f"Realised PnL {show('realized_pnl', 'money')} (commissions {show('commission', 'money')})",
+            f"Round trips: {f.get('round_trips', 0)}, net {show('trips_net_pnl', 'money')}; win rate "
+            f"{show('win_rate', 'pct')}, profit factor {show('profit_factor', 'num')}, max drawdown "
+            f"{show('max_drawdown', 'money')}",
         ]
 
 
@@ -109,7 +116,8 @@ def _csv(frame: pd.DataFrame, columns: list[str], path: Path) -> Path:
 def write_report(matched: Matched, out_dir: Path, *, since: datetime | None = None) -> Report:
     """Write the six CSV files and report.html into `out_dir` (which must exist)."""
     summaries = {name: summary(matched, name) for name in DIMENSIONS}
-    figures = overview(matched)
+    trips = live_trips(matched)
+    figures = {**overview(matched), **trip_figures(trips)}
     try:
         files = [_csv(matched.alerts, ALERT_CSV, out_dir / "alerts.csv"),
                  _csv(matched.fills, FILL_CSV, out_dir / "fills.csv")]
@@ -117,8 +125,10 @@ def write_report(matched: Matched, out_dir: Path, *, since: datetime | None = No
             frame = summaries[name]
             files.append(_csv(frame, list(frame.columns), out_dir / f"summary_by_{name}.csv"))
         files.append(_csv(summaries["day"], list(summaries["day"].columns), out_dir / "daily.csv"))
+        files.append(_csv(trips, TRIP_CSV, out_dir / "round_trips.csv"))
         html = out_dir / "report.html"
-        html.write_text(render(matched, summaries, figures, since=since, generated=utc_now()), encoding="utf-8")
+        html.write_text(render(matched, summaries, figures, since=since, generated=utc_now(), trips=trips),
+                        encoding="utf-8")
     except OSError as exc:
         raise AnalysisError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
     return Report(out_dir, html, figures, tuple(files) + (html,))
@@ -127,5 +137,6 @@ def write_report(matched: Matched, out_dir: Path, *, since: datetime | None = No
 def run_analysis(store: Store, out_dir: Path, *, since: datetime | None = None) -> Report:
     """Read the store (alerts received at or after `since`), write the report into `out_dir`."""
     out_dir = prepare_out_dir(out_dir)
-    ticks = TickSizes.from_config(ConfigRepository(store).load())
-    return write_report(match(load_tables(store, since), ticks), out_dir, since=since)
+    config = ConfigRepository(store).load()
+    ticks, points = TickSizes.from_config(config), PointValues.from_config(config)
+    return write_report(match(load_tables(store, since), ticks, points), out_dir, since=since)

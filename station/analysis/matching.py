@@ -13,6 +13,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from station.analysis.instruments import PointValues
 from station.analysis.load import Tables
 from station.analysis.ticks import TickSizes
 from station.domain.enums import Side
@@ -59,10 +60,15 @@ def _weighted(frame: pd.DataFrame, key: str, values: list[str], weight: str) -> 
     return pd.DataFrame(out, index=grouped.size().index)
 
 
-def match(tables: Tables, ticks: TickSizes) -> Matched:
-    """Join alerts, orders and fills; compute slippage, latency, fill ratio and outcome."""
-    orders = _orders(tables, ticks)
-    fills = _fills(tables.fills, orders, ticks)
+def match(tables: Tables, ticks: TickSizes, points: PointValues | None = None) -> Matched:
+    """Join alerts, orders and fills; compute slippage, latency, fill ratio and outcome.
+
+    Money is points × each order's point value as `points` resolves it (the config's setting now, else what the
+    order recorded, else the futures table), so ES and NQ never add up as points and a `point_value` set after
+    the trade still counts; tick sizes follow the same instrument (a bare `ES` is the future)."""
+    points = points or PointValues()
+    orders = _orders(tables, ticks, points)
+    fills = _fills(tables.fills, orders, ticks, points)
     parts = [frame for frame in (_single_executions(fills), _pair_executions(tables.pairs, orders, fills, ticks))
              if len(frame)]
     executions = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()).reindex(columns=EXECUTION_COLUMNS)
@@ -74,12 +80,14 @@ def match(tables: Tables, ticks: TickSizes) -> Matched:
     return Matched(alerts, orders, fills, executions, len(tables.duplicates))
 
 
-def _orders(tables: Tables, ticks: TickSizes) -> pd.DataFrame:
+def _orders(tables: Tables, ticks: TickSizes, points: PointValues) -> pd.DataFrame:
     orders = tables.orders.copy()
     alerts = tables.alerts.set_index("alert_id")
     for column, source in (("alert_ticker", "ticker"), ("alert_price", "price"), ("alert_received_at", "received_at")):
         orders[column] = _lookup(alerts[source], orders["alert_id"])
-    orders["point_value"] = orders["point_value"].fillna(1.0)
+    orders["recorded_point_value"] = orders["point_value"].fillna(1.0)
+    orders["point_value"] = [points.of(s, t, i, r) for s, t, i, r in zip(
+        orders["strategy"], orders["ticker"], orders["instrument"], orders["recorded_point_value"])]
     orders["reports_fills"] = ~orders["destination"].str.startswith(NO_FILL_REPORTS)
     orders["fill_ratio"] = (orders["filled_qty"] / orders["qty"]).where(orders["reports_fills"])
     orders["ticker_key"] = orders["alert_ticker"].fillna(orders["ticker"])
@@ -89,19 +97,27 @@ def _orders(tables: Tables, ticks: TickSizes) -> pd.DataFrame:
     return orders
 
 
-def _fills(fills: pd.DataFrame, orders: pd.DataFrame, ticks: TickSizes) -> pd.DataFrame:
+def _fills(fills: pd.DataFrame, orders: pd.DataFrame, ticks: TickSizes, points: PointValues) -> pd.DataFrame:
     fills = fills.sort_values(["time", "seq"], kind="stable").reset_index(drop=True)
     by_id = orders.set_index("client_order_id")
     for column in ("alert_id", "alert_ticker", "alert_price", "alert_received_at", "pair_group", "leg",
-                   "point_value", "price_hint", "instrument", "tick_size"):
+                   "point_value", "recorded_point_value", "price_hint", "instrument", "tick_size"):
         fills[column] = _lookup(by_id[column], fills["client_order_id"])
     fills["strategy"] = fills["strategy"].fillna(_lookup(by_id["strategy"], fills["client_order_id"]))
-    fills["point_value"] = fills["point_value"].fillna(1.0)
+    orphan = fills["point_value"].isna()  # a fill of an order not in the journal: its ticker's value
+    fills.loc[orphan, "point_value"] = [points.of(s, t) for s, t in zip(fills.loc[orphan, "strategy"],
+                                                                        fills.loc[orphan, "ticker"])]
+    fills["point_value"] = fills["point_value"].astype(float)
+    # the book valued each fill by the point value its order had then (1 when none was set): in money now
+    recorded = fills["recorded_point_value"].fillna(1.0).astype(float)
+    fills["realized_pnl"] = ((fills["realized_pnl"] + fills["commission"]) * fills["point_value"] / recorded
+                             - fills["commission"])
     fills["alert_id"] = fills["alert_id"].astype("Int64")
     for column in ("alert_price", "price_hint", "tick_size"):
         fills[column] = pd.to_numeric(fills[column], errors="coerce").astype(float)
     missing_tick = fills["tick_size"].isna()
-    fills.loc[missing_tick, "tick_size"] = [ticks.size(t) for t in fills.loc[missing_tick, "ticker"]]
+    fills.loc[missing_tick, "tick_size"] = [ticks.size(t, None, p) for t, p in zip(
+        fills.loc[missing_tick, "ticker"], fills.loc[missing_tick, "point_value"])]
     # a pair leg has no price of its own to compare with: its pair is judged as a whole
     reference = fills["alert_price"].where(fills["alert_id"].notna(), fills["price_hint"])
     fills["reference_price"] = reference.where(fills["pair_group"].isna())

@@ -128,7 +128,9 @@ def _kpis(figures: dict) -> str:
              ("slippage_median_ticks", "median slippage (ticks)", "num"),
              ("slippage_median_bps", "median slippage (bps)", "num"), ("slippage_cost", "slippage cost", "cost"),
              ("fill_latency_median_ms", "alert → fill, median", "ms"), ("fill_latency_p95_ms", "alert → fill, p95", "ms"),
-             ("realized_pnl", "realised PnL (net)", "money"), ("commission", "commissions", "num")]
+             ("realized_pnl", "realised PnL (net)", "money"), ("commission", "commissions", "num"),
+             ("round_trips", "round trips", "int"), ("win_rate", "win rate", "pct"),
+             ("profit_factor", "profit factor", "num"), ("max_drawdown", "max drawdown", "cost")]
     return '<div class="kpis">' + "".join(
         f'<div class="kpi"><b>{escape(value(key, kind))}</b><span>{escape(title)}</span></div>'
         for key, title, kind in cards) + "</div>"
@@ -148,8 +150,26 @@ def _pnl_chart(matched) -> str:
     return svg.step_chart(series, label="cumulative realised PnL", y_label="realised PnL")
 
 
+TRIP_COLUMNS = [("trades", "round trips", "int"), ("net_pnl", "net PnL", "money"), ("win_rate", "win rate", "pct"),
+                ("profit_factor", "profit factor", "num"), ("avg_win", "avg win", "money"),
+                ("avg_loss", "avg loss", "money"), ("expectancy", "expectancy", "money"),
+                ("max_drawdown", "max drawdown", "cost"), ("commission", "commission", "num")]
+
+
+def _trips(trips: pd.DataFrame | None) -> str:
+    """Round trips by strategy and ticker: the figures a backtest of the same strategy reports."""
+    from station.analysis.trips import by
+
+    if trips is None or trips.empty:
+        return '<p class="empty">No round trip closed yet.</p>'
+    return "".join(f"<h3>By {key}</h3>" + table(by(trips, key), [(key, key, "text"), *TRIP_COLUMNS])
+                   for key in ("strategy", "ticker")) + (
+        '<p class="note">Flat to flat per strategy and ticker, net of commissions, in money: points × the '
+        "ticker's point value (its setting, else the contract's: ES 50, NQ 20, …). All trips in round_trips.csv.</p>")
+
+
 def render(matched, summaries: dict[str, pd.DataFrame], figures: dict, *, since: datetime | None,
-           generated: datetime) -> str:
+           generated: datetime, trips: pd.DataFrame | None = None) -> str:
     """The whole page."""
     since_text = "all alerts" if since is None else f"alerts received since {fmt_time(since)} ET"
     latency = latency_percentiles(matched)
@@ -161,6 +181,7 @@ def render(matched, summaries: dict[str, pd.DataFrame], figures: dict, *, since:
         ("overview", "Overview", _kpis(figures)),
         ("pnl", "Cumulative realised PnL", _pnl_chart(matched) +
          '<p class="note">From the fills, net of commissions; open positions are not marked to market.</p>'),
+        ("trips", "Round trips", _trips(trips)),
         *[(f"by-{name}", f"By {name}", table(summaries[name], [(name, name, "text"), *SUMMARY_COLUMNS],
                                               more=f"summary_by_{name}.csv"))
           for name in ("strategy", "ticker", "destination")],

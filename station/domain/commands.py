@@ -242,3 +242,15 @@ class SendTestNotification(Command):
     """Send a test e-mail with the current notification settings (answered by `NotificationTested`)."""
 
     request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTrade(Command):
+    """Move the chart to a round trip (the Backtest dock's selected trade): its symbol, entry and exit marked."""
+
+    symbol: str
+    side: str  # "long" or "short"
+    entry_ns: int
+    exit_ns: int
+    entry_price: float
+    exit_price: float

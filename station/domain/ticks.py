@@ -27,12 +27,15 @@ _CONTRACT = re.compile(r"^([A-Z0-9]{1,4}?)(?:[FGHJKMNQUVXZ]\d{1,4}|\d!)$")
 
 
 def future_root(symbol: str | None) -> str | None:
-    """The root of a symbol written as a futures contract (`ES` for `CME_MINI:ES1!`), else None."""
+    """The root of a symbol written as a futures contract (`ES` for `CME_MINI:ES1!`, `ESM5`, `MES 12-26`,
+    Databento's `ES.c.0` and `ES.FUT`), else None."""
     text = (symbol or "").strip().upper().split(":")[-1]
     if not text:
         return None
     if " " in text:
         return text.split()[0]
+    if "." in text:
+        return text.split(".")[0] or None
     match = _CONTRACT.match(text)
     return match.group(1) if match else None
 

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, timezone, tzinfo
+from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
 EASTERN = ZoneInfo("America/New_York")
 
 
+_clock: Callable[[], datetime] | None = None  # a backtest's market clock, else the wall clock
+
+
 def utc_now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC (a backtest's market time while `market_clock` holds)."""
+    return datetime.now(UTC) if _clock is None else _clock()
+
+
+@contextmanager
+def market_clock(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Within the block `utc_now()` reads `clock`: a backtest runs the live pipeline on its data's time, so
+    fills, journal rows and risk windows are stamped as if it happened then (and the same file gives the same
+    files). Only for a process of its own (a backtest worker): the whole process follows the clock."""
+    global _clock
+    previous, _clock = _clock, clock
+    try:
+        yield
+    finally:
+        _clock = previous
 
 
 def require_aware(value: datetime, name: str = "time") -> datetime:

@@ -41,7 +41,7 @@ CHART = TabGroup(("ChartDock",), "ChartDock")
 TICKET = TabGroup(("ManualTradingDock",), "ManualTradingDock")
 SETUP = TabGroup(("StrategiesDock",), "StrategiesDock")
 FEEDS = TabGroup(("AlertsDock", "LogDock", "EngineDock", "WatchlistDock", "ScriptFeedDock", "NinjaTraderDock",
-                  "IbDock"), "AlertsDock")
+                  "IbDock", "BacktestDock"), "AlertsDock")
 TRADES = TabGroup(("OrdersDock", "PositionsDock", "FillsDock"), "OrdersDock")
 GROUPS = (CHART, TICKET, SETUP, FEEDS, TRADES)
 

@@ -131,6 +131,12 @@ def _alerts(context: DockContext, host: DockHost) -> QWidget:
     return dock
 
 
+def _backtest(context: DockContext, host: DockHost) -> QWidget:
+    from station.ui.backtest_dock import BacktestDock
+
+    return BacktestDock(context)
+
+
 PANELS: list[Panel] = [
     Panel("LogDock", "Log", Qt.BottomDockWidgetArea, _log),
     Panel("AlertsDock", "Alerts", Qt.TopDockWidgetArea, _alerts),
@@ -145,4 +151,5 @@ PANELS: list[Panel] = [
     Panel("FillsDock", "Fills", Qt.BottomDockWidgetArea, _fills, tabify_with="OrdersDock"),
     Panel("ChartDock", "Chart", Qt.LeftDockWidgetArea, _chart),
     Panel("IbDock", "Interactive Brokers", Qt.BottomDockWidgetArea, _ib, tabify_with="LogDock"),
+    Panel("BacktestDock", "Backtest", Qt.BottomDockWidgetArea, _backtest, tabify_with="LogDock"),
 ]

@@ -17,7 +17,7 @@ from station.analysis.ticks import TickSizes
 from station.store import Store
 from station.store.config_repo import ConfigRepository
 
-SECTIONS = {"overview", "pnl", "by-strategy", "by-ticker", "by-destination", "daily", "latency", "slippage",
+SECTIONS = {"overview", "pnl", "trips", "by-strategy", "by-ticker", "by-destination", "daily", "latency", "slippage",
             "not-traded", "notes"}
 
 

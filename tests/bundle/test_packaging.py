@@ -66,6 +66,8 @@ LOADED_WITHOUT_IMPORT = {
 }
 # Third-party names station/ imports that are no dependency of the app.
 NOT_DEPENDENCIES = {"support": "station bench ib loads the fake TWS from the source tree's tests/"}
+# Imported only when an optional feature is used, and declared by the extra that brings it.
+EXTRAS = {"distributed": "cluster", "optuna": "research"}
 
 
 def _third_party_imports() -> set[str]:
@@ -83,10 +85,14 @@ def test_every_third_party_import_is_a_declared_dependency_and_back():
     """Nothing station/ imports arrives only as another package's dependency; nothing declared goes unused."""
     from packaging.requirements import Requirement
 
-    lines = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = project["dependencies"]
     declared = {bundle_contents._normalise(Requirement(line).name) for line in lines}  # on any platform
+    for module, extra in EXTRAS.items():
+        assert any(Requirement(line).name == module or module in line
+                   for line in project["optional-dependencies"][extra]), (module, extra)
     distributions = importlib.metadata.packages_distributions()
-    imported = _third_party_imports() - set(NOT_DEPENDENCIES)
+    imported = _third_party_imports() - set(NOT_DEPENDENCIES) - set(EXTRAS)
     providers = {name: {bundle_contents._normalise(d) for d in distributions.get(name, [])} for name in imported}
     undeclared = sorted(name for name, dists in providers.items() if not dists & declared)
     assert not undeclared, f"imported by station/ but not in [project] dependencies: {undeclared}"

@@ -178,7 +178,7 @@ async def test_a_partial_entry_fill_sizes_the_exits_and_a_later_fill_grows_them(
                     one(station, f"{entry}-sl")["status"] == "working", what=f"exits sized to {n}")
         assert one(station, f"{entry}-tp")["qty"] == str(n)
     assert (one(station, f"{entry}-sl")["stop_price"], one(station, f"{entry}-tp")["limit_price"]) == ("4990", "5005")
-    held = [o.qty for o in station.dispatcher.brokers["paper"].sim.working() if o.order_id.endswith(("-sl", "-tp"))]
+    held = [o.qty for o in station.dispatcher.brokers["paper"].simulator.working() if o.order_id.endswith(("-sl", "-tp"))]
     assert held == [D(2), D(2)]  # changed in place at paper
 
 
@@ -338,7 +338,7 @@ async def test_a_held_bracket_survives_a_restart_and_arms_once(data_dir, secrets
         tick(again, "ES", "4989")
         await until(lambda: one(again, f"{entry}-sl")["status"] == "working", what="armed after the restart")
         assert len(orders(again)) == 3
-        working = sorted(o.order_id for o in again.dispatcher.brokers["paper"].sim.working())
+        working = sorted(o.order_id for o in again.dispatcher.brokers["paper"].simulator.working())
         assert working == [f"{entry}-sl", f"{entry}-tp"]
     finally:
         await again.stop()

@@ -60,6 +60,7 @@ class HistoricalDouble:
         self.records = records
         self.symbols = symbols
         self.chunk_delay_s = chunk_delay_s
+        self.streaming = 0  # get_range answers being sent now
         self.available_end_ns = available_end_ns
         self.calls: list[tuple[str, dict]] = []
         self.port = 0
@@ -101,6 +102,13 @@ class HistoricalDouble:
         return web.json_response(len(selected) * RECORD_BYTES)
 
     async def _range(self, request: web.Request) -> web.StreamResponse:
+        self.streaming += 1
+        try:
+            return await self._stream_range(request)
+        finally:
+            self.streaming -= 1
+
+    async def _stream_range(self, request: web.Request) -> web.StreamResponse:
         form, selected = await self._select(request, "get_range")
         symbols = form["symbols"].split(",")
         header = metadata_bytes({s: self.symbols[s] for s in symbols}, _ns(form["start"]), _ns(form["end"]),

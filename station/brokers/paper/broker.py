@@ -78,7 +78,7 @@ class PaperBroker:
         self.state = ConnectionState.DISCONNECTED
         self._bus = bus
         self._last_price = last_price
-        self.sim = PaperSimulator()
+        self.simulator = PaperSimulator()
         self._requests: dict[str, OrderRequest] = {}  # what was sent here, by client order id
         self._fills: dict[str, int] = {}
         self._filled: deque[Fill] = deque(maxlen=FILLS_KEPT)  # the fills made in this process, oldest first
@@ -98,7 +98,7 @@ class PaperBroker:
                 continue
             self._requests[order.client_order_id] = request
             self._fills[order.client_order_id] = 0
-            self.sim.submit(self._sim_order(request))  # working again, as it was
+            self.simulator.submit(self._sim_order(request))  # working again, as it was
         self._restore = []
         self._unsubscribe = [self._bus.subscribe(TickReceived, self._on_tick),
                              self._bus.subscribe(MarketDataReceived, self._on_rows)]
@@ -114,27 +114,27 @@ class PaperBroker:
 
     async def submit(self, request: OrderRequest) -> None:
         symbol = _priced_by(request)
-        if request.order_type is OrderType.MARKET and self.sim.last(symbol) is None:
+        if request.order_type is OrderType.MARKET and self.simulator.last(symbol) is None:
             if (self._last_price(symbol) or request.price_hint) is None:
                 what = f"option {symbol}: no quote for it" if symbol != request.ticker.upper() else \
                     f"{request.ticker}: no market data"
                 self._report(request.client_order_id, OrderStatus.REJECTED, f"no price for {what} and the order carries none")
                 return
         self._requests[request.client_order_id] = request
-        self._apply(self.sim.submit(self._sim_order(request)))
+        self._apply(self.simulator.submit(self._sim_order(request)))
 
     async def cancel(self, client_order_id: str) -> None:
-        self._apply(self.sim.cancel(client_order_id, "cancelled"))
+        self._apply(self.simulator.cancel(client_order_id, "cancelled"))
 
     async def replace(self, request: OrderRequest) -> None:
         """Change a working order in place: its quantity and prices apply from the next price on."""
-        working = next((o for o in self.sim.working() if o.order_id == request.client_order_id), None)
+        working = next((o for o in self.simulator.working() if o.order_id == request.client_order_id), None)
         if working is None:
             raise BrokerError(f"{self.name} has no working order {request.client_order_id}")
         sent = self._requests[request.client_order_id]
         if request.order_type is not sent.order_type or request.side is not sent.side:
             raise BrokerError(f"{request.client_order_id}: only the quantity and prices of a working order change")
-        self.sim.replace(request.client_order_id, qty=request.qty, limit_price=request.limit_price,
+        self.simulator.replace(request.client_order_id, qty=request.qty, limit_price=request.limit_price,
                          stop_price=request.stop_price)
         self._requests[request.client_order_id] = request
         self._report(request.client_order_id, OrderStatus.WORKING)
@@ -142,7 +142,7 @@ class PaperBroker:
     async def reports(self, since: datetime) -> BrokerReports:
         """Working orders, the fills made since `since` (in this process), market orders of the last run lost
         in flight (rejected); no positions of its own."""
-        working = tuple(OrderReported(self.name, o.order_id, OrderStatus.WORKING) for o in self.sim.working())
+        working = tuple(OrderReported(self.name, o.order_id, OrderStatus.WORKING) for o in self.simulator.working())
         lost, self._lost = tuple(self._lost), []
         fills = tuple(fill for fill in self._filled if fill.time >= since)
         return BrokerReports(self.name, since, orders=lost + working, fills=fills)
@@ -169,8 +169,8 @@ class PaperBroker:
             self._trade(symbol, _price(row.close))
 
     def _trade(self, symbol: str, price: Decimal) -> None:
-        self._apply(self.sim.on_trade(symbol, price))
-        for order_id, stop in self.sim.take_moves():
+        self._apply(self.simulator.on_trade(symbol, price))
+        for order_id, stop in self.simulator.take_moves():
             self._bus.publish(StopMoved(self.name, order_id, stop))
 
     # ---- reports ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.domain.commands import ReleaseBars, RequestBars, SetReplaySpeed, StartReplay
+from station.domain.commands import ReleaseBars, RequestBars, SetReplaySpeed, ShowTrade, StartReplay
 from station.domain.enums import ConnectionState
 from station.domain.events import (
     AlertReceived,
@@ -75,8 +75,9 @@ class ChartDock(QWidget):
                               (TickReceived, self._on_ticks), (AlertReceived, self._on_alerts),
                               (OrderFilled, self._on_fills), (ConnectionChanged, self._on_connections),
                               (HistoryEstimated, self._on_history), (HistoryProgressed, self._on_history),
-                              (HistoryFinished, self._on_history)):
+                              (HistoryFinished, self._on_history), (ShowTrade, self._on_show_trade)):
             bridge.on(kind, handler)
+        self._span: tuple[int, int] | None = None  # a trade to move to once its symbol's bars are loaded
         self._apply_overlays()
         self.show_symbol(symbol, timeframe)
 
@@ -194,6 +195,8 @@ class ChartDock(QWidget):
             if (bars.symbol, bars.timeframe) == (self.symbol, self.timeframe) and event.requester in ("", self.requester):
                 self.view.set_bars(bars)
                 self._loaded = True
+                if self._span is not None:
+                    self.view.show_span(*self._span)
                 if self._waiting:
                     self.view.apply(self._waiting)
                     self._waiting = []
@@ -226,6 +229,19 @@ class ChartDock(QWidget):
             fill = event.fill
             if fill.ticker.upper() == self.symbol:
                 self.view.add_marker(to_ns(fill.time), float(fill.price), str(fill.side), "fill")
+
+    def _on_show_trade(self, commands: list[ShowTrade]) -> None:
+        """The Backtest dock's selected trade: its symbol, entry and exit marked, the view moved to it."""
+        trade = commands[-1]
+        symbol = trade.symbol.upper()
+        self._span = (trade.entry_ns, trade.exit_ns)
+        if symbol != self.symbol:
+            self.show_symbol(symbol, self.timeframe)
+        entry, exit_ = ("buy", "sell") if trade.side == "long" else ("sell", "buy")
+        self.view.add_marker(trade.entry_ns, trade.entry_price, entry, "fill")
+        self.view.add_marker(trade.exit_ns, trade.exit_price, exit_, "fill")
+        if self._loaded:
+            self.view.show_span(*self._span)
 
     def _on_connections(self, events: list[ConnectionChanged]) -> None:
         for event in events:

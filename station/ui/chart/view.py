@@ -165,6 +165,16 @@ class ChartView(pg.GraphicsLayoutWidget):
         right = n - 1 + RIGHT_MARGIN_BARS
         self._set_x(right - width, right)
 
+    def show_span(self, start_ns: int, end_ns: int) -> None:
+        """Stop following and show the bars from `start_ns` to `end_ns` (a trade), with some bars around them."""
+        if not len(self.series):
+            return
+        first, last = self.series.index_at(start_ns), self.series.index_at(end_ns)
+        pad = max(10, (last - first) // 2)
+        self.follow = False
+        self.followChanged.emit(False)
+        self._set_x(first - pad, last + pad)
+
     def go_live(self) -> None:
         self.follow = True
         self.followChanged.emit(True)
