@@ -329,7 +329,8 @@ class IBBroker:
         if refused is not None and refused.order.transmit:
             parent.order.transmit = False  # the child that was to transmit the family was refused: TWS holds it all
         self.bus.publish(Notified(f"IB {self.name}: bracket refused", f"IB rejected {coid}, an exit of "
-                                  f"{request.parent_id}; the entry is cancelled so nothing opens unprotected", "error"))
+                                  f"{request.parent_id}; Station cancels the entry so nothing opens unprotected",
+                                  "error"))
         try:
             self.link.ib.cancelOrder(parent.order)
         except ConnectionError:
