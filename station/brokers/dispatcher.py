@@ -16,7 +16,8 @@ written) through `OrderBook`: an order is sent only while the oms still has it a
 A bracket's entry arrives with its held exits (`SubmitOrder.exits`). Where the destination takes native
 brackets (`capabilities.native_brackets`, every exit's type among its `order_types`, every exit priced)
 they go in one request (`broker.submit_bracket`), announced first as `ExitsAttached`; elsewhere only the
-entry goes and the oms's exit manager keeps the exits. Orders the oms works itself (held or emulated
+entry goes and the oms's exit manager keeps the exits, as it does when the destination refuses the bracket in its
+native form (`BracketRefused`: `ExitsDetached`, then the entry alone). Orders the oms works itself (held or emulated
 exits, `OrderBook.worked_by_station`) are not the destinations' to cancel.
 """
 
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from station.backoff import Backoff
-from station.brokers.protocol import Broker, BrokerCapabilities, BrokerError
+from station.brokers.protocol import BracketRefused, Broker, BrokerCapabilities, BrokerError
 from station.brokers.registry import BrokerContext, UnknownDestinationType, build, port_destination
 from station.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from station.domain.config import DestinationConfig, RoutingConfig
@@ -40,6 +41,7 @@ from station.domain.events import (
     ConnectionChanged,
     DestinationBuilt,
     ExitsAttached,
+    ExitsDetached,
     Notified,
     OrderActionRefused,
     OrderReplaced,
@@ -323,8 +325,7 @@ class OrderDispatcher:
             exits = self._exits.pop(coid, ())
             try:
                 if exits and _takes_bracket(broker, exits, self.orders):
-                    self.bus.publish(ExitsAttached(name, coid, tuple(e.client_order_id for e in exits)))
-                    await broker.submit_bracket(request, exits)
+                    await self._send_bracket(name, broker, request, exits)
                 else:
                     await broker.submit(request)
             except BrokerError as exc:
@@ -337,6 +338,19 @@ class OrderDispatcher:
             current = self.orders.order(coid)
             if current is not None and current.status is OrderStatus.NEW:
                 self._report(request, OrderStatus.SUBMITTED)
+
+    async def _send_bracket(self, name: str, broker: Broker, request: OrderRequest,
+                            exits: tuple[OrderRequest, ...]) -> None:
+        """The entry with its exits in one request; refused in that form, the entry goes alone and the exits
+        go back to the oms's exit manager (`ExitsDetached`, visibly)."""
+        ids = tuple(e.client_order_id for e in exits)
+        self.bus.publish(ExitsAttached(name, request.client_order_id, ids))
+        try:
+            await broker.submit_bracket(request, exits)
+        except BracketRefused as exc:
+            log.warning("%s refused the bracket of %s (%s); the entry goes alone", name, request.client_order_id, exc)
+            self.bus.publish(ExitsDetached(name, request.client_order_id, ids, str(exc)))
+            await broker.submit(request)
 
     async def _sweep(self) -> None:
         """Reject orders that waited too long for their destination."""

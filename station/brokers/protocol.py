@@ -18,11 +18,16 @@ from station.domain.destinations import BrokerCapabilities, BrokerReports
 from station.domain.enums import ConnectionState
 from station.domain.orders import OrderRequest
 
-__all__ = ["Broker", "BrokerCapabilities", "BrokerError", "BrokerReports"]
+__all__ = ["BracketRefused", "Broker", "BrokerCapabilities", "BrokerError", "BrokerReports"]
 
 
 class BrokerError(RuntimeError):
     """An order could not be handed to the destination, cancelled or changed (the reason says why)."""
+
+
+class BracketRefused(BrokerError):
+    """`submit_bracket` placed nothing: the destination would not take this bracket in its native form (its shape,
+    or the destination's own refusal). The entry can still go alone, its exits worked by Station."""
 
 
 @runtime_checkable
@@ -50,7 +55,8 @@ class Broker(Protocol):
     # sending the entry with its protective exits (each `parent_id` = the entry's id, one `oco_group`) in one
     # request: IB's parent and children with one OCA group, Tastytrade's OTOCO, Schwab's TRIGGER with OCO,
     # NinjaTrader ATI's shared OCO ID. It reports the exits like any order; they stay `held` until the entry
-    # fills. Without it the oms's exit manager keeps the exits (see `station/oms/exits/`).
+    # fills. Without it the oms's exit manager keeps the exits (see `station/oms/exits/`); so does a bracket the
+    # destination refuses in its native form (`BracketRefused`: nothing placed, the entry then goes alone).
 
     async def replace(self, request: OrderRequest) -> None:
         """Change a working order to `request` (same client order id; new quantity or prices): in place where

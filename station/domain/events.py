@@ -154,6 +154,17 @@ class ExitsAttached(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ExitsDetached(Event):
+    """A destination refused an entry's exits in its native form (nothing of the bracket was placed): the entry
+    goes alone and Station holds the exits and works them on its prices (`reason` is the destination's)."""
+
+    destination: str
+    entry_id: str
+    exit_ids: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class StopMoved(Event):
     """A trailing stop followed a better price: it now stands at `stop_price`."""
 

@@ -28,7 +28,7 @@ from station.brokers.ib.symbols import UnknownSymbol
 from station.bus import Bus
 from station.domain.commands import ResolveContract
 from station.domain.contract_map import ContractMapping
-from station.domain.enums import ConnectionState, OrderStatus
+from station.domain.enums import ConnectionState, OrderStatus, OrderType
 from station.domain.events import ConfigChanged, ContractResolved, FillReported, Notified, OrderReported, PositionReported
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import EASTERN, utc_now
@@ -48,8 +48,10 @@ class IBBroker:
     """One IB destination (a `{"type": "ib", …}` entry), behind the `Broker` protocol."""
 
     capabilities = BrokerCapabilities(
-        native_brackets=True, native_replace=True, order_types=("market", "limit", "stop", "stop_limit"),
-        notes=("brackets: the entry as parent, its exits as children in one OCA group", "orderRef = client order id"))
+        native_brackets=True, native_replace=True,
+        order_types=("market", "limit", "stop", "stop_limit", "trailing_stop"),
+        notes=("brackets: the entry as parent, its exits as children in one OCA group (ib_async's bracketOrder)",
+               "trailing stops: IB's TRAIL", "orderRef = client order id"))
 
     def __init__(self, name: str, settings: IBSettings, bus: Bus, *,
                  mappings: Callable[[], Iterable[ContractMapping]] = tuple,
@@ -68,6 +70,7 @@ class IBBroker:
         self._max_order_id = 0
         self.pacer = Pacer()
         self._positions_held = True  # until reports(since) after a (re)connect told them, after the fills
+        self._refused_exits: set[str] = set()  # bracket children IB rejected (their entry is cancelled once)
         self._unsubscribe: list[Callable[[], None]] = []
 
     @property
@@ -97,9 +100,10 @@ class IBBroker:
         await self._place(request, ())
 
     async def submit_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
-        """Send an entry with its protective exits: children with `parentId`, one OCA group, `transmit` on the
-        last (ib_async's `bracketOrder` shape)."""
-        await self._place(entry, tuple(exits))
+        """Send an entry with its protective exits in ib_async's `bracketOrder` shape: the parent with `transmit`
+        off, then its children (`parentId`; the target first, the stops after it, as `bracketOrder` orders
+        them), the last one transmitting the family; the children also share one OCA group."""
+        await self._place(entry, tuple(sorted(exits, key=lambda x: x.order_type is not OrderType.LIMIT)))
 
     async def _place(self, request: OrderRequest, legs: tuple[OrderRequest, ...]) -> None:
         self._require_connected()
@@ -119,7 +123,10 @@ class IBBroker:
         self._require_connected()
         if coid in self.ledger.requests:
             return  # the same order id was sent by a concurrent call while the contract was looked up
-        orders = self._build_orders(request, legs)
+        try:
+            orders = self._build_orders(request, legs)
+        except ValueError as exc:
+            raise BrokerError(str(exc)) from None
         requests = (request, *legs)
         for each in requests:
             self.ledger.requests[each.client_order_id] = each
@@ -127,6 +134,7 @@ class IBBroker:
         try:
             for order in orders:
                 self._trades[order.orderRef] = self.link.ib.placeOrder(contract, order)
+            orders[0].transmit = True  # the family went out with its last child (a cancel is then TWS's to confirm)
         except ConnectionError:
             for each in requests:
                 if each.client_order_id not in self._trades:
@@ -150,6 +158,8 @@ class IBBroker:
         order.totalQuantity = fields["totalQuantity"]
         order.lmtPrice = fields.get("lmtPrice", order.lmtPrice)
         order.auxPrice = fields.get("auxPrice", order.auxPrice)
+        if order.orderType == "TRAIL" and request.stop_price is not None:
+            order.trailStopPrice = parsing.ib_price(request.stop_price)  # where the trailing stop stands now
         await self.pacer.take()
         try:
             self._trades[coid] = self.link.ib.placeOrder(trade.contract, order)
@@ -177,15 +187,16 @@ class IBBroker:
         import ib_async
 
         account = self.settings.account
-        parent = ib_async.Order(orderId=self._next_order_id(), **parsing.order_fields(request, account=account))
+        fields = [parsing.order_fields(each, account=account) for each in (request, *legs)]  # ValueError: none sent
+        parent = ib_async.Order(orderId=self._next_order_id(), **fields[0])
         if not legs:
             return [parent]
         parent.transmit = False  # TWS holds the entry until its last exit arrives, so all go live together
         orders = [parent]
-        for index, leg in enumerate(legs):
-            orders.append(ib_async.Order(
-                orderId=self._next_order_id(), parentId=parent.orderId, ocaGroup=leg.oco_group or f"{request.client_order_id}-oca",
-                ocaType=1, transmit=index == len(legs) - 1, **parsing.order_fields(leg, account=account)))
+        oca = legs[0].oco_group or f"{request.client_order_id}-oco"
+        for index, leg_fields in enumerate(fields[1:]):
+            orders.append(ib_async.Order(orderId=self._next_order_id(), parentId=parent.orderId, ocaGroup=oca,
+                                         ocaType=1, transmit=index == len(legs) - 1, **leg_fields))
         return orders
 
     def _next_order_id(self) -> int:
@@ -298,9 +309,32 @@ class IBBroker:
     # ---- what IB tells us -------------------------------------------------------------------------
 
     def _on_status(self, trade) -> None:
-        if trade.order.orderRef:
-            self._trades[trade.order.orderRef] = trade
+        coid = trade.order.orderRef
+        if coid:
+            self._trades[coid] = trade
         self.reporter.status(trade)
+        if coid and self.ledger.track(coid).status is OrderStatus.REJECTED:
+            self._exit_refused(coid)
+
+    def _exit_refused(self, coid: str) -> None:
+        """IB rejected a bracket's exit: while its entry has not traded, the entry is cancelled (TWS cancels the
+        other children with it), so no position opens without the protection asked for."""
+        request = self.ledger.requests.get(coid)
+        if request is None or not request.parent_id or coid in self._refused_exits:
+            return
+        self._refused_exits.add(coid)
+        parent, refused = self._trades.get(request.parent_id), self._trades.get(coid)
+        if parent is None or parent.isDone() or (parsing.clean_float(parent.orderStatus.filled) or 0) > 0:
+            return  # it traded already: the oms says the position may be unprotected
+        if refused is not None and refused.order.transmit:
+            parent.order.transmit = False  # the child that was to transmit the family was refused: TWS holds it all
+        self.bus.publish(Notified(f"IB {self.name}: bracket refused", f"IB rejected {coid}, an exit of "
+                                  f"{request.parent_id}; Station cancels the entry so nothing opens unprotected",
+                                  "error"))
+        try:
+            self.link.ib.cancelOrder(parent.order)
+        except ConnectionError:
+            log.warning("%s: could not cancel %s after its exit %s was rejected", self.name, request.parent_id, coid)
 
     def _on_position(self, position) -> None:
         if not self.link.reconciling and not self._positions_held:  # after a reconnect: after the fills

@@ -37,7 +37,7 @@ SIDE_TO_ACTION = {Side.BUY: "BUY", Side.SELL: "SELL"}
 # orders say BUY/SELL; executions say BOT/SLD
 ACTION_TO_SIDE = {"BUY": Side.BUY, "SELL": Side.SELL, "BOT": Side.BUY, "SLD": Side.SELL}
 ORDER_TYPE_TO_IB = {OrderType.MARKET: "MKT", OrderType.LIMIT: "LMT", OrderType.STOP: "STP",
-                    OrderType.STOP_LIMIT: "STP LMT"}
+                    OrderType.STOP_LIMIT: "STP LMT", OrderType.TRAILING_STOP: "TRAIL"}
 IB_TO_ORDER_TYPE = {v: k for k, v in ORDER_TYPE_TO_IB.items()}
 TIF_TO_IB = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GTC"}
 
@@ -114,9 +114,23 @@ def order_fields(request: OrderRequest, *, account: str | None) -> dict[str, Any
         fields["lmtPrice"] = ib_price(request.limit_price)
     if request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
         fields["auxPrice"] = ib_price(request.stop_price)
+    if request.order_type is OrderType.TRAILING_STOP:
+        fields.update(trail_fields(request))
     if account:
         fields["account"] = account
     return fields
+
+
+def trail_fields(request: OrderRequest) -> dict[str, Any]:
+    """A TRAIL order's trail: `auxPrice` the trailing amount (ticks or points), or `trailingPercent`. Its stop
+    (`trailStopPrice`) is left for TWS to set from the market when the order goes live (a bracket's child: when its
+    entry fills), so it follows the best price since then; a change sets it (`replace`)."""
+    offset = request.offset
+    if offset is None:
+        raise ValueError(f"{request.client_order_id}: a trailing stop needs its trail")
+    if offset.unit == "percent":
+        return {"trailingPercent": float(offset.value)}
+    return {"auxPrice": float(offset.distance(Decimal(0), request.tick_size))}
 
 
 def status_of(ib_status: str, filled: float, remaining: float) -> OrderStatus | None:

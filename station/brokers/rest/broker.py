@@ -15,6 +15,10 @@ oms that was created before this process started (a resend after a restart). It 
 found by the client order id the broker stores (Tastytrade's `external-identifier`)
 or, where there is none (Schwab), by an order of the same symbol, side, size, type
 and prices entered since the request was made and not claimed by another.
+
+A bracket goes in one request in the broker's native form (`submit_bracket`, see `brackets.py`): its exits
+are reported like any order (held by the oms until the entry fills). A bracket that form cannot carry, or that
+the broker refuses, raises `BracketRefused` with nothing placed: the entry then goes alone.
 """
 
 from __future__ import annotations
@@ -26,15 +30,14 @@ from decimal import Decimal
 from typing import Callable, Iterable
 
 from station.backoff import Backoff
-from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
-from station.brokers.rest.symbols import symbol_key
+from station.brokers.protocol import BracketRefused, BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.rest.client import AuthError, RejectedError, TransientError
 from station.brokers.rest.positions import BrokerPositions
-from station.brokers.rest.snapshots import MATCH_SKEW, BrokerApi, OrderSnapshot, find_placed
+from station.brokers.rest.reports import OrderReports
+from station.brokers.rest.snapshots import MATCH_SKEW, BrokerApi
 from station.bus import Bus
 from station.domain.enums import ConnectionState, OrderStatus
 from station.domain.events import ConnectionChanged, Event, FillReported, Notified, OrderReported, PositionReported
-from station.domain.fills import Fill
 from station.domain.orders import Order, OrderRequest
 from station.domain.timeutil import utc_now
 
@@ -42,11 +45,10 @@ log = logging.getLogger("station.brokers")
 
 ZERO = Decimal(0)
 C = ConnectionState
-MISSING_PER_CYCLE = 5
 RECONNECT_INITIAL_S = 0.25
 
 
-class RestBroker:
+class RestBroker(OrderReports):
     """The `Broker` protocol for a REST API: connects, reconciles, polls, reports on the bus."""
 
     kind = "broker"
@@ -60,15 +62,10 @@ class RestBroker:
         self.capabilities = capabilities or BrokerCapabilities()
         self._poll_s, self._idle_poll_s = poll_s, max(poll_s, idle_poll_s)
         self._reconnect_max_s, self._auth_retry_s = reconnect_max_s, auth_retry_s
-        self._requests: dict[str, OrderRequest] = {}
-        self._broker_ids: dict[str, str] = {}  # client order id -> broker order id
-        self._client_ids: dict[str, str] = {}  # broker order id -> client order id
-        self._reported: dict[str, tuple[OrderStatus, Decimal]] = {}
-        self._fill_ids: set[str] = set()
+        OrderReports.__init__(self)
         self._outbox: dict[str, OrderRequest] = {}  # never reached the broker; sent after reconnect
         self._in_doubt: dict[str, OrderRequest] = {}  # may have reached it; looked for first
         self.positions = BrokerPositions(name, api, self._ticker)
-        self._tickers: dict[str, str] = {}
         self._notified: str | None = None
         self._broken: Exception | None = None
         self._wake = asyncio.Event()
@@ -113,6 +110,28 @@ class RestBroker:
                 return
             await self._place(request, report_reject=False)
 
+    async def submit_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+        """Send an entry with its exits in one request, the broker's native form (or keep them until reconnected);
+        BracketRefused, with nothing placed, when that form cannot carry them or the broker refuses it."""
+        for each in (entry, *exits):
+            self.api.check(each)
+        self.api.check_bracket(entry, exits)
+        coid = entry.client_order_id
+        if coid in self._requests:
+            log.warning("%s: order %s was handed over already; it is not sent again", self.name, coid)
+            return
+        for each in (entry, *exits):
+            self._remember(each)
+        self.brackets.add(coid, exits)
+        if self.state is not C.CONNECTED:
+            self._outbox[coid] = entry
+            log.info("%s: not connected; bracket %s waits and is sent after reconnecting", self.name, coid)
+            return
+        async with self._lock:
+            if entry.created_at < self._started_at and await self._adopt_existing(entry):
+                return
+            await self._place(entry, report_reject=False)
+
     async def cancel(self, client_order_id: str) -> None:
         """Ask the broker to cancel; the outcome arrives as an OrderReported from the next poll."""
         if self._outbox.pop(client_order_id, None) is not None:
@@ -155,17 +174,23 @@ class RestBroker:
             fills=tuple(e.fill for e in collected if isinstance(e, FillReported)),
             positions=tuple(e for e in collected if isinstance(e, PositionReported)))
 
-    def resume(self, orders: Iterable[Order]) -> None:
-        """Orders handed to this destination before a restart (the oms's book), so reports find them again."""
+    def resume(self, orders: Iterable[Order], worked_here: Callable[[str], bool] | None = None) -> None:
+        """Orders handed to this destination before a restart (the oms's book), so reports find them again; those
+        Station holds or works itself (`worked_here`) never went there. A held exit of a native bracket goes
+        with its entry: it is never sent on its own."""
         for order in orders:
             if order.request.destination != self.name or order.status is OrderStatus.NEW:
                 continue
             coid = order.client_order_id
+            if worked_here is not None and worked_here(coid):
+                continue
             self._remember(order.request)
             self._reported.setdefault(coid, (order.status, order.filled_qty))
+            if order.request.protective and order.request.parent_id:
+                self.brackets.attach(order.request)
             if order.broker_order_id:
                 self._link(coid, order.broker_order_id)
-            elif not order.status.is_terminal:
+            elif not order.status.is_terminal and not (order.request.protective and order.status is OrderStatus.HELD):
                 self._in_doubt[coid] = order.request
 
     # ---- connection cycle -----------------------------------------------------------------
@@ -244,10 +269,20 @@ class RestBroker:
 
     async def _place(self, request: OrderRequest, *, report_reject: bool) -> None:
         coid = request.client_order_id
+        legs = self.brackets.of(coid)
+        position = lambda: self.positions.qty(request.symbol, self.bus.publish)  # noqa: E731
         try:
-            broker_id = await self.api.place(request, lambda: self.positions.qty(request.symbol, self.bus.publish))
+            if legs:
+                ids = await self.api.place_bracket(request, legs, position)
+            else:
+                ids = {coid: await self.api.place(request, position)}
         except BrokerError as exc:
-            reason = f"{self.api.title} rejected the order: {exc}" if isinstance(exc, RejectedError) else str(exc)
+            refused = isinstance(exc, (RejectedError, BracketRefused))
+            if legs and refused and not report_reject:  # nothing placed: the entry may still go alone
+                self._forget_bracket(request)
+                raise BracketRefused(f"{self.api.title} refused the bracket: {exc}") from None
+            what = "the bracket" if legs else "the order"
+            reason = f"{self.api.title} rejected {what}: {exc}" if isinstance(exc, RejectedError) else str(exc)
             self._reported[coid] = (OrderStatus.REJECTED, ZERO)
             log.warning("%s: order %s rejected: %s", self.name, coid, reason)
             if not report_reject:
@@ -262,12 +297,20 @@ class RestBroker:
             self._outbox[coid] = request
             self._lost(exc)
             return
-        self._link(coid, broker_id)
-        log.info("%s: order %s (%s %s %s) placed as %s", self.name, coid, request.side, request.qty,
-                 request.symbol, broker_id)
-        if coid not in self._reported:
-            self._report(coid, OrderStatus.SUBMITTED, broker_id, None)
+        for each, broker_id in ids.items():
+            self._link(each, broker_id)
+        log.info("%s: %s %s (%s %s %s) placed as %s", self.name, "bracket" if legs else "order", coid, request.side,
+                 request.qty, request.symbol, ids[coid])
+        for each in (request, *legs):
+            if each.client_order_id in ids and each.client_order_id not in self._reported:
+                self._report(each.client_order_id, OrderStatus.SUBMITTED, ids[each.client_order_id], None)
         self._wake.set()
+
+    def _forget_bracket(self, entry: OrderRequest) -> None:
+        """A bracket the broker refused: none of it was placed, the entry may be handed over again alone."""
+        for each in (entry, *self.brackets.drop(entry.client_order_id)):
+            self._requests.pop(each.client_order_id, None)
+            self._reported.pop(each.client_order_id, None)
 
     async def _adopt_existing(self, request: OrderRequest) -> bool:
         """For a request made before this process started: is it at the broker already?"""
@@ -295,54 +338,7 @@ class RestBroker:
             self._set_state(C.DISCONNECTED, f"{exc}; reconnecting")
         self._wake.set()
 
-    # ---- reports --------------------------------------------------------------------------
-
-    def _find(self, request: OrderRequest, snapshots: list[OrderSnapshot]) -> OrderSnapshot | None:
-        return find_placed(request, snapshots, claimed=self._client_ids, by_client_id=self.api.carries_client_ids)
-
-    def _apply(self, snapshots: Iterable[OrderSnapshot], emit: Callable[[Event], None], *,
-               everything: bool = False) -> None:
-        """Report the fills and statuses of our orders: those not reported yet, or (`everything`) all of them."""
-        for snap in snapshots:
-            coid = self._client_ids.get(snap.broker_order_id)
-            if coid is None and snap.client_order_id:
-                coid = snap.client_order_id
-                self._link(coid, snap.broker_order_id)
-            if coid is None:
-                continue  # placed outside Station: its effect shows in the positions
-            request = self._requests.get(coid)
-            ticker = request.ticker if request else self._ticker(snap.symbol)
-            for execution in snap.executions:
-                fill_id = f"{self.name}:{execution.fill_id}"
-                if fill_id in self._fill_ids and not everything:
-                    continue
-                if fill_id not in self._fill_ids:
-                    self._fill_ids.add(fill_id)
-                    self.positions.filled = True
-                emit(FillReported(Fill(
-                    fill_id=fill_id, client_order_id=coid, destination=self.name, ticker=ticker, side=snap.side,
-                    qty=execution.qty, price=execution.price, time=execution.time,
-                    strategy=request.strategy if request else None)))
-            if snap.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED) and snap.executed_qty < snap.filled_qty:
-                continue  # the executions are not listed yet: report the status with them, next poll
-            if everything or self._reported.get(coid) != (snap.status, snap.filled_qty):
-                self._report(coid, snap.status, snap.broker_order_id, snap.reason, snap.filled_qty, emit)
-
-    async def _fetch_missing(self, snapshots: list[OrderSnapshot], emit: Callable[[Event], None], *,
-                             everything: bool = False) -> None:
-        """Open orders the list no longer shows (older than its window): ask for each one."""
-        listed = {s.broker_order_id for s in snapshots}
-        missing = [bid for coid, bid in self._broker_ids.items()
-                   if bid not in listed and not self._final(coid)][:MISSING_PER_CYCLE]
-        for broker_id in missing:
-            snap = await self.api.order(broker_id)
-            if snap is not None:
-                self._apply([snap], emit, everything=everything)
-
-    def _report(self, coid: str, status: OrderStatus, broker_id: str | None, reason: str | None,
-                filled: Decimal = ZERO, emit: Callable[[Event], None] | None = None) -> None:
-        self._reported[coid] = (status, filled)
-        (emit or self.bus.publish)(OrderReported(self.name, coid, status, broker_id, reason))
+    # ---- state ----------------------------------------------------------------------------
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         if (state, detail) == (self.state, self.detail):
@@ -356,23 +352,6 @@ class RestBroker:
         if message != self._notified:
             self._notified = message
             self.bus.publish(Notified(f"{self.name}: cannot connect", message, level="error"))
-
-    # ---- bookkeeping ----------------------------------------------------------------------
-
-    def _remember(self, request: OrderRequest) -> None:
-        self._requests[request.client_order_id] = request
-        self._tickers[symbol_key(request.symbol)] = request.ticker
-
-    def _link(self, coid: str, broker_id: str) -> None:
-        self._broker_ids[coid] = broker_id
-        self._client_ids[broker_id] = coid
-
-    def _ticker(self, symbol: str) -> str:
-        return self._tickers.get(symbol_key(symbol), symbol)
-
-    def _final(self, coid: str) -> bool:
-        reported = self._reported.get(coid)
-        return reported is not None and reported[0].is_terminal
 
     def _has_open(self) -> bool:
         return bool(self._outbox or self._in_doubt) or any(not self._final(c) for c in self._broker_ids)

@@ -47,6 +47,7 @@ class OrderSnapshot:
     client_order_id: str | None = None
     reason: str | None = None
     executions: tuple[Execution, ...] = ()
+    parent_broker_id: str | None = None  # the order that triggers this one (a bracket's exit nested in its entry)
 
     @property
     def executed_qty(self) -> Decimal:
@@ -121,3 +122,8 @@ class BrokerApi(Protocol):
         """Send the order; return the broker's order id. `position()` gives the current position."""
 
     async def cancel(self, broker_order_id: str) -> None: ...
+
+    # A broker taking native brackets (`capabilities.native_brackets`) also has
+    #     def check_bracket(self, entry, exits) -> None: BracketRefused for a bracket its native form cannot carry
+    #     async def place_bracket(self, entry, exits, position) -> dict[str, str]: the entry with its exits in one
+    #         request (RejectedError if refused); the broker ids the answer names, by client order id

@@ -13,8 +13,11 @@ from station.brokers.rest.broker import RestBroker
 from station.domain.config import DestinationConfig
 
 DEFAULT_BASE_URL = "https://api.schwabapi.com"
-CAPABILITIES = BrokerCapabilities(notes=("equities and equity/index options (OCC symbols such as SPXW  240104C04700000)",
-                                         "no futures: Schwab's Trader API does not take them"))
+CAPABILITIES = BrokerCapabilities(
+    native_brackets=True, order_types=("market", "limit", "stop", "stop_limit", "trailing_stop"),
+    notes=("equities and equity/index options (OCC symbols such as SPXW  240104C04700000)",
+           "no futures: Schwab's Trader API does not take them",
+           "brackets: a TRIGGER order whose exits form one OCO; trailing stops: Schwab's TRAILING_STOP"))
 
 
 def build(destination: DestinationConfig, context: BrokerContext, **tuning) -> RestBroker:
@@ -27,5 +30,5 @@ def build(destination: DestinationConfig, context: BrokerContext, **tuning) -> R
         tuning.setdefault("poll_s", float(params["poll_s"]))
     broker = RestBroker(destination.name, context.bus, api, capabilities=CAPABILITIES, **tuning)
     # the orders sent there before a restart, so the broker's reports find their client order ids again
-    broker.resume(context.orders.open_orders(destination.name))
+    broker.resume(context.orders.open_orders(destination.name), getattr(context.orders, "worked_by_station", None))
     return broker

@@ -40,6 +40,9 @@ class SchwabApi:
     def check(self, request: OrderRequest) -> None:
         parsing.check(request)
 
+    def check_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+        parsing.check_bracket(entry, exits)
+
     async def connect(self) -> None:
         response = await self.http.request("GET", f"{TRADER}/accounts/accountNumbers")
         try:
@@ -78,6 +81,16 @@ class SchwabApi:
         if order_id is None:  # accepted, but we cannot tell which order it is: find it when reconciling
             raise TransientError("Schwab accepted the order without naming it (no Location header)", sent=True)
         return order_id
+
+    async def place_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...],
+                            position: Callable[[], Awaitable[Decimal]]) -> dict[str, str]:
+        """An entry with its exits as one TRIGGER order; the entry's id (its exits are named when it is listed)."""
+        body = parsing.bracket_json(entry, exits, await position())
+        response = await self.http.request("POST", f"{self._account_path()}/orders", json_body=body)
+        order_id = parsing.order_id_from_location(response.headers.get("Location"))
+        if order_id is None:
+            raise TransientError("Schwab accepted the bracket without naming it (no Location header)", sent=True)
+        return {entry.client_order_id: order_id}
 
     async def cancel(self, broker_order_id: str) -> None:
         await self.http.request("DELETE", f"{self._account_path()}/orders/{broker_order_id}")

@@ -6,6 +6,15 @@ Shapes (Schwab Trader API, `/trader/v1`): an order is
 a listed order adds `orderId`, `status`, `statusDescription`, `enteredTime`, `filledQuantity` and
 `orderActivityCollection` (EXECUTION activities with `executionLegs`: quantity, price, time).
 Schwab keeps no client order id, so orders are matched by their Schwab `orderId`.
+
+A bracket is a TRIGGER order (schwab-py's `first_triggers_second`): the entry with `"orderStrategyType":
+"TRIGGER"` and `childOrderStrategies` holding its exit (a SINGLE order) or its two exits in one
+`{"orderStrategyType": "OCO", "childOrderStrategies": [<target>, <stop>]}` (`one_cancels_other`), as the
+"One Triggers A One Cancels Another" sample of Schwab's order guide. The `Location` of the 201 names the entry;
+listed, the entry carries its OCO and exits nested, each with its own `orderId` and `status`
+(`AWAITING_PARENT_ORDER` until the entry fills). A trailing stop is `"orderType": "TRAILING_STOP"` with
+`stopPriceLinkBasis` (`BID` for a sell, `ASK` for a buy), `stopPriceLinkType` (`VALUE` or `PERCENT`) and
+`stopPriceOffset`, as the guide's "Sell Trailing Stop" sample.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from station.brokers.protocol import BrokerError
+from station.brokers.protocol import BracketRefused, BrokerError
 from station.brokers.rest.symbols import is_future, opens, parse_option, price_text, whole_quantity
 from station.brokers.rest.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -48,6 +57,7 @@ MAP_ORDER_STATUS: dict[str, OrderStatus] = {
 
 MAP_ORDER_TYPE: dict[OrderType, str] = {
     OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP: "STOP", OrderType.STOP_LIMIT: "STOP_LIMIT",
+    OrderType.TRAILING_STOP: "TRAILING_STOP",
 }
 ORDER_TYPE_FROM = {v: k for k, v in MAP_ORDER_TYPE.items()}
 MAP_DURATION: dict[TimeInForce, str] = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GOOD_TILL_CANCEL"}
@@ -92,6 +102,41 @@ def order_json(request: OrderRequest, position: Decimal) -> dict[str, Any]:
         body["price"] = price_text(request.limit_price)
     if request.stop_price is not None and request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
         body["stopPrice"] = price_text(request.stop_price)
+    if request.order_type is OrderType.TRAILING_STOP:
+        body.update(trailing_fields(request))
+    return body
+
+
+def trailing_fields(request: OrderRequest) -> dict[str, Any]:
+    """A trailing stop's trail: linked to the bid (a sell) or the ask (a buy), by a value or a percentage (a trail
+    in ticks is sent as its value)."""
+    offset = request.offset
+    if offset is None:
+        raise BrokerError(f"{request.client_order_id}: a trailing stop needs its trail")
+    if offset.unit == "ticks" and request.tick_size is None:
+        raise BrokerError(f"{request.client_order_id}: a trail in ticks needs the instrument's tick size")
+    percent = offset.unit == "percent"
+    value = offset.value if percent else offset.distance(Decimal(0), request.tick_size)
+    return {"stopPriceLinkBasis": "BID" if request.side is Side.SELL else "ASK",
+            "stopPriceLinkType": "PERCENT" if percent else "VALUE", "stopPriceOffset": float(value)}
+
+
+def check_bracket(entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+    """BracketRefused for a bracket a TRIGGER cannot carry (one exit, or two in one OCO)."""
+    if not 1 <= len(exits) <= 2:
+        raise BracketRefused(f"Schwab takes a bracket's exits as one order or one OCO pair, not {len(exits)}")
+
+
+def bracket_json(entry: OrderRequest, exits: tuple[OrderRequest, ...], position: Decimal) -> dict[str, Any]:
+    """The body of `POST /accounts/{hash}/orders` for an entry with its exits: a TRIGGER whose child is the exit, or
+    an OCO of the two; the exits' instructions close what the entry leaves (`position` is before the entry)."""
+    check_bracket(entry, exits)
+    after = position + entry.qty * entry.side.sign
+    children = [order_json(x, after) for x in exits]
+    body = order_json(entry, position)
+    body["orderStrategyType"] = "TRIGGER"
+    body["childOrderStrategies"] = children if len(children) == 1 else [
+        {"orderStrategyType": "OCO", "childOrderStrategies": children}]
     return body
 
 
@@ -112,8 +157,9 @@ def parse_time(text: str | None) -> datetime | None:
         return None
 
 
-def parse_order(raw: dict[str, Any]) -> OrderSnapshot | None:
-    """One listed order, or None for what Station never sends (multi-leg, unknown status)."""
+def parse_order(raw: dict[str, Any], parent_id: str | None = None) -> OrderSnapshot | None:
+    """One listed order, or None for what Station never sends (multi-leg, unknown status, an OCO's wrapper);
+    `parent_id` is the TRIGGER order it is nested in."""
     legs = raw.get("orderLegCollection") or []
     status = MAP_ORDER_STATUS.get(str(raw.get("status", "")).upper())
     if len(legs) != 1 or status is None or raw.get("orderId") is None:
@@ -150,12 +196,32 @@ def parse_order(raw: dict[str, Any]) -> OrderSnapshot | None:
         entered_at=parse_time(raw.get("enteredTime")),
         reason=str(reason) if reason else None,
         executions=tuple(executions),
+        parent_broker_id=parent_id,
     )
 
 
 def parse_orders(body: Any) -> list[OrderSnapshot]:
-    """`GET /accounts/{hash}/orders` (a list of orders)."""
-    return [snap for raw in body or [] if isinstance(raw, dict) and (snap := parse_order(raw)) is not None]
+    """`GET /accounts/{hash}/orders` (a list of orders), a TRIGGER's nested exits as orders of their own, once
+    each (an exit also listed on its own is not counted twice)."""
+    found: dict[str, OrderSnapshot] = {}
+    for raw in body or []:
+        if isinstance(raw, dict):
+            for snap in _with_children(raw, None):
+                if snap.broker_order_id not in found or snap.parent_broker_id is not None:
+                    found[snap.broker_order_id] = snap
+    return list(found.values())
+
+
+def _with_children(raw: dict[str, Any], parent_id: str | None) -> list[OrderSnapshot]:
+    """An order and what it carries nested (an OCO's pair hangs from the TRIGGER above it)."""
+    snap = parse_order(raw, parent_id)
+    out = [snap] if snap is not None else []
+    top = parent_id or (str(raw["orderId"]) if raw.get("orderStrategyType") == "TRIGGER" and raw.get("orderId")
+                        is not None else None)
+    for child in raw.get("childOrderStrategies") or []:
+        if isinstance(child, dict):
+            out += _with_children(child, top)
+    return out
 
 
 def parse_positions(body: Any) -> list[PositionSnapshot]:

@@ -13,8 +13,11 @@ from station.brokers.registry import BrokerContext
 from station.brokers.rest.broker import RestBroker
 from station.domain.config import DestinationConfig
 
-CAPABILITIES = BrokerCapabilities(notes=("equities, equity/index options (OCC symbols such as SPXW  240104C04700000) "
-                                         "and futures (/ESZ5)",))
+CAPABILITIES = BrokerCapabilities(
+    native_brackets=True, order_types=("market", "limit", "stop", "stop_limit"),
+    notes=("equities, equity/index options (OCC symbols such as SPXW  240104C04700000) and futures (/ESZ5)",
+           "brackets: an OTOCO (the entry triggers its stop and target, one cancelling the other); a single exit "
+           "or a trailing stop is worked by Station"))
 
 
 def build(destination: DestinationConfig, context: BrokerContext, **tuning) -> RestBroker:
@@ -29,5 +32,5 @@ def build(destination: DestinationConfig, context: BrokerContext, **tuning) -> R
         tuning.setdefault("poll_s", float(params["poll_s"]))
     broker = RestBroker(destination.name, context.bus, api, capabilities=CAPABILITIES, **tuning)
     # the orders sent there before a restart, so the broker's reports find their client order ids again
-    broker.resume(context.orders.open_orders(destination.name))
+    broker.resume(context.orders.open_orders(destination.name), getattr(context.orders, "worked_by_station", None))
     return broker

@@ -27,6 +27,7 @@ class TastytradeApi:
                                headers={"User-Agent": f"station/{__version__}"})
         self.account = account
         self._number: str | None = None
+        self._complex: dict[str, str] = {}  # an OTOCO's trigger order id -> its complex order id
 
     def __repr__(self) -> str:
         return f"TastytradeApi({self.http.base_url!r}, {self.description})"
@@ -37,6 +38,9 @@ class TastytradeApi:
 
     def check(self, request: OrderRequest) -> None:
         parsing.check(request)
+
+    def check_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+        parsing.check_bracket(entry, exits)
 
     async def connect(self) -> None:
         response = await self.http.request("GET", "/customers/me/accounts")
@@ -52,6 +56,7 @@ class TastytradeApi:
         # "live" lists every order created or updated today plus the GTC ones still working;
         # older finished ones are asked for one by one (`order`).
         response = await self.http.request("GET", f"{self._path()}/orders/live")
+        self._complex.update(parsing.complex_triggers(response.body))
         return parsing.parse_orders(response.body)
 
     async def order(self, broker_order_id: str) -> OrderSnapshot | None:
@@ -62,6 +67,7 @@ class TastytradeApi:
                 return None
             raise
         data = response.body.get("data") if isinstance(response.body, dict) else None
+        self._complex.update(parsing.complex_triggers(response.body))
         return parsing.parse_order(data) if isinstance(data, dict) else None
 
     async def positions(self) -> list[PositionSnapshot]:
@@ -76,7 +82,25 @@ class TastytradeApi:
             raise TransientError("Tastytrade accepted the order without an id", sent=True)
         return order_id
 
+    async def place_bracket(self, entry: OrderRequest, exits: tuple[OrderRequest, ...],
+                            position: Callable[[], Awaitable[Decimal]]) -> dict[str, str]:
+        """An entry with its stop and target as one OTOCO; the ids of its orders by client order id."""
+        held = await position() if parsing.needs_position(entry) else Decimal(0)
+        body = parsing.bracket_json(entry, exits, held)
+        response = await self.http.request("POST", f"{self._path()}/complex-orders", json_body=body)
+        ids = parsing.placed_bracket_ids(response.body, entry, exits)
+        if entry.client_order_id not in ids:  # accepted without ids: the external identifiers find them
+            raise TransientError("Tastytrade accepted the bracket without naming its orders", sent=True)
+        placed = (response.body.get("data") or {}).get("complex-order") or {}
+        if placed.get("id") is not None:
+            self._complex[ids[entry.client_order_id]] = str(placed["id"])
+        return ids
+
     async def cancel(self, broker_order_id: str) -> None:
+        complex_id = self._complex.get(broker_order_id)
+        if complex_id is not None:  # an OTOCO's entry: its exits go with it (cancelled whole, as documented)
+            await self.http.request("DELETE", f"{self._path()}/complex-orders/{complex_id}")
+            return
         await self.http.request("DELETE", f"{self._path()}/orders/{broker_order_id}")
 
     def _path(self) -> str:

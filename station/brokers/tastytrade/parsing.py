@@ -6,6 +6,12 @@ Shapes (dasherized keys, answers wrapped in `{"data": …}`): an order is
 a listed order adds `id`, `status`, `reject-reason`, `received-at` and per leg
 `remaining-quantity` and `fills` (`fill-id`, `quantity`, `fill-price`, `filled-at`).
 `external-identifier` carries our client order id, so orders are found by it after a restart.
+
+A bracket is an OTOCO complex order (`POST /accounts/{account}/complex-orders`, the SDK's `NewComplexOrder`):
+`{"type": "OTOCO", "trigger-order": <the entry>, "orders": [<target>, <stop>]}`, each an order body as above, the
+exits closing what the entry opens. The answer's `data.complex-order` carries `id`, `trigger-order` and `orders`
+(each with its own `id`); listed, each component is an order of its own with `complex-order-id` and
+`complex-order-tag` (`OTOCO::trigger-order`, `OTOCO::order`), the exits `Contingent` until the entry fills.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from station.brokers.protocol import BracketRefused
 from station.brokers.rest.symbols import is_future, opens, parse_option, price_text, whole_quantity
 from station.brokers.rest.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -98,6 +105,46 @@ def order_json(request: OrderRequest, position: Decimal) -> dict[str, Any]:
     if request.stop_price is not None and request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
         body["stop-trigger"] = price_text(request.stop_price)
     return body
+
+
+def check_bracket(entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> None:
+    """BracketRefused for a bracket an OTOCO cannot carry: it takes exactly two exits (a stop and a target)."""
+    if len(exits) != 2:
+        raise BracketRefused(f"Tastytrade takes a bracket as an OTOCO, a stop with a target; {entry.client_order_id} "
+                             f"has {len(exits)} exit(s)")
+
+
+def bracket_json(entry: OrderRequest, exits: tuple[OrderRequest, ...], position: Decimal) -> dict[str, Any]:
+    """The body of `POST /accounts/{account}/complex-orders` for an entry with its two exits (an OTOCO), given the
+    position before the entry: the exits close what the entry leaves."""
+    check_bracket(entry, exits)
+    after = position + entry.qty * entry.side.sign
+    return {"type": "OTOCO", "trigger-order": order_json(entry, position),
+            "orders": [order_json(x, after) for x in exits]}
+
+
+def placed_bracket_ids(body: Any, entry: OrderRequest, exits: tuple[OrderRequest, ...]) -> dict[str, str]:
+    """Client order id -> Tastytrade order id, from the answer to a complex order (`data.complex-order`): the
+    trigger is the entry; the others by their `external-identifier`, else in the order sent."""
+    placed = (_data(body) or {}).get("complex-order") or {}
+    ids: dict[str, str] = {}
+    trigger = placed.get("trigger-order") or {}
+    if trigger.get("id") is not None:
+        ids[entry.client_order_id] = str(trigger["id"])
+    for index, order in enumerate(placed.get("orders") or []):
+        coid = order.get("external-identifier") or (exits[index].client_order_id if index < len(exits) else None)
+        if coid and order.get("id") is not None:
+            ids[coid] = str(order["id"])
+    return ids
+
+
+def complex_triggers(body: Any) -> dict[str, str]:
+    """Order id -> complex order id of the listed orders that trigger a complex order (cancelled as a whole)."""
+    data = _data(body) or {}
+    items = data.get("items") if "items" in data else [data]
+    return {str(raw["id"]): str(raw["complex-order-id"]) for raw in items or []
+            if isinstance(raw, dict) and raw.get("id") is not None and raw.get("complex-order-id") is not None
+            and str(raw.get("complex-order-tag", "")).endswith("trigger-order")}
 
 
 def _time(text: Any):

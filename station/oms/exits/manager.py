@@ -29,6 +29,7 @@ from station.domain.enums import OrderRole, OrderStatus, OrderType, Side
 from station.domain.events import (
     DestinationBuilt,
     ExitsAttached,
+    ExitsDetached,
     Notified,
     OrderFilled,
     OrderUpdated,
@@ -74,7 +75,8 @@ class ExitManager:
         self._unsubscribe = [
             subscribe(OrderFilled, self.on_filled), subscribe(OrderUpdated, self.on_updated),
             subscribe(PositionChanged, self.on_position), subscribe(CancelOrder, self.on_cancel),
-            subscribe(ExitsAttached, self.on_attached), subscribe(StopMoved, self.moves.on_stop_moved),
+            subscribe(ExitsAttached, self.on_attached), subscribe(ExitsDetached, self.on_detached),
+            subscribe(StopMoved, self.moves.on_stop_moved),
             subscribe(DestinationBuilt, self.on_destination),
         ]
         self.book.marks.listeners.append(self.on_price)
@@ -415,3 +417,14 @@ class ExitManager:
         ids = list(event.exit_ids)
         self.recorder.write(lambda conn: [rows.save_exit_mode(conn, c, ExitMode.NATIVE_BRACKET) for c in ids],
                             lazy=True)
+
+    def on_detached(self, event: ExitsDetached) -> None:
+        """The destination refused the bracket in its native form: the exits are held here again, armed and worked
+        on Station's prices when the entry (sent alone) fills."""
+        for coid in event.exit_ids:
+            self.book.exit_modes.pop(coid, None)
+        ids = list(event.exit_ids)
+        self.recorder.write(lambda conn: [rows.save_exit_mode(conn, c, None) for c in ids], lazy=True)
+        self.bus.publish(Notified(
+            "Bracket sent without its exits", f"{event.destination} refused the bracket of {event.entry_id} "
+            f"({event.reason}); the entry goes alone and Station works its exits on its prices", "warning"))

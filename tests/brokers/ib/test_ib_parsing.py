@@ -12,7 +12,8 @@ import pytest
 from station.brokers.ib import parsing, symbols
 from station.brokers.ib.symbols import UnknownSymbol
 from station.domain.contract_map import ContractMapping
-from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from station.domain.enums import OrderRole, OrderStatus, OrderType, Side, TimeInForce
+from station.domain.instructions import Offset
 from station.domain.orders import OrderRequest
 
 S = OrderStatus
@@ -78,6 +79,13 @@ def test_order_fields_for_every_order_type():
     both = parsing.order_fields(_request(order_type=OrderType.STOP_LIMIT, stop_price=Decimal(9),
                                          limit_price=Decimal("8.9")), account=None)
     assert (both["orderType"], both["auxPrice"], both["lmtPrice"]) == ("STP LMT", 9.0, 8.9)
+    trail = dict(order_type=OrderType.TRAILING_STOP, role=OrderRole.TRAILING_STOP, parent_id="a1", stop_price=Decimal(9),
+                 tick_size=Decimal("0.25"))
+    ticks = parsing.order_fields(_request(offset=Offset("ticks", Decimal(6)), **trail), account=None)
+    assert (ticks["orderType"], ticks["auxPrice"], "trailStopPrice" in ticks, "trailingPercent" in ticks) == \
+        ("TRAIL", 1.5, False, False)  # the trailing amount; TWS sets the stop when the order goes live
+    percent = parsing.order_fields(_request(offset=Offset("percent", Decimal("0.8")), **trail), account=None)
+    assert (percent["trailingPercent"], "auxPrice" in percent) == (0.8, False)
 
 
 def test_fill_time_and_average_price_and_display_names():

@@ -193,3 +193,81 @@ def test_broker_destination_config():
     assert set(caught.value.errors) == {"destinations.s.base_url", "destinations.s.poll_s"}
     with pytest.raises(ConfigError, match="station secret set schwab-app-secret"):
         check_document({"destinations": {"s": {"type": "schwab", "app_secret": "x"}}})
+
+
+# ---- brackets --------------------------------------------------------------------------------------------
+
+def _schwab_leg(instruction, qty=400.0):
+    return {"orderLegType": "EQUITY", "legId": 1, "instruction": instruction, "positionEffect": "CLOSING",
+            "quantity": qty, "instrument": {"assetType": "EQUITY", "cusip": "Q4982L109", "symbol": "IREN"}}
+
+
+def test_schwab_lists_a_filled_trigger_with_its_working_oco_nested_and_each_exit_is_an_order():
+    """The shape Schwab answers for a 1st-trigger-OCO whose entry filled (as traders have posted it)."""
+    listed = [{
+        "session": "NORMAL", "duration": "DAY", "orderType": "LIMIT", "quantity": 400.0, "filledQuantity": 400.0,
+        "remainingQuantity": 0.0, "price": 44.3, "orderLegCollection": [_schwab_leg("BUY")],
+        "orderStrategyType": "TRIGGER", "orderId": 1005719933423, "status": "FILLED",
+        "enteredTime": "2026-03-17T13:34:53+0000", "closeTime": "2026-03-17T13:34:53+0000",
+        "orderActivityCollection": [{"activityType": "EXECUTION", "activityId": 114489924721, "executionType": "FILL",
+                                     "quantity": 400.0, "executionLegs": [{"legId": 1, "quantity": 400.0,
+                                                                           "price": 44.27,
+                                                                           "time": "2026-03-17T13:34:53+0000"}]}],
+        "childOrderStrategies": [{
+            "orderStrategyType": "OCO", "orderId": 1005719933424, "cancelable": True, "editable": False,
+            "status": "WORKING", "enteredTime": "2026-03-17T13:34:53+0000",
+            "childOrderStrategies": [
+                {"session": "NORMAL", "duration": "GOOD_TILL_CANCEL", "orderType": "STOP", "quantity": 400.0,
+                 "filledQuantity": 0.0, "remainingQuantity": 400.0, "stopPrice": 40.0, "stopType": "STANDARD",
+                 "orderLegCollection": [_schwab_leg("SELL")], "orderStrategyType": "SINGLE",
+                 "orderId": 1005719933426, "status": "WORKING", "enteredTime": "2026-03-17T13:34:53+0000"},
+                {"session": "NORMAL", "duration": "GOOD_TILL_CANCEL", "orderType": "LIMIT", "quantity": 400.0,
+                 "filledQuantity": 0.0, "remainingQuantity": 400.0, "price": 47.88,
+                 "orderLegCollection": [_schwab_leg("SELL")], "orderStrategyType": "SINGLE",
+                 "orderId": 1005719933425, "status": "WORKING", "enteredTime": "2026-03-17T13:34:53+0000"}]}]}]
+    entry, stop, target = schwab.parse_orders(listed)
+    assert (entry.broker_order_id, entry.status, entry.filled_qty, entry.parent_broker_id) == \
+        ("1005719933423", S.FILLED, D(400), None)
+    assert (stop.broker_order_id, stop.side, stop.order_type, stop.stop_price, stop.status, stop.parent_broker_id) == \
+        ("1005719933426", Side.SELL, OrderType.STOP, D("40.0"), S.WORKING, "1005719933423")
+    assert (target.order_type, target.limit_price, target.parent_broker_id) == (OrderType.LIMIT, D("47.88"),
+                                                                                "1005719933423")
+    # an exit Schwab also lists on its own (once it traded) is counted once, as the one nested in its entry
+    again = schwab.parse_orders([*listed, {**listed[0]["childOrderStrategies"][0]["childOrderStrategies"][0]}])
+    assert [s.broker_order_id for s in again] == [s.broker_order_id for s in (entry, stop, target)]
+    assert again[1].parent_broker_id == "1005719933423"
+
+
+def test_schwab_bracket_bodies_and_what_they_cannot_carry():
+    entry = request("e", "schwab", "AAPL", "buy", 10)
+    stop = request("e-sl", "schwab", "AAPL", "sell", 10, order_type=OrderType.STOP, stop="95")
+    body = schwab.bracket_json(entry, (stop,), D(0))
+    assert body["orderStrategyType"] == "TRIGGER" and body["childOrderStrategies"][0]["orderStrategyType"] == "SINGLE"
+    assert body["childOrderStrategies"][0]["orderLegCollection"][0]["instruction"] == "SELL"
+    with pytest.raises(BrokerError, match="not 3"):
+        schwab.bracket_json(entry, (stop, stop, stop), D(0))
+
+
+def test_tastytrade_otoco_answer_names_each_order_by_its_client_order_id():
+    entry = request("e", "tasty", "AAPL", "buy", 10)
+    stop = request("e-sl", "tasty", "AAPL", "sell", 10, order_type=OrderType.STOP, stop="95")
+    target = request("e-tp", "tasty", "AAPL", "sell", 10, order_type=OrderType.LIMIT, limit="120")
+    answer = {"data": {"complex-order": {
+        "id": 2000010530, "type": "OTOCO",
+        "trigger-order": {"id": 771040, "complex-order-tag": "OTOCO::trigger-order", "external-identifier": "e"},
+        "orders": [{"id": 771041, "complex-order-tag": "OTOCO::order"},  # no identifier: in the order sent
+                   {"id": 771042, "complex-order-tag": "OTOCO::order", "external-identifier": "e-tp"}]}}}
+    assert tasty.placed_bracket_ids(answer, entry, (stop, target)) == {"e": "771040", "e-sl": "771041",
+                                                                       "e-tp": "771042"}
+    listed = {"data": {"items": [{"id": 771040, "complex-order-id": 2000010530,
+                                  "complex-order-tag": "OTOCO::trigger-order"},
+                                 {"id": 771041, "complex-order-id": 2000010530, "complex-order-tag": "OTOCO::order"},
+                                 {"id": 5, "legs": []}]}}
+    assert tasty.complex_triggers(listed) == {"771040": "2000010530"}
+    with pytest.raises(BrokerError, match="OTOCO, a stop with a target; e has 1 exit"):
+        tasty.bracket_json(entry, (stop,), D(0))
+    short = tasty.bracket_json(request("s", "tasty", "AAPL", "sell", 5), (
+        request("s-tp", "tasty", "AAPL", "buy", 5, order_type=OrderType.LIMIT, limit="90"),
+        request("s-sl", "tasty", "AAPL", "buy", 5, order_type=OrderType.STOP, stop="110")), D(0))
+    assert [o["legs"][0]["action"] for o in (short["trigger-order"], *short["orders"])] == \
+        ["Sell to Open", "Buy to Close", "Buy to Close"]

@@ -9,9 +9,14 @@ data ticks and 5-second bars, current time, error messages. Orders, fills and
 positions live in the server, not the connection: a client that drops and comes
 back (or a server restarted with `restart()`) finds them as it left them.
 
+Bracket children (`parentId`) wait PreSubmitted while TWS holds the family until the child
+with `transmit` arrives; a refused child that was to transmit leaves its family held (never
+working); cancelling a parent cancels its children with it.
+
 Controls for tests: `fill_mode` ("auto" fills marketable orders at once, "manual"
 waits for `fill()`), `partial_fills` (split the next auto fill), `reject_symbols`
-(IB's error 201 text per symbol), `lose_orders`, `frozen`, `drop_clients()`, `stop()`/`start(port)`,
+(IB's error 201 text per symbol), `reject_refs` (the same per orderRef: one order of a
+bracket), `lose_orders`, `frozen`, `drop_clients()`, `stop()`/`start(port)`,
 `trade()`/`quote()`/`bar()` for market data, and `received` (every message with
 its arrival time, for pacing checks).
 """
@@ -46,6 +51,7 @@ class FakeTWS:
         self.fill_mode = "auto"
         self.partial_fills: list[float] = []
         self.reject_symbols: dict[str, str] = {}
+        self.reject_refs: dict[str, str] = {}
         self.lose_orders = False  # accept placeOrder and forget it (TWS died before it took the order)
         self.modified: list = []  # working orders changed in place (placeOrder with their id again)
         self.frozen = False  # read requests and answer nothing (a hung TWS, a half-open socket)
@@ -155,12 +161,15 @@ class FakeTWS:
                 return
             # the same id again for a working order: TWS's modify (size and prices change in place)
             existing.qty, existing.lmt, existing.aux = order.qty, order.lmt, order.aux
+            existing.trail_stop, existing.trailing_percent = order.trail_stop, order.trailing_percent
             self.modified.append(existing)
             self.notify(existing, open_order=True)
             self.maybe_fill(existing)
             return
-        if order.sec.symbol in self.reject_symbols or order.sec.local_symbol in self.reject_symbols:
-            text = self.reject_symbols.get(order.sec.symbol) or self.reject_symbols[order.sec.local_symbol]
+        refused = (self.reject_refs.get(order.order_ref) or self.reject_symbols.get(order.sec.symbol)
+                   or self.reject_symbols.get(order.sec.local_symbol))
+        if refused:
+            text = refused
             order.perm_id = next(self._perm)
             order.status = "Inactive"
             self.orders[key] = order
@@ -246,7 +255,7 @@ class FakeTWS:
         if order.status != "Filled":
             return
         for child in order.children:  # a filled entry activates its bracket exits
-            if child.status == "PreSubmitted" and child.order_type != "STP":
+            if child.status == "PreSubmitted" and child.order_type not in ("STP", "TRAIL"):
                 child.status = "Submitted"
                 self.notify(child)
         if order.oca_group:  # one cancels all
@@ -259,6 +268,9 @@ class FakeTWS:
         for session in self.sessions_of(order.client_id):
             self.send_error(session, order.order_id, 202, f"Order Canceled - reason:{reason}")
         self.notify(order)
+        for child in order.children:  # a bracket's exits go with their parent
+            if not child.is_done:
+                self.cancel(child, reason="parent cancelled")
 
     def notify(self, order: FakeOrder, *, open_order: bool = False) -> None:
         for session in self.sessions_of(order.client_id):

@@ -260,6 +260,8 @@ class Session:
             qty=float(f[17]), order_type=f[18], lmt=price(f[19]), aux=price(f[20]), tif=f[21], oca_group=f[22],
             account=f[23] or self.tws.account, order_ref=f[26], transmit=f[27] == "1", parent_id=int(f[28] or 0),
             oca_type=int(f[47] or 0))
+        if not f[65]:  # no delta-neutral fields: trailStopPrice and trailingPercent follow at 69 and 70
+            order.trail_stop, order.trailing_percent = price(f[69]), price(f[70])
         self.tws.place(self, order)
 
     def cancel_order(self, f: list[str]) -> None:

@@ -59,6 +59,8 @@ class FakeOrder:
     transmit: bool
     parent_id: int
     oca_type: int
+    trail_stop: float | None = None  # a TRAIL order's stop (trailStopPrice); auxPrice is its trailing amount
+    trailing_percent: float | None = None
     status: str = "PendingSubmit"
     filled: float = 0.0
     avg_price: float = 0.0
@@ -106,7 +108,7 @@ def open_order(o: FakeOrder) -> bytes:
               "",  # faProfile (server < 177)
               "", "", "", "", "", 0, "", -1, 0, "", "", "", "", "", 0, 0, 0, 0, "", o.oca_type, 0, 0, "",
               o.parent_id, 0, "", 0, "", "",  # … parentId, triggerMethod, volatility, volatilityType, dnType, dnAux
-              0, 0, "", "", "", "", "",  # continuousUpdate … comboLegsDescrip
+              0, 0, _opt(o.trail_stop), _opt(o.trailing_percent), "", "", "",  # continuousUpdate … comboLegsDescrip
               0, 0, 0,  # combo legs, order combo legs, smart combo params
               "", "", "",  # scale init/subs level size, price increment
               "",  # hedgeType
