@@ -142,13 +142,17 @@ class IBLink:
 
     async def _watch(self) -> None:
         """Return when the link is gone: TWS closed it, or it stopped answering the heartbeat."""
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that meets the inner result,
+        # and stopping the link would then wait on a watch that goes on
         while not self._lost.is_set():
             try:
-                await asyncio.wait_for(self._lost.wait(), self.settings.heartbeat_s)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.settings.heartbeat_s):
+                    await self._lost.wait()
+            except TimeoutError:
                 try:
-                    await asyncio.wait_for(self.ib.reqCurrentTimeAsync(), self.settings.heartbeat_timeout_s)
-                except (asyncio.TimeoutError, ConnectionError):
+                    async with asyncio.timeout(self.settings.heartbeat_timeout_s):
+                        await self.ib.reqCurrentTimeAsync()
+                except (TimeoutError, ConnectionError):
                     log.warning("%s: TWS did not answer the heartbeat; reconnecting", self.name)
                     return
 
