@@ -64,6 +64,7 @@ from station.store.order_repo import OrderRepository
 log = logging.getLogger("station.oms")
 
 MARK_HZ = 4.0
+PRICING_SAVE_S = 2.0  # how often the newest prices are written while they change (and at stop)
 
 
 class OrderManager:
@@ -93,6 +94,7 @@ class OrderManager:
         self._unsubscribe: list = []
         self._mark_task: asyncio.Task | None = None
         self._marked_version = -1
+        self._saved_pricing: tuple = ()
         self._demo = demo
         self._stuck: set[str] = set()
 
@@ -140,6 +142,7 @@ class OrderManager:
         if self._mark_task:
             self._mark_task.cancel()
             await asyncio.gather(self._mark_task, return_exceptions=True)
+        self._save_pricing(lazy=False)
         await self.recorder.stop()
 
     def _load_book(self) -> None:
@@ -151,6 +154,7 @@ class OrderManager:
         start_of_day = datetime.combine(to_eastern(utc_now()).date(), time(0), EASTERN)
         for strategy, realized in self.repo.realized_since(start_of_day).items():
             self.book.realized_by_day[(start_of_day.date(), strategy)] += realized
+        self.book.restore_pricing(self.repo.state("pricing"))
         kill = self.repo.state("kill_switch")
         if kill:
             self.book.kill_switch_reason = kill["reason"]
@@ -249,6 +253,15 @@ class OrderManager:
 
     # ---- marks --------------------------------------------------------------------------------
 
+    def _save_pricing(self, *, lazy: bool = True) -> None:
+        """Keep the newest prices and the positions' pricing times (oms_state `pricing`) when they changed."""
+        version = (self.marks.version, len(self.book.fill_ids), len(self.book.priced_at))
+        if version == self._saved_pricing:
+            return
+        self._saved_pricing = version
+        value = self.book.pricing()
+        self.recorder.write(lambda conn: rows.set_state(conn, "pricing", value), lazy=lazy)
+
     def check_stuck(self) -> list[str]:
         """Market orders sent but neither filled nor refused after `oms.stuck_order_s`: notify once each."""
         limit = float(self._settings["oms"]["stuck_order_s"])
@@ -273,6 +286,8 @@ class OrderManager:
             ticks += 1
             if ticks % int(MARK_HZ) == 0:
                 self.check_stuck()
+            if ticks % int(MARK_HZ * PRICING_SAVE_S) == 0:
+                self._save_pricing()
             version = (self.marks.version, len(self.book.fill_ids), len(self.book.positions))
             if version != self._marked_version and self.book.positions:
                 self._marked_version = version
