@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushB
                                QWidget)
 
 from station.domain.alert import Alert
-from station.domain.events import AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged
+from station.domain.events import AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged, OrderUpdated
+from station.domain.orders import Order
 from station.domain.timeutil import to_eastern
 from station.ui import theme
 from station.ui.context import DockContext
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 CAP = 5000
 STARTUP_ROWS = 500
+STARTUP_ORDERS = 2000  # the orders read at start: which strategies the shown alerts went to, and their ids
 EARLY_CAP = 1000  # statuses of alerts whose row has not come yet (or never will: older than the table)
 SEARCH_MIN_WIDTH = 140
 STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
@@ -59,6 +61,7 @@ class AlertRow:
     price: Decimal | None = None
     source: str = "webhook"
     reason: str | None = None
+    routed_to: str = ""  # the strategies its orders are for (an alert naming none goes to every one listing it)
 
     @classmethod
     def of(cls, alert: Alert, reason: str | None = None) -> "AlertRow":
@@ -80,7 +83,10 @@ COLUMNS = [
     Column("Side", lambda r: r.action.upper(), width=40, color=lambda r: side_color(r.action)),
     Column("Qty", lambda r: qty(r.qty), align=ALIGN_RIGHT, width=48),
     Column("Price", lambda r: price(r.price), align=ALIGN_RIGHT, width=72),
-    Column("Strategy", lambda r: r.strategy or "—", width=84, color=lambda r: None if r.strategy else theme.MUTED),
+    Column("Strategy", lambda r: r.strategy or r.routed_to or "—", width=84,
+           color=lambda r: None if r.strategy or r.routed_to else theme.MUTED,
+           tooltip=lambda r: None if r.strategy else (f"sent to every strategy listing {r.ticker}"
+                                                      + (f": {r.routed_to}" if r.routed_to else ""))),
     Column("Source", lambda r: r.source, width=64, color=lambda r: theme.MUTED),
     Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason, color=_detail_color),
 ]
@@ -99,6 +105,7 @@ class AlertsDock(QWidget):
         self.proxy.setSourceModel(self.model)
         self._rows: dict[int, AlertRow] = {}
         self._early: OrderedDict[int, AlertStatusChanged] = OrderedDict()
+        self._orders: dict[int, dict[str, str | None]] = {}  # alert id -> its orders' ids and strategies
 
         self.address = QLabel()
         self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -142,6 +149,7 @@ class AlertsDock(QWidget):
         bridge.on(AlertReceived, self.on_received)
         bridge.on(AlertDuplicated, self.on_duplicated)
         bridge.on(AlertStatusChanged, self.on_statuses)
+        bridge.on(OrderUpdated, lambda events: self.on_orders([e.order for e in events]))
         bridge.on(ConfigChanged, lambda _events: self._show_address())
         self.load_recent()  # after subscribing: what came before is in the journal, what comes after in events
         self._show_address()
@@ -153,12 +161,40 @@ class AlertsDock(QWidget):
     def load_recent(self, limit: int = STARTUP_ROWS) -> None:
         """Fill the table from the journal's newest rows."""
         latest = self.context.queries.alerts.latest_alerts(limit)
-        self._upsert([AlertRow.of(alert, reason) for alert, reason in latest])
+        self._note_orders(self.context.queries.orders.latest_orders(STARTUP_ORDERS))
+        self._upsert([self._with_orders(AlertRow.of(alert, reason)) for alert, reason in latest])
+
+    def on_orders(self, orders: list[Order]) -> None:
+        """Orders made for alerts: the rows say which strategies took them."""
+        changed = self._note_orders(orders)
+        self._upsert([self._with_orders(self._rows[i]) for i in changed if i in self._rows])
+
+    def _note_orders(self, orders: list[Order]) -> set[int]:
+        changed = set()
+        for order in orders:
+            alert_id = order.request.alert_id
+            if alert_id is not None and order.client_order_id not in self._orders.setdefault(alert_id, {}):
+                self._orders[alert_id][order.client_order_id] = order.request.strategy
+                changed.add(alert_id)
+        while len(self._orders) > CAP:
+            del self._orders[min(self._orders)]
+        return changed
+
+    def _with_orders(self, row: AlertRow) -> AlertRow:
+        """The row with the strategies its orders are for; a routed row read from the journal names its orders."""
+        orders = self._orders.get(row.alert_id) if row.alert_id is not None else None
+        if not orders or row.status == "duplicate":
+            return row
+        strategies = ", ".join(sorted({s for s in orders.values() if s}))
+        reason = row.reason
+        if row.status == "routed" and not reason:
+            reason = _orders_detail(tuple(orders))
+        return replace(row, routed_to=strategies, reason=reason)
 
     def on_received(self, events: list[AlertReceived]) -> None:
         rows = []
         for event in events:
-            row = AlertRow.of(event.alert)
+            row = self._with_orders(AlertRow.of(event.alert))
             shown = self._rows.get(row.alert_id)
             if shown is not None and shown.status != "queued":  # read from the journal already routed
                 row = replace(row, status=shown.status, reason=shown.reason)
@@ -188,7 +224,7 @@ class AlertsDock(QWidget):
                 while len(self._early) > EARLY_CAP:
                     self._early.popitem(last=False)
                 continue
-            row = self._with_status(row, event)
+            row = self._with_orders(self._with_status(row, event))
             rows.append(row)
             if row.status == "unrouted":
                 self.notice.emit(f"⚠ Alert #{row.alert_id} {row.action} {row.ticker} was not routed: {row.reason}",
@@ -200,7 +236,7 @@ class AlertsDock(QWidget):
         reason = event.why
         ids = getattr(event, "client_order_ids", ())
         if ids:
-            reason = f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
+            reason = _orders_detail(ids)
         return replace(row, status=event.status, reason=reason)
 
     def _upsert(self, rows: list[AlertRow]) -> None:
@@ -263,6 +299,10 @@ class AlertsDock(QWidget):
 
         self._settings = WebhookSettings(self.context, self.window(), on_saved=self._show_address)
         self._settings.dialog.show()
+
+
+def _orders_detail(ids: tuple[str, ...]) -> str:
+    return f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
 
 
 def add_webhook_menu(window: "DockHost", dock: AlertsDock) -> None:

@@ -144,6 +144,21 @@ def test_alerts_left_queued_by_a_restart_show_their_status_once_routed(qtbot, se
     assert after_restart["AAPL"][0] == "routed" and after_restart["NQ"][0] == "unrouted"
 
 
+def test_after_a_restart_routed_alerts_still_name_their_orders_and_strategy(qtbot, secrets, data_dir):
+    async def first(station, window):
+        await post(station, DIALECT_1)  # no strategy named: it goes to every strategy listing AAPL
+        dock = window.dock_widget("AlertsDock")
+        return await until(lambda: (r := shown(dock)) and r[0]["Status"] == "routed" and r[0], what="routed")
+
+    async def second(station, window):
+        return shown(window.dock_widget("AlertsDock"))[0]  # at once, from the journal and the orders
+
+    live = scenario_with_window(secrets, data_dir, first)
+    again = scenario_with_window(secrets, data_dir, second)
+    assert live["Strategy"] == again["Strategy"] == "MomentumStrategy"
+    assert live["Detail"] == again["Detail"] and again["Detail"].startswith("1 order: a1-MomentumStrategy")
+
+
 def test_the_dock_follows_statuses_from_events_only(qtbot, secrets, data_dir):
     """One read of the journal when the dock opens; then events, in whatever order their batches come."""
     station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
