@@ -234,7 +234,12 @@ class OrderManager:
         cause = f"x{uuid.uuid4().hex[:12]}"
         plan = manual.closing_plan(cause, self.book)
         log.warning("flatten all (%s): %d positions", command.reason, len(plan.orders))
-        await self.router.record(plan)
+
+        def done(inserted: list[str], refusals: list[str]) -> None:  # the button's status: done, not just sent
+            if command.click_id:
+                self.bus.publish(ManualActionCompleted(command.click_id, tuple(inserted), "; ".join(refusals) or None))
+
+        await self.router.record(plan, done)
 
     async def set_kill_switch(self, command: SetKillSwitch) -> None:
         now = utc_now()

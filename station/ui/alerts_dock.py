@@ -30,6 +30,7 @@ from station.ui.context import DockContext
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
 from station.ui.trading_format import price, qty, side_color
 from station.ui.tradingview_setup import TradingViewSetup, webhook_url
+from station.ui.slots import connect
 
 if TYPE_CHECKING:
     from station.ui.panels import DockHost
@@ -142,8 +143,8 @@ class AlertsDock(QWidget):
 
         self.status_filter.currentTextChanged.connect(self._refilter)
         self.search.textChanged.connect(self._search)
-        self.setup_button.clicked.connect(lambda: self.open_setup())
-        self.settings_button.clicked.connect(self.open_settings)
+        connect(self.setup_button.clicked, self.open_setup)
+        connect(self.settings_button.clicked, self.open_settings)
 
         bridge = context.bridge
         bridge.on(AlertReceived, self.on_received)
@@ -311,10 +312,10 @@ def add_webhook_menu(window: "DockHost", dock: AlertsDock) -> None:
     from PySide6.QtWidgets import QMenu
 
     menu = QMenu("&Webhook", window)
-    for text, slot, key in (("&TradingView setup…", lambda: dock.open_setup(), "Ctrl+T"),
+    for text, slot, key in (("&TradingView setup…", dock.open_setup, "Ctrl+T"),
                             ("Webhook &settings…", dock.open_settings, None)):
         action = QAction(text, menu)
-        action.triggered.connect(slot)
+        connect(action.triggered, slot)
         if key:
             action.setShortcut(QKeySequence(key))
         menu.addAction(action)

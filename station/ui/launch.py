@@ -91,8 +91,8 @@ async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started:
         window.show()
         waiting = asyncio.ensure_future(stop_requested.wait())
         await asyncio.wait([waiting, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED)
-        if waiting.done() and not closed.is_set():  # SIGINT/SIGTERM: close as the user would
-            window.close()
+        if waiting.done() and not closed.is_set():  # SIGINT/SIGTERM: close as the user would, without a question
+            window.close_without_asking()
             await closed.wait()
         waiting.cancel()
 
@@ -138,7 +138,7 @@ def _close_after_first_paint(window, started: float) -> None:
             if event.type() == QEvent.Paint:
                 watched.removeEventFilter(self)
                 print(f"first paint after {time.perf_counter() - started:.3f} s", flush=True)
-                QTimer.singleShot(0, window.close)
+                QTimer.singleShot(0, window.close_without_asking)
             return False
 
     window._first_paint = FirstPaint(window)

@@ -14,6 +14,7 @@ from station.ui import theme
 from station.ui.bridge import UiBridge
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
 from station.ui.trading_format import STATUS_COLORS, et_time, price, qty, side_color
+from station.ui.slots import connect
 
 CAP = 5000
 
@@ -90,7 +91,7 @@ class OrdersDock(QWidget):
         cancel = QAction("Cancel order", self.table)
         cancel.setShortcut(QKeySequence.Delete)
         cancel.setShortcutContext(Qt.WidgetShortcut)
-        cancel.triggered.connect(self.cancel_selected)
+        connect(cancel.triggered, self.cancel_selected)
         self.table.addAction(cancel)
         self.table.setContextMenuPolicy(Qt.ActionsContextMenu)
         bridge.on(OrderUpdated, lambda batch: self.show_orders([e.order for e in batch]))

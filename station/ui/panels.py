@@ -99,7 +99,7 @@ def _manual(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.manual_panel import ManualTradingDock, add_trading_menu
 
     panel = ManualTradingDock(context.bridge, context.queries.config.load, context.settings,
-                              context.queries.book.kill_switch_reason)
+                              context.queries.book.kill_switch_reason, focus=context.focus)
     add_trading_menu(host, panel)
     return panel
 

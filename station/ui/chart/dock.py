@@ -39,6 +39,7 @@ from station.domain.events import (
 from station.marketdata.bars.timeframes import STANDARD, TimeframeError, parse_timeframe
 from station.marketdata.trades import to_ns
 from station.ui.chart.view import ChartView
+from station.ui.slots import connect
 
 if TYPE_CHECKING:
     from station.ui.bridge import UiBridge
@@ -129,16 +130,16 @@ class ChartDock(QWidget):
         row.addWidget(self.speed_box)
         self.replay_button = QToolButton(text="Replay…")
         self.replay_button.setToolTip("Replay a DBN file into the charts")
-        self.replay_button.clicked.connect(self._replay_file)
+        connect(self.replay_button.clicked, self._replay_file)
         row.addWidget(self.replay_button)
         self.history_button = QToolButton(text="History…")
         self.history_button.setToolTip("Load history from Databento (cost shown first; cached)")
-        self.history_button.clicked.connect(self._history)
+        connect(self.history_button.clicked, self._history)
         row.addWidget(self.history_button)
         self.live_button = QToolButton(text="Live ⇥")
         self.live_button.setToolTip("Follow the newest bar again")
         self.live_button.setEnabled(False)
-        self.live_button.clicked.connect(self.view.go_live)
+        connect(self.live_button.clicked, self.view.go_live)
         self.view.followChanged.connect(lambda following: self.live_button.setEnabled(not following))
         row.addWidget(self.live_button)
 

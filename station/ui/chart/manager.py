@@ -16,6 +16,7 @@ from shiboken6 import isValid
 
 from station.marketdata.databento.symbology import display_symbol, infer_stype
 from station.ui.chart.dock import ChartDock
+from station.ui.slots import connect
 
 if TYPE_CHECKING:
     from station.ui.panels import DockHost
@@ -32,7 +33,7 @@ class ChartDocks:
         self.docks: dict[str, ChartDock] = {}
         action = QAction("&New chart", window)
         action.setShortcut(QKeySequence("Ctrl+Shift+N"))
-        action.triggered.connect(lambda: self.new_chart())
+        connect(action.triggered, self.new_chart)
         window.view_menu.addAction(action)
         self.new_chart_action = action
         QTimer.singleShot(0, self._restore_extra)
@@ -52,6 +53,7 @@ class ChartDocks:
                           dataset=values.get("live_dataset", "GLBX.MDP3"),
                           confirm_above_usd=float(values.get("confirm_above_usd", 1.0)))
         chart.changed.connect(lambda: self._remember(name, chart))
+        chart.changed.connect(lambda: context.focus.set(chart.symbol))  # the ticket follows the chart
         self.docks[name] = chart
         return chart
 
