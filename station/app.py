@@ -188,7 +188,7 @@ class Station:
         records = OrderRepository(self.store)  # the journal's alerts and the orders and fills they became
         return Queries(alerts=records, orders=records, book=self.oms.book, config=self.config, connections=self,
                        script_feed=ScriptFeedRepository(self.store), ib_contracts=self.ib_contracts,
-                       engine=self.engine)
+                       engine=self.engine, market=self.marketdata)
 
     def latest_connections(self) -> list[ConnectionChanged]:
         """Each link's last reported state (`queries.ConnectionQueries`: a window opened late shows them)."""

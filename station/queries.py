@@ -11,6 +11,7 @@ Orders and trading actions are not here: they are commands on the bus (`domain/c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from station.domain.alert import Alert
@@ -137,6 +138,22 @@ class EngineQueries(Protocol):
         ...
 
 
+class MarketQueries(Protocol):
+    """The market's clock (marketdata: `MarketData`)."""
+
+    def market_time(self, wall: datetime) -> datetime | None:
+        """The market's time at a wall-clock moment: a replay's while it was the market, else the same moment;
+        None when unknown (before this run's replay began)."""
+        ...
+
+
+class WallClockMarket:
+    """The market's time is the wall clock's (no market data component)."""
+
+    def market_time(self, wall: datetime) -> datetime | None:
+        return wall
+
+
 @dataclass(frozen=True)
 class Queries:
     """Every read interface, as one value to hand on."""
@@ -149,3 +166,4 @@ class Queries:
     script_feed: ScriptFeedQueries
     ib_contracts: IbContractQueries
     engine: EngineQueries
+    market: MarketQueries = WallClockMarket()

@@ -11,6 +11,7 @@ before its alert's row (batches of two kinds) waits for the row.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -63,6 +64,7 @@ class AlertRow:
     source: str = "webhook"
     reason: str | None = None
     routed_to: str = ""  # the strategies its orders are for (an alert naming none goes to every one listing it)
+    detail_tip: str | None = None  # the whole detail (its orders' ids) where the column shows it short
 
     @classmethod
     def of(cls, alert: Alert, reason: str | None = None) -> "AlertRow":
@@ -76,20 +78,22 @@ def _detail_color(row: AlertRow) -> str:
 
 
 COLUMNS = [
-    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=64,
+    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), sample="00:00:00",
            tooltip=lambda r: to_eastern(r.received_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")),
-    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=40),
-    Column("Status", lambda r: r.status, width=72, color=lambda r: STATUS_COLORS.get(r.status)),
-    Column("Ticker", lambda r: r.ticker, width=64, tooltip=lambda r: r.ticker),
-    Column("Side", lambda r: r.action.upper(), width=40, color=lambda r: side_color(r.action)),
-    Column("Qty", lambda r: qty(r.qty), align=ALIGN_RIGHT, width=48),
-    Column("Price", lambda r: price(r.price), align=ALIGN_RIGHT, width=72),
-    Column("Strategy", lambda r: r.strategy or r.routed_to or "—", width=84,
+    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, sample="999"),
+    Column("Status", lambda r: r.status, color=lambda r: STATUS_COLORS.get(r.status), sample="duplicate"),
+    Column("Ticker", lambda r: r.ticker, width=48, tooltip=lambda r: r.ticker),
+    Column("Side", lambda r: r.action.upper(), color=lambda r: side_color(r.action), sample="SELL"),
+    Column("Qty", lambda r: qty(r.qty), align=ALIGN_RIGHT, sample="10"),
+    Column("Price", lambda r: price(r.price), align=ALIGN_RIGHT, sample="5,905.25"),
+    Column("Strategy", lambda r: r.strategy or r.routed_to or "—", width=72,
            color=lambda r: None if r.strategy or r.routed_to else theme.MUTED,
-           tooltip=lambda r: None if r.strategy else (f"sent to every strategy listing {r.ticker}"
-                                                      + (f": {r.routed_to}" if r.routed_to else ""))),
-    Column("Source", lambda r: r.source, width=64, color=lambda r: theme.MUTED),
-    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason, color=_detail_color),
+           tooltip=lambda r: (r.strategy or r.routed_to or "") + ("" if r.strategy else
+                                                                   f" (sent to every strategy listing {r.ticker})")),
+    # the detail is read in full on a 1366-pixel screen; where the dock is narrower, the source scrolls away first
+    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.detail_tip or r.reason, color=_detail_color,
+           sample="2 orders → paper, ib"),
+    Column("Source", lambda r: r.source, color=lambda r: theme.MUTED, sample="webhook"),
 ]
 
 
@@ -106,7 +110,7 @@ class AlertsDock(QWidget):
         self.proxy.setSourceModel(self.model)
         self._rows: dict[int, AlertRow] = {}
         self._early: OrderedDict[int, AlertStatusChanged] = OrderedDict()
-        self._orders: dict[int, dict[str, str | None]] = {}  # alert id -> its orders' ids and strategies
+        self._orders: dict[int, dict[str, tuple]] = {}  # alert id -> {order id: (strategy, destination)}
 
         self.address = QLabel()
         self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -175,7 +179,7 @@ class AlertsDock(QWidget):
         for order in orders:
             alert_id = order.request.alert_id
             if alert_id is not None and order.client_order_id not in self._orders.setdefault(alert_id, {}):
-                self._orders[alert_id][order.client_order_id] = order.request.strategy
+                self._orders[alert_id][order.client_order_id] = (order.request.strategy, order.request.destination)
                 changed.add(alert_id)
         while len(self._orders) > CAP:
             del self._orders[min(self._orders)]
@@ -186,11 +190,13 @@ class AlertsDock(QWidget):
         orders = self._orders.get(row.alert_id) if row.alert_id is not None else None
         if not orders or row.status == "duplicate":
             return row
-        strategies = ", ".join(sorted({s for s in orders.values() if s}))
-        reason = row.reason
-        if row.status == "routed" and not reason:
-            reason = _orders_detail(tuple(orders))
-        return replace(row, routed_to=strategies, reason=reason)
+        strategies = ", ".join(sorted({s for s, _d in orders.values() if s}))
+        if row.status != "routed" or (row.reason and not ORDERS_DETAIL.match(row.reason)):
+            return replace(row, routed_to=strategies)
+        destinations = ", ".join(dict.fromkeys(d for _s, d in orders.values()))
+        count = len(orders)
+        return replace(row, routed_to=strategies, reason=f"{count} order{'s' if count != 1 else ''} → {destinations}",
+                       detail_tip=_orders_detail(tuple(orders)))
 
     def on_received(self, events: list[AlertReceived]) -> None:
         rows = []
@@ -300,6 +306,9 @@ class AlertsDock(QWidget):
 
         self._settings = WebhookSettings(self.context, self.window(), on_saved=self._show_address)
         self._settings.dialog.show()
+
+
+ORDERS_DETAIL = re.compile(r"^\d+ orders? ?[:→]")  # a routed alert's detail naming its orders
 
 
 def _orders_detail(ids: tuple[str, ...]) -> str:

@@ -108,7 +108,8 @@ def dock_context(station: Station, log_buffer: "LogBuffer | None" = None) -> "Do
     from station.ui.context import DockContext, StationInfo
 
     store, bridge = station.store, UiBridge(station.bus)
-    edits = ConfigEdits(station.config, station.ib_contracts, station.config, bridge.publish)
+    edits = ConfigEdits(station.config, station.ib_contracts, station.config, bridge.publish,
+                        announced=lambda: station.watcher.revision)
     info = StationInfo(receiver_url=station.receiver.url, receiver_port=station.receiver.port,
                        data_dir=Path(station.options.data_dir), demo=station.options.demo,
                        keyring=station.secrets.description, passphrase_created=station.webhook.passphrase_created)

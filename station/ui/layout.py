@@ -51,7 +51,7 @@ FALLBACK = {Qt.LeftDockWidgetArea: CHART, Qt.RightDockWidgetArea: SETUP, Qt.TopD
 
 RIGHT_SHARE, RIGHT_MIN, RIGHT_MAX = 0.24, 330, 420  # the right column's width: share of the window, clamped
 BOTTOM_SHARE, BOTTOM_MIN, BOTTOM_MAX = 0.30, 210, 330  # the bottom tables' height
-FEEDS_SHARE = 0.52  # Alerts' group's share of the bottom row (Orders gets the rest)
+FEEDS_SHARE = 0.47  # Alerts' group's share of the bottom row (Orders gets the rest: at 1366 px all its columns)
 
 
 def chart_room() -> QWidget:

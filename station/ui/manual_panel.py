@@ -44,6 +44,7 @@ from station.ui.bridge import UiBridge
 from station.ui.confirm import asks, confirm, key, set_asks
 from station.ui.context import SymbolFocus
 from station.ui.slots import connect
+from station.ui.trading_format import ticker_root
 
 CONFIRM_KEY = key("order")
 SHORTCUTS = {"buy": "Ctrl+Alt+B", "sell": "Ctrl+Alt+S", "close": "Ctrl+Alt+C", "reverse": "Ctrl+Alt+R",
@@ -301,14 +302,6 @@ class ManualTradingDock(QWidget):
 
 def _click() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def ticker_root(symbol: str) -> str:
-    """A symbol as a chart and a strategy both may write it: `CME_MINI:ES1!` and `ES` are both `ES`."""
-    name = symbol.split(":")[-1].strip().upper()
-    if name.endswith("!"):
-        name = name[:-1].rstrip("0123456789")
-    return name
 
 
 TRADING_MENU = (("buy", "&Buy"), ("sell", "&Sell"), ("close", "&Close position"), ("reverse", "&Reverse position"),

@@ -60,4 +60,5 @@ def _finished(task: asyncio.Task) -> None:
     error = task.exception()
     if error is None:
         return
+    error.add_note(f"(in the window's task {task.get_name()})")
     sys.excepthook(type(error), error, error.__traceback__)

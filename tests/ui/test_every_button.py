@@ -95,7 +95,8 @@ def test_every_button_and_menu_entry_runs_without_an_error(qtbot, data_dir, secr
         station.config.import_document(CONFIG)
         await station.start()
         asyncio.get_running_loop().set_exception_handler(lambda loop, context: raised.append(context.get("message")))
-        sys.excepthook = lambda kind, exc, tb: raised.append(f"{kind.__name__}: {exc}")  # Station put its own
+        sys.excepthook = lambda kind, exc, tb: raised.append(f"{kind.__name__}: {exc} {getattr(exc, '__notes__', '')}")
+        earlier = set(QApplication.topLevelWidgets())  # other tests' windows: not ours to press
         window = main_window(station)
         window.show()
         pressed = []
@@ -109,7 +110,8 @@ def test_every_button_and_menu_entry_runs_without_an_error(qtbot, data_dir, secr
                 pressed.append(action.text())
                 action.trigger()
                 await until(lambda: not slots.running(), 10, what=f"{pressed[-1]!r}'s work done")
-            dialogs = [w for w in QApplication.topLevelWidgets() if w is not window and w.isVisible()]
+            dialogs = [w for w in QApplication.topLevelWidgets()
+                       if w is not window and w not in earlier and w.isVisible()]
             for dialog in dialogs:  # and the buttons of every dialog these opened
                 for button in clickable(dialog):
                     if button.isVisible() and button.isEnabled():
@@ -117,11 +119,12 @@ def test_every_button_and_menu_entry_runs_without_an_error(qtbot, data_dir, secr
                         button.click()
                         await until(lambda: not slots.running(), 10, what=f"{pressed[-1]!r}'s work done")
             window.bridge.flush()
-            for widget in QApplication.topLevelWidgets():
-                if widget is not window and widget.isVisible():
-                    widget.close()
         finally:
+            for widget in QApplication.topLevelWidgets():
+                if widget is not window and widget not in earlier and widget.isVisible():
+                    widget.close()
             window.close_without_asking()
+            await until(lambda: not slots.running(), 10, what="the window's work done before Station stops")
             await station.stop()
         return pressed, window.statusBar().currentMessage()
 

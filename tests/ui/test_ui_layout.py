@@ -83,7 +83,7 @@ def test_first_start_shows_the_useful_tabs_and_a_large_chart(qtbot, station):
     assert chart.width() >= 0.7 * window.width() and chart.height() >= 0.6 * window.height()
     alerts = docks["AlertsDock"].widget().table
     assert alerts.viewport().height() >= 5 * alerts.verticalHeader().defaultSectionSize()  # not two rows
-    assert docks["AlertsDock"].geometry().width() > 600 and docks["OrdersDock"].geometry().width() > 550
+    assert docks["AlertsDock"].geometry().width() > 560 and docks["OrdersDock"].geometry().width() > 620
 
 
 @pytest.mark.parametrize("size", [LAPTOP, MINIMUM_SIZE])

@@ -202,17 +202,69 @@ def test_the_dock_asks_for_bars_and_follows_live_updates(wired, qtbot, tmp_path)
     dock.grab().save(str(tmp_path / "dock.png"))
 
 
-def test_alerts_and_fills_become_markers(wired):
+def drawn_x(view: ChartView) -> list[float]:
+    return [float(x) for x in view.marker_item.data["x"]]
+
+
+def test_alerts_and_fills_become_markers_on_the_bar_of_their_time(wired):
     bus, hub, bridge, dock, t0 = wired
     at = datetime.fromtimestamp(t0 // 10**9 + 125, UTC)
     bus.publish(AlertReceived(Alert("ES", Side.BUY, at, Decimal(1), Decimal("5901.25"))))
     bus.publish(AlertReceived(Alert("NQ", Side.BUY, at)))  # another symbol: not on this chart
     bus.publish(OrderFilled(None, Fill("f1", "a1-x-paper", "paper", "ES", Side.SELL, Decimal(1), Decimal("5902"),
-                                        at + timedelta(days=3))))
+                                        at + timedelta(minutes=7))))
+    bus.publish(OrderFilled(None, Fill("f2", "a2-x-paper", "paper", "CME_MINI:ES1!", Side.BUY, Decimal(1),
+                                        Decimal("5903"), at + timedelta(days=3))))  # after the newest bar ends
     bridge.flush()
-    assert [(dock.view.series.index_at(t), p, s, k) for t, p, s, k in dock.view.markers] == [
-        (2, 5901.25, "buy", "alert"), (9, 5902.0, "sell", "fill")]  # a later fill sits on the newest bar
-    assert len(dock.view.marker_item.data) == 2
+    assert [(dock.view.series.index_at(m.time_ns), m.price, m.side, m.kind) for m in dock.view.markers] == [
+        (2, 5901.25, "buy", "alert"), (9, 5902.0, "sell", "fill"), (9, 5903.0, "buy", "fill")]
+    assert drawn_x(dock.view) == [2.0, 9.0]  # the fill three days on is not on this chart's bars
+
+
+class ReplayQueries:
+    """What a chart reads: the market clock of a replay and the journal's alerts and fills."""
+
+    def __init__(self, clock, alerts=(), fills=()):
+        from types import SimpleNamespace
+
+        self.market = SimpleNamespace(market_time=clock.at)
+        self.alerts = SimpleNamespace(latest_alerts=lambda limit: [(a, None) for a in alerts])
+        self.orders = SimpleNamespace(latest_fills=lambda limit: list(fills))
+
+
+def test_markers_sit_in_bar_time_on_a_replay_chart_and_a_new_chart_shows_them(qtbot):
+    """A replay's bars are hours or days behind the wall clock: an alert goes on the bar the replay was forming."""
+    from station.marketdata.clock import MarketClock
+    from station.ui.chart.markers import ChartMarkers
+
+    bus = Bus()
+    hub = BarHub(bus)
+    asyncio.run(hub.start())
+    bridge = UiBridge(bus, hz=1000)
+    t0 = int(datetime(2025, 5, 15, 14, 30, tzinfo=UTC).timestamp()) * 10**9
+    hub.ingest(TradeBatch.single("ES", t0 + np.arange(300, dtype=np.int64) * 10**9, np.full(300, 5900.0), np.ones(300)))
+    clock, wall = MarketClock(), datetime.now(UTC)
+    clock.note(t0 + 299 * 10**9, wall - timedelta(seconds=5))  # the replay stood at 14:34:59 five seconds ago
+    early = Alert("ES", Side.BUY, wall - timedelta(hours=2), Decimal(1), Decimal("5900"))  # before this run's replay
+    queries = ReplayQueries(clock, alerts=[early])
+    dock = ChartDock(bridge, "ES", "1m", name="replay", markers=ChartMarkers(queries))
+    qtbot.addWidget(dock)
+    dock.show()
+    bridge.flush()
+    bus.publish(AlertReceived(Alert("ES", Side.SELL, wall, Decimal(1), Decimal("5900"))))
+    bridge.flush()
+    assert drawn_x(dock.view) == [4.0]  # 14:34, not stacked after the newest bar; the early one unknown: not drawn
+    clock.note(t0 + 420 * 10**9, wall + timedelta(seconds=1))
+    hub.ingest(TradeBatch.single("ES", t0 + np.arange(300, 420, dtype=np.int64) * 10**9, np.full(120, 5901.0),
+                                 np.ones(120)))
+    bridge.flush()
+    assert len(dock.view.series) == 7 and drawn_x(dock.view) == [4.0]  # new bars: the marker stays on its bar
+    queries.alerts.latest_alerts = lambda limit: [(early, None), (Alert("ES", Side.SELL, wall, Decimal(1)), None)]
+    again = ChartDock(bridge, "ES", "1m", name="second", markers=ChartMarkers(queries))  # a chart opened later
+    qtbot.addWidget(again)
+    bridge.flush()
+    assert drawn_x(again.view) == [4.0]
+    bridge.close()
 
 
 def test_the_history_dialog_shows_the_cost_first_then_progress_and_cancel(qtbot):
@@ -294,4 +346,7 @@ def test_moving_averages_match_pandas_after_live_updates():
             average.update(first)
     close = pd.Series(series.column("close"))
     assert np.allclose(sma(), close.rolling(20).mean().to_numpy(), equal_nan=True)
-    assert np.allclose(ema(), close.ewm(span=20, adjust=False).mean().to_numpy())
+    from station.engine.indicators import EMA  # the strategies' own: seeded with the SMA, as TradingView's ta.ema
+
+    engine = EMA(20)
+    assert np.allclose(ema(), [np.nan if v is None else v for v in map(engine.update, close)], equal_nan=True)
