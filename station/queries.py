@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from station.domain.alert import Alert
 from station.domain.config import RoutingConfig
 from station.domain.contract_map import ContractMapping
-from station.domain.events import ConnectionChanged
+from station.domain.events import AccountReported, ConnectionChanged
 from station.domain.fills import Fill
 from station.domain.marketdata import MarketDataRow
 from station.domain.orders import Order
@@ -49,6 +49,7 @@ class BookQueries(Protocol):
     """The live book (oms: `Book`): positions at their marks, PnL, the kill switch."""
 
     kill_switch_reason: str | None
+    kill_switch_since: datetime | None
 
     def marked_positions(self, *, include_flat: bool = True) -> list[MarkedPosition]: ...
 
@@ -138,6 +139,19 @@ class EngineQueries(Protocol):
         ...
 
 
+class AccountQueries(Protocol):
+    """Each broker account's last reported money (the composition root keeps them, from `AccountReported`)."""
+
+    def latest_accounts(self) -> list[AccountReported]: ...
+
+
+class NoAccounts:
+    """No broker reports an account."""
+
+    def latest_accounts(self) -> list[AccountReported]:
+        return []
+
+
 class MarketQueries(Protocol):
     """The market's clock (marketdata: `MarketData`)."""
 
@@ -167,3 +181,4 @@ class Queries:
     ib_contracts: IbContractQueries
     engine: EngineQueries
     market: MarketQueries = WallClockMarket()
+    accounts: AccountQueries = NoAccounts()

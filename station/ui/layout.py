@@ -5,7 +5,7 @@
     |  Chart                                        +------------------+
     |                                               | Strategies       |
     +-------------------------------+---------------+------------------+
-    | [Alerts | Log | Engine | …]    | [Orders | Positions & PnL | Fills] |
+    | [Alerts | Log | Engine | …]    | [Orders | Positions & PnL | Fills | Accounts] |
     +-------------------------------+----------------------------------+
 
 The wide tables get the full width of the bottom row, side by side, so an alert and the
@@ -42,7 +42,7 @@ TICKET = TabGroup(("ManualTradingDock",), "ManualTradingDock")
 SETUP = TabGroup(("StrategiesDock",), "StrategiesDock")
 FEEDS = TabGroup(("AlertsDock", "LogDock", "EngineDock", "WatchlistDock", "ScriptFeedDock", "NinjaTraderDock",
                   "IbDock"), "AlertsDock")
-TRADES = TabGroup(("OrdersDock", "PositionsDock", "FillsDock"), "OrdersDock")
+TRADES = TabGroup(("OrdersDock", "PositionsDock", "FillsDock", "AccountsDock"), "OrdersDock")
 GROUPS = (CHART, TICKET, SETUP, FEEDS, TRADES)
 
 # where a dock the plan does not name goes, by the area its panel asks for

@@ -11,13 +11,14 @@ from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
+from station.domain.events import ConnectionChanged, ErrorRaised, KillSwitchChanged, OrderFilled, PositionsMarked
 from station.domain.validation import ConfigError
 from station.ui import layout
 from station.ui.confirm import confirm, confirmations_menu
 from station.ui.context import DockContext
 from station.ui.panels import PANELS, Panel
 from station.ui.positions_dock import PnlSummary
+from station.ui.sounds import FillSound
 from station.ui.status_bar import StationStatusBar
 from station.ui.slots import connect, run_task, slot
 
@@ -56,7 +57,12 @@ class MainWindow(QMainWindow):
         self.bridge.on(ConnectionChanged, self.status.on_connections)
         self.bridge.on(ErrorRaised, self.status.on_errors)
         self.bridge.on(PositionsMarked, self.status.on_positions)
+        self.bridge.on(KillSwitchChanged, self.status.on_kill_switch)
         self.status.on_connections(context.queries.connections.latest_connections())
+        book = context.queries.book
+        self.status.show_kill_switch(book.kill_switch_reason, book.kill_switch_since)
+        self.fill_sound = FillSound(context.settings, self)
+        self.bridge.on(OrderFilled, self.fill_sound.on_fills)
         self.status.show_pnl(PnlSummary.of(context.queries.book.marked_positions()))
 
         self.docks: dict[str, QDockWidget] = {}
@@ -138,6 +144,7 @@ class MainWindow(QMainWindow):
         settings_menu = self.menuBar().addMenu("&Settings")
         self._action(settings_menu, "REST &API and notifications…", self.show_api_settings, QKeySequence("Ctrl+,"))
         settings_menu.addMenu(confirmations_menu(self, self.settings))
+        settings_menu.addAction(self.fill_sound.action(self))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Station", self._about)

@@ -95,6 +95,12 @@ def _positions(context: DockContext, host: DockHost) -> QWidget:
     return PositionsDock(context.bridge, context.queries.book.marked_positions())
 
 
+def _accounts(context: DockContext, host: DockHost) -> QWidget:
+    from station.ui.accounts_dock import AccountsDock
+
+    return AccountsDock(context.bridge, context.queries.accounts)
+
+
 def _manual(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.manual_panel import ManualTradingDock, add_trading_menu
 
@@ -143,6 +149,7 @@ PANELS: list[Panel] = [
     Panel("PositionsDock", "Positions && PnL", Qt.RightDockWidgetArea, _positions),
     Panel("OrdersDock", "Orders", Qt.BottomDockWidgetArea, _orders, tabify_with="LogDock"),
     Panel("FillsDock", "Fills", Qt.BottomDockWidgetArea, _fills, tabify_with="OrdersDock"),
+    Panel("AccountsDock", "Accounts", Qt.BottomDockWidgetArea, _accounts, tabify_with="OrdersDock"),
     Panel("ChartDock", "Chart", Qt.LeftDockWidgetArea, _chart),
     Panel("IbDock", "Interactive Brokers", Qt.BottomDockWidgetArea, _ib, tabify_with="LogDock"),
 ]

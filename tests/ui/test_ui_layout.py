@@ -73,7 +73,7 @@ def test_first_start_shows_the_useful_tabs_and_a_large_chart(qtbot, station):
     window = open_window(qtbot, station)
     assert raised(window) == {"ChartDock", "ManualTradingDock", "StrategiesDock", "AlertsDock", "OrdersDock"}
     groups = tab_groups(window)
-    assert frozenset({"OrdersDock", "PositionsDock", "FillsDock"}) in groups
+    assert frozenset({"OrdersDock", "PositionsDock", "FillsDock", "AccountsDock"}) in groups
     assert {"AlertsDock", "LogDock", "EngineDock", "IbDock"} <= next(g for g in groups if "AlertsDock" in g)
     docks = window.docks
     assert window.dockWidgetArea(docks["ChartDock"]) == Qt.LeftDockWidgetArea
