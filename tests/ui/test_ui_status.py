@@ -106,6 +106,12 @@ def test_the_ticket_follows_the_charts_symbol(qtbot, data_dir, secrets):
         chart.show_symbol("ZN", "5m")  # listed by another strategy: the ticket switches to it
         switched = (ticket.strategy.currentText(), ticket.ticker.currentText())
         chart.show_symbol("CL", "1m")  # listed by none: the ticket stays
-        return followed, switched, (ticket.strategy.currentText(), ticket.ticker.currentText())
+        stays = (ticket.strategy.currentText(), ticket.ticker.currentText())
+        chart.show_symbol("ES", "1m")
+        window.charts.new_chart("NQ", "5m")  # a second chart in view: NQ
+        second = ticket.ticker.currentText()
+        window.docks["ChartDock"].raise_()  # back to the first chart's tab: ES
+        await until(lambda: ticket.ticker.currentText() == "ES", what="the ticket back on ES")
+        return followed, switched, stays, second
 
-    assert with_window(data_dir, secrets, body) == (("Momentum", "NQ"), ("Rates", "ZN"), ("Rates", "ZN"))
+    assert with_window(data_dir, secrets, body) == (("Momentum", "NQ"), ("Rates", "ZN"), ("Rates", "ZN"), "NQ")

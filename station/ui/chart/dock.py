@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -57,6 +58,7 @@ class ChartDock(QWidget):
     """One chart with its toolbar; `detach` lets go of the bars it asked for."""
 
     changed = Signal()  # what the chart shows changed (symbol, timeframe, lines)
+    looked_at = Signal()  # the chart came into view (its tab raised, its dock shown)
 
     def __init__(self, bridge: "UiBridge", symbol: str = "ES", timeframe: str = "1m",
                  overlays: tuple[str, ...] = ("EMA 20",), name: str = "chart", *, dataset: str = "GLBX.MDP3",
@@ -73,6 +75,7 @@ class ChartDock(QWidget):
         self.symbol, self.timeframe = "", ""
         self._waiting: list = []
         self._loaded = False
+        self._watched = False
         self.view = ChartView(self)
         self._toolbar(lines, overlays, strategy_lines)
         layout = QVBoxLayout(self)
@@ -192,6 +195,14 @@ class ChartDock(QWidget):
         self.bridge.publish(RequestBars(symbol, timeframe, self.requester))
         self.changed.emit()
         return True
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        dock = self.parent()
+        if isinstance(dock, QDockWidget) and not self._watched:  # a tab raised shows no widget: its dock says so
+            self._watched = True
+            dock.visibilityChanged.connect(lambda shown: shown and self.looked_at.emit())
+        self.looked_at.emit()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - the chart is the big thing in the window
         return QSize(1000, 600)

@@ -61,7 +61,8 @@ class ChartDocks:
                           lines=_listed(lines), markers=ChartMarkers(context.queries),
                           tick_size=self.tick_size, strategy_lines=self.strategy_lines)
         chart.changed.connect(lambda: self._remember(name, chart))
-        chart.changed.connect(lambda: context.focus.set(chart.symbol))  # the ticket follows the chart
+        for signal in (chart.changed, chart.looked_at):  # the ticket follows the chart in view
+            signal.connect(lambda: context.focus.set(chart.symbol))
         self.docks[name] = chart
         return chart
 
