@@ -312,3 +312,33 @@ def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir
     assert "Total +510.00" in positions.total.text()
     assert all(size > 2000 for size in grabs.values()) and token_shown
     assert "Order rejected" in status or docks  # tray offscreen: the status bar shows it
+
+
+def test_a_stop_signal_closes_the_window_without_asking_even_with_positions_open(qtbot, data_dir, secrets):
+    """SIGTERM/SIGINT set Station's stop request: the window closes at once, no question nobody could answer."""
+    import asyncio
+
+    from station.ui.launch import window_session
+
+    async def scenario():
+        station = scenario_station(data_dir, secrets)
+        await station.start()
+        await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
+        await until(lambda: station.oms.book.net_position("ES") == 2)
+        stop, earlier = asyncio.Event(), set(qapp_windows())
+        session = asyncio.ensure_future(window_session(station, stop))
+        ours = lambda: [w for w in qapp_windows() if w not in earlier and w.objectName() == "MainWindow"]  # noqa: E731
+        await until(lambda: any(w.isVisible() for w in ours()), what="the window open")
+        stop.set()  # what the signal handler does
+        await asyncio.wait_for(session, 5)
+        still_open = [w for w in ours() if w.isVisible()]
+        await station.stop()
+        return still_open
+
+    assert run_qt(scenario) == []  # closed; and no modal question was asked (the conftest checks)
+
+
+def qapp_windows():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.topLevelWidgets()
