@@ -6,7 +6,7 @@ Runs `station --demo`'s core in a temporary data folder on an off-screen display
 size, trades a little (two webhook alerts, a manual Buy), lets the replay run, points the
 crosshair at a bar and grabs the window: `OUT_DIR/window-<W>x<H>.png`, then with the
 Positions & PnL and Strategies tabs in front (`-positions.png`). `--small` also writes a
-half-size copy (`-small.png`) fit for the README.
+copy at most 1366 pixels wide, compressed (`-small.png`), fit for the README.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+
+SMALL_WIDTH = 1366
 
 
 def _screen_config(width: int, height: int, folder: Path) -> Path:
@@ -31,6 +33,7 @@ def _screen_config(width: int, height: int, folder: Path) -> Path:
 async def _shoot(out: Path, width: int, height: int, small: bool) -> Path:
     from keyrings.alt.file import PlaintextKeyring
     from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QImage
 
     from station.app import Options, Station
     from station.domain.commands import ManualOrder
@@ -65,8 +68,10 @@ async def _shoot(out: Path, width: int, height: int, small: bool) -> Path:
     path = out / f"window-{width}x{height}.png"
     pixmap = window.grab()
     pixmap.save(str(path))
-    if small:
-        pixmap.scaledToWidth(width // 2, Qt.SmoothTransformation).save(str(out / f"window-{width}x{height}-small.png"))
+    if small:  # for the README: at most 1366 pixels wide, compressed hard
+        shown = pixmap if width <= SMALL_WIDTH else pixmap.scaledToWidth(SMALL_WIDTH, Qt.SmoothTransformation)
+        shown.toImage().convertToFormat(QImage.Format_RGB888).save(str(out / f"window-{width}x{height}-small.png"),
+                                                                   "PNG", 0)
     for name in ("PositionsDock", "StrategiesDock"):  # the tabs behind: positions and PnL, the strategies
         window.docks[name].raise_()
     await asyncio.sleep(0.5)
