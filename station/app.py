@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Protocol
 from station import __version__
 from station.bus import Bus
 from station.domain.enums import ConnectionState
-from station.domain.events import ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
+from station.domain.events import AccountReported, ConfigChanged, ConnectionChanged, ErrorRaised, ReceiverStarted
 from station.queries import Queries
 from station.store import Store
 from station.store.config_repo import ConfigRepository
@@ -64,6 +64,7 @@ class Station:
         self.config = ConfigRepository(self.store)
         self.ib_contracts = IbContractRepository(self.store)  # the IB contract table: read and edited by the window
         self.connections: dict[str, ConnectionChanged] = {}
+        self.accounts: dict[tuple[str, str], AccountReported] = {}  # each broker account's last report
         # who may reach /api, Socket.IO and the dashboard (local or remote, Host/Origin), from the webhook settings
         self.guard = AccessGuard(lambda: AccessSettings.of(self.config.settings("webhook")), options.host)
         self.receiver = Receiver(options.host, options.port, status=self.status, middlewares=(self.guard.middleware(),))
@@ -71,6 +72,7 @@ class Station:
         self.components: list[Component] = []
         self._build()
         self.bus.subscribe(ConnectionChanged, self._on_connection)
+        self.bus.subscribe(AccountReported, lambda e: self.accounts.__setitem__((e.destination, e.account), e))
         self.bus.subscribe(ConfigChanged, self.guard.reload)
         # a change announced at once (the window announces its own saves) is not announced again by the watcher
         self.bus.subscribe(ConfigChanged, self._on_config_announced)
@@ -203,11 +205,15 @@ class Station:
         records = OrderRepository(self.store)  # the journal's alerts and the orders and fills they became
         return Queries(alerts=records, orders=records, book=self.oms.book, config=self.config, connections=self,
                        script_feed=ScriptFeedRepository(self.store), ib_contracts=self.ib_contracts,
-                       engine=self.engine)
+                       engine=self.engine, market=self.marketdata, accounts=self)
 
     def latest_connections(self) -> list[ConnectionChanged]:
         """Each link's last reported state (`queries.ConnectionQueries`: a window opened late shows them)."""
         return list(self.connections.values())
+
+    def latest_accounts(self) -> list[AccountReported]:
+        """Each broker account's last reported money (`queries.AccountQueries`)."""
+        return list(self.accounts.values())
 
     def _on_connection(self, event: ConnectionChanged) -> None:
         if event.state is ConnectionState.REMOVED:

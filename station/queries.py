@@ -17,7 +17,7 @@ from typing import Any, Mapping, Protocol
 from station.domain.alert import Alert
 from station.domain.config import RoutingConfig
 from station.domain.contract_map import ContractMapping
-from station.domain.events import ConnectionChanged
+from station.domain.events import AccountReported, ConnectionChanged
 from station.domain.fills import Fill
 from station.domain.marketdata import MarketDataRow
 from station.domain.orders import Order
@@ -189,6 +189,35 @@ class EngineQueries(Protocol):
         ...
 
 
+class AccountQueries(Protocol):
+    """Each broker account's last reported money (the composition root keeps them, from `AccountReported`)."""
+
+    def latest_accounts(self) -> list[AccountReported]: ...
+
+
+class NoAccounts:
+    """No broker reports an account."""
+
+    def latest_accounts(self) -> list[AccountReported]:
+        return []
+
+
+class MarketQueries(Protocol):
+    """The market's clock (marketdata: `MarketData`)."""
+
+    def market_time(self, wall: datetime) -> datetime | None:
+        """The market's time at a wall-clock moment: a replay's while it was the market, else the same moment;
+        None when unknown (before this run's replay began)."""
+        ...
+
+
+class WallClockMarket:
+    """The market's time is the wall clock's (no market data component)."""
+
+    def market_time(self, wall: datetime) -> datetime | None:
+        return wall
+
+
 @dataclass(frozen=True)
 class Queries:
     """Every read interface, as one value to hand on."""
@@ -201,3 +230,5 @@ class Queries:
     script_feed: ScriptFeedQueries
     ib_contracts: IbContractQueries
     engine: EngineQueries
+    market: MarketQueries = WallClockMarket()
+    accounts: AccountQueries = NoAccounts()

@@ -49,9 +49,10 @@ class ReplaceOrder(Command):
 
 @dataclass(frozen=True, slots=True)
 class FlattenAll(Command):
-    """Close every open position at every destination."""
+    """Close every open position at every destination (a `click_id` is answered by `ManualActionCompleted`)."""
 
     reason: str = "manual"
+    click_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,7 @@ STRATEGY = v.Fields({
     "delay_s": (v.number(0, 3600), 0),
     "order_type": (v.choice("market", "limit"), "market"),
     "engine": (v.optional(engine.engine_params), None),
+    "take_alerts": (v.boolean, False),  # a strategy with an engine takes webhook alerts too
     "risk": (engine.strategy_risk, engine.strategy_risk({})),
 })
 

@@ -432,3 +432,16 @@ class PositionsMarked(Event):
     """Every position at the latest marks (published a few times a second while prices move)."""
 
     positions: tuple[MarkedPosition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReported(Event):
+    """A broker account's money as its destination reports it (None: the broker does not say)."""
+
+    destination: str
+    account: str
+    balance: Decimal | None = None  # net liquidation value: cash and positions at market
+    buying_power: Decimal | None = None
+    day_pnl: Decimal | None = None  # today's change as the broker counts it
+    currency: str = "USD"
+    at: datetime = field(default_factory=utc_now)

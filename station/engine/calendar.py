@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import threading
 import warnings
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from station.domain.config import RoutingConfig
 from station.domain.timeutil import UTC
 
 FIRST_YEAR = 2018  # history the engine may replay; a shorter range loads faster
+# exchange_calendars' CMES runs each session to 17:00 CT, the end of CME Globex's daily maintenance halt;
+# trading stops at 16:00 CT, so a session's last tradable minute is the halt's start (exchange-local time)
+DAILY_HALT = {"CMES": time(16, 0)}
 
 
 class CalendarError(ValueError):
@@ -73,6 +76,38 @@ class TradingCalendars:
             result = (open_.to_pydatetime().astimezone(UTC), close.to_pydatetime().astimezone(UTC))
         self._sessions[key] = result
         return result
+
+    def session_of(self, name: str, at: datetime) -> tuple[date, datetime, datetime] | None:
+        """The session `at` falls in, as (its date, open, close in UTC) with the close at the daily halt;
+        between sessions, the one of `at`'s exchange-local date (None when that date has none).
+
+        A futures session opens the evening before its date (CMES: 17:00 CT), so the local date of
+        `at` is not always its session's: `minute_to_session` knows which one it is.
+        """
+        import pandas as pd
+
+        calendar = self.load(name)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                label = calendar.minute_to_session(pd.Timestamp(at).tz_convert(UTC), direction="next").date()
+        except ValueError as exc:  # before the first or after the last minute the calendar covers
+            raise CalendarError(f"{name} calendar does not cover {at:%Y-%m-%d %H:%M} UTC ({exc})") from None
+        session = self._halted(name, self.session(name, label))
+        if session is not None and session[0] <= at < session[1]:
+            return label, *session
+        today = at.astimezone(self.timezone(name)).date()
+        session = self._halted(name, self.session(name, today))
+        return None if session is None else (today, *session)
+
+    def _halted(self, name: str, session: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+        """`session` with its close moved to the exchange's daily halt where that comes first."""
+        halt = DAILY_HALT.get(name)
+        if session is None or halt is None:
+            return session
+        tz = self.timezone(name)
+        halted = datetime.combine(session[1].astimezone(tz).date(), halt, tz).astimezone(UTC)
+        return session[0], min(session[1], halted)
 
     def session_at(self, name: str, at: datetime) -> tuple[datetime, datetime] | None:
         """The session of the exchange-local day of `at` (None when that day has none)."""

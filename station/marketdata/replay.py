@@ -24,6 +24,7 @@ from station.bus import Bus
 from station.domain.commands import SetReplaySpeed, StartReplay
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
+from station.marketdata.clock import MarketClock
 from station.marketdata.databento.files import DbnError, DbnFile
 from station.marketdata.hub import BarHub
 from station.marketdata.bars.sessions import next_local_time
@@ -46,9 +47,10 @@ class DbnReplay:
 
     def __init__(self, bus: Bus, hub: BarHub, path: str | Path | None = None, *, speed: float = 0.0,
                  start_at: int | time | None = None, step_s: float = 0.02, max_gap_s: float = 3.0,
-                 chunk: int = 65_536) -> None:
+                 chunk: int = 65_536, clock: MarketClock | None = None) -> None:
         self.bus = bus
         self.hub = hub
+        self.clock = clock or MarketClock()  # where the replay's time stood at each wall-clock moment
         self.path = Path(path) if path else None
         self.speed = speed
         self.start_at = start_at
@@ -156,6 +158,7 @@ class DbnReplay:
             else:
                 self.hub.advance(data_now)
                 self.position_ns = data_now
+                self.clock.note(data_now)
             if i < n:
                 wait = (int(key[i]) - data_now) / NS / self.speed
                 if wait > self.max_gap_s:  # closed hours: jump to just before the next trade
@@ -171,6 +174,7 @@ class DbnReplay:
         self.hub.ingest(part, now_ns=now_ns)
         self.replayed += j - i
         self.position_ns = now_ns
+        self.clock.note(now_ns)
         now = asyncio.get_running_loop().time()
         if now - self._lit_at >= 1.0:  # the light's tooltip follows the replay clock
             self._lit_at = now

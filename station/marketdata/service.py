@@ -16,6 +16,7 @@ from typing import Any, Callable
 from station.bus import Bus
 from station.domain.events import ConfigChanged
 from station.domain.timeutil import utc_now
+from station.marketdata.clock import MarketClock
 from station.marketdata.databento.historical import CacheIndex, HistoricalData
 from station.marketdata.hub import BarHub
 from station.marketdata.databento.live import DatabentoLive, LiveSubscription
@@ -51,7 +52,8 @@ class MarketData:
         current = settings()
         self.settings = current
         self.hub = BarHub(bus, timeframes=tuple(current["timeframes"]), sessions=current["sessions"])
-        self.replay = DbnReplay(bus, self.hub)
+        self.clock = MarketClock()
+        self.replay = DbnReplay(bus, self.hub, clock=self.clock)
         self.history = HistoricalData(bus, self.hub, secrets, cache_index, data_dir / "history",
                                       gateway=current["history_gateway"])
         self.live: DatabentoLive | None = None
@@ -85,6 +87,11 @@ class MarketData:
             return ns_to_datetime(position)
         return utc_now()
 
+    def market_time(self, wall: datetime) -> datetime | None:
+        """The market's time at the wall-clock moment `wall` (`queries.MarketQueries`): a replay's clock while
+        it was the market, else the wall clock; None before this run's replay began."""
+        return self.clock.at(wall)
+
     async def closed_bars(self, symbol: str, timeframe: str, end, count: int) -> list:
         """The engine's warm-up (`BarHistory`): up to `count` closed bars built so far that started before `end`."""
         requester = f"warmup:{symbol}:{timeframe}"
@@ -104,6 +111,7 @@ class MarketData:
         self.live = DatabentoLive(self.bus, self.hub, self.secrets, subscriptions, gateway=settings["live_gateway"],
                                   port=settings["live_port"], warmup=settings["warmup"],
                                   stale_after_s=settings["stale_after_s"])
+        self.clock.live()
         await self.live.start()
 
     async def _on_config(self, event: ConfigChanged) -> None:

@@ -53,6 +53,9 @@ class Book:
         self.meta: dict[str, OrderMeta] = {}
         self.positions: dict[PositionKey, Position] = {}
         self.position_times: dict[PositionKey, datetime] = {}
+        # the market time of the price each position was last filled at (the feed's clock then): a replay's
+        # older prices do not mark it (see `Marks.price_since`)
+        self.priced_at: dict[PositionKey, datetime] = {}
         self.instruments: dict[PositionKey, str] = {}  # what the last fill traded, when not the ticker (an option)
         self.fill_ids: set[str] = set()
         self.realized_by_day: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
@@ -202,6 +205,11 @@ class Book:
         delta = after.realized_pnl - before.realized_pnl
         self.positions[key] = after
         self.position_times[key] = fill.time
+        priced_at = self.marks.feed_time(fill.ticker)
+        if priced_at is not None:
+            self.priced_at[key] = priced_at
+        else:
+            self.priced_at.pop(key, None)
         if order is not None and order.request.instrument:
             self.instruments[key] = order.request.instrument
         self.realized_by_day[(session_day(fill.time), strategy or "")] += delta
@@ -219,10 +227,26 @@ class Book:
         for key, position in self.positions.items():
             if not include_flat and position.is_flat:
                 continue
-            mark = self.marks.price(position.ticker)
+            mark = self.marks.price_since(position.ticker, self.priced_at.get(key))
             out.append(MarkedPosition(position, mark, position.unrealized_pnl(mark), self.position_times.get(key, utc_now())))
         out.sort(key=lambda m: m.updated_at, reverse=True)
         return out
+
+    def pricing(self) -> dict:
+        """What marks positions correctly after a restart: the newest prices and when each position was priced."""
+        return {"newest": self.marks.newest(),
+                "priced_at": [[*key, at.isoformat()] for key, at in self.priced_at.items()]}
+
+    def restore_pricing(self, saved: dict | None) -> None:
+        """Take back what `pricing` gave at the last stop (an unreadable entry is skipped)."""
+        saved = saved or {}
+        self.marks.restore(saved.get("newest") or {})
+        for entry in saved.get("priced_at") or []:
+            try:
+                destination, ticker, strategy, at = entry
+                self.priced_at[position_key(destination, ticker, strategy)] = datetime.fromisoformat(at)
+            except (TypeError, ValueError):
+                continue
 
     def pnl_by_strategy(self) -> list[dict]:
         """Realised, unrealised and total PnL per strategy, newest change first."""

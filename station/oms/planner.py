@@ -55,7 +55,11 @@ class Plan:
 
 
 def select_strategies(alert: Alert, config: RoutingConfig) -> tuple[list[tuple[StrategyConfig, TickerConfig]], str | None]:
-    """The (strategy, ticker entry) pairs an alert goes to, or the reason there are none."""
+    """The (strategy, ticker entry) pairs an alert goes to, or the reason there are none.
+
+    A strategy Station runs itself (it has an `engine`) takes its own signals and the trader's clicks;
+    alerts from outside (the webhook, scripts) only where its config says `"take_alerts": true`.
+    """
     symbols = [alert.ticker] + ([alert.spread.ticker1] if alert.spread else [])
     if alert.strategy:
         strategy = config.strategy(alert.strategy)
@@ -63,14 +67,27 @@ def select_strategies(alert: Alert, config: RoutingConfig) -> tuple[list[tuple[S
             return [], f"no strategy named {alert.strategy!r}"
         if not strategy.enabled:
             return [], f"strategy {strategy.name} is stopped"
+        if not _takes(strategy, alert):
+            return [], f"strategy {strategy.name} trades its own signals; it takes alerts with \"take_alerts\": true"
         entry = _entry(strategy, symbols)
         if entry is None:
             return [], f"strategy {strategy.name} does not list ticker {alert.ticker} (or it is disabled)"
         return [(strategy, entry)], None
-    found = [(s, e) for s in config.strategies if s.enabled for e in [_entry(s, symbols)] if e is not None]
+    listing = [(s, e) for s in config.strategies if s.enabled for e in [_entry(s, symbols)] if e is not None]
+    found = [(s, e) for s, e in listing if _takes(s, alert)]
+    if not found and listing:
+        names = ", ".join(s.name for s, _ in listing)
+        return [], f"no enabled strategy takes alerts for ticker {alert.ticker} ({names} trade their own signals)"
     if not found:
         return [], f"no enabled strategy lists ticker {alert.ticker}"
     return found, None
+
+
+OWN_SOURCES = ("strategy", "manual")  # an engine strategy's signals and the trader's clicks
+
+
+def _takes(strategy: StrategyConfig, alert: Alert) -> bool:
+    return alert.source in OWN_SOURCES or not strategy.options.get("engine") or bool(strategy.options.get("take_alerts"))
 
 
 def _entry(strategy: StrategyConfig, symbols: list[str]) -> TickerConfig | None:

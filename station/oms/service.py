@@ -66,6 +66,7 @@ from station.store.order_repo import OrderRepository
 log = logging.getLogger("station.oms")
 
 MARK_HZ = 4.0
+PRICING_SAVE_S = 2.0  # how often the newest prices are written while they change (and at stop)
 
 
 class OrderManager:
@@ -97,6 +98,7 @@ class OrderManager:
         self._unsubscribe: list = []
         self._mark_task: asyncio.Task | None = None
         self._marked_version = -1
+        self._saved_pricing: tuple = ()
         self._demo = demo
         self._stuck: set[str] = set()
 
@@ -150,6 +152,7 @@ class OrderManager:
         if self._mark_task:
             self._mark_task.cancel()
             await asyncio.gather(self._mark_task, return_exceptions=True)
+        self._save_pricing(lazy=False)
         await self.recorder.stop()
 
     def _load_book(self) -> None:
@@ -162,6 +165,7 @@ class OrderManager:
         start_of_day = datetime.combine(to_eastern(utc_now()).date(), time(0), EASTERN)
         for strategy, realized in self.repo.realized_since(start_of_day).items():
             self.book.realized_by_day[(start_of_day.date(), strategy)] += realized
+        self.book.restore_pricing(self.repo.state("pricing"))
         kill = self.repo.state("kill_switch")
         if kill:
             self.book.kill_switch_reason = kill["reason"]
@@ -242,7 +246,12 @@ class OrderManager:
         cause = f"x{uuid.uuid4().hex[:12]}"
         plan = manual.closing_plan(cause, self.book)
         log.warning("flatten all (%s): %d positions", command.reason, len(plan.orders))
-        await self.router.record(plan)
+
+        def done(inserted: list[str], refusals: list[str]) -> None:  # the button's status: done, not just sent
+            if command.click_id:
+                self.bus.publish(ManualActionCompleted(command.click_id, tuple(inserted), "; ".join(refusals) or None))
+
+        await self.router.record(plan, done)
 
     async def set_kill_switch(self, command: SetKillSwitch) -> None:
         now = utc_now()
@@ -260,6 +269,15 @@ class OrderManager:
             await self.flatten_all(FlattenAll(reason=f"kill switch: {command.reason}"))
 
     # ---- marks --------------------------------------------------------------------------------
+
+    def _save_pricing(self, *, lazy: bool = True) -> None:
+        """Keep the newest prices and the positions' pricing times (oms_state `pricing`) when they changed."""
+        version = (self.marks.version, len(self.book.fill_ids), len(self.book.priced_at))
+        if version == self._saved_pricing:
+            return
+        self._saved_pricing = version
+        value = self.book.pricing()
+        self.recorder.write(lambda conn: rows.set_state(conn, "pricing", value), lazy=lazy)
 
     def check_stuck(self) -> list[str]:
         """Market orders sent but neither filled nor refused after `oms.stuck_order_s`: notify once each."""
@@ -285,6 +303,8 @@ class OrderManager:
             ticks += 1
             if ticks % int(MARK_HZ) == 0:
                 self.check_stuck()
+            if ticks % int(MARK_HZ * PRICING_SAVE_S) == 0:
+                self._save_pricing()
             version = (self.marks.version, len(self.book.fill_ids), len(self.book.positions))
             if version != self._marked_version and self.book.positions:
                 self._marked_version = version

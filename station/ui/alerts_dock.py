@@ -11,6 +11,7 @@ before its alert's row (batches of two kinds) waits for the row.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,19 +23,22 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushB
                                QWidget)
 
 from station.domain.alert import Alert
-from station.domain.events import AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged
+from station.domain.events import AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged, OrderUpdated
+from station.domain.orders import Order
 from station.domain.timeutil import to_eastern
 from station.ui import theme
 from station.ui.context import DockContext
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
 from station.ui.trading_format import price, qty, side_color
 from station.ui.tradingview_setup import TradingViewSetup, webhook_url
+from station.ui.slots import connect
 
 if TYPE_CHECKING:
     from station.ui.panels import DockHost
 
 CAP = 5000
 STARTUP_ROWS = 500
+STARTUP_ORDERS = 2000  # the orders read at start: which strategies the shown alerts went to, and their ids
 EARLY_CAP = 1000  # statuses of alerts whose row has not come yet (or never will: older than the table)
 SEARCH_MIN_WIDTH = 140
 STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
@@ -59,6 +63,8 @@ class AlertRow:
     price: Decimal | None = None
     source: str = "webhook"
     reason: str | None = None
+    routed_to: str = ""  # the strategies its orders are for (an alert naming none goes to every one listing it)
+    detail_tip: str | None = None  # the whole detail (its orders' ids) where the column shows it short
 
     @classmethod
     def of(cls, alert: Alert, reason: str | None = None) -> "AlertRow":
@@ -72,17 +78,22 @@ def _detail_color(row: AlertRow) -> str:
 
 
 COLUMNS = [
-    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), width=64,
+    Column("Time (ET)", lambda r: to_eastern(r.received_at).strftime("%H:%M:%S"), sample="00:00:00",
            tooltip=lambda r: to_eastern(r.received_at).strftime("%Y-%m-%d %H:%M:%S.%f %Z")),
-    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, width=40),
-    Column("Status", lambda r: r.status, width=72, color=lambda r: STATUS_COLORS.get(r.status)),
-    Column("Ticker", lambda r: r.ticker, width=64, tooltip=lambda r: r.ticker),
-    Column("Side", lambda r: r.action.upper(), width=40, color=lambda r: side_color(r.action)),
-    Column("Qty", lambda r: qty(r.qty), align=ALIGN_RIGHT, width=48),
-    Column("Price", lambda r: price(r.price), align=ALIGN_RIGHT, width=72),
-    Column("Strategy", lambda r: r.strategy or "—", width=84, color=lambda r: None if r.strategy else theme.MUTED),
-    Column("Source", lambda r: r.source, width=64, color=lambda r: theme.MUTED),
-    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.reason, color=_detail_color),
+    Column("#", lambda r: r.alert_id, align=ALIGN_RIGHT, sample="999"),
+    Column("Status", lambda r: r.status, color=lambda r: STATUS_COLORS.get(r.status), sample="duplicate"),
+    Column("Ticker", lambda r: r.ticker, width=48, tooltip=lambda r: r.ticker),
+    Column("Side", lambda r: r.action.upper(), color=lambda r: side_color(r.action), sample="SELL"),
+    Column("Qty", lambda r: qty(r.qty), align=ALIGN_RIGHT, sample="10"),
+    Column("Price", lambda r: price(r.price), align=ALIGN_RIGHT, sample="5,905.25"),
+    Column("Strategy", lambda r: r.strategy or r.routed_to or "—", width=72,
+           color=lambda r: None if r.strategy or r.routed_to else theme.MUTED,
+           tooltip=lambda r: (r.strategy or r.routed_to or "") + ("" if r.strategy else
+                                                                   f" (sent to every strategy listing {r.ticker})")),
+    # the detail is read in full on a 1366-pixel screen; where the dock is narrower, the source scrolls away first
+    Column("Detail", lambda r: r.reason or "", tooltip=lambda r: r.detail_tip or r.reason, color=_detail_color,
+           sample="2 orders → paper, ib"),
+    Column("Source", lambda r: r.source, color=lambda r: theme.MUTED, sample="webhook"),
 ]
 
 
@@ -99,6 +110,7 @@ class AlertsDock(QWidget):
         self.proxy.setSourceModel(self.model)
         self._rows: dict[int, AlertRow] = {}
         self._early: OrderedDict[int, AlertStatusChanged] = OrderedDict()
+        self._orders: dict[int, dict[str, tuple]] = {}  # alert id -> {order id: (strategy, destination)}
 
         self.address = QLabel()
         self.address.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -135,13 +147,14 @@ class AlertsDock(QWidget):
 
         self.status_filter.currentTextChanged.connect(self._refilter)
         self.search.textChanged.connect(self._search)
-        self.setup_button.clicked.connect(lambda: self.open_setup())
-        self.settings_button.clicked.connect(self.open_settings)
+        connect(self.setup_button.clicked, self.open_setup)
+        connect(self.settings_button.clicked, self.open_settings)
 
         bridge = context.bridge
         bridge.on(AlertReceived, self.on_received)
         bridge.on(AlertDuplicated, self.on_duplicated)
         bridge.on(AlertStatusChanged, self.on_statuses)
+        bridge.on(OrderUpdated, lambda events: self.on_orders([e.order for e in events]))
         bridge.on(ConfigChanged, lambda _events: self._show_address())
         self.load_recent()  # after subscribing: what came before is in the journal, what comes after in events
         self._show_address()
@@ -153,12 +166,42 @@ class AlertsDock(QWidget):
     def load_recent(self, limit: int = STARTUP_ROWS) -> None:
         """Fill the table from the journal's newest rows."""
         latest = self.context.queries.alerts.latest_alerts(limit)
-        self._upsert([AlertRow.of(alert, reason) for alert, reason in latest])
+        self._note_orders(self.context.queries.orders.latest_orders(STARTUP_ORDERS))
+        self._upsert([self._with_orders(AlertRow.of(alert, reason)) for alert, reason in latest])
+
+    def on_orders(self, orders: list[Order]) -> None:
+        """Orders made for alerts: the rows say which strategies took them."""
+        changed = self._note_orders(orders)
+        self._upsert([self._with_orders(self._rows[i]) for i in changed if i in self._rows])
+
+    def _note_orders(self, orders: list[Order]) -> set[int]:
+        changed = set()
+        for order in orders:
+            alert_id = order.request.alert_id
+            if alert_id is not None and order.client_order_id not in self._orders.setdefault(alert_id, {}):
+                self._orders[alert_id][order.client_order_id] = (order.request.strategy, order.request.destination)
+                changed.add(alert_id)
+        while len(self._orders) > CAP:
+            del self._orders[min(self._orders)]
+        return changed
+
+    def _with_orders(self, row: AlertRow) -> AlertRow:
+        """The row with the strategies its orders are for; a routed row read from the journal names its orders."""
+        orders = self._orders.get(row.alert_id) if row.alert_id is not None else None
+        if not orders or row.status == "duplicate":
+            return row
+        strategies = ", ".join(sorted({s for s, _d in orders.values() if s}))
+        if row.status != "routed" or (row.reason and not ORDERS_DETAIL.match(row.reason)):
+            return replace(row, routed_to=strategies)
+        destinations = ", ".join(dict.fromkeys(d for _s, d in orders.values()))
+        count = len(orders)
+        return replace(row, routed_to=strategies, reason=f"{count} order{'s' if count != 1 else ''} → {destinations}",
+                       detail_tip=_orders_detail(tuple(orders)))
 
     def on_received(self, events: list[AlertReceived]) -> None:
         rows = []
         for event in events:
-            row = AlertRow.of(event.alert)
+            row = self._with_orders(AlertRow.of(event.alert))
             shown = self._rows.get(row.alert_id)
             if shown is not None and shown.status != "queued":  # read from the journal already routed
                 row = replace(row, status=shown.status, reason=shown.reason)
@@ -188,7 +231,7 @@ class AlertsDock(QWidget):
                 while len(self._early) > EARLY_CAP:
                     self._early.popitem(last=False)
                 continue
-            row = self._with_status(row, event)
+            row = self._with_orders(self._with_status(row, event))
             rows.append(row)
             if row.status == "unrouted":
                 self.notice.emit(f"⚠ Alert #{row.alert_id} {row.action} {row.ticker} was not routed: {row.reason}",
@@ -200,7 +243,7 @@ class AlertsDock(QWidget):
         reason = event.why
         ids = getattr(event, "client_order_ids", ())
         if ids:
-            reason = f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
+            reason = _orders_detail(ids)
         return replace(row, status=event.status, reason=reason)
 
     def _upsert(self, rows: list[AlertRow]) -> None:
@@ -265,16 +308,23 @@ class AlertsDock(QWidget):
         self._settings.dialog.show()
 
 
+ORDERS_DETAIL = re.compile(r"^\d+ orders? ?[:→]")  # a routed alert's detail naming its orders
+
+
+def _orders_detail(ids: tuple[str, ...]) -> str:
+    return f"{len(ids)} order{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
+
+
 def add_webhook_menu(window: "DockHost", dock: AlertsDock) -> None:
     """A "Webhook" menu (before Help) with the setup and settings dialogs."""
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMenu
 
     menu = QMenu("&Webhook", window)
-    for text, slot, key in (("&TradingView setup…", lambda: dock.open_setup(), "Ctrl+T"),
+    for text, slot, key in (("&TradingView setup…", dock.open_setup, "Ctrl+T"),
                             ("Webhook &settings…", dock.open_settings, None)):
         action = QAction(text, menu)
-        action.triggered.connect(slot)
+        connect(action.triggered, slot)
         if key:
             action.setShortcut(QKeySequence(key))
         menu.addAction(action)

@@ -16,6 +16,7 @@ from station.analysis.options import AnalysisError, default_out_dir, prepare_out
 from station.domain.timeutil import EASTERN, UTC, utc_now
 from station.ui.context import DockContext
 from station.ui.forms import child, load_form
+from station.ui.slots import run_task
 
 if TYPE_CHECKING:
     from station.analysis.export import Report
@@ -54,7 +55,7 @@ class AnalysisRunner:
             self.status.showMessage("A report is already being written…", 5000)
             return None
         start = None if since is None else datetime(since.year, since.month, since.day, tzinfo=EASTERN).astimezone(UTC)
-        self.task = asyncio.ensure_future(self.run(start))
+        self.task = run_task(self.run(start))
         return self.task
 
     async def run(self, since: datetime | None) -> "Report | None":

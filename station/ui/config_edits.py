@@ -19,11 +19,13 @@ class ConfigEdits:
     """Config and contract-table writes for docks and dialogs; each resolves to the new revision."""
 
     def __init__(self, config: ConfigEditor, contracts: IbContractEditor, reader: ConfigQueries,
-                 publish: Callable[[Any], None]) -> None:
+                 publish: Callable[[Any], None], announced: Callable[[], int] = lambda: -1) -> None:
         self._config, self._contracts, self._reader, self._publish = config, contracts, reader, publish
+        self._announced = announced  # the newest revision already announced (the config watcher's)
 
     def _announce(self, revision: int) -> int:
-        self._publish(ConfigChanged(revision))
+        if self._announced() < revision:  # the watcher may have seen the commit before this coroutine resumed
+            self._publish(ConfigChanged(revision))
         return revision
 
     async def import_document(self, document: Any) -> int:

@@ -7,12 +7,12 @@ through `queries`, act by publishing commands, and change the configuration thro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from station.queries import Queries
 from station.secrets import SecretStore
@@ -38,6 +38,21 @@ class StationInfo:
     passphrase_created: bool = False  # the webhook passphrase was made at this start (the window shows it once)
 
 
+class SymbolFocus(QObject):
+    """The symbol the trader is looking at (the chart picked last): the trading ticket follows it."""
+
+    changed = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.symbol = ""
+
+    def set(self, symbol: str) -> None:
+        if symbol and symbol != self.symbol:
+            self.symbol = symbol
+            self.changed.emit(symbol)
+
+
 @dataclass(frozen=True)
 class DockContext:
     """Everything a dock or dialog may use (or the parts of it it needs)."""
@@ -50,3 +65,4 @@ class DockContext:
     info: StationInfo
     write_report: ReportWriter  # File > Analyze: alerts vs fills
     log_buffer: "LogBuffer | None" = None  # what was logged before the window opened
+    focus: SymbolFocus = field(default_factory=SymbolFocus)  # shared by the window's docks

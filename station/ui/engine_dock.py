@@ -17,6 +17,7 @@ from station.domain.timeutil import to_eastern
 from station.ui import theme
 from station.ui.context import DockContext
 from station.ui.table_model import Column, RecordTableModel, make_table
+from station.ui.slots import connect
 
 STATE_COLORS = {"running": theme.GREEN, "warming_up": theme.AMBER, "halted": theme.RED, "stopped": theme.GREY}
 KIND_NAMES = {"crossover": "Crossover", "supertrend": "Supertrend", "zero_dte": "0DTE", "pairs": "Pairs"}
@@ -109,7 +110,7 @@ class EngineDock(QWidget):
         button = QToolButton()  # compact: the row fits a narrow dock
         button.setText(text)
         button.setToolTip(tip)
-        button.clicked.connect(slot)
+        connect(button.clicked, slot)
         return button
 
     # ---- events ----------------------------------------------------------------------------------

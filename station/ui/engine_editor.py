@@ -17,6 +17,7 @@ from station.domain.validation import ConfigError
 from station.ui import theme
 from station.ui.context import DockContext
 from station.ui.forms import child, fit_on_show, load_form
+from station.ui.slots import connect
 
 log = logging.getLogger("station.ui")
 
@@ -56,7 +57,7 @@ class EngineEditor(QDialog):
         self.error.setStyleSheet(f"color: {theme.RED};")
         self.kind.currentIndexChanged.connect(self._show_kind)
         buttons: QDialogButtonBox = child(form, QDialogButtonBox, "buttons")
-        buttons.accepted.connect(lambda: asyncio.ensure_future(self.save()))
+        connect(buttons.accepted, self.save)
         buttons.rejected.connect(self.reject)
         self.document: dict[str, Any] = {}
         self._load()

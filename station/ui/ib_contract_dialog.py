@@ -11,6 +11,7 @@ from station.domain import contract_rules
 from station.domain.contract_map import DEFAULT_ROLL_DAYS, SEC_TYPES, ContractMapping
 from station.ui import theme
 from station.ui.forms import child, load_form
+from station.ui.slots import connect
 
 TYPE_NAMES = {"STK": "Stock", "FUT": "Future", "OPT": "Option", "IND": "Index", "CASH": "Forex"}
 RIGHT_NAMES = {"": "—", "C": "Call", "P": "Put"}
@@ -51,8 +52,8 @@ class ContractDialog:
             self.texts["currency"].setText("USD")
             self.roll_days.setValue(DEFAULT_ROLL_DAYS)
         buttons = child(self.dialog, QDialogButtonBox, "buttons")
-        buttons.accepted.connect(self.save)
-        child(self.dialog, QPushButton, "readSymbol").clicked.connect(self.read_symbol)
+        connect(buttons.accepted, self.save)
+        connect(child(self.dialog, QPushButton, "readSymbol").clicked, self.read_symbol)
         for widget in (*self.texts.values(), self.strike):
             widget.textChanged.connect(self.refresh)
         for combo in (self.sec_type, self.right):

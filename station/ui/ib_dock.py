@@ -30,6 +30,7 @@ from station.ui.context import DockContext
 from station.ui.ib_contract_dialog import TYPE_NAMES, ContractDialog
 from station.ui.status_bar import LIGHT_COLORS
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, make_table
+from station.ui.slots import connect, run_task
 
 log = logging.getLogger("station.ui")
 
@@ -138,14 +139,14 @@ class IbDock(QWidget):
         buttons = QHBoxLayout()
         for text, slot in (("Add…", self.add), ("Edit…", self.edit), ("Delete", self.delete_selected)):
             button = QPushButton(text)
-            button.clicked.connect(slot)
+            connect(button.clicked, slot)
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.lookup_symbol = QLineEdit()
         self.lookup_symbol.setPlaceholderText("symbol to look up at IB")
         self.lookup_destination = QComboBox()
         self.lookup_button = QPushButton("Look up at IB")
-        self.lookup_button.clicked.connect(self.look_up)
+        connect(self.lookup_button.clicked, self.look_up)
         buttons.addWidget(self.lookup_symbol, 1)
         buttons.addWidget(self.lookup_destination)
         buttons.addWidget(self.lookup_button)
@@ -229,7 +230,7 @@ class IbDock(QWidget):
         return dialog
 
     def _save(self, mapping: ContractMapping, replacing: str | None) -> None:
-        asyncio.ensure_future(self.save(mapping, replacing))
+        run_task(self.save(mapping, replacing))
 
     async def save(self, mapping: ContractMapping, replacing: str | None = None) -> None:
         """Store a row (the running brokers pick it up through the config revision) and show it."""
@@ -244,7 +245,7 @@ class IbDock(QWidget):
         answer = QMessageBox.question(self, "Delete IB contract",
                                       f"Delete the row for {mapping.tv_symbol}? It will be read by the built-in rules.")
         if answer == QMessageBox.Yes:
-            asyncio.ensure_future(self.delete(mapping.tv_symbol))
+            run_task(self.delete(mapping.tv_symbol))
 
     async def delete(self, tv_symbol: str) -> None:
         await self.context.edits.delete_ib_contract(tv_symbol)

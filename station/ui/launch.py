@@ -82,21 +82,29 @@ async def _main(options: Options, secrets: SecretStore, *, smoke: bool, started:
 
     log_buffer = add_handler(LogBuffer())  # the Log dock shows what start-up said too
 
-    async def window_session(station: Station, stop_requested: asyncio.Event) -> None:
-        window = main_window(station, log_buffer)
-        closed = asyncio.Event()
-        window.closed.connect(closed.set)
-        if smoke:
-            _close_after_first_paint(window, started)
-        window.show()
-        waiting = asyncio.ensure_future(stop_requested.wait())
-        await asyncio.wait([waiting, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED)
-        if waiting.done() and not closed.is_set():  # SIGINT/SIGTERM: close as the user would
-            window.close()
-            await closed.wait()
-        waiting.cancel()
+    async def session(station: Station, stop_requested: asyncio.Event) -> None:
+        await window_session(station, stop_requested, log_buffer,
+                             on_window=(lambda window: _close_after_first_paint(window, started)) if smoke else None)
 
-    return await serve(options, secrets, window_session)
+    return await serve(options, secrets, session)
+
+
+async def window_session(station: Station, stop_requested: asyncio.Event, log_buffer: "LogBuffer | None" = None,
+                         on_window=None) -> None:
+    """The window until the trader closes it (Ctrl+Q asks first while positions are open) or a signal stops
+    Station (SIGINT/SIGTERM: closed at once, no question: nobody may be there to answer)."""
+    window = main_window(station, log_buffer)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    if on_window is not None:
+        on_window(window)
+    window.show()
+    waiting = asyncio.ensure_future(stop_requested.wait())
+    await asyncio.wait([waiting, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if waiting.done() and not closed.is_set():
+        window.close_without_asking()
+        await closed.wait()
+    waiting.cancel()
 
 
 def dock_context(station: Station, log_buffer: "LogBuffer | None" = None) -> "DockContext":
@@ -108,7 +116,8 @@ def dock_context(station: Station, log_buffer: "LogBuffer | None" = None) -> "Do
     from station.ui.context import DockContext, StationInfo
 
     store, bridge = station.store, UiBridge(station.bus)
-    edits = ConfigEdits(station.config, station.ib_contracts, station.config, bridge.publish)
+    edits = ConfigEdits(station.config, station.ib_contracts, station.config, bridge.publish,
+                        announced=lambda: station.watcher.revision)
     info = StationInfo(receiver_url=station.receiver.url, receiver_port=station.receiver.port,
                        data_dir=Path(station.options.data_dir), demo=station.options.demo,
                        keyring=station.secrets.description, passphrase_created=station.webhook.passphrase_created)
@@ -138,7 +147,7 @@ def _close_after_first_paint(window, started: float) -> None:
             if event.type() == QEvent.Paint:
                 watched.removeEventFilter(self)
                 print(f"first paint after {time.perf_counter() - started:.3f} s", flush=True)
-                QTimer.singleShot(0, window.close)
+                QTimer.singleShot(0, window.close_without_asking)
             return False
 
     window._first_paint = FirstPaint(window)

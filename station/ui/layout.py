@@ -5,7 +5,7 @@
     |  Chart                                        +------------------+
     |                                               | Strategies       |
     +-------------------------------+---------------+------------------+
-    | [Alerts | Log | Engine | …]    | [Orders | Positions & PnL | Fills] |
+    | [Alerts | Log | Engine | …]    | [Orders | Positions & PnL | Fills | Accounts] |
     +-------------------------------+----------------------------------+
 
 The wide tables get the full width of the bottom row, side by side, so an alert and the
@@ -42,7 +42,7 @@ TICKET = TabGroup(("ManualTradingDock",), "ManualTradingDock")
 SETUP = TabGroup(("StrategiesDock",), "StrategiesDock")
 FEEDS = TabGroup(("AlertsDock", "LogDock", "EngineDock", "WatchlistDock", "ScriptFeedDock", "NinjaTraderDock",
                   "IbDock", "BacktestDock"), "AlertsDock")
-TRADES = TabGroup(("OrdersDock", "PositionsDock", "FillsDock"), "OrdersDock")
+TRADES = TabGroup(("OrdersDock", "PositionsDock", "FillsDock", "AccountsDock"), "OrdersDock")
 GROUPS = (CHART, TICKET, SETUP, FEEDS, TRADES)
 
 # where a dock the plan does not name goes, by the area its panel asks for
@@ -51,7 +51,7 @@ FALLBACK = {Qt.LeftDockWidgetArea: CHART, Qt.RightDockWidgetArea: SETUP, Qt.TopD
 
 RIGHT_SHARE, RIGHT_MIN, RIGHT_MAX = 0.24, 330, 420  # the right column's width: share of the window, clamped
 BOTTOM_SHARE, BOTTOM_MIN, BOTTOM_MAX = 0.30, 210, 330  # the bottom tables' height
-FEEDS_SHARE = 0.52  # Alerts' group's share of the bottom row (Orders gets the rest)
+FEEDS_SHARE = 0.47  # Alerts' group's share of the bottom row (Orders gets the rest: at 1366 px all its columns)
 
 
 def chart_room() -> QWidget:

@@ -11,13 +11,16 @@ from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
+from station.domain.events import ConnectionChanged, ErrorRaised, KillSwitchChanged, OrderFilled, PositionsMarked
 from station.domain.validation import ConfigError
 from station.ui import layout
+from station.ui.confirm import confirm, confirmations_menu
 from station.ui.context import DockContext
 from station.ui.panels import PANELS, Panel
 from station.ui.positions_dock import PnlSummary
+from station.ui.sounds import FillSound
 from station.ui.status_bar import StationStatusBar
+from station.ui.slots import connect, run_task, slot
 
 log = logging.getLogger("station.ui")
 
@@ -54,7 +57,12 @@ class MainWindow(QMainWindow):
         self.bridge.on(ConnectionChanged, self.status.on_connections)
         self.bridge.on(ErrorRaised, self.status.on_errors)
         self.bridge.on(PositionsMarked, self.status.on_positions)
+        self.bridge.on(KillSwitchChanged, self.status.on_kill_switch)
         self.status.on_connections(context.queries.connections.latest_connections())
+        book = context.queries.book
+        self.status.show_kill_switch(book.kill_switch_reason, book.kill_switch_since)
+        self.fill_sound = FillSound(context.settings, self)
+        self.bridge.on(OrderFilled, self.fill_sound.on_fills)
         self.status.show_pnl(PnlSummary.of(context.queries.book.marked_positions()))
 
         self.docks: dict[str, QDockWidget] = {}
@@ -69,6 +77,7 @@ class MainWindow(QMainWindow):
         layout.arrange(self)
         self._order_view_menu()
         self._needs_sizing = not self._restore_layout()
+        self._quit_asked = False  # a stop by signal (SIGTERM, SIGINT) closes without a question
 
     # ---- docks --------------------------------------------------------------------------------
 
@@ -128,12 +137,14 @@ class MainWindow(QMainWindow):
         self._view_separator = self.view_menu.addSeparator()
         go_to = self.view_menu.addMenu("&Go to")
         for name, title, key in GO_TO:
-            self._action(go_to, title, lambda _=False, name=name: self.go_to(name), QKeySequence(key))
+            self._action(go_to, title, slot(self.go_to, name), QKeySequence(key))
         self._action(self.view_menu, "&Full screen", self._toggle_full_screen, QKeySequence("F11"))
         self._action(self.view_menu, "&Reset layout", self.reset_layout, QKeySequence("Ctrl+Shift+R"))
 
         settings_menu = self.menuBar().addMenu("&Settings")
         self._action(settings_menu, "REST &API and notifications…", self.show_api_settings, QKeySequence("Ctrl+,"))
+        settings_menu.addMenu(confirmations_menu(self, self.settings))
+        settings_menu.addAction(self.fill_sound.action(self))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Station", self._about)
@@ -142,7 +153,7 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
-        action.triggered.connect(slot)
+        connect(action.triggered, slot)
         menu.addAction(action)
         return action
 
@@ -173,7 +184,7 @@ class MainWindow(QMainWindow):
     def _import_config(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import config", "", "Station config (*.json);;All files (*)")
         if path:
-            asyncio.ensure_future(self.import_config(Path(path)))
+            run_task(self.import_config(Path(path)))
 
     async def import_config(self, path: Path) -> bool:
         """Import a config file; the result or the exact error is shown to the trader."""
@@ -237,7 +248,28 @@ class MainWindow(QMainWindow):
         layout.apply_default(self)
         self.save_layout()
 
+    def close_without_asking(self) -> None:
+        """Close as asked from outside (SIGTERM, SIGINT): no question, whatever is open."""
+        self._quit_asked = True
+        self.close()
+
+    def may_quit(self) -> bool:
+        """With positions open, ask first (a kind of question that can be switched off)."""
+        held = [m.position for m in self.context.queries.book.marked_positions(include_flat=False)]
+        if not held:
+            return True
+        shown = ", ".join(f"{p.qty:+} {p.ticker} ({p.strategy or 'unattributed'} at {p.destination})" for p in held[:6])
+        more = f" and {len(held) - 6} more" if len(held) > 6 else ""
+        count = f"{len(held)} position{'s' if len(held) != 1 else ''} open"
+        return confirm(self, self.settings, "quit",
+                       f"<b>Quit with {count}?</b><br>{shown}{more}.<br><br>They stay open at their destinations "
+                       f"(paper positions are kept for the next start); nothing watches them while Station is closed.")
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self._quit_asked and not self.may_quit():
+            event.ignore()
+            return
+        self._quit_asked = True
         self.save_layout()
         self.bridge.close()
         for dock in self.docks.values():

@@ -1,7 +1,9 @@
 """The Manual Trading panel: Buy, Sell, Close, Reverse, Flatten All, 0DTE and the Kill Switch.
 
-Every button publishes a command with a fresh click id (the cause of its orders);
-confirmations can be switched off; every button has a keyboard shortcut.
+Every button publishes a command with a fresh click id (the cause of its orders) and says
+what became of it once the core answers (`ManualActionCompleted`), never a guess. Questions
+before orders, Flatten All and the kill switch are switched off each on its own
+(`ui/confirm.py`); every button has a keyboard shortcut. The ticker follows the chart.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
@@ -37,12 +38,15 @@ from station.domain.commands import (
 )
 from station.domain.config import RoutingConfig
 from station.domain.enums import OptionRight, Side
-from station.domain.events import ConfigChanged, KillSwitchChanged, ManualActionCompleted
+from station.domain.events import ConfigChanged, KillSwitchChanged, ManualActionCompleted, StrategySignalled
 from station.ui import theme
 from station.ui.bridge import UiBridge
-from station.ui.forms import child, load_form
+from station.ui.confirm import asks, confirm, key, set_asks
+from station.ui.context import SymbolFocus
+from station.ui.slots import connect
+from station.ui.trading_format import ticker_root
 
-CONFIRM_KEY = "manual/confirm"
+CONFIRM_KEY = key("order")
 SHORTCUTS = {"buy": "Ctrl+Alt+B", "sell": "Ctrl+Alt+S", "close": "Ctrl+Alt+C", "reverse": "Ctrl+Alt+R",
              "flatten": "Ctrl+Alt+F", "kill": "Ctrl+Alt+K", "call": "Ctrl+Alt+Up", "put": "Ctrl+Alt+Down"}
 
@@ -60,12 +64,13 @@ class ManualTradingDock(QWidget):
     """Manual orders for the selected strategy and ticker."""
 
     def __init__(self, bridge: UiBridge, config_source, settings: QSettings, kill_reason: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, focus: SymbolFocus | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self._config_source = config_source  # () -> RoutingConfig
         self.settings = settings
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, str] = {}  # click id -> label, until the oms answers
+        self.signalling: dict[str, str] = {}  # click id -> label, until the 0DTE strategy signals
         self.strategy = QComboBox()
         self.ticker = QComboBox()
         self.qty = QDoubleSpinBox()
@@ -73,8 +78,8 @@ class ManualTradingDock(QWidget):
         self.qty.setRange(1, 1_000_000)
         self.qty.setValue(1)
         self.confirm = QCheckBox("Confirm orders")
-        self.confirm.setChecked(settings.value(CONFIRM_KEY, True, type=bool))
-        self.confirm.toggled.connect(lambda on: settings.setValue(CONFIRM_KEY, on))
+        self.confirm.setChecked(asks(settings, "order"))
+        self.confirm.toggled.connect(lambda on: set_asks(settings, "order", on))
 
         self.confirm.setToolTip("Ask before every manual order (the dialog can turn this off)")
         quantity = QHBoxLayout()
@@ -104,11 +109,11 @@ class ManualTradingDock(QWidget):
                    "put": lambda: self.zero_dte(OptionRight.PUT)}
         self.actions_by_key = actions
         self.shortcuts = []
-        for key, slot in actions.items():
-            self.buttons[key].clicked.connect(slot)
-            self.buttons[key].setToolTip(f"{self.buttons[key].text()} ({SHORTCUTS[key]})")
-            shortcut = QShortcut(QKeySequence(SHORTCUTS[key]), self, context=Qt.WindowShortcut)
-            shortcut.activated.connect(slot)
+        for name, action in actions.items():
+            connect(self.buttons[name].clicked, action)
+            self.buttons[name].setToolTip(f"{self.buttons[name].text()} ({SHORTCUTS[name]})")
+            shortcut = QShortcut(QKeySequence(SHORTCUTS[name]), self, context=Qt.WindowShortcut)
+            connect(shortcut.activated, action)
             self.shortcuts.append(shortcut)
 
         self.result = QLabel("")
@@ -135,7 +140,10 @@ class ManualTradingDock(QWidget):
         self.reload()
         bridge.on(ConfigChanged, lambda batch: self.reload())
         bridge.on(ManualActionCompleted, self._on_completed)
+        bridge.on(StrategySignalled, self._on_signals)
         bridge.on(KillSwitchChanged, lambda batch: self.show_kill_switch(batch[-1].engaged, batch[-1].reason))
+        if focus is not None:
+            focus.changed.connect(self.follow)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - all of the panel, so the default layout shows it unscrolled
         return self.content.sizeHint()
@@ -163,17 +171,26 @@ class ManualTradingDock(QWidget):
             if current:
                 self.ticker.setCurrentText(current)
 
+    def follow(self, symbol: str) -> bool:
+        """Select `symbol` (the chart's): in the chosen strategy if it lists it, else in the first that does."""
+        wanted = ticker_root(symbol)
+        strategies = [self.strategy.currentText()] + [s.name for s in self.config.strategies]
+        for name in strategies:
+            strategy = self.config.strategy(name)
+            entry = next((t.ticker for t in strategy.tickers if ticker_root(t.ticker) == wanted), None) if strategy else None
+            if entry is not None:
+                if name != self.strategy.currentText():
+                    self.strategy.setCurrentText(name)
+                self.ticker.setCurrentText(entry)
+                return True
+        return False
+
     # ---- actions ----------------------------------------------------------------------------------
 
-    def ask(self, text: str) -> bool:
-        """Confirm an action (unless confirmations are off); "don't ask again" turns them off."""
-        if not self.confirm.isChecked():
-            return True
-        dialog: QDialog = load_form("confirm_action", self)
-        child(dialog, QLabel, "message").setText(text)
-        accepted = dialog.exec() == QDialog.Accepted
-        if accepted and child(dialog, QCheckBox, "dontAsk").isChecked():
-            self.confirm.setChecked(False)
+    def ask(self, text: str, kind: str = "order") -> bool:
+        """Confirm an action unless questions of its `kind` are off ("Don't ask again" switches off that kind only)."""
+        accepted = confirm(self, self.settings, kind, text)
+        self.confirm.setChecked(asks(self.settings, "order"))
         return accepted
 
     def _selection(self) -> tuple[str, str] | None:
@@ -216,25 +233,29 @@ class ManualTradingDock(QWidget):
             self._say("0DTE orders need the strategy engine, which is not running.", theme.AMBER)
             return
         if self.ask(f"Buy the <b>0DTE SPX {right.value}</b> of {strategy.name}?"):
-            self.bridge.publish(BuyZeroDte(_click(), strategy.name, right))
-            self._say(f"0DTE {right.value}: sent to {strategy.name}", theme.MUTED)
+            click = _click()
+            self.signalling[click] = f"0DTE {right.value}"
+            self.bridge.publish(BuyZeroDte(click, strategy.name, right))
+            self._say(f"0DTE {right.value}: sent to {strategy.name}…", theme.MUTED)
 
     def flatten_all(self) -> None:
-        if self.ask("<b>Flatten All</b>: cancel every working order and close every position?"):
-            self.bridge.publish(FlattenAll(reason="manual"))
-            self._say("Flatten All: sent", theme.AMBER)
+        if self.ask("<b>Flatten All</b>: cancel every working order and close every position?", "flatten"):
+            self._send(FlattenAll(reason="manual", click_id=_click()), "Flatten All")
 
     def toggle_kill_switch(self) -> None:
         if self.kill_engaged:
-            if self.ask("<b>Re-arm</b>: let strategies and orders trade again?"):
+            if self.ask("<b>Re-arm</b>: let strategies and orders trade again?", "kill"):
                 self.bridge.publish(SetKillSwitch(False, "manual"))
-        elif self.ask("<b>Kill switch</b>: flatten everything and halt every strategy until re-armed?"):
+                self._say("Re-arming…", theme.MUTED)
+        elif self.ask("<b>Kill switch</b>: flatten everything and halt every strategy until re-armed?", "kill"):
             self.bridge.publish(SetKillSwitch(True, "manual"))
+            self._say("Engaging the kill switch…", theme.AMBER)
 
     # ---- results ----------------------------------------------------------------------------------
 
     def show_kill_switch(self, engaged: bool, reason: str) -> None:
-        self.kill_engaged = engaged
+        """The button, the order buttons and the status line as the kill switch now is."""
+        was_engaged, self.kill_engaged = getattr(self, "kill_engaged", False), engaged
         button = self.buttons["kill"]
         button.setText("KILL SWITCH ENGAGED — click to re-arm" if engaged else "KILL SWITCH")
         button.setStyleSheet(button.styleSheet().replace("#7f1d1d", "#dc2626") if engaged
@@ -243,17 +264,36 @@ class ManualTradingDock(QWidget):
             self.buttons[key].setEnabled(not engaged)
         if engaged:
             self._say(f"Trading halted ({reason}).", theme.RED)
+        elif was_engaged:
+            self._say("Kill switch re-armed: trading resumes.", theme.GREEN)
 
     def _on_completed(self, batch: list[ManualActionCompleted]) -> None:
         for event in batch:
             label = self.pending.pop(event.click_id, None)
             if label is None:
                 continue
+            count = len(event.client_order_ids)
             if event.error:
                 self._say(f"{label}: {event.error}", theme.RED)
+            elif label == "Flatten All":
+                self._say(f"Flatten All: done, {count} closing order{'s' if count != 1 else ''} placed"
+                          if count else "Flatten All: done, no position was open", theme.GREEN)
             else:
-                count = len(event.client_order_ids)
                 self._say(f"{label}: {count} order{'s' if count != 1 else ''} placed", theme.GREEN)
+
+    def _on_signals(self, batch: list[StrategySignalled]) -> None:
+        """A 0DTE press answered by its strategy: the option it signalled, or why it sent nothing."""
+        for event in batch:
+            click = next((c for c in self.signalling if f":manual:{c}:" in event.signal_id), None)
+            if click is None:
+                continue
+            label = self.signalling[click]
+            if event.traded:
+                self._say(f"{label}: {event.action} {event.ticker} signalled ({event.reason})", theme.GREEN)
+            else:
+                self._say(f"{label}: not sent — {event.note or event.reason}", theme.AMBER)
+            if event.action.lower() == "buy" or not event.traded:  # the close before the buy keeps waiting
+                del self.signalling[click]
 
     def _say(self, text: str, color: str) -> None:
         self.result.setText(text)
@@ -282,7 +322,7 @@ def add_trading_menu(window, panel: ManualTradingDock) -> QMenu:
             continue
         key, text = entry
         action = QAction(f"{text}\t{QKeySequence(SHORTCUTS[key]).toString(QKeySequence.NativeText)}", menu)
-        action.triggered.connect(panel.actions_by_key[key])
+        connect(action.triggered, panel.actions_by_key[key])
         menu.addAction(action)
     bar = window.menuBar()
     after_view = next((a for a in bar.actions() if a.text() == "&Settings"), None)

@@ -34,6 +34,7 @@ from station.ui import theme
 from station.ui.bridge import UiBridge
 from station.ui.context import DockContext
 from station.ui.forms import child, load_form
+from station.ui.slots import connect, run_task
 
 API_TOKEN, SMTP_PASSWORD = "api-token", "smtp-password"  # the secrets' names (CONTRACT.md: `station secret set`)
 RENEW_TIMEOUT_S = 10.0
@@ -80,8 +81,8 @@ class ApiNotificationsDialog:
         f(QLabel, "url").setText(f"{context.info.receiver_url}/api/…")
         f(QPushButton, "showToken").toggled.connect(
             lambda on: self.token.setEchoMode(QLineEdit.Normal if on else QLineEdit.Password))
-        f(QPushButton, "copyToken").clicked.connect(self.copy_token)
-        f(QPushButton, "regenerate").clicked.connect(lambda: asyncio.ensure_future(self.regenerate()))
+        connect(f(QPushButton, "copyToken").clicked, self.copy_token)
+        connect(f(QPushButton, "regenerate").clicked, self.regenerate)
         self.enabled, self.host, self.port = f(QCheckBox, "emailEnabled"), f(QLineEdit, "smtpHost"), f(QSpinBox, "smtpPort")
         self.security, self.user = f(QComboBox, "smtpSecurity"), f(QLineEdit, "smtpUsername")
         self.password, self.sender, self.to = f(QLineEdit, "smtpPassword"), f(QLineEdit, "emailFrom"), f(QLineEdit, "emailTo")
@@ -97,13 +98,13 @@ class ApiNotificationsDialog:
         self.sender.setText(values["email_from"])
         self.to.setText(", ".join(values["email_to"]))
         self.level.setCurrentText(values["min_level"])
-        f(QDialogButtonBox, "buttons").accepted.connect(lambda: asyncio.ensure_future(self.save()))
-        f(QPushButton, "sendTest").clicked.connect(lambda: asyncio.ensure_future(self.send_test()))
+        connect(f(QDialogButtonBox, "buttons").accepted, self.save)
+        connect(f(QPushButton, "sendTest").clicked, self.send_test)
 
     def open(self) -> asyncio.Future:
         """Open the dialog and read the token (a future done once it is shown)."""
         self.dialog.open()
-        self.loading = asyncio.ensure_future(self.load_token())
+        self.loading = run_task(self.load_token())
         return self.loading
 
     async def load_token(self) -> None:

@@ -14,6 +14,7 @@ from station.ui import theme
 from station.ui.bridge import UiBridge
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
 from station.ui.trading_format import STATUS_COLORS, et_time, price, qty, side_color
+from station.ui.slots import connect
 
 CAP = 5000
 
@@ -24,34 +25,41 @@ def _order_price(order: Order) -> str:
     return price(shown) if shown is not None else ("mkt" if request.price_hint is None else f"~{price(request.price_hint)}")
 
 
-# what matters first comes first: a narrow dock scrolls away the columns on the right
+def _filled(order: Order) -> str:
+    return qty(order.request.qty) if order.filled_qty == order.request.qty else \
+        f"{qty(order.filled_qty)}/{qty(order.request.qty)}"
+
+
+# what matters first comes first (a narrow dock scrolls away the columns on the right); every column fits a
+# 1366-pixel screen's Orders dock: Time … Destination and Type are seen without scrolling
 ORDER_COLUMNS = [
-    Column("Time (ET)", lambda o: et_time(o.request.created_at), width=64),
-    Column("Ticker", lambda o: o.request.symbol, width=64, tooltip=lambda o: o.request.symbol),
-    Column("Side", lambda o: o.request.side.value.upper(), color=lambda o: side_color(o.request.side), width=40),
-    Column("Qty", lambda o: qty(o.request.qty), ALIGN_RIGHT, width=44),
-    Column("Price", _order_price, ALIGN_RIGHT, width=84,
+    Column("Time (ET)", lambda o: et_time(o.request.created_at), sample="00:00:00"),
+    Column("Ticker", lambda o: o.request.symbol, width=52, tooltip=lambda o: o.request.symbol),
+    Column("Side", lambda o: o.request.side.value.upper(), color=lambda o: side_color(o.request.side), sample="SELL"),
+    Column("Qty", _filled, ALIGN_RIGHT, sample="10/10",
+           tooltip=lambda o: f"{qty(o.filled_qty)} of {qty(o.request.qty)} filled"),
+    Column("Type", lambda o: o.request.order_type.value.replace("_", " "), sample="market",
+           color=lambda o: theme.MUTED),
+    Column("Price", _order_price, ALIGN_RIGHT, sample="~21,265.25",
            tooltip=lambda o: "market order; ~ the price it was sent at" if o.request.limit_price is None
            and o.request.stop_price is None else None),
-    Column("Status", lambda o: o.status.value.replace("_", " "), color=lambda o: STATUS_COLORS.get(o.status), width=84,
-           tooltip=lambda o: o.reason),
-    Column("Filled", lambda o: qty(o.filled_qty), ALIGN_RIGHT, width=48),
-    Column("Avg", lambda o: price(o.avg_price), ALIGN_RIGHT, width=76),
-    Column("Strategy", lambda o: o.request.strategy or "—", width=90),
-    Column("Destination", lambda o: o.request.destination, width=84),
-    Column("Type", lambda o: o.request.order_type.value, width=56, color=lambda o: theme.MUTED),
+    Column("Status", lambda o: o.status.value.replace("_", " "), color=lambda o: STATUS_COLORS.get(o.status),
+           sample="submitted", tooltip=lambda o: o.reason),
+    Column("Avg", lambda o: price(o.avg_price), ALIGN_RIGHT, sample="21,265.25"),
+    Column("Strategy", lambda o: o.request.strategy or "—", width=72, tooltip=lambda o: o.request.strategy),
+    Column("Destination", lambda o: o.request.destination, sample="paper"),
     Column("Id / reason", lambda o: o.reason or o.client_order_id, tooltip=lambda o: o.client_order_id,
            color=lambda o: theme.RED if o.reason and o.status.value == "rejected" else theme.MUTED),
 ]
 
 FILL_COLUMNS = [
-    Column("Time (ET)", lambda f: et_time(f.time), width=64),
-    Column("Ticker", lambda f: f.ticker, width=64, tooltip=lambda f: f.ticker),
-    Column("Side", lambda f: f.side.value.upper(), color=lambda f: side_color(f.side), width=40),
-    Column("Qty", lambda f: qty(f.qty), ALIGN_RIGHT, width=44),
-    Column("Price", lambda f: price(f.price), ALIGN_RIGHT, width=84),
-    Column("Strategy", lambda f: f.strategy or "—", width=90),
-    Column("Destination", lambda f: f.destination, width=84),
+    Column("Time (ET)", lambda f: et_time(f.time), sample="00:00:00"),
+    Column("Ticker", lambda f: f.ticker, width=52, tooltip=lambda f: f.ticker),
+    Column("Side", lambda f: f.side.value.upper(), color=lambda f: side_color(f.side), sample="SELL"),
+    Column("Qty", lambda f: qty(f.qty), ALIGN_RIGHT, sample="100"),
+    Column("Price", lambda f: price(f.price), ALIGN_RIGHT, sample="21,265.25"),
+    Column("Strategy", lambda f: f.strategy or "—", width=80, tooltip=lambda f: f.strategy),
+    Column("Destination", lambda f: f.destination, sample="paper"),
     Column("Order", lambda f: f.client_order_id, tooltip=lambda f: f.fill_id, color=lambda f: theme.MUTED),
 ]
 
@@ -90,7 +98,7 @@ class OrdersDock(QWidget):
         cancel = QAction("Cancel order", self.table)
         cancel.setShortcut(QKeySequence.Delete)
         cancel.setShortcutContext(Qt.WidgetShortcut)
-        cancel.triggered.connect(self.cancel_selected)
+        connect(cancel.triggered, self.cancel_selected)
         self.table.addAction(cancel)
         self.table.setContextMenuPolicy(Qt.ActionsContextMenu)
         bridge.on(OrderUpdated, lambda batch: self.show_orders([e.order for e in batch]))

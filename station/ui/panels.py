@@ -95,11 +95,17 @@ def _positions(context: DockContext, host: DockHost) -> QWidget:
     return PositionsDock(context.bridge, context.queries.book.marked_positions())
 
 
+def _accounts(context: DockContext, host: DockHost) -> QWidget:
+    from station.ui.accounts_dock import AccountsDock
+
+    return AccountsDock(context.bridge, context.queries.accounts)
+
+
 def _manual(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.manual_panel import ManualTradingDock, add_trading_menu
 
     panel = ManualTradingDock(context.bridge, context.queries.config.load, context.settings,
-                              context.queries.book.kill_switch_reason)
+                              context.queries.book.kill_switch_reason, focus=context.focus)
     add_trading_menu(host, panel)
     return panel
 
@@ -149,6 +155,7 @@ PANELS: list[Panel] = [
     Panel("PositionsDock", "Positions && PnL", Qt.RightDockWidgetArea, _positions),
     Panel("OrdersDock", "Orders", Qt.BottomDockWidgetArea, _orders, tabify_with="LogDock"),
     Panel("FillsDock", "Fills", Qt.BottomDockWidgetArea, _fills, tabify_with="OrdersDock"),
+    Panel("AccountsDock", "Accounts", Qt.BottomDockWidgetArea, _accounts, tabify_with="OrdersDock"),
     Panel("ChartDock", "Chart", Qt.LeftDockWidgetArea, _chart),
     Panel("IbDock", "Interactive Brokers", Qt.BottomDockWidgetArea, _ib, tabify_with="LogDock"),
     Panel("BacktestDock", "Backtest", Qt.BottomDockWidgetArea, _backtest, tabify_with="LogDock"),

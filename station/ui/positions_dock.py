@@ -19,27 +19,34 @@ from station.ui.trading_format import money, pnl_color, price, qty
 ZERO = Decimal(0)
 
 POSITION_COLUMNS = [
-    Column("Ticker", lambda m: m.position.ticker, width=64),
-    Column("Strategy", lambda m: m.position.strategy or "(unattributed)", width=96),
-    Column("Qty", lambda m: qty(m.position.qty), ALIGN_RIGHT, width=44,
+    Column("Ticker", lambda m: m.position.ticker, width=52, tooltip=lambda m: m.position.ticker),
+    Column("Strategy", lambda m: m.position.strategy or "(unattributed)", width=80,
+           tooltip=lambda m: m.position.strategy),
+    Column("Qty", lambda m: qty(m.position.qty), ALIGN_RIGHT, sample="-10",
            color=lambda m: theme.GREEN if m.position.qty > 0 else theme.RED if m.position.qty < 0 else theme.MUTED),
-    Column("Avg", lambda m: price(m.position.avg_price) if m.position.qty else "", ALIGN_RIGHT, width=80),
-    Column("Mark", lambda m: price(m.mark), ALIGN_RIGHT, width=80),
+    Column("Avg", lambda m: price(m.position.avg_price) if m.position.qty else "", ALIGN_RIGHT, sample="21,265.25"),
+    Column("Mark", lambda m: price(m.mark), ALIGN_RIGHT, sample="21,265.25",
+           tooltip=lambda m: None if m.mark is not None else "no price yet"),
     Column("Unrealized", lambda m: money(m.unrealized_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.unrealized_pnl),
-           width=84),
+           sample="-12,345.00"),
     Column("Realized", lambda m: money(m.position.realized_pnl), ALIGN_RIGHT,
-           color=lambda m: pnl_color(m.position.realized_pnl), width=84),
-    Column("Total", lambda m: money(m.total_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.total_pnl), width=84),
-    Column("Destination", lambda m: m.position.destination, width=84, color=lambda m: theme.MUTED),
+           color=lambda m: pnl_color(m.position.realized_pnl), sample="-12,345.00"),
+    Column("Total", lambda m: money(m.total_pnl), ALIGN_RIGHT, color=lambda m: pnl_color(m.total_pnl),
+           sample="-12,345.00"),
+    Column("Destination", lambda m: m.position.destination, sample="paper", color=lambda m: theme.MUTED),
 ]
 
 STRATEGY_COLUMNS = [
     Column("Strategy", lambda r: r["strategy"], width=110),
-    Column("Open", lambda r: str(r["open"]), ALIGN_RIGHT, width=50),
-    Column("Unrealized", lambda r: money(r["unrealized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["unrealized"]), width=84),
-    Column("Realized", lambda r: money(r["realized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["realized"]), width=84),
-    Column("Total", lambda r: money(r["total"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["total"]), width=84),
+    Column("Open", lambda r: str(r["open"]), ALIGN_RIGHT, sample="10"),
+    Column("Unrealized", lambda r: money(r["unrealized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["unrealized"]),
+           sample="-12,345.00"),
+    Column("Realized", lambda r: money(r["realized"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["realized"]),
+           sample="-12,345.00"),
+    Column("Total", lambda r: money(r["total"]), ALIGN_RIGHT, color=lambda r: pnl_color(r["total"]),
+           sample="-12,345.00"),
 ]
+ROOM_FOR_BOTH = 300  # below this height the per-strategy table folds away (By strategy shows it)
 
 
 @dataclass(frozen=True)
@@ -89,9 +96,16 @@ class PositionsDock(QWidget):
         self.show_flat = QCheckBox("Show flat")
         self.show_flat.setChecked(False)
         self.show_flat.toggled.connect(self._refilter)
+        self.by_strategy = QCheckBox("By strategy")
+        self.by_strategy.setChecked(True)  # until the dock's height says otherwise (see resizeEvent)
+        self.by_strategy.setToolTip("PnL per strategy under the positions (folded away in a low dock)")
+        self.by_strategy.toggled.connect(lambda on: self.strategy_table.setVisible(on))
+        self.by_strategy.clicked.connect(lambda: setattr(self, "_by_strategy_chosen", True))  # the trader's click
+        self._by_strategy_chosen = False  # the trader's choice wins over the dock's height
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.total, 1)
+        top.addWidget(self.by_strategy)
         top.addWidget(self.show_flat)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.table)
@@ -124,6 +138,11 @@ class PositionsDock(QWidget):
         self.total.setText(
             f'<span style="font-size:15px; font-weight:600; color:{color}">Total {money(summary.total)}</span>'
             f'<span style="color:{theme.MUTED}">&nbsp;&nbsp; {summary.detail()}</span>')
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if not self._by_strategy_chosen:  # a low dock gives its rows to the positions
+            self.by_strategy.setChecked(self.height() >= ROOM_FOR_BOTH)
 
     def _refilter(self) -> None:
         flat = self.show_flat.isChecked()

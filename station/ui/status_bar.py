@@ -1,4 +1,5 @@
-"""Status bar: the receiver's address and one light per connection (receiver, feeds, brokers, ports)."""
+"""Status bar: the receiver's address, the total PnL, a red kill-switch light while it is engaged, and one light
+per connection (receiver, feeds, brokers, ports)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from station.domain.enums import ConnectionState
-from station.domain.events import ConnectionChanged, ErrorRaised, PositionsMarked
+from station.domain.events import ConnectionChanged, ErrorRaised, KillSwitchChanged, PositionsMarked
+from station.domain.timeutil import to_eastern
 from station.ui import theme
 from station.ui.positions_dock import PnlSummary
 from station.ui.trading_format import money, pnl_color
@@ -44,6 +46,10 @@ class StationStatusBar(QStatusBar):
         self.receiver = QLabel("Receiver: starting…")
         self.receiver.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.addWidget(self.receiver)
+        self.kill_switch = QLabel(f'<span style="color:{theme.RED}">●</span> <b>KILL SWITCH</b>')
+        self.kill_switch.setTextFormat(Qt.RichText)
+        self.kill_switch.hide()
+        self.addPermanentWidget(self.kill_switch)
         self.pnl = QLabel()
         self.pnl.setTextFormat(Qt.RichText)
         self.addPermanentWidget(self.pnl)
@@ -68,6 +74,18 @@ class StationStatusBar(QStatusBar):
             light.show_state(event)
             if event.name == "receiver" and event.state is ConnectionState.CONNECTED:
                 self.receiver.setText(f"Receiver: {event.detail}")
+
+    def on_kill_switch(self, events: list[KillSwitchChanged]) -> None:
+        last = events[-1]
+        self.show_kill_switch(last.reason if last.engaged else None, last.at)
+
+    def show_kill_switch(self, reason: str | None, since=None) -> None:
+        """The red light while trading is halted (its tooltip says why and since when); nothing otherwise."""
+        self.kill_switch.setVisible(reason is not None)
+        if reason is not None:
+            when = f" since {to_eastern(since):%H:%M:%S} ET" if since is not None else ""
+            self.kill_switch.setToolTip(f"Kill switch engaged ({reason}){when}: every order is refused until it is "
+                                        "re-armed (Manual Trading, Ctrl+Alt+K)")
 
     def on_positions(self, events: list[PositionsMarked]) -> None:
         """The total PnL over every position (the latest snapshot of a batch is enough)."""

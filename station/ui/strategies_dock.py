@@ -26,10 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shiboken6 import isValid
+
 from station.domain.events import ConfigChanged
 from station.domain.validation import ConfigError
 from station.ui import theme
+from station.ui.confirm import ask_text, confirm
 from station.ui.context import DockContext
+from station.ui.slots import connect, run_task
 from station.ui.strategy_checks import destination_problem, parse_port, parse_size, port_problems, size_text
 
 log = logging.getLogger("station.ui")
@@ -44,7 +48,7 @@ class StrategiesDock(QWidget):
 
     def __init__(self, context: DockContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.config, self.edits = context.queries.config, context.edits
+        self.config, self.edits, self.settings = context.queries.config, context.edits, context.settings
         self.saving: asyncio.Future | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
@@ -72,7 +76,7 @@ class StrategiesDock(QWidget):
             button.setToolTip(tip)
             button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
             if slot:
-                button.clicked.connect(slot)
+                connect(button.clicked, slot)
             bar.addWidget(button, index // 3, index % 3)
             self.buttons[key] = button
         self.route_menu = QMenu(self)
@@ -159,7 +163,8 @@ class StrategiesDock(QWidget):
     def _clear_invalid(self, items: list[QTreeWidgetItem]) -> None:
         self.tree.blockSignals(True)  # marks are not edits
         for item in items:
-            item.setData(0, Qt.UserRole + 2, None)
+            if isValid(item):  # a reload while the save was on its way rebuilt the tree
+                item.setData(0, Qt.UserRole + 2, None)
         self.tree.blockSignals(False)
 
     def _all_items(self) -> list[QTreeWidgetItem]:
@@ -237,7 +242,7 @@ class StrategiesDock(QWidget):
             try:
                 await self.edits.save_strategy(strategy, doc)
             except ConfigError as exc:
-                if item is not None:
+                if item is not None and isValid(item):
                     self.tree.blockSignals(True)
                     self._mark(item, "; ".join(exc.errors.values()))
                     self.tree.blockSignals(False)
@@ -248,7 +253,7 @@ class StrategiesDock(QWidget):
             self._say(f"{strategy} saved", theme.GREEN)
             self.reload()
 
-        self.saving = asyncio.ensure_future(save())
+        self.saving = run_task(save())
 
     def _run(self, coro, done: str) -> None:
         async def run() -> None:
@@ -260,7 +265,7 @@ class StrategiesDock(QWidget):
             self._say(done, theme.GREEN)
             self.reload()
 
-        self.saving = asyncio.ensure_future(run())
+        self.saving = run_task(run())
 
     # ---- toolbar ------------------------------------------------------------------------------------
 
@@ -268,21 +273,33 @@ class StrategiesDock(QWidget):
         item = self.tree.currentItem()
         return tuple(item.data(0, KIND) or ()) if item else ()
 
-    def add_strategy(self) -> None:
+    def add_strategy(self, name: str | None = None) -> None:
+        """Add an empty strategy, named by the trader (asked when not given)."""
         names = {s.name for s in self.snapshot.strategies}
-        name = next(f"Strategy {n}" for n in range(1, 1000) if f"Strategy {n}" not in names)
+        suggested = next(f"Strategy {n}" for n in range(1, 1000) if f"Strategy {n}" not in names)
+        name = name or ask_text(self, "New strategy", "Name of the new strategy (alerts name it in "
+                                "/webhook/<name> or their \"strategy\" field):", suggested)
+        if name is None:
+            return
+        if name in names:
+            self._say(f"A strategy named {name!r} exists.", theme.RED)
+            return
         self._save(name, {"tickers": {}})
 
-    def add_ticker(self, symbol: str = "NEW") -> None:
+    def add_ticker(self, symbol: str | None = None) -> None:
+        """Add a ticker to the selected strategy, as the trader names it (asked when not given)."""
         kind = self._selected()
         if not kind or kind[0] in ("destinations", "destination"):
             self._say("Select a strategy to add a ticker to.", theme.AMBER)
             return
         doc = self._doc(kind[1])
-        base, n = symbol, 1
-        while symbol in doc["tickers"]:
-            n += 1
-            symbol = f"{base}{n}"
+        symbol = symbol or ask_text(self, "New ticker", f"Ticker for {kind[1]}, as its alerts send it "
+                                    "(ES, NASDAQ:AAPL, ES1!):")
+        if symbol is None:
+            return
+        if symbol in doc["tickers"]:
+            self._say(f"{kind[1]} lists {symbol} already.", theme.AMBER)
+            return
         doc["tickers"][symbol] = {"ports": [], "destinations": {}}
         self._save(kind[1], doc)
 
@@ -313,7 +330,7 @@ class StrategiesDock(QWidget):
             self.route_menu.addAction("Select a ticker first").setEnabled(False)
             return
         for dest in self.snapshot.destinations:
-            self.route_menu.addAction(dest.name, lambda name=dest.name: self.add_route(name))
+            connect(self.route_menu.addAction(dest.name).triggered, self.add_route, dest.name)
         if not self.snapshot.destinations:
             self.route_menu.addAction("No named destinations (import or add one)").setEnabled(False)
 
@@ -324,8 +341,11 @@ class StrategiesDock(QWidget):
         self._save(kind[1], doc)
 
     def remove_selected(self) -> None:
+        """Remove the selected strategy, ticker, port, route or named destination, once the trader confirms."""
         kind = self._selected()
-        if not kind:
+        if not kind or kind[0] == "destinations":
+            return
+        if not confirm(self, self.settings, "remove", _removal_question(kind)):
             return
         if kind[0] == "strategy":
             self._run(self.edits.delete_strategy(kind[1]), f"{kind[1]} removed")
@@ -342,3 +362,12 @@ class StrategiesDock(QWidget):
                 ticker["destinations"].pop(kind[3], None)
             self._clear_invalid(self.invalid_items())
             self._save(kind[1], doc)
+
+
+def _removal_question(kind: tuple) -> str:
+    what = {"strategy": lambda: f"strategy <b>{kind[1]}</b> with its tickers and their destinations",
+            "destination": lambda: f"destination <b>{kind[1]}</b> (tickers routed to it lose that route)",
+            "ticker": lambda: f"ticker <b>{kind[2]}</b> from {kind[1]}",
+            "port": lambda: f"NinjaTrader port <b>{kind[3]}</b> from {kind[1]} › {kind[2]}",
+            "route": lambda: f"destination <b>{kind[3]}</b> from {kind[1]} › {kind[2]}"}[kind[0]]()
+    return f"Remove {what}?"

@@ -21,6 +21,7 @@ from station.ui import theme
 ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
 ALIGN_RIGHT = Qt.AlignRight | Qt.AlignVCenter
 TITLE_PADDING = 18  # the theme's header padding and border, around a column's title
+CELL_PADDING = 14  # a cell's margins around its text
 SORT_ARROW = 16
 FILTERED = "Nothing matches the filter."
 
@@ -35,6 +36,7 @@ class Column:
     color: Callable[[Any], str | None] | None = None
     tooltip: Callable[[Any], str | None] | None = None
     width: int | None = None
+    sample: str | None = None  # the widest text it usually shows: the column is at least that wide in any font
 
 
 class RecordTableModel(QAbstractTableModel):
@@ -233,7 +235,7 @@ def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_
                empty: str | None = None, filtered: str = FILTERED) -> QTableView:
     """A compact, row-selecting table view over `model` with the columns' widths applied.
 
-    Every column is at least as wide as its title; the last text column takes the spare width
+    Every column is at least as wide as its title and its `sample`; the last text column takes the spare width
     (numbers keep theirs, right-aligned under right-aligned titles). With `empty`, an empty
     table says so in one muted line (`filtered` where rows exist but a filter hides them all).
     """
@@ -252,10 +254,11 @@ def make_table(model, columns: list[Column], *, sortable: bool = False, stretch_
     header.setHighlightSections(False)
     title_font = QFont(view.font())
     title_font.setWeight(QFont.DemiBold)  # as the theme draws titles
-    titles = QFontMetrics(title_font)
+    titles, cells = QFontMetrics(title_font), QFontMetrics(view.font())
     for index, column in enumerate(columns):
         fit = titles.horizontalAdvance(column.title) + TITLE_PADDING + (SORT_ARROW if sortable else 0)
-        header.resizeSection(index, max(column.width or 0, fit))
+        content = cells.horizontalAdvance(column.sample) + CELL_PADDING if column.sample else 0
+        header.resizeSection(index, max(column.width or 0, fit, content))
     header.setStretchLastSection(False)
     if stretch_last:
         texts = [i for i, c in enumerate(columns) if not c.align & Qt.AlignRight]

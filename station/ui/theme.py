@@ -67,6 +67,15 @@ QMenu::item:selected {{ background: {SELECTION}; }}
 QMenu::item:disabled {{ color: {GREY}; }}
 QMenu::separator {{ height: 1px; background: {LINE}; margin: 4px 8px; }}
 QToolTip {{ background: {PANEL}; color: {TEXT}; border: 1px solid {CONTROL}; }}
+QAbstractSpinBox {{ padding-right: 18px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ subcontrol-origin: border; width: 16px;
+                        background: {LINE}; border-left: 1px solid #343b46; }}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 3px; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 3px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: {CONTROL}; }}
+QAbstractSpinBox::up-arrow {{ image: url({{icons}}/arrow-up.svg); width: 8px; height: 8px; }}
+QAbstractSpinBox::down-arrow {{ image: url({{icons}}/arrow-down.svg); width: 8px; height: 8px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::down-arrow:disabled {{ image: none; }}
 """
 
 
@@ -94,4 +103,6 @@ def apply_theme(app: QApplication) -> None:
     boxes.setColor(QPalette.Window, QColor("#9aa3b2"))
     for kind in ("QCheckBox", "QTreeView", "QTreeWidget"):
         app.setPalette(boxes, kind)
-    app.setStyleSheet(STYLE)
+    from station.paths import resources_dir  # the spin boxes' arrows: drawn from the icons, visible on dark
+
+    app.setStyleSheet(STYLE.replace("{icons}", (resources_dir() / "icons").as_posix()))

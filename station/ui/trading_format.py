@@ -50,3 +50,11 @@ def pnl_color(value: Decimal | None) -> str | None:
 def side_color(side: Side | str) -> str:
     """Buy green, sell red (a side or its name, any case)."""
     return theme.GREEN if str(side).lower() == "buy" else theme.RED
+
+
+def ticker_root(symbol: str) -> str:
+    """A symbol as a chart, an alert and a strategy may each write it: `CME_MINI:ES1!` and `ES` are both `ES`."""
+    name = symbol.split(":")[-1].strip().upper()
+    if name.endswith("!"):
+        name = name[:-1].rstrip("0123456789")
+    return name

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from station.domain.validation import ConfigError
 from station.ui.context import DockContext
 from station.ui.forms import child, load_form
+from station.ui.slots import connect
 
 # the addresses TradingView sends webhooks from (its documentation), for the allow-list
 TRADINGVIEW_ADDRESSES = ("52.89.214.238", "34.212.75.30", "54.218.53.128", "52.32.178.7")
@@ -66,9 +67,9 @@ class WebhookSettings:
         self.preset.currentTextChanged.connect(self._apply_preset)
         self.rate_limits.textEdited.connect(self._match_preset)
         self.allowlist_on.toggled.connect(self.allowlist.setEnabled)
-        child(d, QPushButton, "tradingviewAddresses").clicked.connect(self._tradingview_addresses)
+        connect(child(d, QPushButton, "tradingviewAddresses").clicked, self._tradingview_addresses)
         buttons = child(d, QDialogButtonBox, "buttons")
-        buttons.accepted.connect(lambda: asyncio.ensure_future(self.save()))
+        connect(buttons.accepted, self.save)
 
     def values(self) -> dict:
         """The settings as the dialog shows them."""

@@ -55,6 +55,11 @@ class SchwabDouble(LoopbackServer):
         self.refuse_conditional: str | None = None
         self.bodies: list[dict] = []  # every order body received, as sent
         self.positions: dict[str, dict] = {}
+        # the account's balances as Schwab shows them by default: at the start of the day, and now
+        self.initial_balances = {"cashBalance": 50000.0, "buyingPower": 200000.0, "liquidationValue": 100000.0,
+                                 "accountValue": 100000.0, "equity": 100000.0, "isInCall": False}
+        self.current_balances = {"availableFunds": 100000.0, "buyingPower": 200000.0, "cashBalance": 50000.0,
+                                 "equity": 100000.0, "liquidationValue": 100000.0, "longMarketValue": 50000.0}
         self.reject_next: str | None = None
         self.rate_limit_next = 0
         self.fail_after_placing = False
@@ -183,7 +188,10 @@ class SchwabDouble(LoopbackServer):
     async def account(self, request: web.Request) -> web.Response:
         if (denied := self._authorised(request) or self._account_or_404(request)) is not None:
             return denied
-        account = {"type": "MARGIN", "accountNumber": ACCOUNT, "isDayTrader": False}
+        account = {"type": "MARGIN", "accountNumber": ACCOUNT, "isDayTrader": False,
+                   "initialBalances": dict(self.initial_balances), "currentBalances": dict(self.current_balances),
+                   "projectedBalances": {"availableFunds": self.current_balances["availableFunds"],
+                                         "buyingPower": self.current_balances["buyingPower"]}}
         if request.query.get("fields") == "positions":
             account["positions"] = [{
                 "shortQuantity": float(-p["qty"]) if p["qty"] < 0 else 0.0,
@@ -191,7 +199,9 @@ class SchwabDouble(LoopbackServer):
                 "averagePrice": float(p["avg"]), "marketValue": 0.0,
                 "instrument": {"assetType": p["asset"], "symbol": symbol, "cusip": "000000000"},
             } for symbol, p in self.positions.items()]
-        return web.json_response({"securitiesAccount": account})
+        return web.json_response({"securitiesAccount": account, "aggregatedBalance": {
+            "currentLiquidationValue": self.current_balances["liquidationValue"],
+            "liquidationValue": self.current_balances["liquidationValue"]}})
 
     async def list_orders(self, request: web.Request) -> web.Response:
         if (denied := self._authorised(request) or self._account_or_404(request)) is not None:

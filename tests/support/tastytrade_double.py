@@ -52,6 +52,11 @@ class TastytradeDouble(LoopbackServer):
         self.logins: list[str] = []  # "oauth", "password", "remember"
         self.orders: dict[int, dict] = {}
         self.positions: dict[str, dict] = {}
+        # the account's balances now, and its beginning-of-day snapshot
+        self.balances = {"cash-balance": "50000.0", "net-liquidating-value": "100000.0",
+                         "equity-buying-power": "200000.0", "derivative-buying-power": "100000.0",
+                         "day-trading-buying-power": "0.0", "margin-equity": "100000.0"}
+        self.start_of_day = {"net-liquidating-value": "100000.0", "cash-balance": "50000.0"}
         self.reject_next: tuple[str, str] | None = None
         self.refuse_complex: tuple[str, str] | None = None
         self.complex_orders: dict[int, dict] = {}
@@ -73,6 +78,8 @@ class TastytradeDouble(LoopbackServer):
             ("POST", f"{acct}/complex-orders", self.place_complex),
             ("GET", f"{acct}/complex-orders/live", self.live_complex_orders),
             ("DELETE", f"{acct}/complex-orders/{{complex_id}}", self.cancel_complex),
+            ("GET", f"{acct}/balances/{{currency}}", self.balances_route),
+            ("GET", f"{acct}/balance-snapshots", self.snapshots_route),
         ])
 
     # ---- test controls --------------------------------------------------------------------
@@ -172,6 +179,25 @@ class TastytradeDouble(LoopbackServer):
             {"account": {"account-number": ACCOUNT, "nickname": "Individual", "is-closed": False,
                          "margin-or-cash": "Margin"}, "authority-level": "owner"},
             {"account": {"account-number": "5WT99999", "is-closed": True}, "authority-level": "owner"}]}})
+
+    async def balances_route(self, request: web.Request) -> web.Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        return web.json_response({"data": {"account-number": ACCOUNT, "currency": request.match_info["currency"],
+                                           **self.balances, "updated-at": _now_text()},
+                                  "context": f"/accounts/{ACCOUNT}/balances"})
+
+    async def snapshots_route(self, request: web.Request) -> web.Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        if request.query.get("time-of-day") not in ("BOD", "EOD"):
+            return _error(400, "invalid_parameter", "time-of-day must be BOD or EOD")
+        day = request.query.get("snapshot-date") or datetime.now(timezone.utc).date().isoformat()
+        item = {"account-number": ACCOUNT, "currency": "USD", "snapshot-date": day,
+                "time-of-day": request.query["time-of-day"], **self.start_of_day}
+        return web.json_response({"data": {"items": [item]}, "context": f"/accounts/{ACCOUNT}/balance-snapshots",
+                                  "pagination": {"per-page": 250, "page-offset": 0, "item-offset": 0,
+                                                 "total-items": 1, "total-pages": 1, "current-item-count": 1}})
 
     async def live_orders(self, request: web.Request) -> web.Response:
         if (denied := self._denied(request)) is not None:

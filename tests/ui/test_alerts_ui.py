@@ -4,7 +4,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
 from support.launch import free_port, run_qt
@@ -54,10 +54,10 @@ def scenario_with_window(secrets, data_dir, body, *, passphrase=PASSPHRASE, rout
     return run_qt(scenario)
 
 
-def shown(dock) -> list[dict]:
+def shown(dock, role=Qt.DisplayRole) -> list[dict]:
     proxy = dock.proxy
     titles = [c.title for c in dock.model.columns]
-    return [{t: proxy.data(proxy.index(r, c)) for c, t in enumerate(titles)} for r in range(proxy.rowCount())]
+    return [{t: proxy.data(proxy.index(r, c), role) for c, t in enumerate(titles)} for r in range(proxy.rowCount())]
 
 
 def test_dock_lists_alerts_live_with_their_status_and_a_notice_when_unrouted(qtbot, secrets, data_dir, tmp_path):
@@ -73,13 +73,14 @@ def test_dock_lists_alerts_live_with_their_status_and_a_notice_when_unrouted(qtb
         await until(lambda: [r["Status"] for r in shown(dock)] == ["duplicate", "unrouted", "rejected", "routed"]
                     and "not routed" in window.status.currentMessage(), what="the four statuses and the notice")
         dock.grab().save(str(tmp_path / "alerts_dock.png"))
-        return dock, shown(dock), window.status.currentMessage()
+        return dock, shown(dock), window.status.currentMessage(), shown(dock, Qt.ToolTipRole)
 
-    dock, table, message = scenario_with_window(secrets, data_dir, body)
+    dock, table, message, tips = scenario_with_window(secrets, data_dir, body)
     assert [(r["#"], r["Ticker"], r["Status"]) for r in table] == [
         ("", "NQ", "duplicate"), ("3", "NQ", "unrouted"), ("2", "TSLA", "rejected"), ("1", "AAPL", "routed")]
     assert table[3]["Strategy"] == "MomentumStrategy" and table[3]["Side"] == "BUY" and table[3]["Qty"] == "10"
-    assert table[3]["Price"] == "150.25" and "a1-MomentumStrategy-paper" in table[3]["Detail"]
+    assert table[3]["Price"] == "150.25" and table[3]["Detail"].startswith("1 order")
+    assert "a1-MomentumStrategy-" in tips[3]["Detail"]  # the order's id, in full, in the tooltip
     assert table[0]["Detail"] == "duplicate of #3, skipped" and table[2]["Detail"] == "kill switch engaged"
     assert re.fullmatch(r"\d\d:\d\d:\d\d", table[0]["Time (ET)"])
     assert "not routed" in message and "NQ" in message
@@ -142,6 +143,21 @@ def test_alerts_left_queued_by_a_restart_show_their_status_once_routed(qtbot, se
     after_restart = scenario_with_window(secrets, data_dir, second)
     assert {t: v[0] for t, v in before_restart.items()} == {"AAPL": "queued", "NQ": "queued"}
     assert after_restart["AAPL"][0] == "routed" and after_restart["NQ"][0] == "unrouted"
+
+
+def test_after_a_restart_routed_alerts_still_name_their_orders_and_strategy(qtbot, secrets, data_dir):
+    async def first(station, window):
+        await post(station, DIALECT_1)  # no strategy named: it goes to every strategy listing AAPL
+        dock = window.dock_widget("AlertsDock")
+        return await until(lambda: (r := shown(dock)) and r[0]["Status"] == "routed" and r[0], what="routed")
+
+    async def second(station, window):
+        return shown(window.dock_widget("AlertsDock"))[0]  # at once, from the journal and the orders
+
+    live = scenario_with_window(secrets, data_dir, first)
+    again = scenario_with_window(secrets, data_dir, second)
+    assert live["Strategy"] == again["Strategy"] == "MomentumStrategy"
+    assert live["Detail"] == again["Detail"] == "1 order → port:5000"
 
 
 def test_the_dock_follows_statuses_from_events_only(qtbot, secrets, data_dir):

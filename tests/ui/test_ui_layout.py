@@ -73,7 +73,7 @@ def test_first_start_shows_the_useful_tabs_and_a_large_chart(qtbot, station):
     window = open_window(qtbot, station)
     assert raised(window) == {"ChartDock", "ManualTradingDock", "StrategiesDock", "AlertsDock", "OrdersDock"}
     groups = tab_groups(window)
-    assert frozenset({"OrdersDock", "PositionsDock", "FillsDock"}) in groups
+    assert frozenset({"OrdersDock", "PositionsDock", "FillsDock", "AccountsDock"}) in groups
     assert {"AlertsDock", "LogDock", "EngineDock", "IbDock"} <= next(g for g in groups if "AlertsDock" in g)
     docks = window.docks
     assert window.dockWidgetArea(docks["ChartDock"]) == Qt.LeftDockWidgetArea
@@ -83,7 +83,7 @@ def test_first_start_shows_the_useful_tabs_and_a_large_chart(qtbot, station):
     assert chart.width() >= 0.7 * window.width() and chart.height() >= 0.6 * window.height()
     alerts = docks["AlertsDock"].widget().table
     assert alerts.viewport().height() >= 5 * alerts.verticalHeader().defaultSectionSize()  # not two rows
-    assert docks["AlertsDock"].geometry().width() > 600 and docks["OrdersDock"].geometry().width() > 550
+    assert docks["AlertsDock"].geometry().width() > 560 and docks["OrdersDock"].geometry().width() > 620
 
 
 @pytest.mark.parametrize("size", [LAPTOP, MINIMUM_SIZE])
@@ -273,3 +273,37 @@ def test_every_dock_keeps_its_object_name_after_reset(qtbot, station):
     window = open_window(qtbot, station)
     window.reset_layout()
     assert all(isinstance(d, QDockWidget) and d.objectName() == n for n, d in window.docks.items())
+
+
+def column_right_edge(table: QTableView, title: str) -> int:
+    model = table.model()
+    titles = [model.headerData(c, Qt.Horizontal) for c in range(model.columnCount())]
+    header = table.horizontalHeader()
+    index = titles.index(title)
+    return header.sectionPosition(index) + header.sectionSize(index)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_tables_read_in_full_on_common_screens(qtbot, station, size):
+    """Orders' Type and Destination, the Alerts' Detail and a few rows of positions, with no scrolling."""
+    from station.ui.alerts_dock import AlertRow
+
+    window = open_window(qtbot, station, size)
+    window.reset_layout()
+    settled(window)
+    orders = window.dock_widget("OrdersDock").table
+    for title in ("Type", "Destination"):
+        assert column_right_edge(orders, title) <= orders.viewport().width(), f"Orders' {title} is cut at {size}"
+    cells = QFontMetrics(orders.font())
+    type_column = [c.title for c in window.dock_widget("OrdersDock").model.columns].index("Type")
+    assert orders.horizontalHeader().sectionSize(type_column) >= cells.horizontalAdvance("market") + 8  # not "mar"
+    alerts = window.dock_widget("AlertsDock")
+    alerts.model.upsert([AlertRow(key=1, received_at=utc_now(), ticker="ES", action="buy", status="routed",
+                                  alert_id=1, reason="2 orders → paper, ib")])
+    detail = [c.title for c in alerts.model.columns].index("Detail")
+    assert column_right_edge(alerts.table, "Detail") <= alerts.table.viewport().width()
+    assert alerts.table.horizontalHeader().sectionSize(detail) >= cells.horizontalAdvance("2 orders → paper, ib")
+    window.docks["PositionsDock"].raise_()
+    settled(window)
+    positions = window.dock_widget("PositionsDock").table
+    assert positions.viewport().height() >= 4 * positions.verticalHeader().defaultSectionSize()  # not two rows

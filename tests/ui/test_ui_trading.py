@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QLabel
 
 from support.launch import run_qt
 from support.oms import journal, make_alert
@@ -85,8 +85,10 @@ def test_manual_panel_clicks_make_the_right_orders(qtbot, data_dir, secrets, tmp
     assert {s.key().toString() for s in panel.shortcuts} >= {"Ctrl+Alt+B", "Ctrl+Alt+S", "Ctrl+Alt+K"}
 
 
-def test_confirmations_can_be_refused_and_switched_off(qtbot, data_dir, secrets, tmp_path, monkeypatch):
+def test_confirmations_can_be_refused_and_switched_off_each_kind_on_its_own(qtbot, data_dir, secrets, tmp_path,
+                                                                            monkeypatch):
     from station.ui.bridge import UiBridge
+    from station.ui.confirm import asks, confirmations_menu
     from station.ui.manual_panel import CONFIRM_KEY, ManualTradingDock
 
     station = scenario_station(data_dir, secrets)
@@ -96,10 +98,12 @@ def test_confirmations_can_be_refused_and_switched_off(qtbot, data_dir, secrets,
     qtbot.addWidget(panel)
     sent = []
     bridge.publish = sent.append
-    answers = iter([QDialog.Rejected, QDialog.Accepted])
+    answers = iter([QDialog.Rejected, QDialog.Accepted, QDialog.Rejected])
+    asked = []
 
     def fake_exec(dialog):
-        if "dontAsk" in [c.objectName() for c in dialog.findChildren(type(panel.confirm))]:
+        asked.append(dialog.findChild(QLabel, "message").text())
+        if len(asked) == 2:  # "Don't ask again" on the second question, about a Buy
             dialog.findChild(type(panel.confirm), "dontAsk").setChecked(True)
         return next(answers)
 
@@ -110,42 +114,79 @@ def test_confirmations_can_be_refused_and_switched_off(qtbot, data_dir, secrets,
     panel.buttons["buy"].click()
     assert len(sent) == 1 and sent[0].side.value == "buy" and sent[0].qty == Decimal(1)
     assert not panel.confirm.isChecked() and settings.value(CONFIRM_KEY, type=bool) is False
-    panel.buttons["flatten"].click()  # no question asked any more
-    assert type(sent[-1]).__name__ == "FlattenAll"
+    panel.buttons["sell"].click()  # orders are not asked about any more
+    assert len(asked) == 2 and type(sent[-1]).__name__ == "ManualOrder"
+    panel.buttons["flatten"].click()  # Flatten All still is: refused, nothing sent
+    assert len(asked) == 3 and "Flatten All" in asked[-1] and type(sent[-1]).__name__ == "ManualOrder"
+    assert asks(settings, "flatten") and asks(settings, "kill") and asks(settings, "quit")
+    menu = confirmations_menu(panel, settings)  # Settings > Confirmations switches orders back on
+    orders = next(a for a in menu.actions() if a.data() == "order")
+    assert not orders.isChecked()
+    orders.trigger()
+    assert asks(settings, "order")
     bridge.close()
     station.store.close()
 
 
-def test_kill_switch_button_halts_everything_until_rearmed(qtbot, data_dir, secrets, tmp_path):
+def test_kill_switch_button_halts_everything_until_rearmed_and_says_so(qtbot, data_dir, secrets, tmp_path):
     from station.ui.bridge import UiBridge
+    from station.ui.confirm import KINDS, set_asks
     from station.ui.manual_panel import ManualTradingDock
 
     async def scenario():
         station = scenario_station(data_dir, secrets)
         await station.start()
         bridge = UiBridge(station.bus)
-        panel = ManualTradingDock(bridge, station.config.load, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-        panel.confirm.setChecked(False)
+        settings = QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat)
+        for kind in KINDS:
+            set_asks(settings, kind, False)
+        panel = ManualTradingDock(bridge, station.config.load, settings)
+        said = {}
         await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
         await until(lambda: station.oms.book.net_position("ES") == 2)
         panel.buttons["kill"].click()
         await until(lambda: panel.kill_engaged and station.oms.book.net_position("ES") == 0)
+        said["engaged"] = panel.result.text()
         disabled = not panel.buttons["buy"].isEnabled()
         alert = await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
         await until(lambda: station.store.query("SELECT status FROM alerts WHERE alert_id = ?",
                                                    (alert.alert_id,))[0]["status"] == "rejected")
         panel.buttons["kill"].click()
         await until(lambda: not panel.kill_engaged)
+        said["re-armed"] = panel.result.text()
         rearmed = panel.buttons["buy"].isEnabled() and not station.oms.book.kill_switch_engaged
+        await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
+        await until(lambda: station.oms.book.net_position("ES") == 2)
+        panel.buttons["flatten"].click()
+        said["flatten sent"] = panel.result.text()
+        await until(lambda: "done" in panel.result.text(), what="Flatten All answered")
+        said["flattened"] = panel.result.text()
+        flat = station.oms.book.net_position("ES") == 0
+        panel.buttons["flatten"].click()  # nothing left
+        await until(lambda: "no position" in panel.result.text(), what="the second Flatten All answered")
+        said["nothing"] = panel.result.text()
         await station.stop()
         bridge.close()
-        return disabled, rearmed
+        return disabled, rearmed, flat, said
 
-    assert run_qt(scenario) == (True, True)
+    disabled, rearmed, flat, said = run_qt(scenario)
+    assert disabled and rearmed and flat
+    assert said == {"engaged": "Trading halted (manual).", "re-armed": "Kill switch re-armed: trading resumes.",
+                    "flatten sent": "Flatten All: sent…", "flattened": "Flatten All: done, 2 closing orders placed",
+                    "nothing": "Flatten All: done, no position was open"}
 
 
-def test_strategies_dock_validates_inline_and_saves_valid_edits(qtbot, data_dir, secrets):
+def test_strategies_dock_validates_inline_and_saves_valid_edits(qtbot, data_dir, secrets, monkeypatch):
     from station.ui.strategies_dock import StrategiesDock
+
+    questions = []
+
+    def answer(dialog):  # every question is answered "OK" (a name asked for keeps its suggestion)
+        questions.append(dialog.findChild(type(dialog.findChild(QLabel)), "message").text()
+                         if dialog.findChild(QLabel, "message") else dialog.labelText())
+        return QDialog.Accepted
+
+    monkeypatch.setattr(QDialog, "exec", answer)
 
     async def scenario():
         station = scenario_station(data_dir, secrets)
@@ -198,6 +239,8 @@ def test_strategies_dock_validates_inline_and_saves_valid_edits(qtbot, data_dir,
     assert momentum.ticker("ES").destinations[0].qty == Decimal(3)
     assert config.strategy("Swing2") is not None and not config.strategy("Swing2").enabled
     assert config.strategy("Strategy 1") is not None
+    assert questions[0] == "Remove NinjaTrader port <b>5003</b> from Momentum › NQ?"
+    assert questions[1].startswith("Name of the new strategy")
 
 
 def test_unknown_ati_folder_is_flagged(qtbot, data_dir, secrets, tmp_path):
@@ -215,7 +258,8 @@ def test_unknown_ati_folder_is_flagged(qtbot, data_dir, secrets, tmp_path):
     station.store.close()
 
 
-def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir, secrets, tmp_path):
+def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir, secrets, tmp_path,
+                                                                unanswered_questions):
     from station.domain.events import Notified, TickReceived
     from station.domain.marketdata import Tick
     from station.domain.timeutil import utc_now
@@ -250,11 +294,15 @@ def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir
         dialog.dialog.close()
         docks = {name: window.dock_widget(name) for name in window.docks}
         status = window.statusBar().currentMessage()
-        window.close()
+        window.close()  # Ctrl+Q with positions open asks first: refused, the window stays
+        refused = window.isVisible() and unanswered_questions.pop()
+        window.close_without_asking()  # as SIGTERM does
+        closed = not window.isVisible()
         await station.stop()
-        return docks, grabs, token_shown, status
+        return docks, grabs, token_shown, status, refused, closed
 
-    docks, grabs, token_shown, status = run_qt(scenario)
+    docks, grabs, token_shown, status, refused, closed = run_qt(scenario)
+    assert "Quit with 2 positions open?" in refused and "+1 ES (Momentum at paper)" in refused and closed
     orders_model = docks["OrdersDock"].model
     assert [o.status.value for o in orders_model.records()] == ["filled", "filled"]
     assert len(docks["FillsDock"].model.records()) == 2
@@ -264,3 +312,33 @@ def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir
     assert "Total +510.00" in positions.total.text()
     assert all(size > 2000 for size in grabs.values()) and token_shown
     assert "Order rejected" in status or docks  # tray offscreen: the status bar shows it
+
+
+def test_a_stop_signal_closes_the_window_without_asking_even_with_positions_open(qtbot, data_dir, secrets):
+    """SIGTERM/SIGINT set Station's stop request: the window closes at once, no question nobody could answer."""
+    import asyncio
+
+    from station.ui.launch import window_session
+
+    async def scenario():
+        station = scenario_station(data_dir, secrets)
+        await station.start()
+        await journal(station, make_alert("ES", "buy", qty="1", price="5000"))
+        await until(lambda: station.oms.book.net_position("ES") == 2)
+        stop, earlier = asyncio.Event(), set(qapp_windows())
+        session = asyncio.ensure_future(window_session(station, stop))
+        ours = lambda: [w for w in qapp_windows() if w not in earlier and w.objectName() == "MainWindow"]  # noqa: E731
+        await until(lambda: any(w.isVisible() for w in ours()), what="the window open")
+        stop.set()  # what the signal handler does
+        await asyncio.wait_for(session, 5)
+        still_open = [w for w in ours() if w.isVisible()]
+        await station.stop()
+        return still_open
+
+    assert run_qt(scenario) == []  # closed; and no modal question was asked (the conftest checks)
+
+
+def qapp_windows():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.topLevelWidgets()

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from station.brokers.protocol import BrokerCapabilities, BrokerError, BrokerReports
 from station.brokers.ib import parsing
+from station.brokers.ib.account import AccountWatch
 from station.brokers.ib.config import IBSettings
 from station.brokers.ib.link import IBLink
 from station.brokers.ib.pacing import Pacer
@@ -66,6 +67,7 @@ class IBBroker:
         self.resolver = None  # ContractResolver, made with the IB client on first connect
         self.feed = None  # IBMarketData when the destination streams market data
         self.reporter = Reporter(name, bus, self.ledger, self.ticker_for, settings.account)
+        self.account_watch = AccountWatch(name, bus)  # balance, buying power, day's PnL for the window
         self._trades: dict[str, Any] = {}  # client order id -> ib_async Trade
         self._max_order_id = 0
         self.pacer = Pacer()
@@ -237,6 +239,7 @@ class IBBroker:
         summary = self._adopt(ib)
         for item in ib.portfolio(self.settings.account or ""):  # the account view, for the window
             self.reporter.portfolio(item)
+        self.account_watch.follow(self.settings.account or next(iter(ib.managedAccounts()), ""), fresh=full)
         if self.feed is not None:
             await self.feed.restore(fresh=full)
         return summary
@@ -250,6 +253,7 @@ class IBBroker:
         ib.commissionReportEvent += self.reporter.commission
         ib.positionEvent += self._on_position
         ib.updatePortfolioEvent += self.reporter.portfolio
+        self.account_watch.attach(ib)
         if self.settings.market_data:
             from station.brokers.ib.marketdata import IBMarketData
 

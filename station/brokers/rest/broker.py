@@ -31,6 +31,7 @@ from typing import Callable, Iterable
 
 from station.backoff import Backoff
 from station.brokers.protocol import BracketRefused, BrokerCapabilities, BrokerError, BrokerReports
+from station.brokers.rest.balances import BrokerBalances
 from station.brokers.rest.client import AuthError, RejectedError, TransientError
 from station.brokers.rest.positions import BrokerPositions
 from station.brokers.rest.reports import OrderReports
@@ -66,6 +67,7 @@ class RestBroker(OrderReports):
         self._outbox: dict[str, OrderRequest] = {}  # never reached the broker; sent after reconnect
         self._in_doubt: dict[str, OrderRequest] = {}  # may have reached it; looked for first
         self.positions = BrokerPositions(name, api, self._ticker)
+        self.balances = BrokerBalances(name, api.balances)  # the account's money, for the window
         self._notified: str | None = None
         self._broken: Exception | None = None
         self._wake = asyncio.Event()
@@ -255,6 +257,8 @@ class RestBroker(OrderReports):
                 await self._fetch_missing(snapshots, self.bus.publish)
                 if self.positions.due():
                     await self.positions.refresh(self.bus.publish)
+                if self.balances.due():
+                    await self.balances.refresh(self.bus.publish)
 
     async def _sleep_or_wake(self, seconds: float) -> None:
         # asyncio.wait, not wait_for: on 3.11 wait_for can swallow the cancel that stop() sends

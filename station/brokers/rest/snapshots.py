@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Awaitable, Callable, Container, Protocol
 
 from station.brokers.rest.symbols import same_symbol
+from station.brokers.rest.balances import BalanceSnapshot  # noqa: F401  (the API protocol's answer)
 from station.domain.enums import OrderStatus, OrderType, Side
 from station.domain.orders import OrderRequest
 
@@ -117,6 +118,9 @@ class BrokerApi(Protocol):
     async def order(self, broker_order_id: str) -> OrderSnapshot | None: ...
 
     async def positions(self) -> list[PositionSnapshot]: ...
+
+    async def balances(self) -> "BalanceSnapshot | None":
+        """The account's balance, buying power and day's PnL (`rest/balances.py`)."""
 
     async def place(self, request: OrderRequest, position: Callable[[], Awaitable[Decimal]]) -> str:
         """Send the order; return the broker's order id. `position()` gives the current position."""

@@ -9,6 +9,7 @@ from typing import Awaitable, Callable
 from station.brokers.rest.client import AuthError, RejectedError, RestClient, TransientError
 from station.brokers.schwab import parsing
 from station.brokers.schwab.auth import SchwabAuth
+from station.brokers.rest.balances import BalanceSnapshot
 from station.brokers.rest.snapshots import OrderSnapshot, PositionSnapshot
 from station.domain.orders import OrderRequest
 from station.domain.timeutil import UTC, utc_now
@@ -73,6 +74,10 @@ class SchwabApi:
     async def positions(self) -> list[PositionSnapshot]:
         response = await self.http.request("GET", self._account_path(), params={"fields": "positions"})
         return parsing.parse_positions(response.body)
+
+    async def balances(self) -> BalanceSnapshot:
+        response = await self.http.request("GET", self._account_path())
+        return parsing.parse_balances(response.body, self._number or self.account or "")
 
     async def place(self, request: OrderRequest, position: Callable[[], Awaitable[Decimal]]) -> str:
         body = parsing.order_json(request, await position())

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from station.brokers.protocol import BracketRefused, BrokerError
+from station.brokers.rest.balances import BalanceSnapshot
 from station.brokers.rest.symbols import is_future, opens, parse_option, price_text, whole_quantity
 from station.brokers.rest.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -257,3 +258,21 @@ def pick_account(body: Any, wanted: str | None) -> tuple[str, str]:
 def mask(number: str) -> str:
     """An account number as shown to the trader: its last four digits."""
     return f"…{number[-4:]}"
+
+
+def parse_balances(body: Any, account: str) -> BalanceSnapshot:
+    """`GET /accounts/{hash}` (balances are shown by default): the liquidation value now, the buying power, and
+    the day's PnL as the change of the liquidation value since the start of the day (`initialBalances`)."""
+    securities = (body or {}).get("securitiesAccount") or {}
+    current, initial = securities.get("currentBalances") or {}, securities.get("initialBalances") or {}
+    balance = to_decimal(current.get("liquidationValue"))
+    if balance is None:
+        balance = to_decimal(((body or {}).get("aggregatedBalance") or {}).get("currentLiquidationValue"))
+    start = to_decimal(initial.get("liquidationValue"))
+    if start is None:
+        start = to_decimal(initial.get("accountValue"))
+    buying_power = to_decimal(current.get("buyingPower"))
+    if buying_power is None:  # a cash account has no margin buying power: what it can trade with
+        buying_power = to_decimal(current.get("cashAvailableForTrading"))
+    day = balance - start if balance is not None and start is not None else None
+    return BalanceSnapshot(account, balance, buying_power, day)

@@ -8,10 +8,12 @@ from typing import Awaitable, Callable
 
 from station import __version__
 from station.brokers.rest.client import AuthError, RejectedError, RestClient, TransientError
+from station.brokers.rest.balances import BalanceSnapshot
 from station.brokers.rest.snapshots import OrderSnapshot, PositionSnapshot
 from station.brokers.tastytrade import parsing
 from station.brokers.tastytrade.auth import TastytradeAuth
 from station.domain.orders import OrderRequest
+from station.domain.timeutil import EASTERN
 from station.secrets import SecretStore
 
 
@@ -28,6 +30,7 @@ class TastytradeApi:
         self.account = account
         self._number: str | None = None
         self._complex: dict[str, str] = {}  # an OTOCO's trigger order id -> its complex order id
+        self._start_of_day: tuple | None = None  # (date, its beginning-of-day balance snapshot)
 
     def __repr__(self) -> str:
         return f"TastytradeApi({self.http.base_url!r}, {self.description})"
@@ -73,6 +76,15 @@ class TastytradeApi:
     async def positions(self) -> list[PositionSnapshot]:
         response = await self.http.request("GET", f"{self._path()}/positions")
         return parsing.parse_positions(response.body)
+
+    async def balances(self) -> BalanceSnapshot:
+        today = datetime.now(EASTERN).date()
+        if self._start_of_day is None or self._start_of_day[0] != today:  # once a day: it does not move
+            response = await self.http.request("GET", f"{self._path()}/balance-snapshots",
+                                               params={"snapshot-date": today.isoformat(), "time-of-day": "BOD"})
+            self._start_of_day = (today, response.body)
+        response = await self.http.request("GET", f"{self._path()}/balances/USD")
+        return parsing.parse_balances(response.body, self._start_of_day[1], self._number or "")
 
     async def place(self, request: OrderRequest, position: Callable[[], Awaitable[Decimal]]) -> str:
         held = await position() if parsing.needs_position(request) else Decimal(0)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from station.brokers.protocol import BracketRefused
+from station.brokers.rest.balances import BalanceSnapshot
 from station.brokers.rest.symbols import is_future, opens, parse_option, price_text, whole_quantity
 from station.brokers.rest.snapshots import Execution, OrderSnapshot, PositionSnapshot, open_or_partial, to_decimal
 from station.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -232,3 +233,18 @@ def pick_account(body: Any, wanted: str | None) -> str:
     if str(wanted).strip() not in numbers:
         raise ValueError(f"account {wanted} is not among this Tastytrade login's accounts ({', '.join(numbers)})")
     return str(wanted).strip()
+
+
+def parse_balances(body: Any, start_of_day: Any, account: str) -> BalanceSnapshot:
+    """`GET /accounts/{n}/balances/USD` and its beginning-of-day snapshot (`/balance-snapshots?time-of-day=BOD`):
+    the net liquidating value, the derivative buying power (options and futures, what Station trades) and the
+    day's PnL as the net liquidating value's change since the day began."""
+    data = (body or {}).get("data") or {}
+    items = (((start_of_day or {}).get("data") or {}).get("items") or [])
+    balance = to_decimal(data.get("net-liquidating-value"))
+    start = to_decimal(items[-1].get("net-liquidating-value")) if items else None
+    buying_power = to_decimal(data.get("derivative-buying-power"))
+    if buying_power is None:
+        buying_power = to_decimal(data.get("equity-buying-power"))
+    day = balance - start if balance is not None and start is not None else None
+    return BalanceSnapshot(account, balance, buying_power, day, str(data.get("currency") or "USD"))

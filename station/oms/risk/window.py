@@ -25,11 +25,18 @@ class SessionCalendars(Protocol):
     def session(self, name: str, day: date) -> tuple[datetime, datetime] | None:
         """(open, close) in UTC of the regular session on `day`, early closes included; None when there is none."""
 
+    def session_of(self, name: str, at: datetime) -> tuple[date, datetime, datetime] | None:
+        """The session `at` falls in, as (its date, open, close in UTC) with the close at the daily halt;
+        between sessions, the one of `at`'s exchange-local date (None when that date has none)."""
+
 
 class TradingWindowRule:
     """A strategy with a `risk.window` opens positions only inside it, in the exchange's time: on its
     calendar's sessions (no holidays), from `start` (default the open) to `end` (default the close),
-    the end clipped to an early close."""
+    the end clipped to an early close.
+
+    The session is the one the moment belongs to (a CME session opens at 17:00 CT the evening
+    before its date), and `start`/`end` are read on that session's date."""
 
     name = "trading_window"
 
@@ -50,19 +57,18 @@ class TradingWindowRule:
         name = window.get("calendar") or "XNYS"
         try:
             tz = self.calendars.timezone(name)
-            day = now.astimezone(tz).date()
-            session = self.calendars.session(name, day)
-        except ValueError as exc:  # an unknown calendar, or a day it does not cover
+            session = self.calendars.session_of(name, now)
+        except ValueError as exc:  # an unknown calendar, or a time it does not cover
             return f"trading window of {strategy}: {exc}"
         if session is None:
-            return f"{strategy} trades on {name} sessions only: {day} has none (holiday or weekend)"
-        start = local_time(day, window["start"], tz) if window.get("start") else session[0]
-        end = local_time(day, window["end"], tz) if window.get("end") else session[1]
-        early = session[1] < end
-        end = min(end, session[1])
+            return f"{strategy} trades on {name} sessions only: {now.astimezone(tz).date()} has none (holiday or weekend)"
+        day, open_, close = session
+        start = local_time(day, window["start"], tz) if window.get("start") else open_
+        end = local_time(day, window["end"], tz) if window.get("end") else close
+        early = close < end
+        end = min(end, close)
         if not start <= now < end:
             shown = f"{start.astimezone(tz):%H:%M}-{end.astimezone(tz):%H:%M} {name} time"
             return (f"{strategy} trades {shown}{' (early close today)' if early else ''}; "
                     f"it is {now.astimezone(tz):%H:%M}")
         return None
-

@@ -78,9 +78,9 @@ class ExchangeTimeAxis(pg.AxisItem):
         local = ts + local_offsets_ns(ts)
         bucket = _buckets(local, self._spacing)
         ticks = idx[1:][np.diff(bucket) != 0]
-        if len(ticks) > 2 and len(ticks) * MIN_LABEL_PX > size * 1.5:
-            ticks = ticks[:: int(np.ceil(len(ticks) * MIN_LABEL_PX / size))]
-        return [(float(self._spacing), ticks.astype(float).tolist())]
+        # Tick bars are not evenly spaced in time (hundreds a minute at the open, a few an hour at night):
+        # round times cluster, so labels are kept only a label's width apart.
+        return [(float(self._spacing), spaced(ticks, MIN_LABEL_PX * (maxVal - minVal) / size))]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         series = self._series()
@@ -107,6 +107,15 @@ class ExchangeTimeAxis(pg.AxisItem):
         if previous is None or previous.date() != moment.date():
             return f"{moment:%a} {moment.day}"
         return f"{moment:%H:%M:%S}" if spacing < 60 else f"{moment:%H:%M}"
+
+
+def spaced(ticks: np.ndarray, min_bars: float) -> list[float]:
+    """Ticks (bar indexes, rising) at least `min_bars` apart, the first kept."""
+    kept: list[float] = []
+    for tick in ticks.tolist():
+        if not kept or tick - kept[-1] >= min_bars:
+            kept.append(float(tick))
+    return kept
 
 
 def _buckets(local_ns: np.ndarray, spacing: int) -> np.ndarray:

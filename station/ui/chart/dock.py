@@ -1,19 +1,23 @@
-"""A chart dock: symbol and timeframe pickers, overlays, replay speed, history, and the chart, wired to the bus.
+"""A chart dock: symbol and timeframe pickers, lines, replay speed, history, and the chart, wired to the bus.
 
 The dock asks for bars with `RequestBars` (and lets go with `ReleaseBars`), draws the
 `BarsLoaded` answer, then applies `BarUpdated` batches as the UI bridge hands them
 over (20 Hz): one refresh per batch however many bars changed. Alerts and fills of
-its symbol become markers. Everything it shows arrives through the bridge.
+its symbol become markers at their market time (`markers.py`): those from before the
+chart opened are read through the queries, new ones come as events.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -37,35 +41,43 @@ from station.domain.events import (
     TickReceived,
 )
 from station.marketdata.bars.timeframes import STANDARD, TimeframeError, parse_timeframe
-from station.marketdata.trades import to_ns
+from station.ui.chart.lines import DEFAULT_LINES, LinesBar, StrategyLines
+from station.ui.chart.markers import ChartMarkers, Marker
 from station.ui.chart.view import ChartView
+from station.ui.slots import connect
 
 if TYPE_CHECKING:
     from station.ui.bridge import UiBridge
 
 SPEEDS = (("×1", 1.0), ("×10", 10.0), ("×100", 100.0), ("Max", 0.0))
-OVERLAYS = (("EMA 20", ("ema", 20)), ("SMA 50", ("sma", 50)))
 _ids = itertools.count(1)
+TickSize = Callable[[str], "float | None"]  # symbol -> its minimum price step, when known
 
 
 class ChartDock(QWidget):
     """One chart with its toolbar; `detach` lets go of the bars it asked for."""
 
-    changed = Signal()  # what the chart shows changed (symbol, timeframe, overlays)
+    changed = Signal()  # what the chart shows changed (symbol, timeframe, lines)
+    looked_at = Signal()  # the chart came into view (its tab raised, its dock shown)
 
     def __init__(self, bridge: "UiBridge", symbol: str = "ES", timeframe: str = "1m",
                  overlays: tuple[str, ...] = ("EMA 20",), name: str = "chart", *, dataset: str = "GLBX.MDP3",
-                 confirm_above_usd: float = 1.0) -> None:
+                 confirm_above_usd: float = 1.0, lines: tuple[str, ...] = DEFAULT_LINES,
+                 markers: ChartMarkers | None = None, tick_size: TickSize | None = None,
+                 strategy_lines: StrategyLines | None = None) -> None:
         super().__init__()
         self.bridge = bridge
         self.dataset, self.confirm_above_usd = dataset, confirm_above_usd
+        self.markers = markers or ChartMarkers()
+        self.tick_size = tick_size or (lambda symbol: None)
         self.history_dialog = None
         self.requester = f"{name}#{next(_ids)}"
         self.symbol, self.timeframe = "", ""
         self._waiting: list = []
         self._loaded = False
+        self._watched = False
         self.view = ChartView(self)
-        self._toolbar(overlays)
+        self._toolbar(lines, overlays, strategy_lines)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -83,7 +95,7 @@ class ChartDock(QWidget):
 
     # ---- toolbar --------------------------------------------------------------------------------
 
-    def _toolbar(self, overlays: tuple[str, ...]) -> None:
+    def _toolbar(self, lines: tuple[str, ...], overlays: tuple[str, ...], strategy_lines: StrategyLines | None) -> None:
         self.bar = QWidget(self)
         self.bar.setObjectName("ChartToolbar")
         self.bar.setStyleSheet("#ChartToolbar { background: #181c27; border-bottom: 1px solid #2a2e39; }"
@@ -107,12 +119,9 @@ class ChartDock(QWidget):
         self.timeframe_box.activated.connect(lambda _: self._picked())
         row.addWidget(self.symbol_box)
         row.addWidget(self.timeframe_box)
-        self.overlay_buttons = {}
-        for label, _ in OVERLAYS:
-            button = QToolButton(text=label, checkable=True, checked=label in overlays)
-            button.toggled.connect(lambda _: self._apply_overlays())
-            self.overlay_buttons[label] = button
-            row.addWidget(button)
+        self.lines = LinesBar(lines, overlays, strategy_lines)
+        self.lines.changed.connect(self._apply_overlays)
+        row.addWidget(self.lines)
         self.message = QLabel("")
         self.message.setStyleSheet("color: #ef5350;")
         self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never widens the toolbar
@@ -130,16 +139,16 @@ class ChartDock(QWidget):
         row.addWidget(self.speed_box)
         self.replay_button = QToolButton(text="Replay…")
         self.replay_button.setToolTip("Replay a DBN file into the charts")
-        self.replay_button.clicked.connect(self._replay_file)
+        connect(self.replay_button.clicked, self._replay_file)
         row.addWidget(self.replay_button)
         self.history_button = QToolButton(text="History…")
         self.history_button.setToolTip("Load history from Databento (cost shown first; cached)")
-        self.history_button.clicked.connect(self._history)
+        connect(self.history_button.clicked, self._history)
         row.addWidget(self.history_button)
         self.live_button = QToolButton(text="Live ⇥")
         self.live_button.setToolTip("Follow the newest bar again")
         self.live_button.setEnabled(False)
-        self.live_button.clicked.connect(self.view.go_live)
+        connect(self.live_button.clicked, self.view.go_live)
         self.view.followChanged.connect(lambda following: self.live_button.setEnabled(not following))
         row.addWidget(self.live_button)
 
@@ -150,11 +159,17 @@ class ChartDock(QWidget):
             self.show_symbol(symbol, timeframe)
 
     def _apply_overlays(self) -> None:
-        self.view.set_overlays([spec for label, spec in OVERLAYS if self.overlay_buttons[label].isChecked()])
+        self.view.set_overlays(self.lines.specs())
         self.changed.emit()
 
+    @property
+    def overlay_buttons(self) -> dict:
+        """The lines' toggle buttons by label."""
+        return self.lines.buttons
+
     def overlays(self) -> tuple[str, ...]:
-        return tuple(label for label, button in self.overlay_buttons.items() if button.isChecked())
+        """The lines drawn now (`EMA 20`, …)."""
+        return self.lines.shown()
 
     # ---- what is shown --------------------------------------------------------------------------
 
@@ -169,7 +184,10 @@ class ChartDock(QWidget):
         if self.symbol:
             self.bridge.publish(ReleaseBars(self.symbol, self.timeframe, self.requester))
         self.symbol, self.timeframe = symbol, timeframe
+        self.lines.symbol = symbol
         self._loaded, self._waiting = False, []
+        self.view.set_tick(self.tick_size(symbol))
+        self.view.set_markers(self.markers.past(symbol))
         if self.symbol_box.findText(symbol) < 0:
             self.symbol_box.addItem(symbol)
         self.symbol_box.setCurrentText(symbol)
@@ -178,6 +196,14 @@ class ChartDock(QWidget):
         self.bridge.publish(RequestBars(symbol, timeframe, self.requester))
         self.changed.emit()
         return True
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        dock = self.parent()
+        if isinstance(dock, QDockWidget) and not self._watched:  # a tab raised shows no widget: its dock says so
+            self._watched = True
+            dock.visibilityChanged.connect(lambda shown: shown and self.looked_at.emit())
+        self.looked_at.emit()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - the chart is the big thing in the window
         return QSize(1000, 600)
@@ -193,6 +219,8 @@ class ChartDock(QWidget):
         for event in events:
             bars = event.bars
             if (bars.symbol, bars.timeframe) == (self.symbol, self.timeframe) and event.requester in ("", self.requester):
+                if self.view.tick is None:
+                    self.view.set_tick(inferred_tick(np.asarray(bars.close, dtype=float)))
                 self.view.set_bars(bars)
                 self._loaded = True
                 if self._span is not None:
@@ -219,16 +247,15 @@ class ChartDock(QWidget):
 
     def _on_alerts(self, events: list[AlertReceived]) -> None:
         for event in events:
-            alert = event.alert
-            if alert.ticker.upper() == self.symbol:
-                price = float(alert.price) if alert.price is not None else None
-                self.view.add_marker(to_ns(alert.received_at), price, str(alert.action), "alert")
+            marker = self.markers.of_alert(event.alert, self.symbol)
+            if marker is not None:
+                self.view.add_marker(marker)
 
     def _on_fills(self, events: list[OrderFilled]) -> None:
         for event in events:
-            fill = event.fill
-            if fill.ticker.upper() == self.symbol:
-                self.view.add_marker(to_ns(fill.time), float(fill.price), str(fill.side), "fill")
+            marker = self.markers.of_fill(event.fill, self.symbol)
+            if marker is not None:
+                self.view.add_marker(marker)
 
     def _on_show_trade(self, commands: list[ShowTrade]) -> None:
         """The Backtest dock's selected trade: its symbol, entry and exit marked, the view moved to it."""
@@ -238,8 +265,8 @@ class ChartDock(QWidget):
         if symbol != self.symbol:
             self.show_symbol(symbol, self.timeframe)
         entry, exit_ = ("buy", "sell") if trade.side == "long" else ("sell", "buy")
-        self.view.add_marker(trade.entry_ns, trade.entry_price, entry, "fill")
-        self.view.add_marker(trade.exit_ns, trade.exit_price, exit_, "fill")
+        self.view.add_marker(Marker(trade.entry_ns, trade.entry_price, entry, "fill"))
+        self.view.add_marker(Marker(trade.exit_ns, trade.exit_price, exit_, "fill"))
         if self._loaded:
             self.view.show_span(*self._span)
 
@@ -267,3 +294,17 @@ class ChartDock(QWidget):
         if self.history_dialog is not None:
             for event in events:
                 self.history_dialog.on_event(event)
+
+
+NICE_TICKS = tuple(m * 10.0 ** e for e in range(-6, 4) for m in (1, 2, 2.5, 5))
+
+
+def inferred_tick(closes: np.ndarray) -> float | None:
+    """A symbol's price step read from its prices (the smallest gap between distinct ones, made round)."""
+    values = np.unique(np.round(closes[-5000:][np.isfinite(closes[-5000:])], 8))
+    gaps = np.diff(values)
+    gaps = gaps[gaps > 1e-9]
+    if len(gaps) < 3:
+        return None
+    smallest = float(gaps.min())
+    return min(NICE_TICKS, key=lambda tick: abs(np.log(tick / smallest)))

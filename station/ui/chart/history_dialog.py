@@ -21,6 +21,7 @@ from station.domain.timeutil import EASTERN, utc_now
 from station.marketdata.bars.sessions import CME_ROOTS, symbol_root
 from station.ui import theme
 from station.ui.forms import child, load_form
+from station.ui.slots import connect
 
 SCHEMAS = ("trades", "ohlcv-1m", "ohlcv-1s", "ohlcv-1h", "ohlcv-1d", "tbbo", "mbp-1")
 STYPES = ("continuous", "raw_symbol", "parent")
@@ -63,9 +64,9 @@ class HistoryDialog:
             edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(moment.timestamp()), zone))
         self.confirm.hide()
         self.progress.hide()
-        self.estimate_button.clicked.connect(self.estimate)
-        self.load_button.clicked.connect(self.load)
-        self.cancel_button.clicked.connect(self.cancel)
+        connect(self.estimate_button.clicked, self.estimate)
+        connect(self.load_button.clicked, self.load)
+        connect(self.cancel_button.clicked, self.cancel)
         self.confirm.toggled.connect(lambda _: self._can_load())
         for signal in (self.symbols.textEdited, self.dataset.textEdited, self.stype.currentIndexChanged,
                        self.schema.currentIndexChanged, self.start.dateTimeChanged, self.end.dateTimeChanged):

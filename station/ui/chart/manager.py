@@ -14,8 +14,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 from shiboken6 import isValid
 
+from station.analysis.ticks import FUTURES_TICKS
 from station.marketdata.databento.symbology import display_symbol, infer_stype
 from station.ui.chart.dock import ChartDock
+from station.ui.chart.lines import DEFAULT_LINES
+from station.ui.chart.markers import ChartMarkers
+from station.ui.chart.overlays import line_label
+from station.ui.trading_format import ticker_root
+from station.ui.slots import connect
 
 if TYPE_CHECKING:
     from station.ui.panels import DockHost
@@ -32,7 +38,7 @@ class ChartDocks:
         self.docks: dict[str, ChartDock] = {}
         action = QAction("&New chart", window)
         action.setShortcut(QKeySequence("Ctrl+Shift+N"))
-        action.triggered.connect(lambda: self.new_chart())
+        connect(action.triggered, self.new_chart)
         window.view_menu.addAction(action)
         self.new_chart_action = action
         QTimer.singleShot(0, self._restore_extra)
@@ -46,12 +52,17 @@ class ChartDocks:
             first = values["live_symbols"][0]
             default = display_symbol(infer_stype(first), first)
         overlays = settings.value(f"charts/{name}/overlays", "EMA 20")
+        lines = settings.value(f"charts/{name}/lines", ",".join(DEFAULT_LINES))
         chart = ChartDock(context.bridge, str(settings.value(f"charts/{name}/symbol", default)),
                           str(settings.value(f"charts/{name}/timeframe", "1m")),
-                          tuple(o for o in str(overlays).split(",") if o), name,
+                          _listed(overlays), name,
                           dataset=values.get("live_dataset", "GLBX.MDP3"),
-                          confirm_above_usd=float(values.get("confirm_above_usd", 1.0)))
+                          confirm_above_usd=float(values.get("confirm_above_usd", 1.0)),
+                          lines=_listed(lines), markers=ChartMarkers(context.queries),
+                          tick_size=self.tick_size, strategy_lines=self.strategy_lines)
         chart.changed.connect(lambda: self._remember(name, chart))
+        for signal in (chart.changed, chart.looked_at):  # the ticket follows the chart in view
+            signal.connect(lambda: context.focus.set(chart.symbol))
         self.docks[name] = chart
         return chart
 
@@ -105,6 +116,29 @@ class ChartDocks:
         settings.setValue(f"charts/{name}/symbol", chart.symbol)
         settings.setValue(f"charts/{name}/timeframe", chart.timeframe)
         settings.setValue(f"charts/{name}/overlays", ",".join(chart.overlays()))
+        settings.setValue(f"charts/{name}/lines", ",".join(chart.lines.lines()))
+
+    def tick_size(self, symbol: str) -> float | None:
+        """A chart symbol's price step: a ticker's `tick_size` in the config, else the futures table's."""
+        root = ticker_root(symbol)
+        for strategy in self.window.context.queries.config.load().strategies:
+            for ticker in strategy.tickers:
+                if ticker_root(ticker.ticker) == root and ticker.options.get("tick_size"):
+                    return float(ticker.options["tick_size"])
+        return FUTURES_TICKS.get(root)
+
+    def strategy_lines(self, symbol: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The lines of each engine strategy trading `symbol` (its line1 and line2), for a chart's Lines menu."""
+        root, found = ticker_root(symbol), []
+        for strategy in self.window.context.queries.config.load().strategies:
+            engine = strategy.options.get("engine") or {}
+            if not any(ticker_root(t.ticker) == root for t in strategy.tickers):
+                continue
+            labels = tuple(line_label(line["type"], int(line["period"])) for line in
+                           (engine.get("line1"), engine.get("line2")) if isinstance(line, dict) and "type" in line)
+            if labels:
+                found.append((strategy.name, labels))
+        return found
 
 
 def chart_docks(window: "DockHost") -> ChartDocks:
@@ -113,3 +147,9 @@ def chart_docks(window: "DockHost") -> ChartDocks:
     if manager is None:
         manager = window.charts = ChartDocks(window)
     return manager
+
+
+def _listed(value) -> tuple[str, ...]:
+    """A settings value written as "a,b" (or read back as a list) as a tuple."""
+    items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())

@@ -14,9 +14,11 @@ import numpy as np
 from station.domain.marketdata import Bar, BarColumns
 from station.marketdata.bars.builders import BarArrays
 from station.marketdata.bars.columns import BarStore
+from station.marketdata.bars.timeframes import TimeframeError, parse_timeframe
 from station.marketdata.trades import to_ns
 
 MAX_BARS = 5_000_000
+TICK_BAR_SLACK_NS = 3600 * 1_000_000_000  # how long after its start a tick bar (or a session bar) may still hold a time
 
 
 class ChartSeries:
@@ -114,6 +116,25 @@ class ChartSeries:
         bars = self.level(lvl)
         a, b = lo >> lvl, ((hi - 1) >> lvl) + 1
         return float(bars.low[a:b].min()), float(bars.high[a:b].max()), float(bars.volume[a:b].max())
+
+    def index_within(self, time_ns: int) -> int | None:
+        """The index of the bar holding `time_ns`, or None before the first bar or after the newest one ends
+        (a time bar's end is its start plus its length; a tick bar's, a while after its start)."""
+        starts = self._bars.column("start")
+        if not len(starts) or time_ns < starts[0] or time_ns >= starts[-1] + self._last_length():
+            return None
+        return self.index_at(time_ns)
+
+    def _last_length(self) -> int:
+        try:
+            timeframe = parse_timeframe(self.timeframe)
+        except TimeframeError:
+            timeframe = None
+        if timeframe is not None and not timeframe.is_tick and timeframe.seconds:
+            return timeframe.step_ns
+        starts = self._bars.column("start")[-64:]
+        spacing = int(np.median(np.diff(starts))) if len(starts) > 1 else 0
+        return max(4 * spacing, TICK_BAR_SLACK_NS)
 
     def index_at(self, time_ns: int) -> int:
         """The index of the bar holding `time_ns` (the last bar for later times; 0 for earlier)."""

@@ -4,6 +4,8 @@ x is the bar index, so closed hours leave no gap. Only x pans and zooms (mouse d
 and wheel); y always fits the visible bars. The chart follows the newest bar until
 the user moves away from it, and follows again once the newest bar is back in view.
 Updates are applied in batches (`apply` then `refresh`), never one repaint per bar.
+The read-out line has its own band above the plot; the last price and the crosshair's
+price are badges on the price axis (`badges.py`), rounded to the symbol's tick.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from PySide6.QtWidgets import QLabel
 from station.domain.marketdata import Bar, BarColumns
 from station.ui import theme
 from station.ui.chart.axis import ExchangeTimeAxis, to_eastern
+from station.ui.chart.badges import AxisBadge
 from station.ui.chart.grid import GridLines
 from station.ui.chart.items import DOWN, UP, CandleItem, LineItem, VolumeItem
+from station.ui.chart.markers import Marker
 from station.ui.chart.overlays import MovingAverage
 from station.ui.chart.series import ChartSeries
 
@@ -28,6 +32,8 @@ RIGHT_MARGIN_BARS = 4
 DEFAULT_VISIBLE_BARS = 140
 MAX_MARKERS = 2000
 OVERLAY_COLORS = ("#f5c542", "#7e57c2", "#29b6f6", "#ff9800")
+READOUT_HEIGHT = 22  # the band above the plot the read-out line sits in
+CROSSHAIR_FILL = "#363a45"
 
 
 def nice_ceiling(value: float) -> float:
@@ -36,8 +42,16 @@ def nice_ceiling(value: float) -> float:
     return float(next(step * power for step in (1, 2, 5, 10) if step * power >= value))
 
 
-def price_text(value: float) -> str:
+def price_text(value: float, tick: float | None = None) -> str:
+    """A price with as many decimals as its tick has (2 for ES's 0.25), else by its size."""
+    if tick:
+        decimals = next((d for d in range(0, 9) if abs(round(tick, d) - tick) < 1e-12), 8)
+        return f"{value:,.{max(decimals, 2 if tick < 1 else 0)}f}"
     return f"{value:,.2f}" if abs(value) >= 10 else f"{value:,.4f}"
+
+
+def round_to_tick(value: float, tick: float | None) -> float:
+    return round(value / tick) * tick if tick else value
 
 
 class ChartView(pg.GraphicsLayoutWidget):
@@ -51,7 +65,8 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.series = ChartSeries()
         self.follow = True
         self.overlays: list[tuple[MovingAverage, LineItem]] = []
-        self.markers: list[tuple[int, float, str, str]] = []  # (time ns, price, side, kind)
+        self.markers: list[Marker] = []
+        self.tick: float | None = None  # the symbol's minimum price step, when known
         self._setting_range = False
 
         self.price = self.addPlot(row=0, col=0)
@@ -60,7 +75,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(0, 4)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.ci.layout.setVerticalSpacing(0)
-        self.ci.setContentsMargins(2, 4, 2, 2)
+        self.ci.setContentsMargins(2, READOUT_HEIGHT, 2, 2)
         for plot in (self.price, self.volume):
             plot.hideAxis("left")
             plot.showAxis("right")
@@ -91,12 +106,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.marker_item = pg.ScatterPlotItem(pxMode=True)
         self.marker_item.setZValue(20)
         self.price.addItem(self.marker_item)
-        self.last_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(UP, width=1, style=Qt.DotLine),
-                                         label="{value:,.2f}", labelOpts={"position": 0.985, "color": "#ffffff",
-                                                                          "fill": UP, "anchors": [(1, 0.5), (1, 0.5)]})
+        self.last_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(UP, width=1, style=Qt.DotLine))
         self.last_line.setZValue(15)
         self.last_line.hide()
         self.price.addItem(self.last_line, ignoreBounds=True)
+        self.last_badge = AxisBadge(self.price.getAxis("right"), self.price.getViewBox(), UP)
         self._crosshair()
         self.empty = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
         self.price.addItem(self.empty, ignoreBounds=True)
@@ -118,6 +132,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         """Show `bars` (a history answer) and jump to the newest."""
         self.series.load(bars)
         self.time_axis.label_shift_ns = 12 * 3600 * 10**9 if bars.timeframe == "1d" else 0
+        self.hide_crosshair()  # it pointed at a bar of what was shown before
         for item in (self.candles, self.volumes):
             item.reset()
         for average, line in self.overlays:
@@ -193,11 +208,20 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.price.addItem(line)
             self.overlays.append((average, line))
 
-    def add_marker(self, time_ns: int, price: float | None, side: str, kind: str) -> None:
-        """An alert ('alert') or a fill ('fill') at its time (the newest bar if later) and price."""
-        self.markers.append((time_ns, price, side, kind))
+    def set_markers(self, markers: list[Marker]) -> None:
+        """Every marker of the symbol shown (in market time), replacing those of what was shown before."""
+        self.markers = list(markers)[-MAX_MARKERS:]
+        self._draw_markers()
+
+    def add_marker(self, marker: Marker) -> None:
+        """An alert or a fill, drawn on the bar of its market time (not drawn outside the bars' time)."""
+        self.markers.append(marker)
         del self.markers[:-MAX_MARKERS]
         self._draw_markers()
+
+    def set_tick(self, tick: float | None) -> None:
+        """The symbol's minimum price step: the crosshair's price rounds to it, prices show its decimals."""
+        self.tick = tick
 
     def set_empty(self, text: str) -> None:
         self.empty.setText(text)
@@ -254,12 +278,13 @@ class ChartView(pg.GraphicsLayoutWidget):
         close, open_ = self.series.column("close")[-1], self.series.column("open")[-1]
         color = UP if close >= open_ else DOWN
         self.last_line.setPen(pg.mkPen(color, width=1, style=Qt.DotLine))
-        self.last_line.label.fill = pg.mkBrush(color)
-        self.last_line.show()  # before setValue: a hidden line's label does not follow its value
+        self.last_line.show()
         self.last_line.setValue(float(close))
+        self.last_badge.set_fill(color)
+        self.last_badge.show_price(float(close), price_text(float(close), self.tick))
         self._draw_markers()
-        if not self.crosshair_v.isVisible():
-            self._readout(n - 1)
+        crosshair = int(self.crosshair_v.value()) if self.crosshair_v.isVisible() else None
+        self._readout(crosshair if crosshair is not None and crosshair < n else n - 1)
 
     def _draw_markers(self) -> None:
         if not self.markers or not len(self.series):
@@ -267,11 +292,13 @@ class ChartView(pg.GraphicsLayoutWidget):
             return
         spots = []
         closes = self.series.column("close")
-        for time_ns, price, side, kind in self.markers:
-            i = self.series.index_at(time_ns)
-            buy = side == "buy"
-            y = price if price is not None else float(closes[i])
-            if kind == "fill":
+        for marker in self.markers:
+            i = self.series.index_within(marker.time_ns)
+            if i is None:  # before the first bar, or after the newest one ends: not on this chart
+                continue
+            buy = marker.side == "buy"
+            y = marker.price if marker.price is not None else float(closes[i])
+            if marker.kind == "fill":
                 spots.append({"pos": (i, y), "symbol": "d", "size": 11, "brush": pg.mkBrush(UP if buy else DOWN),
                               "pen": pg.mkPen("#ffffff", width=1)})
             else:
@@ -282,9 +309,8 @@ class ChartView(pg.GraphicsLayoutWidget):
     def _crosshair(self) -> None:
         pen = pg.mkPen("#9598a1", width=1, style=Qt.DashLine)
         self.crosshair_v = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        self.crosshair_h = pg.InfiniteLine(angle=0, movable=False, pen=pen, label="{value:,.2f}",
-                                           labelOpts={"position": 0.985, "color": "#ffffff", "fill": "#363a45",
-                                                      "anchors": [(1, 0.5), (1, 0.5)]})
+        self.crosshair_h = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.cross_badge = AxisBadge(self.price.getAxis("right"), self.price.getViewBox(), CROSSHAIR_FILL, z=20)
         self.volume_v = pg.InfiniteLine(angle=90, movable=False, pen=pen)
         for line, plot in ((self.crosshair_v, self.price), (self.crosshair_h, self.price), (self.volume_v, self.volume)):
             line.setZValue(30)
@@ -296,18 +322,33 @@ class ChartView(pg.GraphicsLayoutWidget):
         position = event[0]
         inside = self.price.sceneBoundingRect().contains(position) or self.volume.sceneBoundingRect().contains(position)
         n = len(self.series)
-        for line in (self.crosshair_v, self.crosshair_h, self.volume_v):
-            line.setVisible(inside and n > 0)
         if not inside or not n:
-            self._readout(n - 1 if n else None)
+            self.hide_crosshair()
             return
+        for line in (self.crosshair_v, self.volume_v):
+            line.show()
         point = self.price.getViewBox().mapSceneToView(position)
         i = int(min(max(round(point.x()), 0), n - 1))
         self.crosshair_v.setValue(i)
         self.volume_v.setValue(i)
-        self.crosshair_h.setVisible(self.price.sceneBoundingRect().contains(position))
-        self.crosshair_h.setValue(point.y())
+        on_price = self.price.sceneBoundingRect().contains(position)
+        y = round_to_tick(point.y(), self.tick)
+        self.crosshair_h.setVisible(on_price)
+        self.crosshair_h.setValue(y)
+        self.cross_badge.show_price(y if on_price else None, price_text(y, self.tick))
         self._readout(i)
+
+    def hide_crosshair(self) -> None:
+        """No crosshair (the mouse left, or what is shown changed); the read-out shows the newest bar."""
+        for line in (self.crosshair_v, self.crosshair_h, self.volume_v):
+            line.hide()
+        self.cross_badge.show_price(None)
+        n = len(self.series)
+        self._readout(n - 1 if n else None)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        super().leaveEvent(event)
+        self.hide_crosshair()
 
     def hover(self, scene_pos: QPointF) -> None:
         """Move the crosshair as the mouse would (tests, screenshots)."""
@@ -325,10 +366,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         change = c - previous
         color = UP if change >= 0 else DOWN
         when = to_eastern(int(column("start")[i]))
-        value = lambda label, x: f"<span style='color:{theme.MUTED}'>{label}</span> {price_text(x)}"  # noqa: E731
+        value = lambda label, x: f"<span style='color:{theme.MUTED}'>{label}</span> {price_text(x, self.tick)}"  # noqa: E731
         self.readout.setText(
             f"{head} &nbsp; <span style='color:{theme.MUTED}'>{when:%a %Y-%m-%d %H:%M} ET</span> &nbsp; "
             f"{value('O', o)} {value('H', h)} {value('L', low)} {value('C', c)} "
-            f"<span style='color:{color}'>{change:+,.2f} ({change / previous * 100 if previous else 0:+.2f}%)</span>"
+            f"<span style='color:{color}'>{'+' if change >= 0 else '-'}{price_text(abs(change), self.tick)} "
+            f"({change / previous * 100 if previous else 0:+.2f}%)</span>"
             f" &nbsp; <span style='color:{theme.MUTED}'>Vol</span> {v:,.0f}")
         self.readout.adjustSize()

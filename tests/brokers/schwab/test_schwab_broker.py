@@ -290,3 +290,17 @@ async def test_reconnects_within_15_s_of_the_broker_being_back_with_the_default_
         assert took < 15
     finally:
         await broker.stop()
+
+
+async def test_the_accounts_balance_buying_power_and_days_pnl_are_reported(authorised, double, make_broker):
+    from station.domain.events import AccountReported
+
+    double.current_balances.update(liquidationValue=100250.5, buyingPower=200501.0)
+    broker, seen = await make_broker(authorised)
+    await seen.wait(lambda: seen.of(AccountReported), what="the account reported")
+    report = seen.of(AccountReported)[-1]
+    assert (report.destination, report.account, report.balance, report.buying_power, report.day_pnl) == (
+        "schwab", ACCOUNT, Decimal("100250.5"), Decimal("200501.0"), Decimal("250.5"))
+    double.current_balances.update(liquidationValue=99900.0)
+    broker.balances._at = None  # due at the next poll, as every 15 s
+    await seen.wait(lambda: seen.of(AccountReported)[-1].day_pnl == Decimal("-100.0"), what="the change")

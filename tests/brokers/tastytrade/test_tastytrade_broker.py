@@ -197,3 +197,17 @@ async def test_refused_password_is_not_retried_until_changed(secrets, double, ma
     secrets.set("tastytrade-password", PASSWORD)
     await seen.connected(broker)
     assert double.logins == ["password"]
+
+
+async def test_the_accounts_balance_buying_power_and_days_pnl_are_reported(oauth, double, make_broker):
+    from station.domain.events import AccountReported
+
+    double.balances.update({"net-liquidating-value": "101200.0", "derivative-buying-power": "87000.0"})
+    broker, seen = await make_broker(oauth)
+    await seen.wait(lambda: seen.of(AccountReported), what="the account reported")
+    report = seen.of(AccountReported)[-1]
+    assert (report.destination, report.account, report.balance, report.buying_power, report.day_pnl) == (
+        "tasty", ACCOUNT, Decimal("101200.0"), Decimal("87000.0"), Decimal("1200.0"))
+    double.balances["net-liquidating-value"] = "99500.0"
+    broker.balances._at = None  # due at the next poll, as every 15 s
+    await seen.wait(lambda: seen.of(AccountReported)[-1].day_pnl == Decimal("-500.0"), what="the change")

@@ -137,6 +137,31 @@ def test_trading_window_sessions_holidays_and_early_close(calendars):
     assert rule.check(order("buy"), book) is None
 
 
+def test_a_cme_window_is_the_session_the_moment_belongs_to(calendars):
+    """CME's session opens at 17:00 CT the evening before its date and halts daily 16:00-17:00 CT."""
+    chicago = ZoneInfo("America/Chicago")
+    now = {"t": dt.datetime(2025, 5, 13, 18, 30, tzinfo=chicago)}  # a Tuesday evening: Wednesday's session
+    rule = TradingWindowRule(limits({"S": {"window": {"calendar": "CMES"}},
+                                     "Day": {"window": {"calendar": "CMES", "start": "08:30", "end": "15:00"}}}),
+                             calendars, clock=lambda: now["t"])
+    book = Book()
+    assert rule.check(order("buy"), book) is None
+    assert "trades 08:30-15:00 CMES time; it is 18:30" in rule.check(order("buy", strategy="Day"), book)
+    now["t"] = dt.datetime(2025, 5, 13, 23, 0, tzinfo=chicago)
+    assert rule.check(order("buy"), book) is None
+    now["t"] = dt.datetime(2025, 5, 13, 16, 30, tzinfo=chicago)  # inside the daily halt
+    assert rule.check(order("buy"), book) == "S trades 17:00-16:00 CMES time; it is 16:30"
+    now["t"] = dt.datetime(2025, 5, 13, 15, 59, tzinfo=chicago)
+    assert rule.check(order("buy"), book) is None
+    assert rule.check(order("buy", strategy="Day"), book) == "Day trades 08:30-15:00 CMES time; it is 15:59"
+    now["t"] = dt.datetime(2025, 5, 13, 10, 0, tzinfo=chicago)
+    assert rule.check(order("buy", strategy="Day"), book) is None
+    now["t"] = dt.datetime(2025, 5, 18, 12, 0, tzinfo=chicago)  # Sunday noon: the week opens at 17:00
+    assert rule.check(order("buy"), book) == "S trades on CMES sessions only: 2025-05-18 has none (holiday or weekend)"
+    now["t"] = dt.datetime(2025, 5, 18, 17, 5, tzinfo=chicago)
+    assert rule.check(order("buy"), book) is None
+
+
 def test_the_gate_asks_every_rule_in_order(calendars):
     gate = build_gate(Book(), limits(), calendars, breached=lambda scope: False)
     assert [r.name for r in gate.rules] == ["kill switch", "max order qty", "max position", "max open orders",

@@ -59,6 +59,10 @@ class FakeTWS:
         self.executions: list[FakeExecution] = []
         self.positions: dict[int, list[float]] = {}  # conId -> [qty, avg cost incl. multiplier]
         self.realized: dict[int, float] = {}
+        # the account's values (updateAccountValue) and the day's PnL (reqPnL's answer)
+        self.money: dict[str, str] = {"NetLiquidation": "100000.00", "TotalCashValue": "100000.00",
+                                      "BuyingPower": "400000.00", "RealizedPnL": "0.00"}
+        self.daily_pnl = 0.0
         self.sessions: list[Session] = []
         self.received: list[tuple[float, int, int, list[str]]] = []  # (monotonic, client id, msg id, fields)
         self.errors_sent: list[tuple[int, int, str]] = []
@@ -296,6 +300,17 @@ class FakeTWS:
         for session in self.sessions:
             if session.ready:
                 session.position_changed(sec, held[0], held[1])
+
+    # ---- the account ----------------------------------------------------------------------------
+
+    def account_changed(self, daily_pnl: float | None = None, **values: str) -> None:
+        """New account values (NetLiquidation=…, BuyingPower=…) and day's PnL, sent as TWS sends them."""
+        self.money.update(values)
+        if daily_pnl is not None:
+            self.daily_pnl = daily_pnl
+        for session in self.sessions:
+            if session.ready:
+                session.account_changed(values, daily_pnl is not None)
 
     # ---- market data --------------------------------------------------------------------------
 

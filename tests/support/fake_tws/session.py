@@ -33,6 +33,7 @@ class Session:
         self.closed = False
         self.positions_subscribed = False
         self.account_subscribed = False
+        self.pnl_requests: list[int] = []
         self.market_data: dict[int, Security] = {}
         self.bars: dict[int, Security] = {}
         self.handlers = {
@@ -41,7 +42,7 @@ class Session:
             76: self.req_account_updates_multi, 7: self.req_executions, 8: self.req_ids, 9: self.req_contract_details,
             78: self.req_sec_def_opt_params, 1: self.req_mkt_data, 2: self.cancel_mkt_data, 50: self.req_rt_bars,
             51: self.cancel_rt_bars, 3: self.place_order, 4: self.cancel_order, 49: self.req_current_time,
-            58: self.req_global_cancel, 17: self.req_managed_accounts,
+            58: self.req_global_cancel, 17: self.req_managed_accounts, 92: self.req_pnl, 93: self.cancel_pnl,
         }
 
     # ---- connection ---------------------------------------------------------------------------
@@ -136,8 +137,7 @@ class Session:
         if not self.account_subscribed:
             return
         account = self.tws.account
-        for key, value in (("NetLiquidation", "100000.00"), ("TotalCashValue", "100000.00"),
-                           ("BuyingPower", "400000.00"), ("RealizedPnL", "0.00")):
+        for key, value in self.tws.money.items():
             self.send(frame(6, 2, key, value, "USD", account))
         for con_id, (qty, avg) in self.tws.positions.items():
             sec = self.tws.securities.by_con_id(con_id)
@@ -145,6 +145,27 @@ class Session:
                                      self.tws.realized.get(con_id, 0.0)))
         self.send(frame(8, 1, datetime.now().strftime("%H:%M")))
         self.send(frame(54, 1, account))
+
+    def req_pnl(self, f: list[str]) -> None:
+        req_id = int(f[1])
+        self.pnl_requests.append(req_id)
+        self._send_pnl(req_id)
+
+    def cancel_pnl(self, f: list[str]) -> None:
+        if int(f[1]) in self.pnl_requests:
+            self.pnl_requests.remove(int(f[1]))
+
+    def _send_pnl(self, req_id: int) -> None:
+        unrealized = float(self.tws.money.get("UnrealizedPnL", "0"))
+        self.send(frame(94, req_id, self.tws.daily_pnl, unrealized, float(self.tws.money.get("RealizedPnL", "0"))))
+
+    def account_changed(self, values: dict[str, str], pnl: bool) -> None:
+        if self.account_subscribed:
+            for key, value in values.items():
+                self.send(frame(6, 2, key, value, "USD", self.tws.account))
+        if pnl:
+            for req_id in self.pnl_requests:
+                self._send_pnl(req_id)
 
     def req_account_updates_multi(self, f: list[str]) -> None:
         self.send(frame(74, 1, f[2]))

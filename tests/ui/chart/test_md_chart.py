@@ -202,17 +202,69 @@ def test_the_dock_asks_for_bars_and_follows_live_updates(wired, qtbot, tmp_path)
     dock.grab().save(str(tmp_path / "dock.png"))
 
 
-def test_alerts_and_fills_become_markers(wired):
+def drawn_x(view: ChartView) -> list[float]:
+    return [float(x) for x in view.marker_item.data["x"]]
+
+
+def test_alerts_and_fills_become_markers_on_the_bar_of_their_time(wired):
     bus, hub, bridge, dock, t0 = wired
     at = datetime.fromtimestamp(t0 // 10**9 + 125, UTC)
     bus.publish(AlertReceived(Alert("ES", Side.BUY, at, Decimal(1), Decimal("5901.25"))))
     bus.publish(AlertReceived(Alert("NQ", Side.BUY, at)))  # another symbol: not on this chart
     bus.publish(OrderFilled(None, Fill("f1", "a1-x-paper", "paper", "ES", Side.SELL, Decimal(1), Decimal("5902"),
-                                        at + timedelta(days=3))))
+                                        at + timedelta(minutes=7))))
+    bus.publish(OrderFilled(None, Fill("f2", "a2-x-paper", "paper", "CME_MINI:ES1!", Side.BUY, Decimal(1),
+                                        Decimal("5903"), at + timedelta(days=3))))  # after the newest bar ends
     bridge.flush()
-    assert [(dock.view.series.index_at(t), p, s, k) for t, p, s, k in dock.view.markers] == [
-        (2, 5901.25, "buy", "alert"), (9, 5902.0, "sell", "fill")]  # a later fill sits on the newest bar
-    assert len(dock.view.marker_item.data) == 2
+    assert [(dock.view.series.index_at(m.time_ns), m.price, m.side, m.kind) for m in dock.view.markers] == [
+        (2, 5901.25, "buy", "alert"), (9, 5902.0, "sell", "fill"), (9, 5903.0, "buy", "fill")]
+    assert drawn_x(dock.view) == [2.0, 9.0]  # the fill three days on is not on this chart's bars
+
+
+class ReplayQueries:
+    """What a chart reads: the market clock of a replay and the journal's alerts and fills."""
+
+    def __init__(self, clock, alerts=(), fills=()):
+        from types import SimpleNamespace
+
+        self.market = SimpleNamespace(market_time=clock.at)
+        self.alerts = SimpleNamespace(latest_alerts=lambda limit: [(a, None) for a in alerts])
+        self.orders = SimpleNamespace(latest_fills=lambda limit: list(fills))
+
+
+def test_markers_sit_in_bar_time_on_a_replay_chart_and_a_new_chart_shows_them(qtbot):
+    """A replay's bars are hours or days behind the wall clock: an alert goes on the bar the replay was forming."""
+    from station.marketdata.clock import MarketClock
+    from station.ui.chart.markers import ChartMarkers
+
+    bus = Bus()
+    hub = BarHub(bus)
+    asyncio.run(hub.start())
+    bridge = UiBridge(bus, hz=1000)
+    t0 = int(datetime(2025, 5, 15, 14, 30, tzinfo=UTC).timestamp()) * 10**9
+    hub.ingest(TradeBatch.single("ES", t0 + np.arange(300, dtype=np.int64) * 10**9, np.full(300, 5900.0), np.ones(300)))
+    clock, wall = MarketClock(), datetime.now(UTC)
+    clock.note(t0 + 299 * 10**9, wall - timedelta(seconds=5))  # the replay stood at 14:34:59 five seconds ago
+    early = Alert("ES", Side.BUY, wall - timedelta(hours=2), Decimal(1), Decimal("5900"))  # before this run's replay
+    queries = ReplayQueries(clock, alerts=[early])
+    dock = ChartDock(bridge, "ES", "1m", name="replay", markers=ChartMarkers(queries))
+    qtbot.addWidget(dock)
+    dock.show()
+    bridge.flush()
+    bus.publish(AlertReceived(Alert("ES", Side.SELL, wall, Decimal(1), Decimal("5900"))))
+    bridge.flush()
+    assert drawn_x(dock.view) == [4.0]  # 14:34, not stacked after the newest bar; the early one unknown: not drawn
+    clock.note(t0 + 420 * 10**9, wall + timedelta(seconds=1))
+    hub.ingest(TradeBatch.single("ES", t0 + np.arange(300, 420, dtype=np.int64) * 10**9, np.full(120, 5901.0),
+                                 np.ones(120)))
+    bridge.flush()
+    assert len(dock.view.series) == 7 and drawn_x(dock.view) == [4.0]  # new bars: the marker stays on its bar
+    queries.alerts.latest_alerts = lambda limit: [(early, None), (Alert("ES", Side.SELL, wall, Decimal(1)), None)]
+    again = ChartDock(bridge, "ES", "1m", name="second", markers=ChartMarkers(queries))  # a chart opened later
+    qtbot.addWidget(again)
+    bridge.flush()
+    assert drawn_x(again.view) == [4.0]
+    bridge.close()
 
 
 def test_the_history_dialog_shows_the_cost_first_then_progress_and_cancel(qtbot):
@@ -294,4 +346,92 @@ def test_moving_averages_match_pandas_after_live_updates():
             average.update(first)
     close = pd.Series(series.column("close"))
     assert np.allclose(sma(), close.rolling(20).mean().to_numpy(), equal_nan=True)
-    assert np.allclose(ema(), close.ewm(span=20, adjust=False).mean().to_numpy())
+    from station.engine.indicators import EMA  # the strategies' own: seeded with the SMA, as TradingView's ta.ema
+
+    engine = EMA(20)
+    assert np.allclose(ema(), [np.nan if v is None else v for v in map(engine.update, close)], equal_nan=True)
+
+
+def es_bars(n=200, timeframe="1m", starts=None):
+    from station.domain.marketdata import BarColumns
+
+    rng = np.random.default_rng(3)
+    start = starts if starts is not None else (
+        int(datetime(2025, 5, 15, 13, 30, tzinfo=UTC).timestamp()) * 10**9 + np.arange(n, dtype=np.int64) * 60 * 10**9)
+    close = 5900 + 0.25 * np.round(np.cumsum(rng.normal(0, 4, n)))
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    return BarColumns("ES", timeframe, start, open_, np.maximum(open_, close) + 0.5, np.minimum(open_, close) - 0.5,
+                      close, np.full(n, 10.0))
+
+
+def test_the_last_price_and_the_crosshair_price_are_badges_on_the_axis_rounded_to_the_tick(qtbot):
+    from station.ui.chart.view import price_text
+
+    view = shown_view(qtbot, es_bars())
+    view.set_tick(0.25)
+    view.refresh()
+    view._after_change()
+    plot_right = view.price.getViewBox().sceneBoundingRect().right()
+    badge = view.last_badge.sceneBoundingRect()
+    close = float(view.series.column("close")[-1])
+    assert view.last_badge.text() == price_text(close, 0.25) and badge.left() >= plot_right - 1  # beside the candles
+    y_scene = view.price.getViewBox().mapViewToScene(QPointF(0, close)).y()
+    assert badge.top() <= y_scene <= badge.bottom()  # at the price's height
+    view.hover(view.price.getViewBox().mapViewToScene(QPointF(100, close + 0.11)))
+    shown = view.cross_badge.text().replace(",", "")
+    assert float(shown) % 0.25 == 0 and view.crosshair_h.value() % 0.25 == 0  # on the tick, not 5,901.36
+    assert view.cross_badge.sceneBoundingRect().left() >= plot_right - 1
+    assert view.readout.geometry().bottom() <= view.price.getViewBox().sceneBoundingRect().top() + 2  # own band
+
+
+def test_the_crosshair_and_read_out_follow_leaving_and_a_timeframe_switch(qtbot):
+    from PySide6.QtCore import QEvent
+
+    view = shown_view(qtbot, es_bars())
+    at_bar = lambda i: view.price.getViewBox().mapViewToScene(  # noqa: E731
+        QPointF(i, float(view.series.column("close")[i])))
+    when = lambda: view.readout.text().split(" ET")[0][-5:]  # noqa: E731  (the bar's time in the read-out)
+    view.hover(at_bar(150))
+    assert view.crosshair_v.isVisible() and when() == "12:00"  # bar 150: 09:30 ET + 150 min
+    QApplication.sendEvent(view, QEvent(QEvent.Leave))
+    assert not view.crosshair_v.isVisible() and not view.cross_badge.isVisible()
+    assert when() == "12:49"  # the newest bar again, not the one the mouse left
+    view.hover(at_bar(150))
+    five = es_bars(40, "5m", int(datetime(2025, 5, 15, 13, 30, tzinfo=UTC).timestamp()) * 10**9
+                   + np.arange(40, dtype=np.int64) * 300 * 10**9)
+    view.set_bars(five)  # the timeframe changed under the mouse
+    assert "5m" in view.readout.text() and when() == "12:45" and not view.crosshair_v.isVisible()
+
+
+def test_tick_bar_time_labels_keep_a_label_apart(qtbot):
+    """512t bars: hundreds a minute at the open, a few an hour at night; labels never print over each other."""
+    from station.ui.chart.axis import MIN_LABEL_PX
+
+    night = int(datetime(2025, 5, 15, 4, 0, tzinfo=UTC).timestamp()) * 10**9 + np.arange(60, dtype=np.int64) * 600 * 10**9
+    open_ = int(datetime(2025, 5, 15, 13, 30, tzinfo=UTC).timestamp()) * 10**9 + np.arange(300, dtype=np.int64) * 4 * 10**9
+    view = shown_view(qtbot, es_bars(360, "512t", np.concatenate((night, open_))), width=1200)
+    view.show_latest(360)
+    repainted(view)
+    lo, hi = view.price.getViewBox().viewRange()[0]
+    width = view.time_axis.geometry().width()
+    ticks = view.time_axis.tickValues(lo, hi, width)[0][1]
+    pixels = np.diff(np.array(ticks)) * width / (hi - lo)
+    assert len(ticks) >= 3 and pixels.min() >= MIN_LABEL_PX - 1
+
+
+def test_a_strategys_own_lines_are_drawn_from_the_lines_menu_and_remembered(qtbot):
+    from station.ui.chart.lines import LinesBar
+
+    bar = LinesBar(strategy_lines=lambda symbol: [("ES cross", ("EMA 9", "SMA 21"))] if symbol == "ES" else [])
+    qtbot.addWidget(bar)
+    bar.symbol = "ES"
+    bar.menu.aboutToShow.emit()
+    entry = next(a for a in bar.menu.actions() if a.text().startswith("Lines of ES cross"))
+    entry.trigger()
+    assert bar.shown() == ("EMA 20", "EMA 9", "SMA 21") and bar.specs()[1:] == [("ema", 9), ("sma", 21)]
+    bar.menu.aboutToShow.emit()
+    next(a for a in bar.menu.actions() if a.text() == "Remove EMA 20").trigger()
+    assert bar.lines() == ("SMA 50", "EMA 9", "SMA 21")
+    again = LinesBar(bar.lines(), bar.shown())  # as the chart's settings bring them back
+    qtbot.addWidget(again)
+    assert again.shown() == ("EMA 9", "SMA 21") and again.lines() == ("SMA 50", "EMA 9", "SMA 21")
