@@ -128,7 +128,9 @@ class Station:
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
         from station.oms.service import OrderManager
-        from station.domain.events import AlertDuplicated
+        from station.domain.events import AlertDuplicated, RequestRefused
+        from station.store.refusals_repo import RefusalRepository
+        from station.web.api.refusals import install as install_refusals_api
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
         from station.domain.commands import RenewSecret
@@ -172,6 +174,10 @@ class Station:
         self.bus.subscribe(RenewSecret, renewal.on_renew)
         # skipped resends, counted by `station analyze`
         self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
+        # refused webhook requests, the newest 10,000 (the Alerts dock, GET /api/refusals)
+        self.refusals = RefusalRepository(self.store)
+        self.bus.subscribe(RequestRefused, self.refusals.on_refused)
+        install_refusals_api(self.receiver.app.router, self.refusals)
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
@@ -188,7 +194,7 @@ class Station:
         records = OrderRepository(self.store)  # the journal's alerts and the orders and fills they became
         return Queries(alerts=records, orders=records, book=self.oms.book, config=self.config, connections=self,
                        script_feed=ScriptFeedRepository(self.store), ib_contracts=self.ib_contracts,
-                       engine=self.engine)
+                       engine=self.engine, refusals=self.refusals)
 
     def latest_connections(self) -> list[ConnectionChanged]:
         """Each link's last reported state (`queries.ConnectionQueries`: a window opened late shows them)."""

@@ -11,6 +11,7 @@ Orders and trading actions are not here: they are commands on the bus (`domain/c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from station.domain.alert import Alert
@@ -21,6 +22,7 @@ from station.domain.fills import Fill
 from station.domain.marketdata import MarketDataRow
 from station.domain.orders import Order
 from station.domain.pnl import MarkedPosition
+from station.domain.refusals import Refusal
 from station.domain.script_feed import ScriptTrade
 
 
@@ -129,6 +131,14 @@ class IbContractEditor(Protocol):
     async def delete(self, tv_symbol: str) -> bool: ...
 
 
+class RefusalQueries(Protocol):
+    """Refused webhook requests (store: `RefusalRepository`); the Alerts dock and `GET /api/refusals` read them."""
+
+    def latest_refusals(self, limit: int = 100, since: datetime | None = None) -> list[Refusal]:
+        """The newest `limit` refusals (received since `since`, if given), newest first."""
+        ...
+
+
 class EngineQueries(Protocol):
     """The engine's strategies (engine: `StrategyRunner`)."""
 
@@ -149,3 +159,4 @@ class Queries:
     script_feed: ScriptFeedQueries
     ib_contracts: IbContractQueries
     engine: EngineQueries
+    refusals: RefusalQueries

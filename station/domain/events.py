@@ -14,6 +14,7 @@ from station.domain.fills import Fill
 from station.domain.marketdata import Bar, BarColumns, MarketDataRow, Tick
 from station.domain.orders import Order, OrderRequest
 from station.domain.pnl import MarkedPosition
+from station.domain.refusals import Refusal
 from station.domain.positions import Position
 from station.domain.script_feed import ScriptUpload
 from station.domain.timeutil import utc_now
@@ -302,11 +303,15 @@ class ErrorRaised(Event):
 
 @dataclass(frozen=True, slots=True)
 class Notified(Event):
-    """A message for the trader's attention (tray notification, e-mail)."""
+    """A message for the trader's attention (tray notification, e-mail, chat).
+
+    `kind` names what it is about, so a notifier can route or group it (e.g. `schwab-token-expiry`).
+    """
 
     title: str
     message: str
     level: str = "info"
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,3 +383,10 @@ class PositionsMarked(Event):
     """Every position at the latest marks (published a few times a second while prices move)."""
 
     positions: tuple[MarkedPosition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRefused(Event):
+    """The webhook answered a request with a 4xx (recorded as a refusal; it made no alert)."""
+
+    refusal: Refusal

@@ -15,6 +15,7 @@ from station.domain.destinations import port_destination_name
 from station.domain.enums import OrderType, Side
 from station.domain.ids import client_order_id
 from station.domain.orders import OrderRequest
+from station.domain.tradingview_symbols import ticker_candidates
 from station.oms.book import Book, OrderMeta
 from station.store.order_repo import PairGroup
 
@@ -45,7 +46,7 @@ class Plan:
 
 def select_strategies(alert: Alert, config: RoutingConfig) -> tuple[list[tuple[StrategyConfig, TickerConfig]], str | None]:
     """The (strategy, ticker entry) pairs an alert goes to, or the reason there are none."""
-    symbols = [alert.ticker] + ([alert.spread.ticker1] if alert.spread else [])
+    symbols = [*ticker_candidates(alert.ticker), *(ticker_candidates(alert.spread.ticker1) if alert.spread else ())]
     if alert.strategy:
         strategy = config.strategy(alert.strategy)
         if strategy is None:
