@@ -181,6 +181,7 @@ class Station:
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
+        _credentials(self, add)
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""
@@ -205,6 +206,22 @@ class Station:
 
     def _on_config_announced(self, event: ConfigChanged) -> None:
         self.watcher.revision = max(self.watcher.revision, event.revision)
+
+
+def _credentials(station: "Station", add: Callable[["Component"], None]) -> None:
+    """The window's "Test key" / "Test connection" checks, Schwab's browser login and its expiry notice."""
+    from station.brokers.credential_checks import CredentialChecks, check_ib, tastytrade_check
+    from station.brokers.schwab.authorization import SchwabAuthorization
+    from station.brokers.schwab.token_watch import SchwabTokenWatch
+    from station.marketdata.databento.key_check import databento_key_check
+
+    secrets, bus = station.secrets, station.bus
+    gateway = lambda: station.config.settings("marketdata")["history_gateway"]  # noqa: E731
+    add(CredentialChecks(bus, {"ib": check_ib, "tastytrade": tastytrade_check(secrets),
+                               "databento": databento_key_check(secrets, gateway)}))
+    add(SchwabAuthorization(bus, secrets, lambda: list(station.config.load().destinations),
+                            station.options.data_dir / "tls"))
+    add(SchwabTokenWatch(bus, secrets))
 
 
 def _market_data(station: "Station"):

@@ -390,3 +390,33 @@ class RequestRefused(Event):
     """The webhook answered a request with a 4xx (recorded as a refusal; it made no alert)."""
 
     refusal: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsTested(Event):
+    """The answer to `TestCredentials`: did it work, and what the service said (never a secret)."""
+
+    request_id: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAuthorizationStarted(Event):
+    """A browser login is under way: open `url`; the redirect is caught at `callback_url` when `listening`."""
+
+    request_id: str
+    url: str
+    callback_url: str
+    listening: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAuthorized(Event):
+    """A browser login ended: the refresh token is stored (ok) or why not."""
+
+    request_id: str
+    ok: bool
+    message: str
+    issued_at: datetime | None = None
