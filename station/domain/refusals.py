@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,3 +20,13 @@ class Refusal:
     reason: str
     strategy: str | None = None
     body: str = ""
+
+
+_VARIABLE = re.compile(r"\d+(\.\d+)?")
+
+
+def reason_kind(status: int, reason: str) -> str:
+    """The stable part of a refusal's reason (`rate limit exceeded; retry after 3 s` -> `429 rate limit exceeded`):
+    refusals of one kind are logged once a minute per address, and share a row in the Alerts dock."""
+    head = re.split(r"[:;]", reason, maxsplit=1)[0]
+    return f"{status} {_VARIABLE.sub('N', head).strip()}"

@@ -44,7 +44,7 @@ class StrategiesDock(QWidget):
 
     def __init__(self, context: DockContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.config, self.edits = context.queries.config, context.edits
+        self.context, self.config, self.edits = context, context.queries.config, context.edits
         self.saving: asyncio.Future | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
@@ -302,7 +302,7 @@ class StrategiesDock(QWidget):
         """Open the named-destination dialog (paper, NinjaTrader ATI account, IB, …)."""
         from station.ui.destination_dialog import DestinationDialog
 
-        self._destination_dialog = DestinationDialog(self.edits, self)
+        self._destination_dialog = DestinationDialog(self.context, self)
         self._destination_dialog.dialog.open()
         return self._destination_dialog
 

@@ -10,13 +10,12 @@ is never logged, and the body kept has its passphrase taken out (`redact.redact_
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Callable, Iterable
 
 from station.bus import Bus
 from station.domain.events import RequestRefused
-from station.domain.refusals import Refusal
+from station.domain.refusals import Refusal, reason_kind
 from station.domain.timeutil import utc_now
 from station.web.tradingview.redact import redact_body
 
@@ -24,13 +23,6 @@ log = logging.getLogger("station.web")
 
 LOG_PERIOD_S = 60.0
 MAX_KINDS = 4096  # (source, reason) pairs remembered for the once-a-minute rule
-_VARIABLE = re.compile(r"\d+(\.\d+)?")
-
-
-def reason_kind(status: int, reason: str) -> str:
-    """The stable part of a reason (`rate limit exceeded; retry after 3 s` -> `429 rate limit exceeded`)."""
-    head = re.split(r"[:;]", reason, maxsplit=1)[0]
-    return f"{status} {_VARIABLE.sub('N', head).strip()}"
 
 
 class RefusalRecorder:
