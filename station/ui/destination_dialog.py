@@ -132,11 +132,11 @@ class DestinationDialog:
     def check_folders(self) -> str:
         """Say at once which folder does not exist, and what the running Station reports for this destination."""
         lines = []
-        for which in ("incoming", "outgoing"):
-            text = self.fields["ninjatrader-ati"][which].text().strip()
-            if text and not Path(text).expanduser().is_dir():
-                lines.append(f"⚠ the {which} folder {text} does not exist: is NinjaTrader 8 installed for this user, "
-                             "and AT Interface on?")
+        missing = [text for text in (self.fields["ninjatrader-ati"][which].text().strip()
+                                     for which in ("incoming", "outgoing")) if text and not Path(text).expanduser().is_dir()]
+        if missing:
+            lines.append(f"⚠ Not found: {'; '.join(missing)}. Is NinjaTrader 8 installed for this user? It makes these "
+                         "folders; choose them with Browse… if they are elsewhere.")
         name = self.name.text().strip()
         for event in self.context.queries.connections.latest_connections():
             if name and event.name == name and event.detail:

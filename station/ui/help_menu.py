@@ -12,7 +12,7 @@ from typing import Callable
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QDialog, QListWidget, QMenu, QMessageBox, QTextBrowser, QWidget
+from PySide6.QtWidgets import QDialog, QListWidget, QMenu, QTextBrowser, QWidget
 
 from station.paths import resources_dir
 from station.ui.context import StationInfo
@@ -64,13 +64,13 @@ class UserGuide:
         self.dialog.show()
 
 
-def open_path(path: Path, parent: QWidget, opener: Callable[[QUrl], bool] = QDesktopServices.openUrl) -> bool:
-    """Open a file or folder with the desktop's own program; say so when it does not exist or cannot be opened."""
+def open_path(path: Path, say: Callable[[str], None]) -> bool:
+    """Open a file or folder with the desktop's own program; `say` why not when it does not exist or cannot be."""
     if not path.exists():
-        QMessageBox.information(parent, "Station", f"{path} does not exist yet.")
+        say(f"{path} does not exist yet")
         return False
-    if not opener(QUrl.fromLocalFile(str(path))):
-        QMessageBox.information(parent, "Station", f"No program could open {path}; it is at that path.")
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        say(f"No program could open {path}; it is at that path")
         return False
     return True
 
@@ -93,8 +93,12 @@ def fill_help_menu(menu: QMenu, window: QWidget, info: StationInfo, about: Calla
 
     add("guide", "&User guide", guide, "F1")
     menu.addSeparator()
-    add("data", "Open &data folder", lambda: open_path(info.data_dir, window))
-    add("log", "Open the &log", lambda: open_path(info.data_dir / LOG_FILE, window))
+    def say(text: str) -> None:
+        status = getattr(window, "statusBar", None)
+        status().showMessage(text, 10000) if status else None
+
+    add("data", "Open &data folder", lambda: open_path(info.data_dir, say))
+    add("log", "Open the &log", lambda: open_path(info.data_dir / LOG_FILE, say))
     menu.addSeparator()
     add("about", "&About Station", about)
     return actions

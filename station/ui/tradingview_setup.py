@@ -124,9 +124,9 @@ class TradingViewSetup:
         root = self.info.receiver_url if local else self.public_url.text().strip()
         if not root:
             return ""
-        passphrase = (self._passphrase() if reveal else "•" * 12) if self.in_url else None
-        return webhook_url(root, self.strategy.currentData(), path=self.path_form.currentData() or PATHS[0],
-                           passphrase=passphrase)
+        url = webhook_url(root, self.strategy.currentData(), path=self.path_form.currentData() or PATHS[0],
+                          passphrase=self._passphrase() if self.in_url and reveal else None)
+        return url + ("?passphrase=" + "•" * 12 if self.in_url and not reveal else "")
 
     def message_text(self, *, reveal: bool) -> str:
         """The selected dialect's message; the passphrase masked unless `reveal` (left out when it is in the URL)."""
@@ -137,9 +137,11 @@ class TradingViewSetup:
         """Show URLs, passphrase and message for the current choices."""
         shown = self.show_passphrase.isChecked()
         self.local_url.setText(self.url(local=True, reveal=shown))
+        self.local_url.setCursorPosition(0)
         public = self.public_url.text().strip()
         if public:
             self.webhook_url.setText(self.url(local=False, reveal=shown))
+            self.webhook_url.setCursorPosition(0)
             self.url_hint.setText("Paste this URL into the alert's Notifications → Webhook URL.")
         else:
             self.webhook_url.setText("")
