@@ -47,7 +47,7 @@ class AccountsDialog:
         d = self.dialog
         self.tabs = child(d, QTabWidget, "tabs")
         child(d, QLabel, "keyring").setText(keyring_text(context.info.keyring))
-        self.sections = {name: SecretRows(context, names, grid_of(d, f"{name}Secrets"), self._changed)
+        self.sections = {name: SecretRows(context, names, grid_of(d, f"{name}Secrets"))
                          for name, names in SECTIONS.items()}
         bridge = context.bridge
         self.databento = CredentialTest(bridge, child(d, QPushButton, "testDatabento"), child(d, QLabel, "databentoResult"),
@@ -128,7 +128,3 @@ class AccountsDialog:
         say(child(self.dialog, QLabel, "tastytradeResult"),
             f"{name} now trades in the {'sandbox' if on else 'production'} environment", theme.GREEN)
         return True
-
-    def _changed(self, name: str) -> None:
-        if name.startswith("schwab-") and name != "schwab-refresh-token":
-            asyncio.ensure_future(self.sections["schwab"]["schwab-refresh-token"].load())

@@ -86,7 +86,7 @@ class SchwabLogin:
     async def authorize(self) -> BrokerAuthorized | None:
         """Start the login, open the browser on Schwab's page, wait for Station to catch the redirect."""
         if self.prepare is not None and not await self.prepare():
-            say(self.result, "✘ the typed app key or secret could not be stored", theme.RED)
+            say(self.result, "✘ not started: what was typed could not be saved (see the message above)", theme.RED)
             return None
         if not self.bridge.handles(AuthorizeBroker):
             say(self.result, "✘ Schwab logins are not available in this Station", theme.RED)

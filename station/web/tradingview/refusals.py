@@ -51,8 +51,10 @@ class RefusalRecorder:
             state[1] += 1
             return
         quiet = state[1] if state else 0
-        if len(self._said) >= MAX_KINDS:
+        if len(self._said) >= MAX_KINDS:  # forget what is a minute old; under a spread-out flood, the oldest half
             self._said = {k: v for k, v in self._said.items() if now - v[0] < self.period_s}
+            if len(self._said) >= MAX_KINDS:
+                self._said = dict(sorted(self._said.items(), key=lambda item: item[1][0])[MAX_KINDS // 2:])
         self._said[key] = [now, 0]
         where = f" (strategy {refusal.strategy!r} in the URL)" if refusal.strategy else ""
         more = f"; {quiet} more like it since the last such line" if quiet else ""

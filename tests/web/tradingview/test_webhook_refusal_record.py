@@ -187,3 +187,26 @@ async def test_exchange_prefixes_and_continuous_futures_reach_the_listed_ticker(
         ("CME_MINI:ES1!", "routed"), ("NASDAQ:AAPL", "routed"), ("ES1!", "routed"), ("NYSE:IBM", "unrouted")]
     assert sorted((o["strategy"], o["ticker"]) for o in orders) == [("Futures", "ES"), ("Futures", "ES"),
                                                                      ("Stocks", "AAPL")]
+
+
+async def test_refusals_before_the_body_is_read_are_recorded_too(data_dir, secrets):
+    async with running_station(data_dir, secrets, {"allowlist": ["10.9.8.7"]}) as station:
+        assert (await post(station, DIALECT_1))[0] == 403
+        table = await recorded(station, 1)
+    assert table[0]["status"] == 403 and "allow-list" in table[0]["reason"] and table[0]["body"] == ""
+    async with running_station(data_dir, secrets, {"allowlist": [], "rate_limits": ["1 per minute"]}) as station:
+        assert (await post(station, DIALECT_1))[0] == 200
+        assert (await post(station, {**DIALECT_1, "trade_id": "second"}))[0] == 429
+        table = await recorded(station, 2)
+    assert table[-1]["status"] == 429 and table[-1]["reason"].startswith("rate limit exceeded")
+    assert PASSPHRASE not in table[-1]["body"] and '"trade_id": "second"' in table[-1]["body"]
+
+
+def test_the_kept_body_is_cut_at_512_bytes_between_characters():
+    from station.web.tradingview.redact import redact_body
+
+    body = ('{"passphrase": "p4ss-word", "comment": "' + "é" * 600 + '"}').encode()
+    kept = redact_body(body, ["p4ss-word"])
+    assert len(kept.encode()) <= 512 and kept.startswith('{"passphrase": "***", "comment": "éé') and "p4ss" not in kept
+    assert redact_body(b'{"a": {"passphrase": "nested-1"}, "b": "nested-1"}') == '{"a": {"passphrase": "***"}, "b": "***"}'
+    assert redact_body(b"\xff\xfe junk") == "\ufffd\ufffd junk"
