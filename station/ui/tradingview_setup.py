@@ -27,7 +27,7 @@ from station.secrets import Secret
 from station.ui import theme
 from station.ui.context import DockContext
 from station.ui.forms import child, load_form
-from station.ui.test_alert import NONE_CONFIGURED, routing_of, test_body, test_target
+from station.ui.tradingview_test_alert import NONE_CONFIGURED, routing_of, test_body, test_target
 from station.ui.tradingview_messages import ANY_STRATEGY, DIALECTS, HINT, PATHS, message_for, webhook_url
 
 __all__ = ["TradingViewSetup", "webhook_url", "message_for", "DIALECTS"]
