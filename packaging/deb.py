@@ -37,10 +37,21 @@ SYSTEM_PACKAGES = {
     "libwayland-client.so.0": "libwayland-client0", "libwayland-cursor.so.0": "libwayland-cursor0",
     "libwayland-egl.so.1": "libwayland-egl1", "libfontconfig.so.1": "libfontconfig1",
     "libfreetype.so.6": "libfreetype6", "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0", "libgthread-2.0.so.0": "libglib2.0-0",
 }
 GLIBC = re.compile(r"^(ld-linux.*|libc|libm|libdl|libpthread|librt|libutil|libresolv|libanl)\.so\.\d+$")
+# What Qt's xcb platform plugin (the window on an X11 desktop, and under xvfb-run) loads, found by starting
+# the app under xvfb-run on a stock Debian 12 and reading what was missing (QT_DEBUG_PLUGINS=1; the plugin's
+# and Qt's DT_NEEDED): the .deb depends on all of them even where the bundle's own scan misses one (a trimmed
+# or lazily loaded plugin), and README.md names the same list for a source install.
+XCB_PLATFORM_PACKAGES = (
+    "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0",
+    "libxcb-render0", "libxcb-shape0", "libxcb-shm0", "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0",
+    "libxcb-xkb1", "libxcb-glx0", "libxcb1", "libx11-6", "libx11-xcb1", "libxkbcommon0", "libxkbcommon-x11-0",
+    "libegl1", "libgl1", "libfontconfig1", "libfreetype6", "libdbus-1-3", "libglib2.0-0",
+)
 # zoneinfo reads the system's time zones (US/Eastern for market hours).
-ALWAYS = ("libc6", "tzdata")
+ALWAYS = ("libc6", "tzdata", *XCB_PLATFORM_PACKAGES)
 
 
 def elf_files(tree: Path) -> list[Path]:

@@ -131,7 +131,9 @@ class Station:
         from station.notify.email import EmailNotifier
         from station.notify.watch import ConnectionNotices
         from station.oms.service import OrderManager
-        from station.domain.events import AlertDuplicated
+        from station.domain.events import AlertDuplicated, RequestRefused
+        from station.store.refusals_repo import RefusalRepository
+        from station.web.api.refusals import install as install_refusals_api
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
         from station.domain.commands import RenewSecret
@@ -187,11 +189,16 @@ class Station:
         self.bus.subscribe(RenewSecret, renewal.on_renew)
         # skipped resends, counted by `station analyze`
         self.bus.subscribe(AlertDuplicated, DuplicateLog(self.store).on_duplicated)
+        # refused webhook requests, the newest 10,000 (the Alerts dock, GET /api/refusals)
+        self.refusals = RefusalRepository(self.store)
+        self.bus.subscribe(RequestRefused, self.refusals.on_refused)
+        install_refusals_api(self.receiver.app.router, self.refusals)
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)
         self.chat = ChatNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)  # Telegram, Discord
         add(self.chat)
+        _credentials(self, add)
 
     def status(self) -> dict[str, Any]:
         """What /health reports besides `status`: links and their states."""
@@ -205,7 +212,7 @@ class Station:
         records = OrderRepository(self.store)  # the journal's alerts and the orders and fills they became
         return Queries(alerts=records, orders=records, book=self.oms.book, config=self.config, connections=self,
                        script_feed=ScriptFeedRepository(self.store), ib_contracts=self.ib_contracts,
-                       engine=self.engine, market=self.marketdata, accounts=self)
+                       engine=self.engine, refusals=self.refusals, market=self.marketdata, accounts=self)
 
     def latest_connections(self) -> list[ConnectionChanged]:
         """Each link's last reported state (`queries.ConnectionQueries`: a window opened late shows them)."""
@@ -223,6 +230,22 @@ class Station:
 
     def _on_config_announced(self, event: ConfigChanged) -> None:
         self.watcher.revision = max(self.watcher.revision, event.revision)
+
+
+def _credentials(station: "Station", add: Callable[["Component"], None]) -> None:
+    """The window's "Test key" / "Test connection" checks, Schwab's browser login and its expiry notice."""
+    from station.brokers.credential_checks import CredentialChecks, check_ib, tastytrade_check
+    from station.brokers.schwab.authorization import SchwabAuthorization
+    from station.brokers.schwab.token_watch import SchwabTokenWatch
+    from station.marketdata.databento.key_check import databento_key_check
+
+    secrets, bus = station.secrets, station.bus
+    gateway = lambda: station.config.settings("marketdata")["history_gateway"]  # noqa: E731
+    add(CredentialChecks(bus, {"ib": check_ib, "tastytrade": tastytrade_check(secrets),
+                               "databento": databento_key_check(secrets, gateway)}))
+    add(SchwabAuthorization(bus, secrets, lambda: list(station.config.load().destinations),
+                            station.options.data_dir / "tls"))
+    add(SchwabTokenWatch(bus, secrets))
 
 
 def _market_data(station: "Station"):

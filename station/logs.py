@@ -31,7 +31,7 @@ class SecretMask(logging.Filter):
         """Never let `value` appear in a log line, nor its escaped, percent-encoded or JSON-escaped forms."""
         if value and len(value) >= 4:
             with cls._lock:
-                cls._secrets = cls._secrets | _variants(value)
+                cls._secrets = cls._secrets | secret_forms(value)
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = self._secrets
@@ -50,7 +50,7 @@ class SecretMask(logging.Filter):
         return True
 
 
-def _variants(value: str) -> set[str]:
+def secret_forms(value: str) -> set[str]:
     """The forms a secret takes when something quotes it: JSON, URLs, Python reprs of str and bytes."""
     raw = value.encode("utf-8", "surrogatepass")
     forms = {

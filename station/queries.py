@@ -25,6 +25,7 @@ from station.domain.pairs import PairFill
 from station.domain.record_filter import RecordFilter
 from station.domain.pnl import MarkedPosition
 from station.domain.script_feed import ScriptTrade, ScriptUpload
+from station.domain.refusals import Refusal
 
 
 class AlertQueries(Protocol):
@@ -181,6 +182,14 @@ class IbContractEditor(Protocol):
     async def delete(self, tv_symbol: str) -> bool: ...
 
 
+class RefusalQueries(Protocol):
+    """Refused webhook requests (store: `RefusalRepository`); the Alerts dock and `GET /api/refusals` read them."""
+
+    def latest_refusals(self, limit: int = 100, since: datetime | None = None) -> list[Refusal]:
+        """The newest `limit` refusals (received since `since`, if given), newest first."""
+        ...
+
+
 class EngineQueries(Protocol):
     """The engine's strategies (engine: `StrategyRunner`)."""
 
@@ -230,5 +239,6 @@ class Queries:
     script_feed: ScriptFeedQueries
     ib_contracts: IbContractQueries
     engine: EngineQueries
+    refusals: RefusalQueries
     market: MarketQueries = WallClockMarket()
     accounts: AccountQueries = NoAccounts()

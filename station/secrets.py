@@ -16,15 +16,17 @@ from __future__ import annotations
 import re
 import secrets as random_source
 import threading
+from datetime import datetime
 from typing import Callable
 
+from station.domain.credentials import BY_NAME, CREDENTIALS
+from station.domain.timeutil import UTC, utc_now
 from station.logs import SecretMask
 
 SERVICE = "station"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-KNOWN_NAMES = ("webhook-passphrase", "api-token", "databento-key", "schwab-app-key", "schwab-app-secret",
-               "schwab-refresh-token", "tastytrade-client-secret", "tastytrade-refresh-token", "tastytrade-username",
-               "tastytrade-password", "smtp-password")
+KNOWN_NAMES = tuple(credential.name for credential in CREDENTIALS)
+ISSUED = ".issued"  # beside a secret that expires (a Schwab refresh token): when it was stored, ISO time
 
 FIX = ("no usable OS keyring: install and unlock a Secret Service (e.g. gnome-keyring) or, "
        "on a headless server, choose a backend explicitly, e.g. "
@@ -72,6 +74,11 @@ def check_name(name: str) -> str:
         raise ValueError(f"invalid secret name {name!r}: use lower-case letters, digits and '-', "
                          f"e.g. {', '.join(KNOWN_NAMES[:3])}")
     return name
+
+
+def _dated(name: str) -> bool:
+    credential = BY_NAME.get(name)
+    return credential is not None and credential.lifetime is not None
 
 
 def _describe(backend) -> str:
@@ -138,14 +145,26 @@ class SecretStore:
         value = self._call(self.backend.get_password, SERVICE, check_name(name))
         return None if value is None else Secret(value)
 
-    def set(self, name: str, value: str) -> Secret:
+    def set(self, name: str, value: str, *, issued_at: datetime | None = None) -> Secret:
+        """Store `value` as `name`; a secret that expires also gets its issue time (`issued_at`, default now)."""
         if not value:
             raise ValueError(f"secret {name} is empty")
         self._call(self.backend.set_password, SERVICE, check_name(name), value)
+        if _dated(name):
+            stamp = (issued_at or utc_now()).astimezone(UTC).isoformat()
+            self._call(self.backend.set_password, SERVICE, name + ISSUED, stamp)
         return Secret(value)
 
+    def issued_at(self, name: str) -> datetime | None:
+        """When the expiring secret `name` was issued (stored), or None if unknown or not set."""
+        stamp = self._call(self.backend.get_password, SERVICE, check_name(name) + ISSUED)
+        try:
+            return datetime.fromisoformat(stamp) if stamp else None
+        except ValueError:
+            return None
+
     def delete(self, name: str) -> bool:
-        """Remove a secret; False if it was not set."""
+        """Remove a secret (and its issue time); False if it was not set."""
         from keyring.errors import PasswordDeleteError
 
         if self.get(name) is None:
@@ -154,6 +173,11 @@ class SecretStore:
             self._call(self.backend.delete_password, SERVICE, check_name(name))
         except PasswordDeleteError:
             return False
+        if _dated(name):
+            try:
+                self._call(self.backend.delete_password, SERVICE, name + ISSUED)
+            except PasswordDeleteError:
+                pass
         return True
 
     def ensure(self, name: str, make: Callable[[], str] | None = None) -> tuple[Secret, bool]:

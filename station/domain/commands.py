@@ -255,3 +255,41 @@ class ShowTrade(Command):
     exit_ns: int
     entry_price: float
     exit_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class TestCredentials(Command):
+    """Check a service's credentials or connection without trading (answered by `CredentialsTested`).
+
+    `kind`: `databento` (a metadata call, no cost), `ib` (`params`: host, port, client_id: connect and
+    disconnect), `tastytrade` (`params`: the destination's name: log in).
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    request_id: str
+    kind: str
+    params: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeBroker(Command):
+    """Start a broker's browser login (Schwab): answered by `BrokerAuthorizationStarted`, then `BrokerAuthorized`.
+
+    `destination` names the schwab destination whose URLs to use (None: the first, or the defaults).
+    """
+
+    request_id: str
+    broker: str = "schwab"
+    destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteBrokerAuthorization(Command):
+    """Finish a started login with the address the browser was sent to (pasted by hand)."""
+
+    request_id: str
+    redirect_url: str
+
+    def __repr__(self) -> str:  # the address carries a one-time code
+        return f"CompleteBrokerAuthorization({self.request_id!r}, '***')"

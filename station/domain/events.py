@@ -14,6 +14,7 @@ from station.domain.fills import Fill
 from station.domain.marketdata import Bar, BarColumns, MarketDataRow, Tick
 from station.domain.orders import Order, OrderRequest
 from station.domain.pnl import MarkedPosition
+from station.domain.refusals import Refusal
 from station.domain.positions import Position
 from station.domain.script_feed import ScriptUpload
 from station.domain.timeutil import utc_now
@@ -445,3 +446,40 @@ class AccountReported(Event):
     day_pnl: Decimal | None = None  # today's change as the broker counts it
     currency: str = "USD"
     at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRefused(Event):
+    """The webhook answered a request with a 4xx (recorded as a refusal; it made no alert)."""
+
+    refusal: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsTested(Event):
+    """The answer to `TestCredentials`: did it work, and what the service said (never a secret)."""
+
+    request_id: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAuthorizationStarted(Event):
+    """A browser login is under way: open `url`; the redirect is caught at `callback_url` when `listening`."""
+
+    request_id: str
+    url: str
+    callback_url: str
+    listening: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAuthorized(Event):
+    """A browser login ended: the refresh token is stored (ok) or why not."""
+
+    request_id: str
+    ok: bool
+    message: str
+    issued_at: datetime | None = None

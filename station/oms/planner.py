@@ -18,6 +18,7 @@ from station.domain.ids import client_order_id
 from station.domain.orders import OrderRequest
 from station.domain.ticks import tick_size
 from station.oms import closing
+from station.domain.tradingview_symbols import ticker_candidates
 from station.oms.book import Book, OrderMeta
 from station.oms.brackets import bracket_exits, expected_price
 from station.store.order_repo import PairGroup
@@ -60,7 +61,7 @@ def select_strategies(alert: Alert, config: RoutingConfig) -> tuple[list[tuple[S
     A strategy Station runs itself (it has an `engine`) takes its own signals and the trader's clicks;
     alerts from outside (the webhook, scripts) only where its config says `"take_alerts": true`.
     """
-    symbols = [alert.ticker] + ([alert.spread.ticker1] if alert.spread else [])
+    symbols = [*ticker_candidates(alert.ticker), *(ticker_candidates(alert.spread.ticker1) if alert.spread else ())]
     if alert.strategy:
         strategy = config.strategy(alert.strategy)
         if strategy is None:

@@ -5,7 +5,9 @@ costs one table update per tick; nothing polls. What happened before the dock li
 (alerts routed while Station started, or before a restart) is in the journal, read once
 right after subscribing: the router publishes a status only after committing it, so an
 event either reached the dock or its outcome is in that read. A status event that comes
-before its alert's row (batches of two kinds) waits for the row.
+before its alert's row (batches of two kinds) waits for the row. Refused webhook requests
+are rows too (status `refused`, with the reason and the sender's address; `refused_rows.py`),
+shown or hidden by the "Refused" switch.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from station.domain.alert import Alert
-from station.domain.events import AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged, OrderUpdated
+from station.domain.events import (AlertDuplicated, AlertReceived, AlertStatusChanged, ConfigChanged, OrderUpdated,
+                                   RequestRefused)
 from station.domain.orders import Order
+from station.domain.refusals import Refusal
 from station.domain.timeutil import to_eastern
 from station.ui import theme
 from station.ui.context import DockContext
+from station.ui.refused_rows import RefusedRows, ticker_in
 from station.ui.table_model import ALIGN_RIGHT, Column, RecordTableModel, TextFilterProxy, make_table
 from station.ui.trading_format import price, qty, side_color
 from station.ui.tradingview_setup import TradingViewSetup, webhook_url
@@ -42,9 +47,10 @@ STARTUP_ORDERS = 2000  # the orders read at start: which strategies the shown al
 EARLY_CAP = 1000  # statuses of alerts whose row has not come yet (or never will: older than the table)
 SEARCH_MIN_WIDTH = 140
 STATUS_COLORS = {"queued": theme.ACCENT, "routed": theme.GREEN, "unrouted": theme.AMBER, "rejected": theme.RED,
-                 "duplicate": theme.GREY}
+                 "duplicate": theme.GREY, "refused": theme.RED}
 EMPTY = "No alerts yet. TradingView setup… gives the webhook URL and the message to paste into an alert."
-FILTERS = ("All statuses", "queued", "routed", "unrouted", "rejected", "duplicate")
+FILTERS = ("All statuses", "queued", "routed", "unrouted", "rejected", "duplicate", "refused")
+STARTUP_REFUSALS = 200
 _duplicate_keys = itertools.count(1)
 
 
@@ -74,7 +80,14 @@ class AlertRow:
 
 
 def _detail_color(row: AlertRow) -> str:
-    return STATUS_COLORS[row.status] if row.status in ("unrouted", "rejected") else theme.MUTED
+    return STATUS_COLORS[row.status] if row.status in ("unrouted", "rejected", "refused") else theme.MUTED
+
+
+def refused_row(refusal: Refusal, key: object, count: int) -> AlertRow:
+    """A refused request's row: its reason in Detail (with how often it came this minute), its sender as Source."""
+    more = f" (×{count} this minute)" if count > 1 else ""
+    return AlertRow(key=key, received_at=refusal.at, ticker=ticker_in(refusal.body), action="", status="refused",
+                    strategy=refusal.strategy, source=refusal.source, reason=f"{refusal.status} {refusal.reason}{more}")
 
 
 COLUMNS = [
@@ -123,6 +136,11 @@ class AlertsDock(QWidget):
         self.status_filter = QComboBox()
         self.status_filter.addItems(list(FILTERS))
         self.status_filter.setToolTip("Show only alerts with this status")
+        self.show_refused = QCheckBox("Refused")
+        self.show_refused.setChecked(True)
+        self.show_refused.setToolTip("Show webhook requests Station refused (wrong passphrase, bad body, unknown "
+                                     "strategy, …) with the reason")
+        self._refused = RefusedRows(refused_row)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search alerts (ticker, strategy, status, …)")
         self.search.setClearButtonEnabled(True)
@@ -132,6 +150,7 @@ class AlertsDock(QWidget):
         filters = QHBoxLayout()  # one row of controls: the table gets the height
         filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.status_filter)
+        filters.addWidget(self.show_refused)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.count)
         filters.addSpacing(8)
@@ -146,6 +165,7 @@ class AlertsDock(QWidget):
         layout.addWidget(self.table)
 
         self.status_filter.currentTextChanged.connect(self._refilter)
+        self.show_refused.toggled.connect(self._refilter)
         self.search.textChanged.connect(self._search)
         connect(self.setup_button.clicked, self.open_setup)
         connect(self.settings_button.clicked, self.open_settings)
@@ -156,6 +176,7 @@ class AlertsDock(QWidget):
         bridge.on(AlertStatusChanged, self.on_statuses)
         bridge.on(OrderUpdated, lambda events: self.on_orders([e.order for e in events]))
         bridge.on(ConfigChanged, lambda _events: self._show_address())
+        bridge.on(RequestRefused, self.on_refused)
         self.load_recent()  # after subscribing: what came before is in the journal, what comes after in events
         self._show_address()
         if context.info.passphrase_created:  # created at this start: show it once, clearly
@@ -167,7 +188,9 @@ class AlertsDock(QWidget):
         """Fill the table from the journal's newest rows."""
         latest = self.context.queries.alerts.latest_alerts(limit)
         self._note_orders(self.context.queries.orders.latest_orders(STARTUP_ORDERS))
-        self._upsert([self._with_orders(AlertRow.of(alert, reason)) for alert, reason in latest])
+        refused = self._refused.rows(self.context.queries.refusals.latest_refusals(STARTUP_REFUSALS)[::-1])
+        rows = [self._with_orders(AlertRow.of(alert, reason)) for alert, reason in latest]
+        self._upsert(sorted(rows + refused, key=lambda r: r.received_at))
 
     def on_orders(self, orders: list[Order]) -> None:
         """Orders made for alerts: the rows say which strategies took them."""
@@ -221,6 +244,14 @@ class AlertsDock(QWidget):
                 reason=f"duplicate of #{event.original_alert_id}, skipped"))
         self._upsert(rows)
 
+    def on_refused(self, events: list[RequestRefused]) -> None:
+        """Refused requests: a row each (repeats within a minute share one), and a word in the status line."""
+        rows = self._refused.rows([event.refusal for event in events])
+        self._upsert(rows)
+        if rows and self.show_refused.isChecked():
+            last = rows[-1]
+            self.notice.emit(f"⚠ A webhook request from {last.source} was refused: {last.reason}", 15000)
+
     def on_statuses(self, events: list[AlertStatusChanged]) -> None:
         """Routed, unrouted, rejected: the row changes; an alert not shown yet keeps its status for its row."""
         rows = []
@@ -261,8 +292,11 @@ class AlertsDock(QWidget):
     # ---- filters and header --------------------------------------------------------------------
 
     def _refilter(self) -> None:
-        status = self.status_filter.currentText()
-        self.proxy.set_predicate(None if status == FILTERS[0] else (lambda r: r.status == status))
+        status, refused = self.status_filter.currentText(), self.show_refused.isChecked()
+        if status != FILTERS[0]:
+            self.proxy.set_predicate(lambda r: r.status == status and (refused or status != "refused"))
+        else:
+            self.proxy.set_predicate(None if refused else (lambda r: r.status != "refused"))
         self._show_count()
 
     def _search(self, text: str) -> None:
@@ -280,7 +314,7 @@ class AlertsDock(QWidget):
     def _fit_address(self) -> None:
         """Show the address in the row only where the search box keeps a usable width (it is in the tooltip
         of the setup button and in the status bar too)."""
-        others = (self.status_filter, self.count, self.setup_button, self.settings_button)
+        others = (self.status_filter, self.show_refused, self.count, self.setup_button, self.settings_button)
         room = self.width() - sum(w.sizeHint().width() for w in others) - SEARCH_MIN_WIDTH - 48
         self.address.setVisible(room >= self.address.sizeHint().width())
 

@@ -142,12 +142,14 @@ class MainWindow(QMainWindow):
         self._action(self.view_menu, "&Reset layout", self.reset_layout, QKeySequence("Ctrl+Shift+R"))
 
         settings_menu = self.menuBar().addMenu("&Settings")
+        self._action(settings_menu, "&Accounts && keys…", self.show_accounts)
         self._action(settings_menu, "REST &API and notifications…", self.show_api_settings, QKeySequence("Ctrl+,"))
         settings_menu.addMenu(confirmations_menu(self, self.settings))
         settings_menu.addAction(self.fill_sound.action(self))
 
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About Station", self._about)
+        from station.ui.help_menu import fill_help_menu
+
+        self.help_actions = fill_help_menu(self.menuBar().addMenu("&Help"), self, self.context.info, self._about)
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -156,6 +158,14 @@ class MainWindow(QMainWindow):
         connect(action.triggered, slot)
         menu.addAction(action)
         return action
+
+    def show_accounts(self, tab: str = "station"):
+        """Settings → Accounts & keys: every secret, the keyring holding them, the tests of each service."""
+        from station.ui.accounts_dialog import AccountsDialog
+
+        self._accounts = AccountsDialog(self.context, self)
+        self._accounts.open(tab)
+        return self._accounts
 
     def show_api_settings(self):
         """The API token (to copy or renew) and e-mail notification settings."""

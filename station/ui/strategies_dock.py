@@ -48,7 +48,7 @@ class StrategiesDock(QWidget):
 
     def __init__(self, context: DockContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.config, self.edits, self.settings = context.queries.config, context.edits, context.settings
+        self.context, self.config, self.edits, self.settings = context, context.queries.config, context.edits, context.settings
         self.saving: asyncio.Future | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
@@ -319,7 +319,7 @@ class StrategiesDock(QWidget):
         """Open the named-destination dialog (paper, NinjaTrader ATI account, IB, …)."""
         from station.ui.destination_dialog import DestinationDialog
 
-        self._destination_dialog = DestinationDialog(self.edits, self)
+        self._destination_dialog = DestinationDialog(self.context, self)
         self._destination_dialog.dialog.open()
         return self._destination_dialog
 

@@ -1,9 +1,10 @@
 """The "TradingView setup" dialog (forms/tradingview_setup.ui): URL, passphrase, alert messages, a test.
 
-Everything a trader pastes into TradingView in one place: the webhook URL
-(local, and the public tunnel address they paste), the passphrase (copy,
-regenerate), a ready message for each payload dialect, and a button that sends
-a real test alert through the receiver.
+Everything a trader pastes into TradingView in one place: the webhook URL (local, and
+the public tunnel address they paste; `/webhook` or `/v4/webhook`, the passphrase in the
+message or in the URL), the passphrase (copy, regenerate), a ready message for each
+payload dialect, and a button that sends a real test alert for a ticker the trader's
+strategy lists, through the receiver, and says how it was routed.
 
 The passphrase is read from the keyring (in a worker thread) when the dialog opens;
 regenerating asks its owner with `RenewSecret` and reads it again on `SecretChanged`.
@@ -12,10 +13,8 @@ regenerating asks its owner with `RenewSecret` and reads it again on `SecretChan
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Callable
-from urllib.parse import quote
 
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
@@ -23,65 +22,20 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QLabel, QLineEdit,
 
 from station.domain.commands import RenewSecret
 from station.domain.events import SecretChanged
-from station.domain.timeutil import utc_now
 from station.domain.validation import ConfigError, Invalid, http_url
 from station.secrets import Secret
 from station.ui import theme
 from station.ui.context import DockContext
 from station.ui.forms import child, load_form
+from station.ui.tradingview_test_alert import NONE_CONFIGURED, routing_of, test_body, test_target
+from station.ui.tradingview_messages import ANY_STRATEGY, DIALECTS, HINT, PATHS, message_for, webhook_url
+
+__all__ = ["TradingViewSetup", "webhook_url", "message_for", "DIALECTS"]
 
 log = logging.getLogger("station.ui")
 
 PASSPHRASE = "webhook-passphrase"  # the secret's name (CONTRACT.md: `station secret set webhook-passphrase`)
 ANSWER_TIMEOUT_S = 10.0
-
-ANY_STRATEGY = "Any strategy (routed by ticker)"
-# (label, message with TradingView placeholders; PASSPHRASE is replaced, numbers stay unquoted where TradingView fills numbers)
-DIALECTS = {
-    1: ("ticker · action · qty · price · time", """{
-  "passphrase": "PASSPHRASE",
-  "ticker": "{{ticker}}",
-  "trade_id": "{{strategy.order.id}}",
-  "action": "{{strategy.order.action}}",
-  "current_position": "{{strategy.prev_market_position}}",
-  "qty": {{strategy.order.contracts}},
-  "price": {{strategy.order.price}},
-  "time": "{{timenow}}"
-}"""),
-    2: ("order_action · order_contracts · market position (0SPX)", """{
-  "passphrase": "PASSPHRASE",
-  "ticker": "{{ticker}}",
-  "order_action": "{{strategy.order.action}}",
-  "order_contracts": "{{strategy.order.contracts}}",
-  "order_price": "{{strategy.order.price}}",
-  "mar_pos": "{{strategy.market_position}}",
-  "mar_pos_size": "{{strategy.market_position_size}}",
-  "pre_mar_pos": "{{strategy.prev_market_position}}",
-  "pre_mar_pos_size": "{{strategy.prev_market_position_size}}",
-  "order_comment": "{{strategy.order.comment}}"
-}"""),
-    3: ("symbol · action · quantity · price · timestamp", """{
-  "passphrase": "PASSPHRASE",
-  "symbol": "{{ticker}}",
-  "action": "{{strategy.order.action}}",
-  "quantity": {{strategy.order.contracts}},
-  "price": {{close}},
-  "timestamp": "{{timenow}}"
-}"""),
-}
-HINT = ("All three formats are accepted on the same URL. Placeholders in {{…}} are filled by TradingView "
-        "when the alert fires; the strategy's order fills give action, contracts and positions.")
-
-
-def webhook_url(root: str, strategy: str | None = None) -> str:
-    """The webhook URL on `root` (the receiver's address, or the public tunnel's), for one strategy or for any."""
-    return f"{root.rstrip('/')}/webhook" + (f"/{quote(strategy, safe='')}" if strategy else "")
-
-
-def message_for(dialect: int, passphrase: str) -> str:
-    """The alert message for `dialect` with the passphrase in it (JSON-escaped)."""
-    return DIALECTS[dialect][1].replace("PASSPHRASE", json.dumps(passphrase, ensure_ascii=False)[1:-1])
-
 
 class TradingViewSetup:
     """Controller of the setup dialog."""
@@ -97,6 +51,8 @@ class TradingViewSetup:
         d = self.dialog
         self.notice = child(d, QLabel, "notice")
         self.strategy = child(d, QComboBox, "strategy")
+        self.path_form = child(d, QComboBox, "pathForm")
+        self.passphrase_in = child(d, QComboBox, "passphraseIn")
         self.local_url = child(d, QLineEdit, "localUrl")
         self.public_url = child(d, QLineEdit, "publicUrl")
         self.webhook_url = child(d, QLineEdit, "webhookUrl")
@@ -121,18 +77,24 @@ class TradingViewSetup:
             self.strategy.addItem(strategy.name, strategy.name)
         for number, (label, _) in DIALECTS.items():
             self.dialect.addItem(f"{number}: {label}", number)
+        for path in PATHS:
+            self.path_form.addItem(path, path)
+        self.passphrase_in.addItem("passphrase in the message", "message")
+        self.passphrase_in.addItem("passphrase in the URL (?passphrase=…)", "url")
         self.public_url.setText(self._saved_public_url())
 
         self.strategy.currentIndexChanged.connect(self.refresh)
+        self.path_form.currentIndexChanged.connect(self.refresh)
+        self.passphrase_in.currentIndexChanged.connect(self.refresh)
         self.public_url.editingFinished.connect(lambda: asyncio.ensure_future(self.save_public_url()))
         self.show_passphrase.toggled.connect(self.refresh)
         self.dialect.currentIndexChanged.connect(self.refresh)
-        child(d, QPushButton, "copyLocalUrl").clicked.connect(lambda: self._copy(self.local_url.text()))
-        child(d, QPushButton, "copyWebhookUrl").clicked.connect(lambda: self._copy(self.webhook_url.text()))
+        child(d, QPushButton, "copyLocalUrl").clicked.connect(lambda: self._copy(self.url(local=True, reveal=True)))
+        child(d, QPushButton, "copyWebhookUrl").clicked.connect(lambda: self._copy(self.url(local=False, reveal=True)))
         child(d, QPushButton, "copyPassphrase").clicked.connect(lambda: self._copy(self._passphrase()))
         child(d, QPushButton, "copyMessage").clicked.connect(lambda: self._copy(self.message_text(reveal=True)))
         child(d, QPushButton, "regeneratePassphrase").clicked.connect(self._confirm_regenerate)
-        self.send_test_button.clicked.connect(lambda: asyncio.ensure_future(self.send_test_alert()))
+        self.send_test_button.clicked.connect(self._confirm_test)
         self.refresh()
 
     def show(self) -> asyncio.Future:
@@ -152,18 +114,34 @@ class TradingViewSetup:
     def _saved_public_url(self) -> str:
         return self.context.queries.config.settings("webhook").get("public_url") or ""
 
+    @property
+    def in_url(self) -> bool:
+        """The passphrase travels in the URL's query, not in the message."""
+        return self.passphrase_in.currentData() == "url"
+
+    def url(self, *, local: bool, reveal: bool) -> str:
+        """The webhook URL in the chosen form (local or public; "" without a public address); masked unless `reveal`."""
+        root = self.info.receiver_url if local else self.public_url.text().strip()
+        if not root:
+            return ""
+        url = webhook_url(root, self.strategy.currentData(), path=self.path_form.currentData() or PATHS[0],
+                          passphrase=self._passphrase() if self.in_url and reveal else None)
+        return url + ("?passphrase=" + "•" * 12 if self.in_url and not reveal else "")
+
     def message_text(self, *, reveal: bool) -> str:
-        """The selected dialect's message; the passphrase masked unless `reveal`."""
-        passphrase = self._passphrase() if reveal else "•" * 12
+        """The selected dialect's message; the passphrase masked unless `reveal` (left out when it is in the URL)."""
+        passphrase = None if self.in_url else self._passphrase() if reveal else "•" * 12
         return message_for(self.dialect.currentData() or 1, passphrase)
 
     def refresh(self) -> None:
         """Show URLs, passphrase and message for the current choices."""
-        strategy = self.strategy.currentData()
-        self.local_url.setText(webhook_url(self.info.receiver_url, strategy))
+        shown = self.show_passphrase.isChecked()
+        self.local_url.setText(self.url(local=True, reveal=shown))
+        self.local_url.setCursorPosition(0)
         public = self.public_url.text().strip()
         if public:
-            self.webhook_url.setText(webhook_url(public, strategy))
+            self.webhook_url.setText(self.url(local=False, reveal=shown))
+            self.webhook_url.setCursorPosition(0)
             self.url_hint.setText("Paste this URL into the alert's Notifications → Webhook URL.")
         else:
             self.webhook_url.setText("")
@@ -217,21 +195,38 @@ class TradingViewSetup:
         self.notice.hide()
         return True
 
+    def _confirm_test(self) -> None:
+        target = test_target(self.context.queries.config.load(), self.strategy.currentData())
+        if target is None:
+            asyncio.ensure_future(self.send_test_alert())  # says that nothing is configured
+            return
+        answer = QMessageBox.question(self.dialog, "Send test alert",
+                                      f"Send a test alert: {target.summary}. It is routed like any alert: a broker "
+                                      "destination places a real order. Send it?")
+        if answer == QMessageBox.Yes:
+            asyncio.ensure_future(self.send_test_alert())
+
     async def send_test_alert(self) -> str:
-        """Post a real "buy 1 TEST" alert to the local receiver and show its answer."""
+        """Post a real "buy 1" alert for a ticker the strategy lists, as TradingView would, and show its routing."""
         import aiohttp
 
-        strategy = self.strategy.currentData()
-        body = {"passphrase": self._passphrase(), "ticker": "TEST", "action": "buy", "qty": 1, "price": 1,
-                "trade_id": f"station-test-{utc_now():%Y%m%d%H%M%S%f}", "time": utc_now().isoformat()}
+        target = test_target(self.context.queries.config.load(), self.strategy.currentData())
+        if target is None:
+            self.test_result.setText(f'<span style="color:{theme.AMBER}">{NONE_CONFIGURED}</span>')
+            return self.test_result.text()
+        passphrase = self._passphrase()
+        url = self.url(local=True, reveal=True)
+        body = test_body(target, None if self.in_url else passphrase)
         self.send_test_button.setEnabled(False)
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-                async with session.post(webhook_url(self.info.receiver_url, strategy), json=body) as response:
+                async with session.post(url, json=body) as response:
                     answer = await response.json(content_type=None)
-            if response.status == 200:
-                text = (f'<span style="color:{theme.GREEN}">✔ {answer["message"]} (alert #{answer["alert_id"]})</span>'
-                        " — see the Alerts dock")
+            if response.status == 200 and answer.get("status") == "success":
+                text = await self._followed(answer["alert_id"], target)
+            elif response.status == 200:
+                text = (f'<span style="color:{theme.AMBER}">{answer["message"]} (alert #{answer["alert_id"]}): '
+                        "send it again in a minute</span>")
             else:
                 text = f'<span style="color:{theme.RED}">✘ {response.status}: {answer.get("message")}</span>'
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
@@ -240,6 +235,17 @@ class TradingViewSetup:
             self.send_test_button.setEnabled(True)
         self.test_result.setText(text)
         return text
+
+    async def _followed(self, alert_id: int, target) -> str:
+        """What became of the test alert: routed (green), unrouted or rejected (with the reason)."""
+        outcome = await routing_of(self.context.bridge, self.context.queries, alert_id)
+        head = f"Alert queued (alert #{alert_id}, {target.ticker} → {target.strategy})"
+        if outcome is None:
+            return f'<span style="color:{theme.AMBER}">✔ {head}; not routed yet — see the Alerts dock</span>'
+        if outcome.status == "routed":
+            orders = "" if outcome.orders is None else f": {outcome.orders} order{'s' if outcome.orders != 1 else ''}"
+            return f'<span style="color:{theme.GREEN}">✔ {head}, routed{orders}</span> — see the Alerts and Orders docks'
+        return f'<span style="color:{theme.RED}">✘ {head}, {outcome.status}: {outcome.reason}</span>'
 
     @staticmethod
     def _copy(text: str) -> None:

@@ -5,7 +5,8 @@ throw-away self-signed certificate (`make_certificate`); tests point the client'
 trust at it with `REQUESTS_CA_BUNDLE`. Endpoints, as the client calls them (form
 posts with HTTP basic auth, the key as user name): `/v0/metadata.get_cost` (a JSON
 number of dollars), `/v0/metadata.get_billable_size` (a JSON number of bytes) and
-`/v0/timeseries.get_range` (a zstd DBN stream). Errors answer `{"detail": …}`.
+`/v0/timeseries.get_range` (a zstd DBN stream), and the free `GET /v0/metadata.list_datasets`
+("Test key"). Errors answer `{"detail": …}`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class HistoricalDouble:
 
     async def start(self, cert: Path, key: Path) -> int:
         app = web.Application()
+        app.router.add_get("/v0/metadata.list_datasets", self._datasets)
         app.router.add_post("/v0/metadata.get_cost", self._cost)
         app.router.add_post("/v0/metadata.get_billable_size", self._size)
         app.router.add_post("/v0/timeseries.get_range", self._range)
@@ -92,6 +94,17 @@ class HistoricalDouble:
         return [form for endpoint, form in self.calls if endpoint == "get_range"]
 
     # ---- endpoints ------------------------------------------------------------------------------
+
+    async def _datasets(self, request: web.Request) -> web.Response:
+        """`GET /metadata.list_datasets`: free; the key is checked as on every call."""
+        self.calls.append(("metadata.list_datasets", dict(request.query)))
+        self._authorised(request)
+        return web.json_response(["GLBX.MDP3", "XNAS.ITCH", "OPRA.PILLAR"])
+
+    def _authorised(self, request: web.Request) -> None:
+        user = base64.b64decode(request.headers.get("Authorization", "Basic ").split(" ", 1)[1] or b"").decode()
+        if not hmac.compare_digest(user.partition(":")[0].encode(), self.key.encode()):
+            raise web.HTTPUnauthorized(text='{"detail": "Authentication failed."}', content_type="application/json")
 
     async def _cost(self, request: web.Request) -> web.Response:
         form, selected = await self._select(request, "get_cost")
@@ -126,9 +139,7 @@ class HistoricalDouble:
     async def _select(self, request: web.Request, endpoint: str) -> tuple[dict, np.ndarray]:
         form = dict(await request.post())
         self.calls.append((endpoint, form))
-        user = base64.b64decode(request.headers.get("Authorization", "Basic ").split(" ", 1)[1] or b"").decode()
-        if not hmac.compare_digest(user.partition(":")[0].encode(), self.key.encode()):
-            raise web.HTTPUnauthorized(text='{"detail": "Authentication failed."}', content_type="application/json")
+        self._authorised(request)
         start, end = _ns(form["start"]), _ns(form["end"])
         if self.available_end_ns is not None and end > self.available_end_ns:
             raise web.HTTPUnprocessableEntity(

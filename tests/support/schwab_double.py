@@ -13,6 +13,9 @@ OCO's pair cancels the other. Cancelling the TRIGGER cancels everything in it; c
 pair cancels the OCO whole (the TRIGGER stays), as traders report it. `TRAILING_STOP` takes
 `stopPriceLinkBasis`, `stopPriceLinkType` and a positive `stopPriceOffset`. `refuse_conditional` refuses the
 next TRIGGER or OCO order with its text (an account not enabled for them).
+
+Its login page (`/v1/oauth/authorize`) stands for a trader who logs in and approves: it
+redirects the browser at once to the app's callback URL with `?code=…&session=…`, as Schwab does.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import itertools
 import secrets as random
 import time
 from datetime import datetime, timezone
+from urllib.parse import quote, urlparse
 
 from aiohttp import web
 
@@ -42,9 +46,10 @@ def _now_text() -> str:
 class SchwabDouble(LoopbackServer):
     """The Schwab Trader API on 127.0.0.1, with a hand-driven market."""
 
-    def __init__(self, *, access_lifetime_s: float = 1800) -> None:
+    def __init__(self, *, access_lifetime_s: float = 1800, callback: str = CALLBACK) -> None:
         super().__init__()
         self.access_lifetime_s = access_lifetime_s
+        self.callback = callback  # the developer app's registered callback URL
         self.codes: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.access_tokens: dict[str, float] = {}
@@ -67,6 +72,7 @@ class SchwabDouble(LoopbackServer):
         self._activities = itertools.count(90001)
         base = "/trader/v1/accounts/{hash}"
         self.routes([
+            ("GET", "/v1/oauth/authorize", self.login_page),
             ("POST", "/v1/oauth/token", self.token),
             ("GET", "/trader/v1/accounts/accountNumbers", self.account_numbers),
             ("GET", base, self.account),
@@ -138,6 +144,14 @@ class SchwabDouble(LoopbackServer):
 
     # ---- OAuth ----------------------------------------------------------------------------
 
+    async def login_page(self, request: web.Request) -> web.Response:
+        """The trader logs in and approves: 302 to `{callback}/?code=…&session=…` (Schwab's own redirect)."""
+        if request.query.get("client_id") != APP_KEY or request.query.get("redirect_uri") != self.callback:
+            return web.Response(status=400, text="Invalid client_id or redirect_uri", content_type="text/html")
+        separator = "" if urlparse(self.callback).path not in ("", "/") else ("" if self.callback.endswith("/") else "/")
+        location = f"{self.callback}{separator}?code={quote(self.issue_code(), safe='')}&session={random.token_hex(8)}"
+        raise web.HTTPFound(location)
+
     async def token(self, request: web.Request) -> web.Response:
         self.token_requests += 1
         expected = "Basic " + base64.b64encode(f"{APP_KEY}:{APP_SECRET}".encode()).decode()
@@ -146,7 +160,7 @@ class SchwabDouble(LoopbackServer):
         form = await request.post()
         grant = form.get("grant_type")
         if grant == "authorization_code":
-            if form.get("code") not in self.codes or form.get("redirect_uri") != CALLBACK:
+            if form.get("code") not in self.codes or form.get("redirect_uri") != self.callback:
                 return web.json_response({"error": "invalid_request", "error_description": "Bad authorization code"}, status=400)
             self.codes.discard(form["code"])
             refresh = self.issue_refresh_token()

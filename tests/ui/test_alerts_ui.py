@@ -268,7 +268,8 @@ def test_setup_dialog_urls_passphrase_messages_and_test_alert(qtbot, secrets, da
         decoded = decode_body(filled.encode())
         assert decoded.passphrase == PASSPHRASE
         assert parse_alert(decoded.fields, received_at=utc_now()).dialect == dialect
-    assert "Alert queued" in out["test"] and out["rows"][-1]["ticker"] == "TEST"
+    # the test alert names a ticker the strategy lists, and is followed to its routing
+    assert "Alert queued" in out["test"] and "routed: 1 order" in out["test"] and out["rows"][-1]["ticker"] == "AAPL"
     assert out["regenerated"] and out["new_passphrase"] != PASSPHRASE and out["old_refused"] == 401
     assert (tmp_path / "setup.png").stat().st_size > 5000
 

@@ -1,9 +1,10 @@
 """`station broker authorize schwab`: the one browser login that gives Station a refresh token.
 
 Schwab's OAuth is the authorization-code flow: the trader opens Schwab's login page, logs
-in, and the browser is sent to the app's callback URL with `?code=…`. The trader pastes
-that address back; Station trades the code (valid about 30 seconds) for tokens and keeps
-the refresh token in the keyring. It lasts 7 days, so this is repeated weekly.
+in, and the browser is sent to the app's callback URL with `?code=…`. On the command line
+the trader pastes that address back (the window catches it itself: `authorization.py`);
+Station trades the code (valid about 30 seconds) for tokens and keeps the refresh token
+in the keyring with the time it was issued. It lasts 7 days, so this is repeated weekly.
 """
 
 from __future__ import annotations
@@ -40,9 +41,7 @@ def pick_destination(destinations: list[DestinationConfig], wanted: str | None) 
 def authorize(secrets: SecretStore, destination: DestinationConfig | None, *, read_line: Callable[[], str],
               say: Callable[[str], None], redirect_url: str | None = None) -> None:
     """Run the flow: show the login URL, read the redirected URL, store the refresh token."""
-    params = destination.params if destination else {}
-    base_url = params.get("base_url") or DEFAULT_BASE_URL
-    callback = params.get("callback_url") or DEFAULT_CALLBACK
+    base_url, callback = urls(destination)
     app_key, app_secret = secrets.get(APP_KEY), secrets.get(APP_SECRET)
     for name, value in ((APP_KEY, app_key), (APP_SECRET, app_secret)):
         if value is None:
@@ -58,23 +57,33 @@ def authorize(secrets: SecretStore, destination: DestinationConfig | None, *, re
         code = code_from_redirect(redirect_url)
     except ValueError as exc:
         raise AuthorizeError(str(exc)) from None
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback}
     try:
-        body = asyncio.run(_exchange(base_url, app_key, app_secret, form))
-    except (AuthError, TransientError) as exc:
-        raise AuthorizeError(f"{exc}; the code is valid for about 30 seconds, so start again and paste promptly") from None
-    if not body.get("refresh_token"):
-        raise AuthorizeError("Schwab's answer carried no refresh token")
-    secrets.set(REFRESH_TOKEN, str(body["refresh_token"]))
+        refresh_token = asyncio.run(exchange_code(base_url, app_key, app_secret, code, callback))
+    except AuthorizeError as exc:
+        raise AuthorizeError(f"{exc}; start again and paste promptly") from None
+    secrets.set(REFRESH_TOKEN, refresh_token)
     where = f" for destination {destination.name}" if destination else ""
     say(f"Schwab authorised{where}: the refresh token is stored in {secrets.description} as {REFRESH_TOKEN}. "
         "It lasts 7 days; run `station broker authorize schwab` again before then. "
         "A running Station picks it up at its next connection attempt.")
 
 
-async def _exchange(base_url: str, app_key, app_secret, form: dict[str, str]) -> dict:
+def urls(destination: DestinationConfig | None) -> tuple[str, str]:
+    """(API base URL, callback URL) of a schwab destination, or Schwab's defaults."""
+    params = destination.params if destination else {}
+    return params.get("base_url") or DEFAULT_BASE_URL, params.get("callback_url") or DEFAULT_CALLBACK
+
+
+async def exchange_code(base_url: str, app_key, app_secret, code: str, callback: str) -> str:
+    """The refresh token Schwab gives for an authorization `code`; AuthorizeError saying why not."""
     http = RestClient(base_url, None, title="Schwab")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback}
     try:
-        return await request_tokens(http, app_key, app_secret, form)
+        body = await request_tokens(http, app_key, app_secret, form)
+    except (AuthError, TransientError) as exc:
+        raise AuthorizeError(f"{exc}; the code is valid for about 30 seconds") from None
     finally:
         await http.close()
+    if not body.get("refresh_token"):
+        raise AuthorizeError("Schwab's answer carried no refresh token")
+    return str(body["refresh_token"])

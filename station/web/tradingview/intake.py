@@ -27,11 +27,12 @@ log = logging.getLogger("station.web")
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An HTTP answer: status, JSON body bytes, extra headers."""
+    """An HTTP answer: status, JSON body bytes, extra headers; `message` says why, for a refusal."""
 
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    message: str = ""
 
 
 def error(status: int, message: str, errors: dict[str, str] | None = None, **headers: str) -> Answer:
@@ -39,7 +40,7 @@ def error(status: int, message: str, errors: dict[str, str] | None = None, **hea
     body: dict[str, Any] = {"status": "error", "message": message}
     if errors is not None:
         body["errors"] = errors
-    return Answer(status, json.dumps(body).encode(), {k.replace("_", "-"): v for k, v in headers.items()})
+    return Answer(status, json.dumps(body).encode(), {k.replace("_", "-"): v for k, v in headers.items()}, message)
 
 
 def queued(alert_id: int) -> Answer:
@@ -99,8 +100,13 @@ class AlertIntake:
 
     # ---- the body ----------------------------------------------------------------------------------
 
-    async def receive(self, body: bytes, *, address: str, path_strategy: str | None = None) -> Answer:
-        """The answer for one request body from `address` (to `/webhook[/path_strategy]`)."""
+    async def receive(self, body: bytes, *, address: str, path_strategy: str | None = None,
+                      query_passphrase: str | None = None) -> Answer:
+        """The answer for one request body from `address` (to `/webhook[/path_strategy]`).
+
+        The passphrase is the body's field `passphrase`; a body without that field may carry it in
+        the URL's query (`query_passphrase`). With both, the body's is judged (CONTRACT.md).
+        """
         received_at = utc_now()
         try:
             decoded = decode_body(body)
@@ -109,11 +115,12 @@ class AlertIntake:
         wait = self.failures.retry_after(address)  # again: another request may have failed meanwhile
         if wait > 0:
             return too_many(wait, "too many failed passphrases from this address")
-        if not await self._authentic(decoded.passphrase):
+        offered = decoded.passphrase if decoded.has_passphrase else query_passphrase
+        if not await self._authentic(offered):
             self.failures.hit(address)
-            missing = decoded.passphrase is None or decoded.passphrase == ""
-            return error(401, "missing passphrase: put it in the body field \"passphrase\"" if missing
-                         else "wrong passphrase")
+            missing = offered is None or offered == ""
+            return error(401, "missing passphrase: put it in the body field \"passphrase\" or in the URL "
+                         "(?passphrase=…)" if missing else "wrong passphrase")
         wait = self.limiter.hit(address)
         if wait > 0:
             return too_many(wait, "rate limit exceeded")

@@ -1,4 +1,5 @@
-"""The webhook component: passphrase, live settings, routes; accepted alerts go to the oms's inbox.
+"""The webhook component: passphrase, live settings, routes; accepted alerts go to the oms's inbox, refused
+requests become `RequestRefused` events.
 
 It parses, authenticates, limits and de-duplicates what TradingView sends; the inbox
 (`station.oms.inbox`) journals each accepted alert and publishes `AlertReceived` once
@@ -22,6 +23,7 @@ from station.oms.inbox import AlertInbox
 from station.secrets import Secret, SecretStore, random_token
 from station.web.tradingview.endpoint import add_routes
 from station.web.tradingview.intake import AlertIntake
+from station.web.tradingview.refusals import RefusalRecorder
 from station.web.server import Receiver
 
 log = logging.getLogger("station.web")
@@ -53,7 +55,8 @@ class WebhookService:
         self._revision: int | None = None
         self.intake.refresh_strategies = self._refresh_if_changed
         self.passphrase_created = False
-        add_routes(receiver.app, self.intake)
+        self.refusals = RefusalRecorder(bus)  # every 4xx: a RequestRefused (recorded by the store) and a log line
+        add_routes(receiver.app, self.intake, self.refusals)
         self._unsubscribe = [bus.subscribe(ConfigChanged, self._on_config_changed)]
 
     # ---- lifetime ------------------------------------------------------------------------------
