@@ -133,7 +133,7 @@ class Station:
         from station.oms.service import OrderManager
         from station.domain.events import AlertDuplicated, RequestRefused
         from station.store.refusals_repo import RefusalRepository
-        from station.web.api.refusals import install as install_refusals_api
+        from station.web.api.refusals import install as install_refusals_api, refusal_json
         from station.store.duplicates_repo import DuplicateLog
         from station.store.engine_repo import EngineStateRepository
         from station.domain.commands import RenewSecret
@@ -193,6 +193,8 @@ class Station:
         self.refusals = RefusalRepository(self.store)
         self.bus.subscribe(RequestRefused, self.refusals.on_refused)
         install_refusals_api(self.receiver.app.router, self.refusals)
+        self.dashboard_feed.relay(RequestRefused, "refusals", lambda e: (e.refusal.at, e.refusal.source, e.refusal.reason),
+                                  lambda e: refusal_json(e.refusal))
         self.connection_notices = ConnectionNotices(self.bus)
         self.email = EmailNotifier(self.bus, lambda: self.config.settings("notifications"), self.secrets)
         add(self.email)

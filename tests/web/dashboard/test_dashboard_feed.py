@@ -1,10 +1,11 @@
 """The dashboard's live feed with the python-socketio client: after `join_frontend`, alerts, orders, positions,
-PnL and the kill switch arrive as lists in the REST API's shapes; nothing is built while no frontend listens."""
+PnL, the kill switch and refused webhook requests arrive as lists in the REST API's shapes; nothing is built while no frontend listens."""
 
 from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 import socketio
 
@@ -28,7 +29,7 @@ async def station(data_dir, secrets):
 
 async def frontend(station) -> tuple[socketio.AsyncClient, dict[str, list]]:
     client, seen = socketio.AsyncClient(), {}
-    for name in ("alerts", "orders", "positions", "pnl", "kill_switch"):
+    for name in ("alerts", "orders", "positions", "pnl", "kill_switch", "refusals"):
         client.on(name, lambda data, name=name: seen.setdefault(name, []).append(data))
     token = station.rest.token.current_value()
     await client.connect(station.receiver.url, auth={"token": token}, transports=["websocket"])
@@ -57,6 +58,21 @@ async def test_a_joined_frontend_hears_alerts_orders_positions_pnl_and_the_kill_
         assert seen["pnl"][-1]["pnl"][0]["strategy"] == "Desk"
         station.bus.publish(SetKillSwitch(True, "feed test"))
         await until(lambda: any(k["engaged"] and k["reason"] == "feed test" for k in seen.get("kill_switch", [])))
+    finally:
+        await client.disconnect()
+
+
+async def test_a_refused_webhook_request_arrives_live_as_the_api_lists_it(station):
+    client, seen = await frontend(station)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{station.receiver.url}/webhook",
+                                 json={"passphrase": "wrong", "ticker": "ES", "action": "buy"}) as answer:
+                assert answer.status == 401
+        refused = await until(lambda: next((r for batch in seen.get("refusals", []) for r in batch), None),
+                              what="the refused request")
+        assert (refused["status"], refused["reason"], refused["source"]) == (401, "wrong passphrase", "127.0.0.1")
+        assert "wrong" not in refused["body"] and set(refused) == {"time", "source", "status", "reason", "strategy", "body"}
     finally:
         await client.disconnect()
 
