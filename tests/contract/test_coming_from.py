@@ -11,17 +11,10 @@ import textwrap
 
 import pytest
 
-from support.paths import REPO
 from support.contract import (
     DIALECT_3, PASSPHRASE, TOKEN, LineListener, StationProcess, cli_ok, free_port, import_config, keyring_env,
     wait_until,
 )
-
-# `?passphrase=` in the URL and `POST /v4/webhook` come with desktop-setup's branch; until it is merged, the
-# parts of these examples that need them wait for it (read from the source: contract tests import no station)
-URL_PASSPHRASE = "/v4/webhook" in (REPO / "station" / "web" / "tradingview" / "endpoint.py").read_text()
-needs_url_features = pytest.mark.skipif(not URL_PASSPHRASE, reason="?passphrase= and /v4/webhook arrive with "
-                                        "desktop-setup's branch")
 
 IB_PORT = free_port()  # nothing listens: orders for IB wait there, visibly
 PAIRS_API = {"destinations": {"ib": {"type": "ib", "host": "127.0.0.1", "port": IB_PORT, "client_id": 11}},
@@ -110,7 +103,6 @@ def test_0spx_config_imports_as_it_is_and_its_alerts_reach_its_ports(desk):
         assert line["time"] == "2024-01-04T10:30:00-05:00"
 
 
-@needs_url_features
 def test_0spx_alerts_unchanged_with_the_passphrase_in_the_url(desk):
     body = {"ticker": "NQ_Long_5min", "trade_id": "url-passphrase", "action": "sell", "qty": 10, "price": 151}
     status, answer, _ = desk.post_alert(body, f"/webhook?passphrase={PASSPHRASE.replace(' ', '%20')}",
@@ -133,7 +125,6 @@ def test_pairs_api_tickers_and_pairs_as_a_station_config(desk):
     assert (pair["ticker1"], pair["hedge"], pair["ticker2"], pair["order_price"]) == ("NMFC", 0.72, "ROIC", 1.73)
 
 
-@needs_url_features
 def test_pairs_api_alerts_unchanged_on_its_own_path(desk):
     status, answer, _ = desk.post_alert({**PAIRS_API_ALERT, "order_comment": "v4 path"}, "/v4/webhook")
     assert status == 200
@@ -160,7 +151,6 @@ def test_ibkr_bot_alerts_unchanged_to_an_ib_destination(desk):
     assert (order["destination"], order["ticker"], order["action"], order["qty"]) == ("ib", "ES", "buy", 1)
 
 
-@needs_url_features
 def test_ibkr_bot_alerts_with_the_passphrase_in_the_url(desk):
     body = {**DIALECT_3, "timestamp": "2023-05-01T12:35:56Z", "price": 4501.0}
     status, answer, _ = desk.post_alert(body, f"/webhook?passphrase={PASSPHRASE.replace(' ', '%20')}",
