@@ -13,19 +13,18 @@ import asyncio
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QLabel, QLineEdit, QPushButton, QTabWidget, QWidget
 
+from station.domain.credentials import CREDENTIALS
 from station.domain.validation import ConfigError
 from station.ui import theme
 from station.ui.context import DockContext
 from station.ui.credential_actions import CredentialTest, SchwabLogin, say
 from station.ui.forms import child, load_form
 from station.ui.secret_rows import SecretRows, grid_of
+from station.ui.slots import run_task
 
-SECTIONS = {
-    "station": ("webhook-passphrase", "api-token", "smtp-password"),
-    "databento": ("databento-key",),
-    "schwab": ("schwab-app-key", "schwab-app-secret", "schwab-refresh-token"),
-    "tastytrade": ("tastytrade-client-secret", "tastytrade-refresh-token", "tastytrade-username", "tastytrade-password"),
-}
+# each tab's secrets, from the catalogue (a secret added there shows up here by itself)
+SECTIONS = {service: tuple(c.name for c in CREDENTIALS if c.service == service)
+            for service in ("station", "databento", "schwab", "tastytrade")}
 TABS = {"station": 0, "databento": 1, "schwab": 2, "tastytrade": 3, "ib": 4}
 
 
@@ -55,7 +54,7 @@ class AccountsDialog:
         self.schwab = SchwabLogin(bridge, child(d, QPushButton, "authorizeSchwab"), child(d, QLineEdit, "schwabPaste"),
                                   child(d, QPushButton, "schwabUsePasted"), child(d, QLabel, "schwabResult"),
                                   destination=lambda: self._first("schwab"), prepare=self.sections["schwab"].save_pending,
-                                  on_done=lambda event: asyncio.ensure_future(self.sections["schwab"].load()))
+                                  on_done=lambda event: run_task(self.sections["schwab"].load()))
         self.tastytrade_destination = child(d, QComboBox, "tastytradeDestination")
         self.sandbox = child(d, QCheckBox, "tastytradeSandbox")
         self.tastytrade = CredentialTest(bridge, child(d, QPushButton, "testTastytrade"),
@@ -67,13 +66,13 @@ class AccountsDialog:
                                  params=lambda: self._params(self.ib_destination.currentText()))
         self._fill_destinations()
         self.tastytrade_destination.currentTextChanged.connect(self._show_sandbox)
-        self.sandbox.toggled.connect(lambda on: asyncio.ensure_future(self.set_sandbox(on)))
+        self.sandbox.toggled.connect(lambda on: run_task(self.set_sandbox(on)))
 
     def open(self, tab: str = "station") -> asyncio.Future:
         """Show the dialog on `tab` and read which secrets are set (a future done once read)."""
         self.tabs.setCurrentIndex(TABS.get(tab, 0))
         self.dialog.show()
-        self.loading = asyncio.ensure_future(self.load())
+        self.loading = run_task(self.load())
         return self.loading
 
     async def load(self) -> None:
