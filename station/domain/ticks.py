@@ -22,8 +22,16 @@ FUTURES_TICKS: dict[str, Decimal] = {root: Decimal(text) for root, text in {
 }.items()}
 STOCK_TICK = Decimal("0.01")
 
-# A futures contract as TradingView or a destination writes it: `ESZ6`, `ESZ2026`, `ES1!`, `MES 12-26`.
-_CONTRACT = re.compile(r"^([A-Z0-9]{1,4}?)(?:[FGHJKMNQUVXZ]\d{1,4}|\d!)$")
+# A futures contract as a destination writes it: `ESZ6`, `ESZ2026`, `MES 12-26`.
+_CONTRACT = re.compile(r"^([A-Z0-9]{1,4}?)[FGHJKMNQUVXZ]\d{1,4}$")
+# TradingView's continuous future: a root of letters and digits (ES, MES, 6E, M2K), the month number, "!".
+_CONTINUOUS = re.compile(r"^([A-Za-z0-9]+?)\d{1,2}!$")
+
+
+def continuous_root(symbol: str) -> str | None:
+    """The root of a TradingView continuous future without its exchange (`ES` for `ES1!`, `6E2!`), else None."""
+    match = _CONTINUOUS.match(symbol)
+    return match.group(1) if match else None
 
 
 def future_root(symbol: str | None) -> str | None:
@@ -37,7 +45,7 @@ def future_root(symbol: str | None) -> str | None:
     if "." in text:
         return text.split(".")[0] or None
     match = _CONTRACT.match(text)
-    return match.group(1) if match else None
+    return match.group(1) if match else continuous_root(text)
 
 
 def tick_size(ticker: str, instrument: str | None = None, configured: Decimal | str | float | None = None) -> Decimal:

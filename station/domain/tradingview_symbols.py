@@ -9,10 +9,7 @@ by its root. Pure: no I/O.
 
 from __future__ import annotations
 
-import re
-
-# a continuous future: a root of letters and digits (ES, MES, 6E, M2K) then the month number and "!"
-_CONTINUOUS = re.compile(r"^(?P<root>[A-Za-z0-9]+?)(?P<number>\d{1,2})!$")
+from station.domain.ticks import continuous_root
 
 
 def ticker_candidates(ticker: str) -> tuple[str, ...]:
@@ -28,7 +25,7 @@ def ticker_candidates(ticker: str) -> tuple[str, ...]:
         names.append(bare)
     else:
         bare = text
-    match = _CONTINUOUS.match(bare)
-    if match:
-        names.append(match.group("root"))
+    root = continuous_root(bare)
+    if root:
+        names.append(root)
     return tuple(dict.fromkeys(name for name in names if name))
