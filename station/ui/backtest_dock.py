@@ -11,7 +11,6 @@ that shows old and new values.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from station.ui import theme
 from station.ui.backtest_form import BacktestForm, engine_keys, with_params
 from station.ui.backtest_results import CurvesView, SummaryView, SweepView, TradesView
 from station.ui.context import DockContext
+from station.ui.slots import run_task
 
 DBN_PATTERNS = ("*.dbn", "*.dbn.zst")
 POLL_MS = 100
@@ -323,7 +323,7 @@ class BacktestDock(BacktestForm, QWidget):
         if answer != QMessageBox.Yes:
             return
         document["engine"] = with_params(document["engine"], params)
-        asyncio.ensure_future(self._save(name, document, lines))
+        run_task(self._save(name, document, lines))
 
     async def _save(self, name: str, document: dict, lines: str) -> None:
         try:

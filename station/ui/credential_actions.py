@@ -21,6 +21,7 @@ from station.domain.commands import AuthorizeBroker, CompleteBrokerAuthorization
 from station.domain.events import BrokerAuthorizationStarted, BrokerAuthorized, CredentialsTested
 from station.ui import theme
 from station.ui.bridge import UiBridge
+from station.ui.slots import connect
 
 TEST_TIMEOUT_S = 40.0
 LOGIN_TIMEOUT_S = 330.0  # a little longer than the core waits for the trader to log in
@@ -39,7 +40,7 @@ class CredentialTest:
                  prepare: Callable[[], Awaitable[bool]] | None = None) -> None:
         self.bridge, self.button, self.result, self.kind = bridge, button, result, kind
         self.params, self.prepare = params, prepare
-        button.clicked.connect(lambda: asyncio.ensure_future(self.run()))
+        connect(button.clicked, self.run)
 
     async def run(self) -> CredentialsTested | None:
         """Run the test; its answer (also shown), or None if it could not be asked."""
@@ -78,7 +79,7 @@ class SchwabLogin:
         self.open_browser: Callable[[str], object] = lambda url: QDesktopServices.openUrl(QUrl(url))
         self.request_id: str | None = None
         self.started: BrokerAuthorizationStarted | None = None
-        button.clicked.connect(lambda: asyncio.ensure_future(self.authorize()))
+        connect(button.clicked, self.authorize)
         use_pasted.clicked.connect(self.complete)
         paste.returnPressed.connect(self.complete)
         use_pasted.setEnabled(False)

@@ -25,6 +25,7 @@ from station.ui.context import DockContext
 from station.ui.credential_actions import CredentialTest, SchwabLogin
 from station.ui.forms import child, load_form
 from station.ui.secret_rows import SecretRows, grid_of
+from station.ui.slots import connect, run_task
 
 BOXES = {"paper": "paperBox", "ninjatrader-ati": "atiBox", "ib": "ibBox", "schwab": "schwabBox",
          "tastytrade": "tastytradeBox"}
@@ -88,12 +89,12 @@ class DestinationDialog:
         self.schwab_login = SchwabLogin(bridge, child(d, QPushButton, "authorizeSchwab"), child(d, QLineEdit, "schwabPaste"),
                                         child(d, QPushButton, "schwabUsePasted"), child(d, QLabel, "schwabResult"),
                                         destination=lambda: self.name.text().strip(), prepare=self._save_for_login,
-                                        on_done=lambda _: asyncio.ensure_future(self.secrets["schwab"].load()))
+                                        on_done=lambda _: run_task(self.secrets["schwab"].load()))
         self.type.currentTextChanged.connect(self._show_fields)
         self.name.textChanged.connect(lambda _: self.check_folders())
-        child(d, QDialogButtonBox, "buttons").accepted.connect(lambda: asyncio.ensure_future(self.save()))
+        connect(child(d, QDialogButtonBox, "buttons").accepted, self.save)
         self._show_fields(self.type.currentText())
-        self.loading = asyncio.ensure_future(self._load_secrets())
+        self.loading = run_task(self._load_secrets())
 
     async def _load_secrets(self) -> None:
         await asyncio.gather(*(rows.load() for rows in self.secrets.values()))

@@ -20,6 +20,7 @@ from station.domain.timeutil import utc_now
 from station.secrets import KeyringUnavailable
 from station.ui import theme
 from station.ui.context import DockContext
+from station.ui.slots import connect, run_task
 
 
 def time_left(expiry: datetime, now: datetime) -> str:
@@ -59,9 +60,9 @@ class SecretRow:
             grid.addWidget(widget, row, column)
         grid.setColumnStretch(1, 1)
         self.field.textEdited.connect(self._edited)
-        self.field.returnPressed.connect(lambda: asyncio.ensure_future(self.save()))
-        self.show_button.toggled.connect(lambda on: asyncio.ensure_future(self.show(on)))
-        self.save_button.clicked.connect(lambda: asyncio.ensure_future(self.save()))
+        connect(self.field.returnPressed, self.save)
+        self.show_button.toggled.connect(lambda on: run_task(self.show(on)))
+        connect(self.save_button.clicked, self.save)
         self.delete_button.clicked.connect(self._confirm_delete)
         self._paint()
 
@@ -130,7 +131,7 @@ class SecretRow:
         answer = QMessageBox.question(self.field.window(), "Delete secret",
                                       f"Delete {self.credential.label} ({self.name}) from the keyring?")
         if answer == QMessageBox.Yes:
-            asyncio.ensure_future(self.delete())
+            run_task(self.delete())
 
     async def delete(self) -> bool:
         """Remove the secret from the keyring; False if it was not set."""

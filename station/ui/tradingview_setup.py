@@ -29,6 +29,7 @@ from station.ui.context import DockContext
 from station.ui.forms import child, load_form
 from station.ui.tradingview_test_alert import NONE_CONFIGURED, routing_of, test_body, test_target
 from station.ui.tradingview_messages import ANY_STRATEGY, DIALECTS, HINT, PATHS, message_for, webhook_url
+from station.ui.slots import connect, run_task
 
 __all__ = ["TradingViewSetup", "webhook_url", "message_for", "DIALECTS"]
 
@@ -86,7 +87,7 @@ class TradingViewSetup:
         self.strategy.currentIndexChanged.connect(self.refresh)
         self.path_form.currentIndexChanged.connect(self.refresh)
         self.passphrase_in.currentIndexChanged.connect(self.refresh)
-        self.public_url.editingFinished.connect(lambda: asyncio.ensure_future(self.save_public_url()))
+        connect(self.public_url.editingFinished, self.save_public_url)
         self.show_passphrase.toggled.connect(self.refresh)
         self.dialect.currentIndexChanged.connect(self.refresh)
         child(d, QPushButton, "copyLocalUrl").clicked.connect(lambda: self._copy(self.url(local=True, reveal=True)))
@@ -100,7 +101,7 @@ class TradingViewSetup:
     def show(self) -> asyncio.Future:
         """Show the dialog and read the passphrase (a future done once it is shown)."""
         self.dialog.show()
-        self.loading = asyncio.ensure_future(self.load_passphrase())
+        self.loading = run_task(self.load_passphrase())
         return self.loading
 
     async def load_passphrase(self) -> None:
@@ -174,7 +175,7 @@ class TradingViewSetup:
             "Make a new passphrase? Alerts still sending the old one will be refused (401) until you "
             "update their messages in TradingView.")
         if answer == QMessageBox.Yes:
-            asyncio.ensure_future(self.regenerate())
+            run_task(self.regenerate())
 
     async def regenerate(self) -> bool:
         """Ask the webhook for a new passphrase; once it is in force (`SecretChanged`), show it."""
@@ -198,13 +199,13 @@ class TradingViewSetup:
     def _confirm_test(self) -> None:
         target = test_target(self.context.queries.config.load(), self.strategy.currentData())
         if target is None:
-            asyncio.ensure_future(self.send_test_alert())  # says that nothing is configured
+            run_task(self.send_test_alert())  # says that nothing is configured
             return
         answer = QMessageBox.question(self.dialog, "Send test alert",
                                       f"Send a test alert: {target.summary}. It is routed like any alert: a broker "
                                       "destination places a real order. Send it?")
         if answer == QMessageBox.Yes:
-            asyncio.ensure_future(self.send_test_alert())
+            run_task(self.send_test_alert())
 
     async def send_test_alert(self) -> str:
         """Post a real "buy 1" alert for a ticker the strategy lists, as TradingView would, and show its routing."""
