@@ -18,7 +18,7 @@ ALERT_COLUMNS = ("alert_id", "status", "status_reason", "strategy", "ticker", "a
                  "sent_at", "received_at", "committed_at", "routed_at", "filled_at")
 ORDER_COLUMNS = ("seq", "client_order_id", "alert_id", "cause", "strategy", "destination", "ticker", "instrument",
                  "side", "qty", "order_type", "limit_price", "price_hint", "status", "filled_qty", "avg_price",
-                 "reason", "pair_group", "leg", "point_value", "created_at", "updated_at")
+                 "reason", "pair_group", "leg", "point_value", "created_at", "updated_at", "role")
 FILL_COLUMNS = ("seq", "fill_id", "client_order_id", "destination", "strategy", "ticker", "side", "qty", "price",
                 "commission", "realized_pnl", "time")
 PAIR_COLUMNS = ("pair_group", "alert_id", "strategy", "destination", "ticker1", "hedge", "ticker2", "side", "qty",

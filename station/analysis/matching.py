@@ -1,7 +1,9 @@
 """Alert ↔ orders ↔ fills: slippage per fill and per pair, then one row per alert with what became of it.
 
 Slippage is signed so that positive is adverse (a cost): for a buy, a fill above the alert's
-price; for a sell, a fill below it. A pair's slippage is that of its spread
+price; for a sell, a fill below it. An alert is judged by its entries: a bracket's protective exits
+(role stop, target, trailing) carry the alert's id, and their fills count in its PnL, but not in
+what was ordered and filled for it, nor in its slippage (an exit fills at its own price, not the alert's). A pair's slippage is that of its spread
 `price1 − hedge × price2` against the alert's spread price, as the pairs servers reported it.
 """
 
@@ -88,6 +90,7 @@ def _orders(tables: Tables, ticks: TickSizes, points: PointValues) -> pd.DataFra
     orders["recorded_point_value"] = orders["point_value"].fillna(1.0)
     orders["point_value"] = [points.of(s, t, i, r) for s, t, i, r in zip(
         orders["strategy"], orders["ticker"], orders["instrument"], orders["recorded_point_value"])]
+    orders["entry"] = orders["role"].fillna("entry").eq("entry")
     orders["reports_fills"] = ~orders["destination"].str.startswith(NO_FILL_REPORTS)
     orders["fill_ratio"] = (orders["filled_qty"] / orders["qty"]).where(orders["reports_fills"])
     orders["ticker_key"] = orders["alert_ticker"].fillna(orders["ticker"])
@@ -101,8 +104,9 @@ def _fills(fills: pd.DataFrame, orders: pd.DataFrame, ticks: TickSizes, points: 
     fills = fills.sort_values(["time", "seq"], kind="stable").reset_index(drop=True)
     by_id = orders.set_index("client_order_id")
     for column in ("alert_id", "alert_ticker", "alert_price", "alert_received_at", "pair_group", "leg",
-                   "point_value", "recorded_point_value", "price_hint", "instrument", "tick_size"):
+                   "point_value", "recorded_point_value", "price_hint", "instrument", "tick_size", "entry"):
         fills[column] = _lookup(by_id[column], fills["client_order_id"])
+    fills["entry"] = fills["entry"].fillna(True).astype(bool)  # a fill of no known order: as before, an entry
     fills["strategy"] = fills["strategy"].fillna(_lookup(by_id["strategy"], fills["client_order_id"]))
     orphan = fills["point_value"].isna()  # a fill of an order not in the journal: its ticker's value
     fills.loc[orphan, "point_value"] = [points.of(s, t) for s, t in zip(fills.loc[orphan, "strategy"],
@@ -120,7 +124,7 @@ def _fills(fills: pd.DataFrame, orders: pd.DataFrame, ticks: TickSizes, points: 
         fills.loc[missing_tick, "ticker"], fills.loc[missing_tick, "point_value"])]
     # a pair leg has no price of its own to compare with: its pair is judged as a whole
     reference = fills["alert_price"].where(fills["alert_id"].notna(), fills["price_hint"])
-    fills["reference_price"] = reference.where(fills["pair_group"].isna())
+    fills["reference_price"] = reference.where(fills["pair_group"].isna() & fills["entry"])
     sign = fills["side"].map(SIGN).astype(float)  # float even when no fill is left (an empty map keeps str)
     fills["slippage"] = (fills["price"] - fills["reference_price"]) * sign
     fills["slippage_ticks"] = fills["slippage"] / fills["tick_size"]
@@ -204,7 +208,7 @@ def _day(times: pd.Series) -> pd.Series:
 def _alerts(tables: Tables, orders: pd.DataFrame, fills: pd.DataFrame, executions: pd.DataFrame) -> pd.DataFrame:
     alerts = tables.alerts.copy()
     ids = alerts["alert_id"]
-    of_alert = orders[orders["alert_id"].notna()].copy()
+    of_alert = orders[orders["alert_id"].notna() & orders["entry"]].copy()
     of_alert["port"] = ~of_alert["reports_fills"]
     of_alert["open"] = of_alert["reports_fills"] & of_alert["status"].isin(OPEN_STATUSES)
     of_alert["rejected"] = of_alert["reports_fills"] & (of_alert["status"] == "rejected")
@@ -217,10 +221,11 @@ def _alerts(tables: Tables, orders: pd.DataFrame, fills: pd.DataFrame, execution
     per_reporting = pd.DataFrame({"ordered_qty": by_reporting["qty"].sum(), "filled_qty": by_reporting["filled_qty"].sum(),
                                   "reporting_orders": by_reporting.size()})
     alert_fills = fills[fills["alert_id"].notna()]
-    by_fill = alert_fills.groupby("alert_id")
+    by_fill = alert_fills[alert_fills["entry"]].groupby("alert_id")
+    every_fill = alert_fills.groupby("alert_id")  # its exits' too: the commission and PnL of the whole trade
     per_fill = pd.DataFrame({
         "fills": by_fill.size(), "first_fill_at": by_fill["time"].min(), "last_fill_at": by_fill["time"].max(),
-        "commission": by_fill["commission"].sum(), "realized_pnl": by_fill["realized_pnl"].sum(),
+        "commission": every_fill["commission"].sum(), "realized_pnl": every_fill["realized_pnl"].sum(),
     })
     alert_exec = executions[executions["alert_id"].notna()].astype({"alert_id": "Int64"})
     per_exec = _weighted(alert_exec, "alert_id", ["price", "slippage", "slippage_ticks", "slippage_bps"], "qty")

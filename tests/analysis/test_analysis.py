@@ -355,3 +355,34 @@ def test_an_alert_for_every_strategy_counts_under_each_and_a_half_filled_pair_ha
     alerts = by_alert(result.out_dir)
     assert alerts[alert]["destinations"] == "ib;paper" and alerts[alert]["order_statuses"] == "filled:2"
     assert alerts[pair]["outcome"] == "partially filled" and alerts[pair]["slippage"] == ""
+
+
+def test_a_bracketed_alert_is_judged_by_its_entry_and_its_exits_count_in_its_pnl(tmp_path):
+    from support.analysis import add_alert, add_fill, add_order
+
+    store = Store(tmp_path / "data")
+
+    def build(conn):
+        a = add_alert(conn, ticker="ES", strategy="S1", qty="2", price="5000")
+        entry = f"a{a}-S1-paper"
+        add_order(conn, entry, alert_id=a, qty="2", filled="2", avg="5000.5", point_value="50")
+        add_fill(conn, entry, qty="2", price="5000.5", ms=40, commission="1")
+        add_order(conn, f"{entry}-tp", alert_id=a, side="sell", qty="2", filled="2", avg="5004.5", point_value="50",
+                  role="target", parent_id=entry, created=41)
+        add_fill(conn, f"{entry}-tp", side="sell", qty="2", price="5004.5", ms=900, commission="1", pnl="399")
+        add_order(conn, f"{entry}-sl", alert_id=a, side="sell", qty="2", status="cancelled", filled="0",
+                  point_value="50", role="stop", parent_id=entry, created=41)
+        return a
+
+    alert_id = store.writer.call(build)
+    try:
+        result = run_analysis(store, tmp_path / "out")
+    finally:
+        store.close()
+    row = by_alert(result.out_dir)[alert_id]
+    assert (row["outcome"], num(row["ordered_qty"]), num(row["filled_qty"]), num(row["fill_ratio"])) == (
+        "filled", 2.0, 2.0, 1.0)
+    assert int(row["orders"]) == 1 and int(row["fills"]) == 1  # the entry: what the alert asked for
+    assert num(row["slippage"]) == 0.5 and num(row["avg_fill_price"]) == 5000.5  # the target's price is not slippage
+    # the trade's money: the target's 4 points on 2 ES at 50 a point, less its commission (as the book records it)
+    assert num(row["realized_pnl"]) == pytest.approx(4 * 2 * 50 - 1) and num(row["commission"]) == 2.0

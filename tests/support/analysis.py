@@ -30,13 +30,15 @@ def add_alert(conn, *, ticker="ES", action="buy", qty="1", price="5000", strateg
 
 def add_order(conn, coid, *, alert_id=None, strategy="S1", destination="paper", ticker="ES", side="buy", qty="1",
               status="filled", filled="1", avg=None, reason=None, pair_group=None, leg=None, point_value="1",
-              price_hint=None, created=5.0, instrument=None) -> None:
+              price_hint=None, created=5.0, instrument=None, role="entry", parent_id=None) -> None:
     conn.execute(
         "INSERT INTO orders (client_order_id, alert_id, cause, strategy, destination, ticker, instrument, side, qty, "
         "order_type, tif, price_hint, status, filled_qty, avg_price, reason, pair_group, leg, point_value, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'market', 'day', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, updated_at, role, parent_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'market', 'day', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (coid, alert_id, f"a{alert_id}" if alert_id else "m1", strategy, destination, ticker, instrument, side, qty,
-         price_hint, status, filled, avg, reason, pair_group, leg, point_value, at(created), at(created)))
+         price_hint, status, filled, avg, reason, pair_group, leg, point_value, at(created), at(created), role,
+         parent_id))
 
 
 def add_fill(conn, coid, *, qty, price, ms, side="buy", ticker="ES", destination="paper", strategy="S1",
