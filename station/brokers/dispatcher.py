@@ -19,6 +19,9 @@ they go in one request (`broker.submit_bracket`), announced first as `ExitsAttac
 entry goes and the oms's exit manager keeps the exits, as it does when the destination refuses the bracket in its
 native form (`BracketRefused`: `ExitsDetached`, then the entry alone). Orders the oms works itself (held or emulated
 exits, `OrderBook.worked_by_station`) are not the destinations' to cancel.
+
+Past 400 lines because its handlers share one state per destination (the broker, its queue, its readiness)
+that a split would have to pass around; the brokers' own work is in their packages.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@
 - trailing stops worked here move with each better price (written a few times a second).
 After a restart `restore` takes held and working exits from the book (which the store rebuilt) before
 anything new is sent; a bracket whose entry filled meanwhile is armed once its destination is built.
+
+Past 400 lines because it is one state machine: every handler reads and changes the same watched exits;
+its pure parts live beside it (`triggers.py`: the price levels, `moves.py`: trailing stops' writes).
 """
 
 from __future__ import annotations
