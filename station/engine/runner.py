@@ -78,6 +78,7 @@ class StrategyRunner:
         self._clock_task: asyncio.Task | None = None
         self._ready: asyncio.Task | None = None
         self._reloading = asyncio.Lock()
+        self._wishes: dict[str, int] = {}  # per strategy, how often this process changed whether it should run
 
     # ---- lifetime --------------------------------------------------------------------------------
 
@@ -106,9 +107,12 @@ class StrategyRunner:
             return await asyncio.gather(*await self.follow_config())
         async with self._reloading:  # one reload at a time: each reads the config as it is by then
             await self.reload()
+            asked = dict(self._wishes)
             desired = await self.store.desired_in_order() if self.store else {}
             starts = []
             for name, group in list(self.groups.items()):
+                if self._wishes.get(name) != asked.get(name):
+                    continue  # asked here while the wishes were read: that is newer than what was read
                 wanted = desired.get(name)
                 if wanted == "running" and not group.active and group.config.enabled and not self.kill_switch:
                     starts.append(self._spawn(self.start_strategy(name)))
@@ -226,6 +230,8 @@ class StrategyRunner:
 
     def _set_state(self, group: StrategyGroup, state: str, reason: str, desired: str | None = None) -> None:
         group.state, group.reason = state, reason
+        if desired is not None:
+            self._wishes[group.name] = self._wishes.get(group.name, 0) + 1
         if self.store is not None:  # what it shows, also for `station strategy list` in another process
             self.store.set_run_state(group.name, desired, state, reason)
         group.log.info("%s is %s%s", group.name, state.replace("_", " "), f": {reason}" if reason else "")

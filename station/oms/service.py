@@ -196,8 +196,12 @@ class OrderManager:
         return max(own) if any(own) else float(self._settings["webhook"].get("delay_s") or 0)
 
     async def _set_enabled(self, name: str, enabled: bool) -> None:
+        # "*" (the Engine dock's Start all / Stop all) means every strategy the engine runs, as it does there
+        names = ([s.name for s in self.current_config().strategies if s.options.get("engine")]
+                 if name in ("*", "all") else [name])
         try:
-            await self.config_repo.set_strategy_enabled(name, enabled)
+            for each in names:
+                await self.config_repo.set_strategy_enabled(each, enabled)
         except KeyError:
             self.bus.publish(Notified("Strategy", f"no strategy named {name!r}", "warning"))
 
