@@ -20,7 +20,7 @@ from collections import deque
 from typing import Any, Callable
 
 from station.bus import Bus
-from station.domain.events import AlertRejected, AlertUnrouted, Notified, OrderFilled, OrderUpdated
+from station.domain.events import AlertRejected, AlertUnrouted, Notified, OrderFilled, OrderUpdated, RequestRefused
 from station.notify.chat_kinds import SWITCHES, ChatLine, chat_line
 
 log = logging.getLogger("station.notify")
@@ -80,7 +80,7 @@ class ChatNotifier:
         self._unsubscribe: list[Callable[[], None]] = []
 
     async def start(self) -> None:
-        for kind in (OrderFilled, OrderUpdated, AlertRejected, AlertUnrouted, Notified):
+        for kind in (OrderFilled, OrderUpdated, AlertRejected, AlertUnrouted, RequestRefused, Notified):
             self._unsubscribe.append(self.bus.subscribe(kind, self.on_event))
 
     async def stop(self) -> None:

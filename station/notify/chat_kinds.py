@@ -1,7 +1,8 @@
 """What goes to chat, by kind: each kind has its on/off switch in the `notifications` settings.
 
 Fills and rejected orders come from the order events themselves, refused alerts from the
-alerts' routing outcomes; the rest are `Notified` messages of a named `kind` (a lost or
+alerts' routing outcomes and from the webhook's refusals (a wrong passphrase: TradingView's alerts
+bounce until the message is fixed); the rest are `Notified` messages of a named `kind` (a lost or
 restored connection, a daily loss limit, the Schwab refresh token's expiry).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from station.domain.enums import OrderStatus
-from station.domain.events import AlertRejected, AlertUnrouted, Notified, OrderFilled, OrderUpdated
+from station.domain.events import AlertRejected, AlertUnrouted, Notified, OrderFilled, OrderUpdated, RequestRefused
 
 # kind -> its switch in the `notifications` settings
 SWITCHES = {
@@ -53,6 +54,11 @@ def chat_line(event) -> ChatLine | None:
                         f"{request.destination}: {order.reason or 'no reason given'} ({order.client_order_id})")
     if isinstance(event, (AlertRejected, AlertUnrouted)):
         return ChatLine("refused-alerts", "warning", f"Alert {event.alert_id} {event.status}: {event.why or 'no reason'}")
+    if isinstance(event, RequestRefused):
+        refusal = event.refusal
+        where = f" for strategy {refusal.strategy}" if refusal.strategy else ""
+        return ChatLine("refused-alerts", "warning",
+                        f"Webhook refused a request from {refusal.source}{where}: {refusal.status} {refusal.reason}")
     if isinstance(event, Notified):
         kind = NOTICE_KINDS.get(event.kind)
         return ChatLine(kind, event.level, f"{event.title}: {event.message}") if kind else None

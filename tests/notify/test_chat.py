@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 import pytest
 
 from support.chat_doubles import DiscordDouble, TelegramDouble
@@ -70,6 +71,23 @@ async def test_each_kind_has_its_switch(chatty):
     assert "Filled" not in sent and "refresh token" not in sent and "Order stuck" not in sent
     assert "ib (broker) is disconnected" in sent and "daily loss limit 500" in sent
     assert "unrouted" in sent and "ZZZ" in sent
+
+
+async def test_a_webhook_refusal_goes_with_the_refused_alerts_without_the_passphrase(chatty):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{chatty.receiver.url}/webhook", json={"passphrase": "not-it", "ticker": "ES",
+                                                                     "action": "buy"}) as answer:
+            assert answer.status == 401
+    line = await until(lambda: next((t for t in texts(chatty.telegram) if "Webhook refused" in t), None), timeout=5)
+    assert "from 127.0.0.1: 401 wrong passphrase" in line and "not-it" not in line
+    await chatty.config.update_settings("notifications", {"chat_refused_alerts": False})
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{chatty.receiver.url}/webhook", data=b"{not json") as answer:
+            assert answer.status == 400
+    publish = chatty.bus.publish
+    publish(Notified("Connection lost", "ib (broker) is disconnected", "error", kind="disconnect"))
+    await until(lambda: any("ib (broker)" in t for t in texts(chatty.telegram)), timeout=5)
+    assert not any("not JSON" in t or "400" in t for t in texts(chatty.telegram))  # switched off
 
 
 async def test_a_rejected_order_is_sent(chatty):
