@@ -48,3 +48,27 @@ def test_every_library_qts_xcb_platform_loads_is_in_the_list():
     assert not unknown, f"no Debian package known for {unknown}"
     packages = {deb.SYSTEM_PACKAGES.get(name) or SONAME_ESSENTIAL[name] for name in outside}
     assert packages - ESSENTIAL <= set(deb.XCB_PLATFORM_PACKAGES), packages - ESSENTIAL - set(deb.XCB_PLATFORM_PACKAGES)
+
+
+def test_ci_installs_what_readme_lists_so_xvfb_run_is_tried_as_written():
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    installed = set(re.search(r"apt-get install -y -qq --no-install-recommends ([^>]*)>", ci).group(1).split())
+    assert readme_packages() | {"xvfb", "xauth"} <= installed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("xvfb-run") is None,
+                    reason="README's xvfb-run line is for Linux (Debian's xvfb)")
+def test_the_window_opens_under_xvfb_run_as_readme_says(tmp_path):
+    """`xvfb-run -a .venv/bin/station --demo` with no QT_QPA_PLATFORM: Qt's real xcb platform on a virtual screen."""
+    import os
+    import subprocess
+
+    from support.launch import free_port
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring", XDG_DATA_HOME=str(tmp_path / "xdg"))
+    station = Path(sys.executable).with_name("station")
+    result = subprocess.run(["xvfb-run", "-a", str(station), "--demo", "--smoke", "--data-dir", str(tmp_path / "data"),
+                             "--port", str(free_port())], env=env, capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "first paint after" in result.stdout
