@@ -45,7 +45,13 @@ class _Http:
 
     async def post(self, body: bytes, sent: list[float]) -> tuple[int, bytes]:
         """POST `body`; appends the time the request was written to `sent`."""
-        conn = self.idle.pop() if self.idle else await self._open()
+        conn = None
+        while self.idle and conn is None:
+            conn = self.idle.pop()
+            if conn[0].at_eof():  # idle past Station's keep-alive timeout: closed by it, as any server does
+                conn[1].close()
+                conn = None
+        conn = conn or await self._open()
         reader, writer = conn
         sent.append(time.perf_counter())
         writer.write(self.head % len(body) + body)
