@@ -49,7 +49,8 @@ def _frames(view, app) -> tuple[list[float], list[float]]:
     n = len(view.series)
     widths = np.geomspace(100, n, FRAMES // 2)
     plan = [(w, (i / (len(widths) - 1)) * (n - w)) for i, w in enumerate(widths)]  # zoom out while panning right
-    plan += [(w, n - w - (i / (len(widths) - 1)) * (n - w)) for i, w in enumerate(widths[::-1])]  # and back
+    # and back (from the second frame: the first would ask for the range the chart already shows, and paint nothing)
+    plan += [(w, n - w - (i / (len(widths) - 1)) * (n - w)) for i, w in enumerate(widths[::-1])][1:]
     wall, cpu = [], []
     for width, left in plan:
         painted = view.candles.paints
