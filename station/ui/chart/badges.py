@@ -48,7 +48,14 @@ class AxisBadge(QGraphicsRectItem):
         """Put the badge at its price's height on the axis (hidden when the price is out of view)."""
         if self.price is None:
             return
-        scene_y = self.view.mapViewToScene(QPointF(0, self.price)).y()
+        low, high = self.view.viewRange()[1]
+        if high <= low:
+            self.hide()
+            return
+        # from the range and the view's place in the scene, not `mapViewToScene`: that would bring the view's
+        # deferred transform up to date in the middle of a range change and cost a second paint of the chart
+        box = self.view.sceneBoundingRect()
+        scene_y = box.top() + (high - self.price) / (high - low) * box.height()
         y = self.axis.mapFromScene(QPointF(0, scene_y)).y()
         height = self.label.boundingRect().height() + 2 * PAD_Y
         bounds = self.axis.boundingRect()
