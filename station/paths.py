@@ -18,6 +18,23 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def writable_folder(path: Path | str) -> Path:
+    """`path` made absolute and created if need be (an export's folder); ValueError saying why Station cannot write
+    there."""
+    import os
+
+    path = Path(path).expanduser().absolute()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
+    if not path.is_dir():
+        raise ValueError(f"output path {path} is not a folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write to output folder {path}: permission denied")
+    return path
+
+
 def ninjatrader_dir() -> Path:
     """`Documents/NinjaTrader 8` of the user running Station: NinjaTrader 8's own folder (ATI, add-ons)."""
     return Path(platformdirs.user_documents_dir()) / "NinjaTrader 8"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 
 from station.domain.timeutil import EASTERN, UTC, utc_now
+from station.paths import writable_folder
 
 
 class AnalysisError(Exception):
@@ -41,13 +41,7 @@ def default_out_dir(data_dir: Path, now: datetime | None = None) -> Path:
 
 def prepare_out_dir(path: Path) -> Path:
     """Create the output folder if need be; AnalysisError if it cannot be written."""
-    path = Path(path).expanduser().absolute()
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AnalysisError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
-    if not path.is_dir():
-        raise AnalysisError(f"output path {path} is not a folder")
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise AnalysisError(f"cannot write to output folder {path}: permission denied")
-    return path
+        return writable_folder(path)
+    except ValueError as exc:
+        raise AnalysisError(str(exc)) from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from station.domain.timeutil import EASTERN, UTC, utc_now
+from station.paths import writable_folder
 from station.research import params as parameters
 
 NO_END = 2**63 - 1  # no --to: to the end of the file (the feed's own NO_END)
@@ -152,14 +153,10 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
 
 
 def _writable(path: Path) -> Path:
-    path = Path(path).expanduser().absolute()
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
-    if not path.is_dir():
-        raise CommandError(f"output path {path} is not a folder")
-    return path
+        return writable_folder(path)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _single(args, spec, out_dir: Path) -> int:
