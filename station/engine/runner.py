@@ -181,7 +181,9 @@ class StrategyRunner:
             self._set_state(group, HALTED, "the kill switch is engaged")
             return False
         if not group.config.enabled:
-            self._set_state(group, STOPPED, "disabled in the config")
+            # a trader's start enables it in the config too (the oms's part of StartStrategy), maybe just after
+            # this: kept as the wish, it starts when that change arrives (`follow_config`)
+            self._set_state(group, STOPPED, "disabled in the config", desired="running")
             return False
         group.build()
         if group.error:

@@ -79,3 +79,14 @@ async def test_its_own_start_is_not_undone_by_a_reload_right_after(engine):
     engine.bus.publish(StartStrategy("Cross"))  # and Start again at once
     await engine.follow_config(wait=True)  # a reload reads the wish after the runner's own writes
     await until(lambda: state(engine) == "running")
+
+
+async def test_a_start_clicked_while_the_strategy_is_disabled_runs_once_the_enabling_arrives(engine):
+    """The window's Start sends StartStrategy, which the oms answers by enabling the strategy in the config: the
+    runner may see the click before that change (Stop all disabled it a moment ago). The click is not lost."""
+    engine.bus.publish(StartStrategy("Cross"))
+    await until(lambda: engine.groups["Cross"].reason == "disabled in the config", what="the click seen first")
+    assert state(engine) == "stopped"
+    await engine.config.set_strategy_enabled("Cross", True)  # the oms's part of the same click, just after
+    engine.bus.publish(ConfigChanged(engine.config.revision()))
+    await until(lambda: state(engine) == "running", what="running once enabled")
