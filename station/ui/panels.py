@@ -102,10 +102,12 @@ def _accounts(context: DockContext, host: DockHost) -> QWidget:
 
 
 def _manual(context: DockContext, host: DockHost) -> QWidget:
-    from station.ui.manual_panel import ManualTradingDock, add_trading_menu
+    from station.ui.manual_panel import ManualTradingDock
+    from station.ui.trading_menu import add_trading_menu
 
     panel = ManualTradingDock(context.bridge, context.queries.config.load, context.settings,
-                              context.queries.book.kill_switch_reason, focus=context.focus)
+                              context.queries.book.kill_switch_reason, focus=context.focus,
+                              prices=context.queries.book.marks, choice=context.ticket)
     add_trading_menu(host, panel)
     return panel
 
