@@ -19,8 +19,10 @@ from station.domain.commands import ManualOrder
 from station.domain.enums import OrderRole, OrderType, Side, TimeInForce
 from station.domain.exits import exit_price
 from station.domain.instructions import OrderInstructions, Offset, read_instructions
-from station.domain.ticks import round_to_tick
+from station.domain.config import RoutingConfig
+from station.domain.ticks import round_to_tick, tick_size
 from station.ui.bracket_templates import BracketTemplate
+from station.ui.trading_format import ticker_root
 
 ORDER_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP),
                ("Stop-limit", OrderType.STOP_LIMIT))
@@ -28,6 +30,16 @@ TIFS = (("DAY", TimeInForce.DAY), ("GTC", TimeInForce.GTC))
 EVERY_DESTINATION = "All destinations"
 TYPE_WORDS = {OrderType.MARKET: "market", OrderType.LIMIT: "limit", OrderType.STOP: "stop",
               OrderType.STOP_LIMIT: "stop-limit"}
+
+
+def configured_tick(config: RoutingConfig, symbol: str) -> Decimal:
+    """A symbol's tick: a ticker of the same root with a `tick_size` setting, else the domain's table, else a cent."""
+    root = ticker_root(symbol)
+    for strategy in config.strategies:
+        for entry in strategy.tickers:
+            if ticker_root(entry.ticker) == root and entry.options.get("tick_size"):
+                return tick_size(entry.ticker, None, entry.options["tick_size"])
+    return tick_size(symbol)
 
 
 def tick_decimals(tick: Decimal) -> int:

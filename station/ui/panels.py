@@ -92,7 +92,11 @@ def _fills(context: DockContext, host: DockHost) -> QWidget:
 def _positions(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.positions_dock import PositionsDock
 
-    return PositionsDock(context.bridge, context.queries.book.marked_positions())
+    from station.ui.order_ticket import configured_tick
+
+    return PositionsDock(context.bridge, context.queries.book.marked_positions(),
+                         orders=context.queries.book.open_orders(), settings=context.settings,
+                         tick=lambda ticker: configured_tick(context.queries.config.load(), ticker))
 
 
 def _accounts(context: DockContext, host: DockHost) -> QWidget:
