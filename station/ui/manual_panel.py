@@ -18,9 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -62,11 +60,18 @@ SHORTCUTS = {"buy": "Ctrl+Alt+B", "sell": "Ctrl+Alt+S", "close": "Ctrl+Alt+C", "
              "flatten": "Ctrl+Alt+F", "kill": "Ctrl+Alt+K", "call": "Ctrl+Alt+Up", "put": "Ctrl+Alt+Down"}
 
 
+def _label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+    return label
+
+
 def _button(text: str, color: str | None = None) -> QPushButton:
     button = QPushButton(text)
     button.setMinimumHeight(30)
     if color:
-        button.setStyleSheet(f"QPushButton {{ background: {color}; color: white; font-weight: 600; border: none; }}"
+        button.setStyleSheet(f"QPushButton {{ background: {color}; color: white; font-weight: 600; border: none; "
+                             f"padding: 4px 6px; }}"
                              f"QPushButton:disabled {{ background: #3a424e; color: {theme.GREY}; }}")
     return button
 
@@ -96,22 +101,32 @@ class ManualTradingDock(QWidget):
         self.ticker = QComboBox()
         self.qty = QDoubleSpinBox()
         self.qty.setDecimals(0)
-        self.qty.setRange(1, 1_000_000)
+        self.qty.setRange(1, 99_999)
         self.qty.setValue(1)
         self.confirm = QCheckBox("Confirm orders")
         self.confirm.setChecked(asks(settings, "order"))
         self.confirm.toggled.connect(lambda on: set_asks(settings, "order", on))
 
         self.confirm.setToolTip("Ask before every manual order (the dialog can turn this off)")
-        quantity = QHBoxLayout()
-        quantity.addWidget(self.qty, 1)
-        quantity.addWidget(self.confirm)
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        form.addRow("Strategy", self.strategy)
-        form.addRow("Ticker", self.ticker)
-        form.addRow("Quantity", quantity)
-        self.fields.add_rows(form)
+        # label | field | label | field: the ticket stays whole in the right column of a laptop's window
+        for box, width in ((self.strategy, 100), (self.ticker, 60), (self.qty, 64)):
+            if isinstance(box, QComboBox):
+                box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumWidth(width)
+        self.confirm.setText("Confirm")
+        form = QGridLayout()
+        form.setVerticalSpacing(4)
+        form.setHorizontalSpacing(4)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
+        form.addWidget(_label("Strategy"), 0, 0)
+        form.addWidget(self.strategy, 0, 1, 1, 2)
+        form.addWidget(self.confirm, 0, 3)
+        form.addWidget(_label("Ticker"), 1, 0)
+        form.addWidget(self.ticker, 1, 1)
+        form.addWidget(_label("Qty"), 1, 2)
+        form.addWidget(self.qty, 1, 3)
+        self.fields.add_to(form, 2, _label)
         self.qty.valueChanged.connect(lambda _: self._sync_choice())
 
         self.buttons = {
@@ -121,11 +136,17 @@ class ManualTradingDock(QWidget):
             "flatten": _button("Flatten All", "#b45309"), "kill": _button("KILL SWITCH", "#7f1d1d"),
         }
         grid = QGridLayout()
-        for index, key in enumerate(("buy", "sell", "close", "reverse", "call", "put")):
-            grid.addWidget(self.buttons[key], index // 2, index % 2)
-        grid.addWidget(self.buttons["flatten"], 3, 0, 1, 2)
-        grid.addWidget(self.buttons["kill"], 4, 0, 1, 2)
-        self.buttons["kill"].setMinimumHeight(38)
+        grid.setSpacing(4)
+        grid.addWidget(self.buttons["buy"], 0, 0, 1, 3)
+        grid.addWidget(self.buttons["sell"], 0, 3, 1, 3)
+        for column, key in enumerate(("close", "reverse", "flatten")):
+            grid.addWidget(self.buttons[key], 1, 2 * column, 1, 2)
+        grid.addWidget(self.buttons["call"], 2, 0, 1, 3)
+        grid.addWidget(self.buttons["put"], 2, 3, 1, 3)
+        grid.addWidget(self.buttons["kill"], 3, 0, 1, 6)
+        self.buttons["kill"].setMinimumHeight(32)
+        for key in ("close", "reverse", "flatten", "call", "put"):
+            self.buttons[key].setMinimumHeight(26)
         actions = {"buy": lambda: self.order(Side.BUY), "sell": lambda: self.order(Side.SELL),
                    "close": self.close_position, "reverse": self.reverse, "flatten": self.flatten_all,
                    "kill": self.toggle_kill_switch, "call": lambda: self.zero_dte(OptionRight.CALL),
@@ -246,7 +267,7 @@ class ManualTradingDock(QWidget):
 
     def _show_last(self) -> None:
         mark = self.mark()
-        self.fields.last.setText("Last" if mark is None else f"Last {tick_price(mark, self.tick())}")
+        self.fields.last.setText("—" if mark is None else tick_price(mark, self.tick()))
 
     def _sync_choice(self) -> None:
         choice = self.choice
@@ -349,7 +370,7 @@ class ManualTradingDock(QWidget):
         """The button, the order buttons and the status line as the kill switch now is."""
         was_engaged, self.kill_engaged = getattr(self, "kill_engaged", False), engaged
         button = self.buttons["kill"]
-        button.setText("KILL SWITCH ENGAGED — click to re-arm" if engaged else "KILL SWITCH")
+        button.setText("KILL SWITCH ENGAGED — re-arm" if engaged else "KILL SWITCH")
         button.setStyleSheet(button.styleSheet().replace("#7f1d1d", "#dc2626") if engaged
                              else button.styleSheet().replace("#dc2626", "#7f1d1d"))
         for key in ("buy", "sell", "reverse", "call", "put"):

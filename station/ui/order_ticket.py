@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QToolButton, QWidget
 
 from station.domain.commands import ManualOrder
 from station.domain.enums import OrderRole, OrderType, Side, TimeInForce
@@ -26,7 +26,6 @@ from station.ui.trading_format import ticker_root
 
 ORDER_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP),
                ("Stop-limit", OrderType.STOP_LIMIT))
-TIFS = (("DAY", TimeInForce.DAY), ("GTC", TimeInForce.GTC))
 EVERY_DESTINATION = "All destinations"
 TYPE_WORDS = {OrderType.MARKET: "market", OrderType.LIMIT: "limit", OrderType.STOP: "stop",
               OrderType.STOP_LIMIT: "stop-limit"}
@@ -93,7 +92,8 @@ class TickSpinBox(QDoubleSpinBox):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt sizes a spin box for its largest value; a price is shorter
         hint = super().minimumSizeHint()
-        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("00,000.000000") + 36), hint.height())
+        digits = "00,000." + "0" * self.decimals()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance(digits) + 30), hint.height())
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return self.minimumSizeHint()
@@ -194,8 +194,8 @@ def ticket_order(click_id: str, side: Side, choice: TicketChoice, kind: OrderTyp
 
 
 class OrderFields(QObject):
-    """Destination, type, prices, TIF and bracket rows of the ticket (`add_rows` puts them in the panel's form;
-    the panel owns the buttons)."""
+    """Type, TIF, prices, bracket and destination of the ticket (`add_to` puts them in the panel's grid; the panel
+    owns the buttons)."""
 
     edit_templates = Signal()
     changed = Signal()
@@ -207,43 +207,55 @@ class OrderFields(QObject):
         self.order_type = QComboBox()
         for label, kind in ORDER_TYPES:
             self.order_type.addItem(label, kind)
-        self.tif = QComboBox()
-        for label, tif in TIFS:
-            self.tif.addItem(label, tif)
-        self.tif.setToolTip("DAY: cancelled at the session's end; GTC: works until filled or cancelled")
+        self.tif = QToolButton(text="DAY", checkable=True)  # two choices: a toggle is all the room it needs
+        self.tif.setToolTip("Time in force — DAY: cancelled at the session's end; GTC (pressed): works until filled "
+                            "or cancelled. Click to switch.")
+        self.tif.toggled.connect(lambda on: self.tif.setText("GTC" if on else "DAY"))
         self.limit = TickSpinBox()
         self.limit.setToolTip("The limit price (steps by the instrument's tick)")
         self.stop = TickSpinBox()
         self.stop.setToolTip("The stop price (steps by the instrument's tick)")
-        self.last = QToolButton(text="Last")
+        self.last = QToolButton(text="—")
         self.last.setObjectName("lastPrice")
         self.last.setToolTip("The last price: click to set the limit and stop prices to it")
         self.template = QComboBox()
         self.template.setToolTip("A bracket template: the stop, target or trailing stop every order of this click gets")
-        self.templates_button = QToolButton(text="Edit…")
+        self.templates_button = QToolButton(text="…")
         self.templates_button.setToolTip("Make, change or delete bracket templates")
         self.templates_button.clicked.connect(self.edit_templates.emit)
+        # explicit minimum widths: the ticket stays whole in a 330-pixel column (Qt's hints are for the longest text)
+        for box, width in ((self.destination, 72), (self.order_type, 72), (self.template, 60)):
+            box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumWidth(width)
+        for box in (self.limit, self.stop):
+            box.setMinimumWidth(84)
+        for button in (self.last, self.templates_button):  # buttons, not read as plain text
+            button.setStyleSheet("QToolButton { border: 1px solid #343b46; background: #1a1d22; }"
+                                 "QToolButton:hover { background: #2f3640; }")
         self.order_type.currentIndexChanged.connect(self._type_changed)
-        for signal in (self.destination.currentIndexChanged, self.tif.currentIndexChanged,
-                       self.template.currentIndexChanged):
-            signal.connect(self.changed.emit)
+        for signal in (self.destination.currentIndexChanged, self.tif.toggled, self.template.currentIndexChanged):
+            signal.connect(lambda _index: self.changed.emit())
         self._type_changed()
 
-    def add_rows(self, form: QFormLayout) -> None:
-        """Destination, Type (with TIF), Limit (with the last price), Stop, Bracket (with Edit…)."""
+    def add_to(self, grid: QGridLayout, first: int, label: Callable[[str], QWidget]) -> None:
+        """Three rows of the ticket's grid (label, field, label, field) from row `first`: Type (with TIF) and the
+        last price, Limit and Stop, Bracket (with its editor) and Route (the destination)."""
 
-        def row(*widgets: QWidget) -> QHBoxLayout:
+        def pair(wide: QWidget, narrow: QWidget) -> QHBoxLayout:
             line = QHBoxLayout()
             line.setContentsMargins(0, 0, 0, 0)
-            for index, widget in enumerate(widgets):
-                line.addWidget(widget, 1 if index == 0 else 0)
+            line.setSpacing(2)
+            line.addWidget(wide, 1)
+            line.addWidget(narrow)
             return line
 
-        form.addRow("Destination", self.destination)
-        form.addRow("Type", row(self.order_type, self.tif))
-        form.addRow("Limit", row(self.limit, self.last))
-        form.addRow("Stop", self.stop)
-        form.addRow("Bracket", row(self.template, self.templates_button))
+        for row, (left, left_field, right, right_field) in enumerate((
+                ("Type", pair(self.order_type, self.tif), "Last", self.last), ("Limit", self.limit, "Stop", self.stop),
+                ("Bracket", pair(self.template, self.templates_button), "Route", self.destination)), start=first):
+            grid.addWidget(label(left), row, 0)
+            (grid.addLayout if isinstance(left_field, QHBoxLayout) else grid.addWidget)(left_field, row, 1)
+            grid.addWidget(label(right), row, 2)
+            grid.addWidget(right_field, row, 3)
 
     @property
     def kind(self) -> OrderType:
@@ -251,7 +263,10 @@ class OrderFields(QObject):
 
     @property
     def time_in_force(self) -> TimeInForce:
-        return TimeInForce(self.tif.currentData())
+        return TimeInForce.GTC if self.tif.isChecked() else TimeInForce.DAY
+
+    def set_time_in_force(self, tif: TimeInForce) -> None:
+        self.tif.setChecked(tif is TimeInForce.GTC)
 
     def set_kind(self, kind: OrderType) -> None:
         self.order_type.setCurrentIndex(self.order_type.findData(kind))

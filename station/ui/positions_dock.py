@@ -131,7 +131,6 @@ class PositionsDock(QWidget):
         self.actions = RowActions(ROW_BUTTONS, self.table)
         self.table.setItemDelegateForColumn(self.actions_column, self.actions)
         self.table.horizontalHeader().resizeSection(self.actions_column, self.actions.width(self.table.fontMetrics()))
-        self.table.verticalHeader().setDefaultSectionSize(24)
         self.actions.clicked.connect(self._row_action)
         self.status = QLabel("")
         self.status.setWordWrap(True)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from station.ui import theme
 
-GAP, PAD_X, MARGIN_Y = 4, 8, 2
+GAP, PAD_X, MARGIN_Y = 4, 8, 1
 
 
 class RowActions(QStyledItemDelegate):

@@ -74,7 +74,7 @@ def test_each_order_type_reaches_paper_as_asked_with_prices_on_the_tick(qtbot, d
         tick(station, "5000")
         bridge, panel = ticket(station, settings)
         panel.confirm.setChecked(False)
-        await until(lambda: panel.fields.last.text() == "Last 5,000.00", what="the last price shown")
+        await until(lambda: panel.fields.last.text() == "5,000.00", what="the last price shown")
         seen = {"prefilled": (panel.fields.limit.price(), panel.fields.stop.price())}
         panel.fields.limit.stepBy(3)
         seen["stepped"] = panel.fields.limit.price()
@@ -83,7 +83,7 @@ def test_each_order_type_reaches_paper_as_asked_with_prices_on_the_tick(qtbot, d
         panel.fields.limit.snap()
         seen["snapped"] = panel.fields.limit.price()
         panel.fields.destination.setCurrentIndex(panel.fields.destination.findData("paper"))
-        panel.fields.tif.setCurrentIndex(panel.fields.tif.findData(TimeInForce.GTC))
+        panel.fields.set_time_in_force(TimeInForce.GTC)
         panel.qty.setValue(2)
         orders = {}
         orders["market"] = await place(panel, station, "buy", OrderType.MARKET)
@@ -147,12 +147,12 @@ def test_a_template_bracket_arrives_held_and_the_question_states_it(qtbot, data_
         templates = [t.name for t in load_templates(settings)]
         dialog.close()
         panel.fields.template.setCurrentIndex(panel.fields.template.findText("Scalp"))
-        panel.fields.tif.setCurrentIndex(panel.fields.tif.findData(TimeInForce.GTC))
+        panel.fields.set_time_in_force(TimeInForce.GTC)
         panel.fields.destination.setCurrentIndex(panel.fields.destination.findData("paper"))
         panel.qty.setValue(2)
         made = await place(panel, station, "buy", OrderType.LIMIT, limit="5012.25")
         status = panel.result.text()
-        panel.resize(330, 600)
+        panel.resize(330, 360)
         panel.grab().save("/tmp/orders-ui/ticket.png")
         await station.stop()
         bridge.close()
