@@ -123,6 +123,7 @@ class TemplatesDialog(QDialog):
         self.templates = load_templates(settings)
         self.names = QListWidget()
         self.names.setMinimumWidth(140)
+        self.names.setMaximumWidth(180)
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Scalp 8/16")
         self.stop = _ticks_box("The stop-loss, in ticks from the entry's fill (none: no stop)")
@@ -131,6 +132,7 @@ class TemplatesDialog(QDialog):
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(f"color: {theme.RED}")
+        self.problem.setMinimumHeight(2 * self.problem.fontMetrics().lineSpacing() + 4)  # room for a reason
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
         form.addRow("Name", self.name)

@@ -189,7 +189,9 @@ def ticket_order(click_id: str, side: Side, choice: TicketChoice, kind: OrderTyp
         return None, error or "nothing to send"
     text = describe(side, choice.qty, choice.ticker, instructions, choice.tick, mark, choice.template)
     where = f" at {choice.destination}" if choice.destination else ""
-    return ManualOrder(click_id, choice.strategy, choice.ticker, side, choice.qty, instructions,
+    # a plain market DAY order carries no instructions, as a Buy click always did (a port's line keeps its nulls)
+    plain = instructions == OrderInstructions(order_type=OrderType.MARKET, tif=TimeInForce.DAY)
+    return ManualOrder(click_id, choice.strategy, choice.ticker, side, choice.qty, None if plain else instructions,
                        choice.destination), f"{text}{where}"
 
 

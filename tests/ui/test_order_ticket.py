@@ -140,6 +140,7 @@ def test_a_template_bracket_arrives_held_and_the_question_states_it(qtbot, data_
         dialog.stop.setValue(10)
         dialog.trailing.setValue(6)
         refused = (dialog.save(), dialog.problem.text())
+        dialog.grab().save("/tmp/orders-ui/templates_dialog.png")
         dialog.stop.setValue(0)
         dialog.save()
         dialog.names.setCurrentRow([t.name for t in dialog.templates].index("Runner"))
