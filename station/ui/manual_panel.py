@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 from station.domain.commands import (
     ClosePosition,
     FlattenAll,
-    ManualOrder,
     BuyZeroDte,
     ReversePosition,
     SetKillSwitch,
@@ -320,11 +319,6 @@ class ManualTradingDock(QWidget):
             return
         where = "" if command.destination else " at every destination of the strategy's ticker"
         if self.ask(f"<b>{escape(text)}</b>{where} ({escape(chosen[0])})?"):
-            self._send(command, text)
-
-    def place(self, command: ManualOrder, text: str) -> None:
-        """An order made elsewhere with the ticket's choices (the chart's menu): asked about here, then sent."""
-        if self.ask(f"<b>{escape(text)}</b> ({escape(command.strategy)})?"):
             self._send(command, text)
 
     def close_position(self) -> None:

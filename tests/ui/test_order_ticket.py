@@ -46,11 +46,6 @@ def tick(station, price):
     station.bus.publish(TickReceived(Tick("ES", utc_now(), float(price))))
 
 
-def made_by(station, text):
-    """The open and closed orders of the click whose status line says `text` (newest first)."""
-    return [o for o in station.oms.book.orders.values() if o.request.ticker == "ES"]
-
-
 async def place(panel, station, side, kind, *, limit=None, stop=None):
     before = set(station.oms.book.orders)
     panel.fields.set_kind(kind)
@@ -58,10 +53,14 @@ async def place(panel, station, side, kind, *, limit=None, stop=None):
         panel.fields.limit.set_price(D(limit))
     if stop is not None:
         panel.fields.stop.set_price(D(stop))
+    panel.result.setText("")
     panel.buttons[side].click()
     await until(lambda: set(station.oms.book.orders) - before, what=f"the {kind} order recorded")
-    await until(lambda: "placed" in panel.result.text() or "Not sent" in panel.result.text(), what="answered")
-    return [station.oms.book.orders[c] for c in sorted(set(station.oms.book.orders) - before)]
+    await until(lambda: "placed" in panel.result.text(), what="answered")
+    made = sorted(set(station.oms.book.orders) - before)
+    await until(lambda: all(station.oms.book.orders[c].status.value not in ("new", "submitted") for c in made),
+                what="at paper")
+    return [station.oms.book.orders[c] for c in made]
 
 
 def test_each_order_type_reaches_paper_as_asked_with_prices_on_the_tick(qtbot, data_dir, secrets, tmp_path):

@@ -64,8 +64,10 @@ def test_row_buttons_protect_reverse_and_close_a_position(qtbot, data_dir, secre
         seen["linked"] = (dialog.price("stop"), dialog.levels["target"][1].value())
         dialog.grab().save("/tmp/orders-ui/protect_dialog.png")
         dialog.accept()
-        await until(lambda: dock.model.data(dock.model.index(0, 4)) == "2", what="two working orders on the row")
-        tooltip = dock.model.data(dock.model.index(0, 4), Qt.ToolTipRole)
+        await until(lambda: dock.model.data(dock.model.index(0, 4)) == "2", what="two open orders on the row")
+        tooltip = lambda: dock.model.data(dock.model.index(0, 4), Qt.ToolTipRole)  # noqa: E731
+        await until(lambda: tooltip().count(" working (") == 2, what="both working, as the row's tooltip says")
+        tooltip = tooltip()
         seen["status"] = dock.status.text()
         protective = sorted((o.request.role.value, o.status.value, o.request.stop_price or o.request.limit_price)
                             for o in book.open_orders())

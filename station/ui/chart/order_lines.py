@@ -49,7 +49,7 @@ class PriceLine(pg.InfiniteLine):
         pen = pg.mkPen(color, width=1.4, style=Qt.DashLine if dashed else Qt.SolidLine)
         super().__init__(pos=price, angle=0, pen=pen, movable=movable,
                          hoverPen=pg.mkPen(QColor(color).lighter(140), width=2.4))
-        self.key, self.color = key, color
+        self.key, self.color, self.dashed = key, color, dashed
         self.setZValue(25)
         self.label = pg.InfLineLabel(self, text, position=LABEL_AT, anchors=[(1, 0.5), (1, 0.5)], color=color,
                                      fill=pg.mkBrush(*LABEL_FILL), border=pg.mkPen(color))

@@ -153,7 +153,7 @@ class ChartTrading(QObject):
             self.view.price.removeItem(self.lines.pop(key))
         for key, (price, text, color, dashed, order) in wanted.items():
             line = self.lines.get(key)
-            if line is not None and (line.color, line.movable) == (color, order):
+            if line is not None and (line.color, line.dashed, line.movable) == (color, dashed, order):
                 line.show_as(price, text)
                 continue
             if line is not None:
