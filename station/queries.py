@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Mapping, Protocol
 
 from station.domain.alert import Alert
@@ -48,11 +49,18 @@ class OrderQueries(Protocol):
         ...
 
 
+class PriceQueries(Protocol):
+    """The newest price of each symbol the oms has seen (oms: `Marks`): feed trades, fills, alerts' prices."""
+
+    def price(self, symbol: str) -> Decimal | None: ...
+
+
 class BookQueries(Protocol):
     """The live book (oms: `Book`): positions at their marks, PnL, working orders, the kill switch."""
 
     kill_switch_reason: str | None
     kill_switch_since: datetime | None
+    marks: PriceQueries
 
     def open_orders(self, destination: str | None = None) -> list[Order]:
         """Orders not yet final, oldest first."""

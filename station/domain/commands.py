@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from station.domain.alert import Alert
 from station.domain.enums import OptionRight, Side
-from station.domain.instructions import OrderInstructions
+from station.domain.instructions import ExitLevel, OrderInstructions
 from station.domain.marketdata import HistoryRequest
 from station.domain.orders import OrderRequest
 
@@ -129,11 +129,27 @@ class ChangeOrder(Command):
 
 @dataclass(frozen=True, slots=True)
 class ReversePosition(Command):
-    """Turn one strategy's position in one ticker into the same size the other way."""
+    """Turn one strategy's position in one ticker into the same size the other way (at one destination, or all)."""
 
     click_id: str
     strategy: str
     ticker: str
+    destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectPosition(Command):
+    """Add a stop-loss and/or a take-profit to a position already held (the Positions dock's Add stop/target):
+    one OCO group of protective exits for the part of it not yet protected, put to work at once as a filled
+    bracket's are. A level is a price, or an offset from the position's average price. Answered by
+    `ManualActionCompleted`."""
+
+    click_id: str
+    strategy: str | None
+    ticker: str
+    destination: str
+    stop_loss: ExitLevel | None = None
+    take_profit: ExitLevel | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 Alerts (the webhook hands over what it parsed, authenticated and de-duplicated) and
 strategy signals (`RecordSignal`) are journaled as rows of `alerts`; once a row is
 committed, and only then, `AlertReceived` is published and the router takes it.
-Manual clicks (`ManualOrder`, `ClosePosition`, `ReversePosition`) come in here too but
+Manual clicks (`ManualOrder`, `ClosePosition`, `ReversePosition`, `ProtectPosition`) come in here too but
 are not alert rows: their record is their orders, written with the click's cause
 (`m<click_id>`, so a retried click makes nothing new) before the click is answered
 (`ManualActionCompleted`).
@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from station.bus import Bus
 from station.domain.alert import Alert
-from station.domain.commands import ClosePosition, ManualOrder, RecordSignal, ReversePosition
+from station.domain.commands import ClosePosition, ManualOrder, ProtectPosition, RecordSignal, ReversePosition
 from station.domain.enums import AlertStatus
 from station.domain.events import AlertReceived
 from station.store.alerts_repo import AlertJournal, Appended, iso
@@ -31,8 +31,8 @@ __all__ = ["AlertInbox", "Appended", "signal_fingerprint"]
 
 log = logging.getLogger("station.oms")
 
-Click = ManualOrder | ClosePosition | ReversePosition
-CLICKS = (ManualOrder, ClosePosition, ReversePosition)
+Click = ManualOrder | ClosePosition | ReversePosition | ProtectPosition
+CLICKS = (ManualOrder, ClosePosition, ReversePosition, ProtectPosition)
 
 
 def signal_fingerprint(strategy: str | None, raw: str) -> str:

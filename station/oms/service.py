@@ -17,6 +17,7 @@ from station.domain.commands import (
     ClosePosition,
     FlattenAll,
     ManualOrder,
+    ProtectPosition,
     ReversePosition,
     SetKillSwitch,
     StartStrategy,
@@ -24,6 +25,7 @@ from station.domain.commands import (
 )
 from station.domain.config import RoutingConfig
 from station.domain.enums import OrderStatus
+from station.domain.orders import Order
 from station.domain.events import (
     AlertReceived,
     BarUpdated,
@@ -35,6 +37,7 @@ from station.domain.events import (
     MarketDataReceived,
     Notified,
     OrderReplaced,
+    OrderUpdated,
     OrderReported,
     PositionReported,
     PositionsMarked,
@@ -42,8 +45,8 @@ from station.domain.events import (
     TickReceived,
 )
 from station.domain.timeutil import EASTERN, to_eastern, utc_now
-from station.oms import manual
-from station.oms.book import Book, OrderMeta
+from station.oms import manual, protection
+from station.oms.book import Book, OrderMeta, position_key
 from station.oms.changes import OrderChanges
 from station.oms.destinations import DestinationCapabilities
 from station.oms.exits import ExitManager
@@ -227,6 +230,8 @@ class OrderManager:
             return self.manual_order(command)
         if isinstance(command, ClosePosition):
             return self.close_position(command)
+        if isinstance(command, ProtectPosition):
+            return self.protect_position(command)
         return self.reverse_position(command)
 
     def manual_order(self, command: ManualOrder):
@@ -239,9 +244,38 @@ class OrderManager:
             destination=command.destination), f"for {command.strategy} / {command.ticker}{where}"))
 
     def reverse_position(self, command: ReversePosition):
+        where = f" at {command.destination}" if command.destination else ""
         return self._manual(command.click_id, lambda: manual.check_closing(manual.closing_plan(
             manual.manual_cause(command.click_id), self.book, strategy=command.strategy, ticker=command.ticker,
-            reverse=True), f"for {command.strategy} / {command.ticker}"))
+            reverse=True, destination=command.destination), f"for {command.strategy} / {command.ticker}{where}"))
+
+    def protect_position(self, command: ProtectPosition) -> asyncio.Future | None:
+        """Add stop/target: the exits are recorded (held), then put to work at once by the exit manager."""
+        try:
+            requests = protection.protection_exits(command, self.book, self.current_config())
+        except manual.ManualError as exc:
+            self.bus.publish(ManualActionCompleted(command.click_id, (), str(exc)))
+            return None
+        cause = manual.manual_cause(command.click_id)
+        position = self.book.positions.get(position_key(command.destination, command.ticker, command.strategy))
+        meta = OrderMeta(cause, point_value=position.multiplier)
+        made = [Order(r, status=OrderStatus.HELD) for r in requests if r.client_order_id not in self.book.orders]
+        for order in made:
+            self.book.add_order(order, meta)
+        items = [rows.NewOrder(o, cause, None, None, meta.point_value) for o in made]
+
+        def after(inserted: list[str]) -> None:
+            for order in made:
+                self.bus.publish(OrderUpdated(order))
+            self.exits.protect([o for o in made if o.client_order_id in inserted])
+            self.bus.publish(ManualActionCompleted(command.click_id, tuple(r.client_order_id for r in requests)))
+
+        def failed(exc) -> None:
+            for order in made:
+                self.book.forget(order.client_order_id)
+            self.bus.publish(ManualActionCompleted(command.click_id, (), f"not recorded: {exc}"))
+
+        return self.recorder.write(lambda conn: rows.insert_orders(conn, items), after, failed)
 
     async def flatten_all(self, command: FlattenAll) -> None:
         """Cancel every working order and held exit, then close every open position."""

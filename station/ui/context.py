@@ -18,6 +18,7 @@ from station.queries import Queries
 from station.secrets import SecretStore
 from station.ui.bridge import UiBridge
 from station.ui.config_edits import ConfigEdits
+from station.ui.order_ticket import TicketChoice
 
 if TYPE_CHECKING:
     from station.analysis.export import Report
@@ -66,3 +67,4 @@ class DockContext:
     write_report: ReportWriter  # File > Analyze: alerts vs fills
     log_buffer: "LogBuffer | None" = None  # what was logged before the window opened
     focus: SymbolFocus = field(default_factory=SymbolFocus)  # shared by the window's docks
+    ticket: TicketChoice = field(default_factory=TicketChoice)  # the ticket's choices, which chart trading uses

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from html import escape
 
 from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -31,18 +29,28 @@ from PySide6.QtWidgets import (
 from station.domain.commands import (
     ClosePosition,
     FlattenAll,
-    ManualOrder,
     BuyZeroDte,
     ReversePosition,
     SetKillSwitch,
 )
 from station.domain.config import RoutingConfig
 from station.domain.enums import OptionRight, Side
-from station.domain.events import ConfigChanged, KillSwitchChanged, ManualActionCompleted, StrategySignalled
+from station.domain.events import (
+    BarUpdated,
+    ConfigChanged,
+    KillSwitchChanged,
+    ManualActionCompleted,
+    StrategySignalled,
+    TickReceived,
+)
+from station.domain.ticks import tick_size
+from station.queries import PriceQueries
 from station.ui import theme
+from station.ui.bracket_templates import TemplatesDialog, load_templates
 from station.ui.bridge import UiBridge
 from station.ui.confirm import asks, confirm, key, set_asks
 from station.ui.context import SymbolFocus
+from station.ui.order_ticket import OrderFields, TicketChoice, tick_price, ticket_order
 from station.ui.slots import connect
 from station.ui.trading_format import ticker_root
 
@@ -51,11 +59,18 @@ SHORTCUTS = {"buy": "Ctrl+Alt+B", "sell": "Ctrl+Alt+S", "close": "Ctrl+Alt+C", "
              "flatten": "Ctrl+Alt+F", "kill": "Ctrl+Alt+K", "call": "Ctrl+Alt+Up", "put": "Ctrl+Alt+Down"}
 
 
+def _label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+    return label
+
+
 def _button(text: str, color: str | None = None) -> QPushButton:
     button = QPushButton(text)
     button.setMinimumHeight(30)
     if color:
-        button.setStyleSheet(f"QPushButton {{ background: {color}; color: white; font-weight: 600; border: none; }}"
+        button.setStyleSheet(f"QPushButton {{ background: {color}; color: white; font-weight: 600; border: none; "
+                             f"padding: 4px 6px; }}"
                              f"QPushButton:disabled {{ background: #3a424e; color: {theme.GREY}; }}")
     return button
 
@@ -64,32 +79,54 @@ class ManualTradingDock(QWidget):
     """Manual orders for the selected strategy and ticker."""
 
     def __init__(self, bridge: UiBridge, config_source, settings: QSettings, kill_reason: str | None = None,
-                 parent: QWidget | None = None, *, focus: SymbolFocus | None = None) -> None:
+                 parent: QWidget | None = None, *, focus: SymbolFocus | None = None,
+                 prices: PriceQueries | None = None, choice: TicketChoice | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self._config_source = config_source  # () -> RoutingConfig
         self.settings = settings
+        self.prices = prices  # the last price of each symbol (prefills limit and stop prices)
+        self.choice = choice if choice is not None else TicketChoice()
+        self.choice.confirm = self.ask
+        self.fields = OrderFields(self)
+        self.fields.edit_templates.connect(self.edit_templates)
+        self.fields.changed.connect(self._sync_choice)
+        self.fields.last.clicked.connect(lambda: self.fields.prefill(self.mark()))
+        self.fields.order_type.currentIndexChanged.connect(lambda _: self._prefill_if_empty())
+        self.templates_dialog: TemplatesDialog | None = None
         self.pending: dict[str, str] = {}  # click id -> label, until the oms answers
         self.signalling: dict[str, str] = {}  # click id -> label, until the 0DTE strategy signals
         self.strategy = QComboBox()
         self.ticker = QComboBox()
         self.qty = QDoubleSpinBox()
         self.qty.setDecimals(0)
-        self.qty.setRange(1, 1_000_000)
+        self.qty.setRange(1, 99_999)
         self.qty.setValue(1)
         self.confirm = QCheckBox("Confirm orders")
         self.confirm.setChecked(asks(settings, "order"))
         self.confirm.toggled.connect(lambda on: set_asks(settings, "order", on))
 
         self.confirm.setToolTip("Ask before every manual order (the dialog can turn this off)")
-        quantity = QHBoxLayout()
-        quantity.addWidget(self.qty, 1)
-        quantity.addWidget(self.confirm)
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        form.addRow("Strategy", self.strategy)
-        form.addRow("Ticker", self.ticker)
-        form.addRow("Quantity", quantity)
+        # label | field | label | field: the ticket stays whole in the right column of a laptop's window
+        for box, width in ((self.strategy, 100), (self.ticker, 60), (self.qty, 64)):
+            if isinstance(box, QComboBox):
+                box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumWidth(width)
+        self.confirm.setText("Confirm")
+        form = QGridLayout()
+        form.setVerticalSpacing(4)
+        form.setHorizontalSpacing(4)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
+        form.addWidget(_label("Strategy"), 0, 0)
+        form.addWidget(self.strategy, 0, 1, 1, 2)
+        form.addWidget(self.confirm, 0, 3)
+        form.addWidget(_label("Ticker"), 1, 0)
+        form.addWidget(self.ticker, 1, 1)
+        form.addWidget(_label("Qty"), 1, 2)
+        form.addWidget(self.qty, 1, 3)
+        self.fields.add_to(form, 2, _label)
+        self.qty.valueChanged.connect(lambda _: self._sync_choice())
 
         self.buttons = {
             "buy": _button("Buy", "#15803d"), "sell": _button("Sell", "#b91c1c"),
@@ -98,11 +135,17 @@ class ManualTradingDock(QWidget):
             "flatten": _button("Flatten All", "#b45309"), "kill": _button("KILL SWITCH", "#7f1d1d"),
         }
         grid = QGridLayout()
-        for index, key in enumerate(("buy", "sell", "close", "reverse", "call", "put")):
-            grid.addWidget(self.buttons[key], index // 2, index % 2)
-        grid.addWidget(self.buttons["flatten"], 3, 0, 1, 2)
-        grid.addWidget(self.buttons["kill"], 4, 0, 1, 2)
-        self.buttons["kill"].setMinimumHeight(38)
+        grid.setSpacing(4)
+        grid.addWidget(self.buttons["buy"], 0, 0, 1, 3)
+        grid.addWidget(self.buttons["sell"], 0, 3, 1, 3)
+        for column, key in enumerate(("close", "reverse", "flatten")):
+            grid.addWidget(self.buttons[key], 1, 2 * column, 1, 2)
+        grid.addWidget(self.buttons["call"], 2, 0, 1, 3)
+        grid.addWidget(self.buttons["put"], 2, 3, 1, 3)
+        grid.addWidget(self.buttons["kill"], 3, 0, 1, 6)
+        self.buttons["kill"].setMinimumHeight(32)
+        for key in ("close", "reverse", "flatten", "call", "put"):
+            self.buttons[key].setMinimumHeight(26)
         actions = {"buy": lambda: self.order(Side.BUY), "sell": lambda: self.order(Side.SELL),
                    "close": self.close_position, "reverse": self.reverse, "flatten": self.flatten_all,
                    "kill": self.toggle_kill_switch, "call": lambda: self.zero_dte(OptionRight.CALL),
@@ -137,11 +180,15 @@ class ManualTradingDock(QWidget):
         self.kill_engaged = False
         self.show_kill_switch(kill_reason is not None, kill_reason or "")
         self.strategy.currentTextChanged.connect(self._fill_tickers)
+        self.ticker.currentTextChanged.connect(lambda _: self._ticker_changed())
         self.reload()
+        self.fields.set_templates(load_templates(settings))
         bridge.on(ConfigChanged, lambda batch: self.reload())
         bridge.on(ManualActionCompleted, self._on_completed)
         bridge.on(StrategySignalled, self._on_signals)
         bridge.on(KillSwitchChanged, lambda batch: self.show_kill_switch(batch[-1].engaged, batch[-1].reason))
+        bridge.on(TickReceived, lambda batch: self._on_prices({e.tick.symbol for e in batch}))
+        bridge.on(BarUpdated, lambda batch: self._on_prices({e.bar.symbol for e in batch}))
         if focus is not None:
             focus.changed.connect(self.follow)
 
@@ -185,6 +232,60 @@ class ManualTradingDock(QWidget):
                 return True
         return False
 
+    # ---- the order's details -------------------------------------------------------------------------
+
+    def tick(self) -> Decimal:
+        """The selected ticker's tick (its `tick_size` setting, else the futures table's, else a cent)."""
+        strategy = self.config.strategy(self.strategy.currentText())
+        entry = strategy.ticker(self.ticker.currentText()) if strategy else None
+        return tick_size(self.ticker.currentText(), None, entry.options.get("tick_size") if entry else None)
+
+    def mark(self) -> Decimal | None:
+        """The selected ticker's last price, when one was seen."""
+        ticker = self.ticker.currentText()
+        return self.prices.price(ticker) if self.prices is not None and ticker else None
+
+    def _ticker_changed(self) -> None:
+        strategy = self.config.strategy(self.strategy.currentText())
+        entry = strategy.ticker(self.ticker.currentText()) if strategy else None
+        self.fields.set_destinations(entry.destination_names() if entry else [])
+        self.fields.set_tick(self.tick())
+        self.fields.prefill(self.mark())
+        self._show_last()
+        self._sync_choice()
+
+    def _prefill_if_empty(self) -> None:
+        if self.fields.limit.price() is None or self.fields.stop.price() is None:
+            self.fields.prefill(self.mark())
+
+    def _on_prices(self, symbols: set[str]) -> None:
+        ticker = self.ticker.currentText()
+        if ticker and any(ticker_root(s) == ticker_root(ticker) for s in symbols):
+            self._show_last()
+            self._prefill_if_empty()
+
+    def _show_last(self) -> None:
+        mark = self.mark()
+        self.fields.last.setText("—" if mark is None else tick_price(mark, self.tick()))
+
+    def _sync_choice(self) -> None:
+        choice = self.choice
+        choice.strategy, choice.ticker = self.strategy.currentText(), self.ticker.currentText()
+        choice.destination = self.fields.destination.currentData()
+        choice.qty = Decimal(int(self.qty.value()))
+        choice.tif = self.fields.time_in_force
+        choice.template = self.fields.template.currentData()
+        choice.tick = self.tick() if choice.ticker else choice.tick
+
+    def edit_templates(self) -> TemplatesDialog:
+        """The bracket templates dialog (not modal: the ticket stays usable); saving reloads the choice."""
+        if self.templates_dialog is None:
+            self.templates_dialog = TemplatesDialog(self.settings, self, self.fields.template.currentText())
+            self.templates_dialog.saved.connect(lambda: self.fields.set_templates(load_templates(self.settings)))
+        self.templates_dialog.show()
+        self.templates_dialog.raise_()
+        return self.templates_dialog
+
     # ---- actions ----------------------------------------------------------------------------------
 
     def ask(self, text: str, kind: str = "order") -> bool:
@@ -206,13 +307,19 @@ class ManualTradingDock(QWidget):
         self.bridge.publish(command)
 
     def order(self, side: Side) -> None:
+        """Buy or Sell with the ticket's type, prices, TIF, destination and bracket (the question states them all)."""
         chosen = self._selection()
         if chosen is None:
             return
-        qty = Decimal(int(self.qty.value()))
-        label = f"{side.value.capitalize()} {qty} {chosen[1]} ({chosen[0]})"
-        if self.ask(f"<b>{label}</b> at every destination of the strategy's ticker?"):
-            self._send(ManualOrder(_click(), chosen[0], chosen[1], side, qty), label)
+        self._sync_choice()
+        command, text = ticket_order(_click(), side, self.choice, self.fields.kind, self.fields.limit.price(),
+                                     self.fields.stop.price(), self.mark())
+        if command is None:
+            self._say(f"Not sent: {text}", theme.RED)
+            return
+        where = "" if command.destination else " at every destination of the strategy's ticker"
+        if self.ask(f"<b>{escape(text)}</b>{where} ({escape(chosen[0])})?"):
+            self._send(command, text)
 
     def close_position(self) -> None:
         chosen = self._selection()
@@ -257,7 +364,7 @@ class ManualTradingDock(QWidget):
         """The button, the order buttons and the status line as the kill switch now is."""
         was_engaged, self.kill_engaged = getattr(self, "kill_engaged", False), engaged
         button = self.buttons["kill"]
-        button.setText("KILL SWITCH ENGAGED — click to re-arm" if engaged else "KILL SWITCH")
+        button.setText("KILL SWITCH ENGAGED — re-arm" if engaged else "KILL SWITCH")
         button.setStyleSheet(button.styleSheet().replace("#7f1d1d", "#dc2626") if engaged
                              else button.styleSheet().replace("#dc2626", "#7f1d1d"))
         for key in ("buy", "sell", "reverse", "call", "put"):
@@ -302,29 +409,3 @@ class ManualTradingDock(QWidget):
 
 def _click() -> str:
     return uuid.uuid4().hex[:16]
-
-
-TRADING_MENU = (("buy", "&Buy"), ("sell", "&Sell"), ("close", "&Close position"), ("reverse", "&Reverse position"),
-                None, ("call", "0DTE C&all"), ("put", "0DTE &Put"), None, ("flatten", "&Flatten All"),
-                ("kill", "&Kill switch"))
-
-
-def add_trading_menu(window, panel: ManualTradingDock) -> QMenu:
-    """A "Trading" menu (after View) with the panel's actions and their keyboard shortcuts.
-
-    The shortcuts themselves belong to the panel (window-wide QShortcuts); the menu shows them after a
-    tab, which Qt draws as the shortcut column without registering a second, ambiguous shortcut.
-    """
-    menu = QMenu("&Trading", window)
-    for entry in TRADING_MENU:
-        if entry is None:
-            menu.addSeparator()
-            continue
-        key, text = entry
-        action = QAction(f"{text}\t{QKeySequence(SHORTCUTS[key]).toString(QKeySequence.NativeText)}", menu)
-        connect(action.triggered, panel.actions_by_key[key])
-        menu.addAction(action)
-    bar = window.menuBar()
-    after_view = next((a for a in bar.actions() if a.text() == "&Settings"), None)
-    bar.insertMenu(after_view, menu) if after_view else bar.addMenu(menu)
-    return menu

@@ -92,7 +92,11 @@ def _fills(context: DockContext, host: DockHost) -> QWidget:
 def _positions(context: DockContext, host: DockHost) -> QWidget:
     from station.ui.positions_dock import PositionsDock
 
-    return PositionsDock(context.bridge, context.queries.book.marked_positions())
+    from station.ui.order_ticket import configured_tick
+
+    return PositionsDock(context.bridge, context.queries.book.marked_positions(),
+                         orders=context.queries.book.open_orders(), settings=context.settings,
+                         tick=lambda ticker: configured_tick(context.queries.config.load(), ticker))
 
 
 def _accounts(context: DockContext, host: DockHost) -> QWidget:
@@ -102,10 +106,12 @@ def _accounts(context: DockContext, host: DockHost) -> QWidget:
 
 
 def _manual(context: DockContext, host: DockHost) -> QWidget:
-    from station.ui.manual_panel import ManualTradingDock, add_trading_menu
+    from station.ui.manual_panel import ManualTradingDock
+    from station.ui.trading_menu import add_trading_menu
 
     panel = ManualTradingDock(context.bridge, context.queries.config.load, context.settings,
-                              context.queries.book.kill_switch_reason, focus=context.focus)
+                              context.queries.book.kill_switch_reason, focus=context.focus,
+                              prices=context.queries.book.marks, choice=context.ticket)
     add_trading_menu(host, panel)
     return panel
 

@@ -199,6 +199,15 @@ class ExitManager:
         if ready:
             self._go(ready, mode)
 
+    def protect(self, exits: list[Order]) -> None:
+        """Exits made for a position already held (`oms/protection.py`): no entry to wait for, they go to work at
+        once, as a filled bracket's would at their destination."""
+        held = [x for x in exits if x.status is S.HELD]
+        if not held:
+            return
+        capabilities = self.destinations.of(held[0].request.destination)
+        self._go([(x, x.request) for x in held], ExitMode.armed(capabilities, {x.request.order_type.value for x in held}))
+
     def _mode(self, entry: Order, held: list[Order]) -> str:
         if any(self.book.exit_modes.get(x.client_order_id) == ExitMode.NATIVE_BRACKET for x in held):
             return ExitMode.NATIVE_BRACKET

@@ -43,6 +43,7 @@ from station.domain.events import (
 from station.marketdata.bars.timeframes import STANDARD, TimeframeError, parse_timeframe
 from station.ui.chart.lines import DEFAULT_LINES, LinesBar, StrategyLines
 from station.ui.chart.markers import ChartMarkers, Marker
+from station.ui.chart.trading import ChartTrading, TradingInputs
 from station.ui.chart.view import ChartView
 from station.ui.slots import connect
 
@@ -64,7 +65,7 @@ class ChartDock(QWidget):
                  overlays: tuple[str, ...] = ("EMA 20",), name: str = "chart", *, dataset: str = "GLBX.MDP3",
                  confirm_above_usd: float = 1.0, lines: tuple[str, ...] = DEFAULT_LINES,
                  markers: ChartMarkers | None = None, tick_size: TickSize | None = None,
-                 strategy_lines: StrategyLines | None = None) -> None:
+                 strategy_lines: StrategyLines | None = None, trading: TradingInputs | None = None) -> None:
         super().__init__()
         self.bridge = bridge
         self.dataset, self.confirm_above_usd = dataset, confirm_above_usd
@@ -78,6 +79,7 @@ class ChartDock(QWidget):
         self._watched = False
         self.view = ChartView(self)
         self._toolbar(lines, overlays, strategy_lines)
+        self.trading = ChartTrading(self.view, bridge, trading, self._say) if trading is not None else None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -178,6 +180,7 @@ class ChartDock(QWidget):
         try:
             timeframe = parse_timeframe(timeframe).name
         except TimeframeError as exc:
+            self.message.setStyleSheet("color: #ef5350;")
             self.message.setText(str(exc))
             return False
         self.message.setText("")
@@ -188,6 +191,8 @@ class ChartDock(QWidget):
         self._loaded, self._waiting = False, []
         self.view.set_tick(self.tick_size(symbol))
         self.view.set_markers(self.markers.past(symbol))
+        if self.trading is not None:
+            self.trading.show_symbol(symbol)
         if self.symbol_box.findText(symbol) < 0:
             self.symbol_box.addItem(symbol)
         self.symbol_box.setCurrentText(symbol)
@@ -196,6 +201,12 @@ class ChartDock(QWidget):
         self.bridge.publish(RequestBars(symbol, timeframe, self.requester))
         self.changed.emit()
         return True
+
+    def _say(self, text: str) -> None:
+        """What chart trading did (or why not), in the toolbar."""
+        self.message.setStyleSheet(f"color: {'#ef5350' if text.startswith('Not ') else '#d1d4dc'};")
+        self.message.setText(text)
+        self.message.setToolTip(text)
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

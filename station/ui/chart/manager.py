@@ -19,6 +19,7 @@ from station.marketdata.databento.symbology import display_symbol, infer_stype
 from station.ui.chart.dock import ChartDock
 from station.ui.chart.lines import DEFAULT_LINES
 from station.ui.chart.markers import ChartMarkers
+from station.ui.chart.trading import TradingInputs
 from station.ui.chart.overlays import line_label
 from station.ui.trading_format import ticker_root
 from station.ui.slots import connect
@@ -59,7 +60,9 @@ class ChartDocks:
                           dataset=values.get("live_dataset", "GLBX.MDP3"),
                           confirm_above_usd=float(values.get("confirm_above_usd", 1.0)),
                           lines=_listed(lines), markers=ChartMarkers(context.queries),
-                          tick_size=self.tick_size, strategy_lines=self.strategy_lines)
+                          tick_size=self.tick_size, strategy_lines=self.strategy_lines,
+                          trading=TradingInputs(context.queries.book, context.ticket, context.queries.config.load,
+                                                context.settings))
         chart.changed.connect(lambda: self._remember(name, chart))
         for signal in (chart.changed, chart.looked_at):  # the ticket follows the chart in view
             signal.connect(lambda: context.focus.set(chart.symbol))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from station.domain.alert import Alert
 from station.domain.fills import Fill
 from station.marketdata.trades import to_ns
-from station.ui.trading_format import ticker_root
+from station.ui.trading_format import et_time, price, qty, ticker_root
 
 if TYPE_CHECKING:
     from station.queries import Queries
@@ -25,12 +25,13 @@ PAST = 2000  # alerts and fills read when a chart opens (each)
 
 @dataclass(frozen=True, slots=True)
 class Marker:
-    """An alert (triangle) or a fill (diamond) at its market time and price."""
+    """An alert (triangle) or a fill (diamond) at its market time and price; `text` is its tooltip."""
 
     time_ns: int
     price: float | None
     side: str  # "buy" or "sell"
     kind: str  # "alert" or "fill"
+    text: str = ""
 
 
 class ChartMarkers:
@@ -49,13 +50,17 @@ class ChartMarkers:
             return None
         at = self.market_ns(alert.received_at)
         price = float(alert.price) if alert.price is not None else None
-        return None if at is None else Marker(at, price, str(alert.action), "alert")
+        text = f"Alert {alert.action} {alert.ticker}" + (f" @ {alert.price.normalize():f}" if alert.price is not None else "") \
+            + (f" ({alert.strategy})" if alert.strategy else "")
+        return None if at is None else Marker(at, price, str(alert.action), "alert", text)
 
     def of_fill(self, fill: Fill, symbol: str) -> Marker | None:
         if ticker_root(fill.ticker) != ticker_root(symbol):
             return None
         at = self.market_ns(fill.time)
-        return None if at is None else Marker(at, float(fill.price), str(fill.side), "fill")
+        text = (f"Fill {str(fill.side).capitalize()} {qty(fill.qty)} {fill.ticker} @ {price(fill.price)} · "
+                f"{et_time(fill.time)} ET" + (f" ({fill.strategy} at {fill.destination})" if fill.strategy else ""))
+        return None if at is None else Marker(at, float(fill.price), str(fill.side), "fill", text)
 
     def past(self, symbol: str) -> list[Marker]:
         """The markers of `symbol` from what happened before (the journal's alerts, the fills), oldest first."""

@@ -103,7 +103,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.volumes = VolumeItem(self.series)
         self.price.addItem(self.candles)
         self.volume.addItem(self.volumes)
-        self.marker_item = pg.ScatterPlotItem(pxMode=True)
+        self.marker_item = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=lambda x, y, data: data or None)
         self.marker_item.setZValue(20)
         self.price.addItem(self.marker_item)
         self.last_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(UP, width=1, style=Qt.DotLine))
@@ -300,10 +300,10 @@ class ChartView(pg.GraphicsLayoutWidget):
             y = marker.price if marker.price is not None else float(closes[i])
             if marker.kind == "fill":
                 spots.append({"pos": (i, y), "symbol": "d", "size": 11, "brush": pg.mkBrush(UP if buy else DOWN),
-                              "pen": pg.mkPen("#ffffff", width=1)})
+                              "pen": pg.mkPen("#ffffff", width=1), "data": marker.text})
             else:
                 spots.append({"pos": (i, y), "symbol": "t1" if buy else "t", "size": 12, "pen": pg.mkPen(None),
-                              "brush": pg.mkBrush("#42a5f5" if buy else "#ffa726")})
+                              "brush": pg.mkBrush("#42a5f5" if buy else "#ffa726"), "data": marker.text})
         self.marker_item.setData(spots)
 
     def _crosshair(self) -> None:
