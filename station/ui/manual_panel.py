@@ -4,6 +4,9 @@ Every button publishes a command with a fresh click id (the cause of its orders)
 what became of it once the core answers (`ManualActionCompleted`), never a guess. Questions
 before orders, Flatten All and the kill switch are switched off each on its own
 (`ui/confirm.py`); every button has a keyboard shortcut. The ticker follows the chart.
+
+Just past 400 lines: the panel's one grid of fields and buttons and a short handler per button; the order's
+fields, prices on the tick grid and the bracket templates are in `order_ticket.py`.
 """
 
 from __future__ import annotations
