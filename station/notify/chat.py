@@ -20,7 +20,9 @@ from collections import deque
 from typing import Any, Callable
 
 from station.bus import Bus
-from station.domain.events import AlertRejected, AlertUnrouted, Notified, OrderFilled, OrderUpdated, RequestRefused
+from station.domain.events import (
+    AlertRejected, AlertUnrouted, ConfigChanged, Notified, OrderFilled, OrderUpdated, RequestRefused,
+)
 from station.notify.chat_kinds import SWITCHES, ChatLine, chat_line
 
 log = logging.getLogger("station.notify")
@@ -78,8 +80,20 @@ class ChatNotifier:
         self._tasks: set[asyncio.Task] = set()
         self._session = None
         self._unsubscribe: list[Callable[[], None]] = []
+        # the settings as last read: an alert flood must not cost a settings read per event; every change of
+        # the config is announced (ConfigChanged: the window, REST, the watcher for other processes)
+        self._settings: dict[str, Any] | None = None
+
+    def _current(self) -> dict[str, Any]:
+        if self._settings is None:
+            self._settings = self.settings()
+        return self._settings
+
+    def _forget_settings(self, _event: ConfigChanged) -> None:
+        self._settings = None
 
     async def start(self) -> None:
+        self._unsubscribe.append(self.bus.subscribe(ConfigChanged, self._forget_settings))
         for kind in (OrderFilled, OrderUpdated, AlertRejected, AlertUnrouted, RequestRefused, Notified):
             self._unsubscribe.append(self.bus.subscribe(kind, self.on_event))
 
@@ -104,7 +118,7 @@ class ChatNotifier:
         line = chat_line(event)
         if line is None:
             return
-        settings = self.settings()
+        settings = self._current()
         if not settings.get(SWITCHES[line.kind], False):
             return
         channels = self.enabled(settings)
@@ -136,7 +150,7 @@ class ChatNotifier:
             self._schedule(min(later))
 
     async def _send(self, channel: ChatChannel, lines: list[ChatLine]) -> bool:
-        settings = self.settings()
+        settings = self._current()
         text = compose(lines, LIMITS[channel.name])
         import aiohttp
 

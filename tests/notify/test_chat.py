@@ -13,7 +13,7 @@ from support.chat_doubles import DiscordDouble, TelegramDouble
 from support.oms import journal, make_alert
 from support.wait import until
 from station.app import Options, Station
-from station.domain.events import Notified
+from station.domain.events import ConfigChanged, Notified
 from station.notify import chat
 
 BOT_TOKEN = "123456:bot-secret-token"
@@ -80,7 +80,7 @@ async def test_a_webhook_refusal_goes_with_the_refused_alerts_without_the_passph
             assert answer.status == 401
     line = await until(lambda: next((t for t in texts(chatty.telegram) if "Webhook refused" in t), None), timeout=5)
     assert "from 127.0.0.1: 401 wrong passphrase" in line and "not-it" not in line
-    await chatty.config.update_settings("notifications", {"chat_refused_alerts": False})
+    chatty.bus.publish(ConfigChanged(await chatty.config.update_settings("notifications", {"chat_refused_alerts": False})))
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{chatty.receiver.url}/webhook", data=b"{not json") as answer:
             assert answer.status == 400
