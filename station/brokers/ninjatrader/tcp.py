@@ -57,6 +57,7 @@ RESEND_WINDOW_S = 600.0
 RECONNECT_INITIAL_S, RECONNECT_MAX_S = 0.1, 2.0
 SETTLE_S = 0.25  # at a stop, how long to wait for acks of lines just written (fewer repeats after the restart)
 DELIVERED_MEMORY = 20_000
+PRUNE_EVERY_S = 1.0  # how often the re-send window forgets lines older than it
 MAX_BAD_REPLIES_LOGGED = 5
 
 @dataclass(slots=True)
@@ -88,6 +89,7 @@ class TcpPortBroker:
         self.detail = ""
         self.last_delivery = None
         self.resend_window_s = resend_window_s
+        self._pruned_at = float("-inf")
         self.connect_timeout_s = connect_timeout_s
         self.replies = PortReplies(self.name, bus, orders)
         self.journal = SentJournal()
@@ -259,7 +261,9 @@ class TcpPortBroker:
         batch = list(self._outbox)
         self._outbox.clear()
         now = time.monotonic()
-        self.journal.prune(now, self.window_s)
+        if now - self._pruned_at >= PRUNE_EVERY_S:  # the window is minutes: once a second is plenty (a settings read)
+            self._pruned_at = now
+            self.journal.prune(now, self.window_s)
         for line in batch:
             link.writer.write(line.data)
             link.written += len(line.data)
