@@ -25,6 +25,9 @@ from station.brokers.ninjatrader.loopback import LoopbackNinjaTrader
 POOL = 8
 
 
+MAX_IDLE_S = 10.0
+
+
 class _Http:
     """A pool of keep-alive connections posting alert bodies to one URL."""
 
@@ -33,11 +36,12 @@ class _Http:
         self.host, self.port = parts.hostname, parts.port
         self.head = (f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: text/plain\r\n"
                      "Content-Length: %d\r\n\r\n").encode()
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []  # with when last used
         self.opened = 0
 
     async def warm(self, count: int) -> None:
-        self.idle.extend([await self._open() for _ in range(count)])
+        for _ in range(count):
+            self.idle.append((*await self._open(), time.monotonic()))
 
     async def _open(self):
         self.opened += 1
@@ -47,22 +51,24 @@ class _Http:
         """POST `body`; appends the time the request was written to `sent`."""
         conn = None
         while self.idle and conn is None:
-            conn = self.idle.pop()
-            if conn[0].at_eof():  # idle past Station's keep-alive timeout: closed by it, as any server does
-                conn[1].close()
-                conn = None
-        conn = conn or await self._open()
-        reader, writer = conn
+            reader, writer, used = self.idle.pop()
+            # Station closes a connection idle for 15 s (its keep-alive timeout); like any HTTP client, a connection
+            # near that age is not reused (the server's close could cross our request)
+            if reader.at_eof() or time.monotonic() - used > MAX_IDLE_S:
+                writer.close()
+            else:
+                conn = (reader, writer)
+        reader, writer = conn or await self._open()
         sent.append(time.perf_counter())
         writer.write(self.head % len(body) + body)
         lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         length = next(int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:"))
         answer = await reader.readexactly(length)
-        self.idle.append(conn)
+        self.idle.append((reader, writer, time.monotonic()))
         return int(lines[0].split()[1]), answer
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _used in self.idle:
             writer.close()
 
 
