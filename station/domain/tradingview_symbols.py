@@ -9,9 +9,12 @@ by its root. Pure: no I/O.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from station.domain.ticks import continuous_root
 
 
+@lru_cache(maxsize=4096)  # every alert asks; a trader's tickers are few
 def ticker_candidates(ticker: str) -> tuple[str, ...]:
     """The names to look `ticker` up by, most specific first, without repeats.
 
