@@ -46,7 +46,9 @@ def _frame(conn, table: str, columns: tuple[str, ...], order_by: str) -> pd.Data
     frame = pd.read_sql_query(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order_by}", conn)
     for column in frame.columns:
         if column in _TIMES:
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601", errors="coerce")
+            # one resolution for every time column, whatever pandas infers per column (mixing them warns, and
+            # pandas 4 will refuse to fill one from another)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601", errors="coerce").dt.as_unit("us")
         elif column in _NUMBERS:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     for column in ("alert_id", "original_alert_id"):
