@@ -58,10 +58,22 @@ class _Http:
                 writer.close()
             else:
                 conn = (reader, writer)
+        reused = conn is not None
         reader, writer = conn or await self._open()
         sent.append(time.perf_counter())
         writer.write(self.head % len(body) + body)
-        lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            # a kept connection Station closed before reading the request (past its connection ceiling it closes
+            # the one idle longest): nothing was done, so it goes again on a new one, as HTTP clients do
+            if not reused or exc.partial:
+                raise
+            writer.close()
+            reader, writer = await self._open()
+            writer.write(self.head % len(body) + body)
+            head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
         length = next(int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:"))
         answer = await reader.readexactly(length)
         self.idle.append((reader, writer, time.monotonic()))
