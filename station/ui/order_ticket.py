@@ -26,7 +26,7 @@ from station.ui.trading_format import ticker_root
 
 ORDER_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP),
                ("Stop-limit", OrderType.STOP_LIMIT))
-EVERY_DESTINATION = "All destinations"
+EVERY_DESTINATION = "All"  # every destination of the ticker (the word fits the ticket's narrow column)
 TYPE_WORDS = {OrderType.MARKET: "market", OrderType.LIMIT: "limit", OrderType.STOP: "stop",
               OrderType.STOP_LIMIT: "stop-limit"}
 
@@ -285,6 +285,8 @@ class OrderFields(QObject):
         self.destination.blockSignals(True)
         self.destination.clear()
         self.destination.addItem(EVERY_DESTINATION, None)
+        self.destination.setItemData(0, "Every destination the ticker lists" + (f": {', '.join(names)}" if names else ""),
+                                     Qt.ToolTipRole)
         for name in names:
             self.destination.addItem(name, name)
         index = self.destination.findData(current)
