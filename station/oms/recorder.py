@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from station.store.writer import StoreWriter
 
@@ -20,6 +21,24 @@ class Recorder:
         self._writer = writer
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._together: list | None = None  # writes made inside `together()`, submitted at its end
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """The writes made inside share one commit (a fill and the exits it arms): submitted as one at the end,
+        in order, each with its own follow-up."""
+        if self._together is not None:  # nested: the outer block submits
+            yield
+            return
+        self._together = []
+        try:
+            yield
+        finally:
+            pending, self._together = self._together, None
+            if pending:
+                futures = self._writer.submit_together([(job, lazy) for job, lazy, *_ in pending])
+                for future, (_job, _lazy, after, failed, done) in zip(futures, pending):
+                    self._queue.put_nowait((future, after, failed, done))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="oms-recorder")
@@ -41,7 +60,10 @@ class Recorder:
         `lazy`: nothing waits on this write (no order is sent after it): it shares the next commit.
         """
         done = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((self._writer.submit(job, lazy=lazy), after, failed, done))
+        if self._together is not None:
+            self._together.append((job, lazy, after, failed, done))
+        else:
+            self._queue.put_nowait((self._writer.submit(job, lazy=lazy), after, failed, done))
         return done
 
     async def flush(self) -> None:

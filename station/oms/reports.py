@@ -112,13 +112,14 @@ class ReportApplier:
                 self.bus.publish(OrderUpdated(order))
             self.bus.publish(PositionChanged(position))
 
-        self.recorder.write(job, after)
-        if order is not None:
-            for listener in self.fill_listeners:
-                try:
-                    listener(order)
-                except Exception:  # the fill is booked whatever a follow-up makes of it
-                    log.exception("a fill listener failed on %s", order.client_order_id)
+        with self.recorder.together():  # what the fill arms (a bracket's exits) commits with it
+            self.recorder.write(job, after)
+            if order is not None:
+                for listener in self.fill_listeners:
+                    try:
+                        listener(order)
+                    except Exception:  # the fill is booked whatever a follow-up makes of it
+                        log.exception("a fill listener failed on %s", order.client_order_id)
         return True
 
     def on_position_report(self, event: PositionReported) -> bool:

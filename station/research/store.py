@@ -23,7 +23,7 @@ Job = Callable[[sqlite3.Connection], Any]
 
 
 class InlineWriter:
-    """The store writer's interface (`submit`, `run`, `call`, `close`), each job applied as it is submitted."""
+    """The store writer's interface (`submit`, `submit_together`, `run`, `call`, `close`), each job applied as it is submitted."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -49,6 +49,10 @@ class InlineWriter:
         self.commits += 1
         future.set_result(result)
         return future
+
+    def submit_together(self, jobs: list[tuple[Job, bool]]) -> list[Future]:
+        """As the store writer's: here each job is applied at once anyway."""
+        return [self.submit(job, lazy=lazy) for job, lazy in jobs]
 
     async def run(self, job: Job) -> Any:
         return self.submit(job).result()

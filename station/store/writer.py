@@ -66,6 +66,16 @@ class StoreWriter:
             self._queue.put((job, future, single_statement, lazy))
         return future
 
+    def submit_together(self, jobs: list[tuple[Job, bool]]) -> list[Future]:
+        """Queue `(job, lazy)` pairs as one item: the writer takes them into the same group, so they share one
+        commit (each still in its own savepoint); the futures resolve after it, as `submit`'s do."""
+        futures = [Future() for _ in jobs]
+        with self._lock:
+            if self._closed:
+                raise WriterClosed("the store is closed")
+            self._queue.put([(job, future, False, lazy) for (job, lazy), future in zip(jobs, futures)])
+        return futures
+
     async def run(self, job: Job) -> Any:
         """Run `job` in the writer and wait, without blocking the loop, until it is committed."""
         return await asyncio.wrap_future(self.submit(job))
@@ -112,7 +122,7 @@ class StoreWriter:
         batch = list(held)
         stop = item is _STOP
         if item is not None and not stop:
-            batch.append(item)
+            batch.extend(item) if isinstance(item, list) else batch.append(item)
         while len(batch) < MAX_GROUP:
             try:
                 item = self._queue.get_nowait()
@@ -121,7 +131,7 @@ class StoreWriter:
             if item is _STOP:
                 stop = True
                 continue
-            batch.append(item)
+            batch.extend(item) if isinstance(item, list) else batch.append(item)  # jobs submitted together
         return batch, stop
 
     def _commit_group(self, conn: sqlite3.Connection, batch: list) -> None:

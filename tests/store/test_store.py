@@ -87,6 +87,27 @@ def test_a_failing_single_statement_job_in_a_group_changes_nothing_and_spares_th
     store.close()
 
 
+def test_jobs_submitted_together_share_one_commit_and_fail_alone(data_dir):
+    store = Store(data_dir)
+    store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+
+    def bad(conn):
+        conn.execute("INSERT INTO t VALUES (100)")
+        raise ValueError("nope")
+
+    before = store.writer.commits
+    first, failing, last = store.writer.submit_together(
+        [(lambda c: c.execute("INSERT INTO t VALUES (1)"), False), (bad, False),
+         (lambda c: c.execute("INSERT INTO t VALUES (2)"), False)])
+    first.result(5)
+    last.result(5)
+    with pytest.raises(ValueError, match="nope"):
+        failing.result(5)
+    assert store.writer.commits - before == 1  # a fill and the exits it arms: one disk flush
+    assert [r[0] for r in store.query("SELECT n FROM t ORDER BY n")] == [1, 2]
+    store.close()
+
+
 def test_a_job_alone_in_its_group_is_rolled_back_when_it_fails(data_dir):
     store = Store(data_dir)
     store.writer.call(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
