@@ -69,6 +69,7 @@ class ExitManager:
         self._awaiting_price: dict[str, set[str]] = defaultdict(set)  # symbol -> entries taken as filled at the next price
         self._deferred: dict[str, set[str]] = defaultdict(set)  # destination -> entries to arm once it is built
         self.moves = StopMoves(bus, book, self.recorder)  # trailing stops moved, written a few times a second
+        self._held: dict[tuple[str, str, str], Decimal] = {}  # each position as last looked at (on_position)
         self._unsubscribe: list[Callable[[], None]] = []
 
     # ---- lifetime --------------------------------------------------------------------------------
@@ -364,6 +365,11 @@ class ExitManager:
         event), each bracket oldest first."""
         position = event.position
         held = self.book.position(position.destination, position.ticker, position.strategy or "")
+        key = (position.destination, position.ticker.upper(), position.strategy or "")
+        before = self._held.get(key)
+        self._held[key] = held
+        if before is not None and held != 0 and (held > 0) == (before > 0) and abs(held) >= abs(before):
+            return  # grown (or unchanged) on the same side: every exit still covers no more than is held
         brackets: dict[str, list[Order]] = {}
         for order in self.book.open_for(position.destination, position.ticker, position.strategy):
             if order.request.protective and order.status is not S.HELD:
