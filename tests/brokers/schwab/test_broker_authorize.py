@@ -8,23 +8,15 @@ import os
 import sys
 from urllib.parse import quote
 
-import pytest
 
 from support.broker_harness import FAST, Recorder
-from support.schwab_double import APP_KEY, APP_SECRET, CALLBACK, SchwabDouble
+from support.schwab_double import APP_KEY, APP_SECRET, CALLBACK
 from station.brokers.registry import BrokerContext
 from station.brokers.schwab import build
 from station.bus import Bus
 from station.store import Store
 from station.store.config_repo import ConfigRepository
 from station.secrets import SecretStore
-
-
-@pytest.fixture
-async def double():
-    server = await SchwabDouble().start()
-    yield server
-    await server.stop()
 
 
 async def station(env: dict, *args: str, stdin: str = "") -> tuple[int, str, str]:

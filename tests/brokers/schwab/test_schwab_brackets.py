@@ -9,39 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, Driven, request
-from support.schwab_double import ACCOUNT, APP_KEY, APP_SECRET, SchwabDouble
+from support.broker_harness import request
 from station.brokers.protocol import BracketRefused, BrokerError
-from station.brokers.schwab import build
 from station.domain.enums import OrderStatus, OrderType
 from station.domain.instructions import ExitLevel, Offset, OrderInstructions
 from station.domain.orders import Order
 from station.oms.brackets import bracket_exits
 
 S = OrderStatus
-
-
-@pytest.fixture
-async def double():
-    server = await SchwabDouble().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def authorised(secrets, double):
-    secrets.set("schwab-app-key", APP_KEY)
-    secrets.set("schwab-app-secret", APP_SECRET)
-    secrets.set("schwab-refresh-token", double.issue_refresh_token())
-    return secrets
-
-
-@pytest.fixture
-async def make_broker(double, monkeypatch, data_dir):
-    brokers = Brokers(build, "schwab", "schwab", {"base_url": double.url, "account": ACCOUNT},
-                      Driven(monkeypatch, data_dir))
-    yield brokers
-    await brokers.stop_all()
 
 
 def bracket(coid, ticker="AAPL", side="buy", qty=10, *, stop=None, target=None, trail=None, **entry):

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, Driven, Recorder, calls, request
-from support.schwab_double import ACCOUNT, APP_KEY, APP_SECRET, SchwabDouble
+from support.broker_harness import Recorder, calls, request
+from support.schwab_double import ACCOUNT, APP_KEY, APP_SECRET
 from station.brokers.protocol import Broker, BrokerError
 from station.brokers.registry import BrokerContext
 from station.brokers.schwab import build
@@ -21,31 +21,6 @@ from station.domain.orders import Order
 from station.domain.timeutil import utc_now
 
 S = OrderStatus
-
-
-@pytest.fixture
-async def double():
-    server = await SchwabDouble().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def authorised(secrets, double):
-    """Keyring holding the app key/secret and a refresh token the double knows."""
-    secrets.set("schwab-app-key", APP_KEY)
-    secrets.set("schwab-app-secret", APP_SECRET)
-    secrets.set("schwab-refresh-token", double.issue_refresh_token())
-    return secrets
-
-
-@pytest.fixture
-async def make_broker(double, monkeypatch, data_dir):
-    """`await make_broker(secrets)` -> (broker, recorder): started and driven by the real dispatcher."""
-    brokers = Brokers(build, "schwab", "schwab", {"base_url": double.url, "account": ACCOUNT},
-                      Driven(monkeypatch, data_dir))
-    yield brokers
-    await brokers.stop_all()
 
 
 async def test_order_working_partial_fills_position(authorised, double, make_broker):

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import FAST, AskedOrders, Brokers, Driven, Recorder, request
-from support.tastytrade_double import ACCOUNT, CLIENT_SECRET, TastytradeDouble
+from support.broker_harness import FAST, AskedOrders, Driven, Recorder, request
+from support.tastytrade_double import ACCOUNT
 from station.brokers.protocol import BracketRefused
 from station.brokers.tastytrade import build
 from station.bus import Bus
@@ -22,27 +22,6 @@ from station.domain.orders import Order
 from station.oms.brackets import bracket_exits
 
 S = OrderStatus
-
-
-@pytest.fixture
-async def double():
-    server = await TastytradeDouble().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def oauth(secrets, double):
-    secrets.set("tastytrade-client-secret", CLIENT_SECRET)
-    secrets.set("tastytrade-refresh-token", double.issue_refresh_token())
-    return secrets
-
-
-@pytest.fixture
-async def make_broker(double, monkeypatch, data_dir):
-    brokers = Brokers(build, "tasty", "tastytrade", {"base_url": double.url}, Driven(monkeypatch, data_dir))
-    yield brokers
-    await brokers.stop_all()
 
 
 def bracket(coid, ticker="AAPL", side="buy", qty=10, *, stop=None, target=None, trail=None, tick="0.01", **entry):

@@ -8,37 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from support.broker_harness import Brokers, Driven, calls, request
+from support.broker_harness import calls, request
 from station.brokers.protocol import Broker, BrokerError
-from station.brokers.tastytrade import build
 from station.domain.enums import ConnectionState, OrderStatus, OrderType
 from station.domain.events import Notified, OrderReported
 from station.domain.timeutil import utc_now
-from support.tastytrade_double import ACCOUNT, CLIENT_SECRET, PASSWORD, USERNAME, TastytradeDouble
+from support.tastytrade_double import ACCOUNT, CLIENT_SECRET, PASSWORD, USERNAME
 
 S = OrderStatus
-
-
-@pytest.fixture
-async def double():
-    server = await TastytradeDouble().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def oauth(secrets, double):
-    secrets.set("tastytrade-client-secret", CLIENT_SECRET)
-    secrets.set("tastytrade-refresh-token", double.issue_refresh_token())
-    return secrets
-
-
-@pytest.fixture
-async def make_broker(double, monkeypatch, data_dir):
-    """`await make_broker(secrets)` -> (broker, recorder): started and driven by the real dispatcher."""
-    brokers = Brokers(build, "tasty", "tastytrade", {"base_url": double.url}, Driven(monkeypatch, data_dir))
-    yield brokers
-    await brokers.stop_all()
 
 
 async def test_equity_order_partial_fills_and_position(oauth, double, make_broker):
