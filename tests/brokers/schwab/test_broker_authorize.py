@@ -8,7 +8,6 @@ import os
 import sys
 from urllib.parse import quote
 
-
 from support.broker_harness import FAST, Recorder
 from support.schwab_double import APP_KEY, APP_SECRET, CALLBACK
 from station.brokers.registry import BrokerContext
