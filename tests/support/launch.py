@@ -83,3 +83,33 @@ def run_qt(coro_fn, *args, timeout: float = 30.0):
     app.setQuitOnLastWindowClosed(False)  # as the app: the loop ends with the coroutine, not a window
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(asyncio.wait_for(coro_fn(*args), timeout))
+
+
+def run_with_window(secrets, data_dir, body, config: dict, *, prepare=None, before=None, timeout: float = 30.0):
+    """Run `body(station, window)` on the qasync loop with a started Station (`config` imported) and its window.
+
+    `prepare(station)` runs before Station starts, `before(station)` after it started and before the window
+    opens. The window closes without its quit question (a test may leave positions open), then Station stops.
+    """
+    from station.app import Options, Station
+    from station.ui.launch import main_window
+
+    async def scenario():
+        station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
+        if prepare is not None:
+            prepare(station)
+        station.config.import_document(config)
+        await station.start()
+        window = None
+        try:
+            if before is not None:
+                await before(station)
+            window = main_window(station)
+            window.show()
+            return await body(station, window)
+        finally:
+            if window is not None:
+                window.close_without_asking()
+            await station.stop()
+
+    return run_qt(scenario, timeout=timeout)

@@ -20,15 +20,13 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit, QPushButton
 
 from support.databento_http import HistoricalDouble, make_certificate
 from support.fake_tws import FakeTWS
-from support.launch import free_port, run_qt
+from support.launch import free_port, run_with_window
 from support.schwab_double import APP_KEY, APP_SECRET, SchwabDouble
 from support.tastytrade_double import ACCOUNT, CLIENT_SECRET, TastytradeDouble
 from support.wait import until
-from station.app import Options, Station
 from station.brokers.schwab.callback import CERT_FILE
 from station.domain.events import SecretChanged
 from station.domain.timeutil import utc_now
-from station.ui.launch import main_window
 
 KEY = "db-AccountsDialogKeyXXXXXXXXXXXXX"
 
@@ -43,21 +41,8 @@ def dark_theme(qapp):
 def with_window(secrets, data_dir, body, config=None):
     """Run `body(station, window)` on the qasync loop with a started Station and its window."""
     secrets.set("webhook-passphrase", "accounts dialog passphrase")
-
-    async def scenario():
-        station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
-        station.config.import_document(config or {"destinations": {"paper": {"type": "paper"}}})
-        await station.start()
-        window = main_window(station)
-        window.show()
-        try:
-            return await body(station, window)
-        finally:
-            window.close()
-            await station.stop()
-
-    return run_qt(scenario, timeout=60)
-
+    return run_with_window(secrets, data_dir, body, config or {"destinations": {"paper": {"type": "paper"}}},
+                           timeout=60)
 
 def test_every_secret_is_set_shown_replaced_and_deleted_never_logged(qtbot, secrets, data_dir, caplog):
     caplog.set_level(logging.DEBUG, logger="station")

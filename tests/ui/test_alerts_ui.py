@@ -7,14 +7,14 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
-from support.launch import free_port, run_qt
+from support.launch import free_port, run_with_window
 from support.wait import until
 from station.app import Options, Station
 from station.domain.alert import Alert
 from station.domain.enums import Side
 from station.domain.events import AlertReceived, AlertRejected, AlertRouted, AlertUnrouted
 from station.domain.timeutil import utc_now
-from station.ui.launch import dock_context, main_window
+from station.ui.launch import dock_context
 from station.web.tradingview.payload import decode_body, parse_alert
 from support.webhook import CONFIG, DIALECT_1, DIALECT_3, PASSPHRASE, post, rows
 
@@ -33,26 +33,10 @@ def scenario_with_window(secrets, data_dir, body, *, passphrase=PASSPHRASE, rout
     if passphrase is not None:
         secrets.set("webhook-passphrase", passphrase)
 
-    async def scenario():
-        station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
-        if not route:
-            station.oms.router.on_alert = lambda alert: None
-        station.config.import_document(CONFIG)
-        await station.start()
-        window = None
-        try:
-            if before is not None:
-                await before(station)
-            window = main_window(station)
-            window.show()
-            return await body(station, window)
-        finally:
-            if window is not None:
-                window.close()
-            await station.stop()
+    def hold_alerts(station):
+        station.oms.router.on_alert = lambda alert: None
 
-    return run_qt(scenario)
-
+    return run_with_window(secrets, data_dir, body, CONFIG, prepare=None if route else hold_alerts, before=before)
 
 def shown(dock, role=Qt.DisplayRole) -> list[dict]:
     proxy = dock.proxy

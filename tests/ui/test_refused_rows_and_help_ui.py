@@ -6,11 +6,9 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 
-from support.launch import free_port, run_qt
+from support.launch import run_with_window
 from support.wait import until
 from support.webhook import CONFIG, DIALECT_1, PASSPHRASE, post
-from station.app import Options, Station
-from station.ui.launch import main_window
 
 
 @pytest.fixture(autouse=True)
@@ -22,25 +20,7 @@ def dark_theme(qapp):
 
 def with_window(secrets, data_dir, body, before=None):
     secrets.set("webhook-passphrase", PASSPHRASE)
-
-    async def scenario():
-        station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
-        station.config.import_document(CONFIG)
-        await station.start()
-        window = None
-        try:
-            if before is not None:
-                await before(station)
-            window = main_window(station)
-            window.show()
-            return await body(station, window)
-        finally:
-            if window is not None:
-                window.close()
-            await station.stop()
-
-    return run_qt(scenario, timeout=60)
-
+    return run_with_window(secrets, data_dir, body, CONFIG, before=before, timeout=60)
 
 def shown(dock) -> list[dict]:
     proxy = dock.proxy

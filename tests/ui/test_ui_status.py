@@ -5,13 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from support.launch import free_port, run_qt
+from support.launch import run_with_window
 from support.oms import journal, make_alert
 from support.wait import until
-from station.app import Options, Station
 from station.domain.commands import SetKillSwitch
 from station.domain.events import AccountReported
-from station.ui.launch import main_window
 
 CONFIG = {
     "destinations": {"paper": {"type": "paper"}},
@@ -28,20 +26,7 @@ def dark_theme(qapp):
 
 
 def with_window(data_dir, secrets, body):
-    async def scenario():
-        station = Station(Options(data_dir=data_dir, port=free_port()), secrets)
-        station.config.import_document(CONFIG)
-        await station.start()
-        window = main_window(station)
-        window.show()
-        try:
-            return await body(station, window)
-        finally:
-            window.close_without_asking()
-            await station.stop()
-
-    return run_qt(scenario)
-
+    return run_with_window(secrets, data_dir, body, CONFIG)
 
 def test_the_kill_switch_light_is_red_while_engaged_and_gone_once_rearmed(qtbot, data_dir, secrets):
     async def body(station, window):
