@@ -137,6 +137,19 @@ class StationProcess:
         return answer
 
 
+def start_headless(folder: Path, document: dict) -> StationProcess:
+    """`station --headless` set up as a user does it, by the CLI: its own keyring file, the webhook passphrase and
+    API token stored, `document` imported; started and answering /health."""
+    env = keyring_env(folder)
+    data_dir = folder / "data"
+    data_dir.mkdir()
+    cli_ok(env, "secret", "set", "webhook-passphrase", input=PASSPHRASE + "\n")
+    cli_ok(env, "secret", "set", "api-token", input=TOKEN + "\n")
+    imported = import_config(env, data_dir, document)
+    assert imported.returncode == 0, imported.stderr
+    return StationProcess(data_dir, env).start()
+
+
 def request(port: int, method: str, path: str, body: Any = None, *, headers: dict | None = None,
             token: str | None = None) -> tuple[int, Any, dict]:
     headers = dict(headers or {})

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from support.contract import DIALECT_1, PASSPHRASE, TOKEN, StationProcess, cli_ok, import_config, keyring_env
+from support.contract import DIALECT_1, start_headless
 from support.launch import free_port
 from support.wait import wait_until
 from station.bench import addon_receiver
@@ -21,16 +21,10 @@ pytestmark = pytest.mark.skipif(addon_receiver.unavailable() is not None,
 def desk(tmp_path):
     port = free_port()
     receiver = addon_receiver.AddonReceiver(tmp_path / "NinjaTrader", [port]).start()
-    env = keyring_env(tmp_path)
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    cli_ok(env, "secret", "set", "webhook-passphrase", input=PASSPHRASE + "\n")
-    cli_ok(env, "secret", "set", "api-token", input=TOKEN + "\n")
-    assert import_config(env, data_dir, {
+    station = start_headless(tmp_path, {
         "strategies": {"Mom": {"accounts": {}, "tickers": {"ES": {"ports": [port]}}}},
         "settings": {"webhook": {"rate_limits": [], "failed_passphrase_limits": []}},
-    }).returncode == 0
-    station = StationProcess(data_dir, env).start()
+    })
     station.receiver, station.nt_port = receiver, port
     try:
         yield station

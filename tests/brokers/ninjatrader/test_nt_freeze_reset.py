@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 
-from support.contract import DIALECT_1, PASSPHRASE, TOKEN, StationProcess, cli_ok, import_config, keyring_env
+from support.contract import DIALECT_1, start_headless
 from support.launch import free_port
 from support.wait import wait_until
 
@@ -90,16 +90,10 @@ class FreezingListener:
 def test_a_receiver_that_froze_for_10_s_and_reset_loses_no_line(tmp_path):
     port = free_port()
     listener = FreezingListener(port)
-    env = keyring_env(tmp_path)
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    cli_ok(env, "secret", "set", "webhook-passphrase", input=PASSPHRASE + "\n")
-    cli_ok(env, "secret", "set", "api-token", input=TOKEN + "\n")
-    assert import_config(env, data_dir, {
+    station = start_headless(tmp_path, {
         "strategies": {"Frozen": {"accounts": {}, "tickers": {"NQ": {"ports": [port]}}}},
         "settings": {"webhook": {"rate_limits": [], "failed_passphrase_limits": []}},
-    }).returncode == 0
-    station = StationProcess(data_dir, env).start()
+    })
     try:
         wait_until(lambda: listener.connections == 1, 10, what="Station connected")
         sent: list[int] = []

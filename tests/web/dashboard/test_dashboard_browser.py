@@ -10,7 +10,7 @@ import time
 import pytest
 
 from support.browser import chromium
-from support.contract import PASSPHRASE, TOKEN, StationProcess, cli_ok, import_config, keyring_env, request
+from support.contract import TOKEN, request, start_headless
 from support.wait import wait_until
 
 CONFIG = {"destinations": {"paper": {"type": "paper"}},
@@ -21,14 +21,7 @@ CONFIG = {"destinations": {"paper": {"type": "paper"}},
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dashboard")
-    env = keyring_env(root)
-    data_dir = root / "data"
-    data_dir.mkdir()
-    cli_ok(env, "secret", "set", "webhook-passphrase", input=PASSPHRASE + "\n")
-    cli_ok(env, "secret", "set", "api-token", input=TOKEN + "\n")
-    assert import_config(env, data_dir, CONFIG).returncode == 0
-    station = StationProcess(data_dir, env).start()
+    station = start_headless(tmp_path_factory.mktemp("dashboard"), CONFIG)
     try:
         yield station
     finally:
