@@ -157,6 +157,33 @@ class BarBuilder:
 class TimeBarBuilder(BarBuilder):
     """Time bars (1s … 1d) starting on the session's wall-clock grid; a bar closes when its slot is over."""
 
+    def update(self, ts: np.ndarray, price: np.ndarray, size: np.ndarray) -> BarArrays:
+        """As `BarBuilder.update`; trades all inside one slot (most batches) fold into its bar without a per-trade
+        slot lookup."""
+        n = len(ts)
+        if n:
+            lo = max(int(ts[0]), self.last_ts)  # time order as the general path makes it: never before last_ts
+            hi = max(lo, int(ts.max()))
+            span = self.grid.span(lo, hi)
+            if span is not None:
+                return self._fold(span, hi, price, size)
+        return super().update(ts, price, size)
+
+    def _fold(self, span: tuple[int, int], hi: int, price: np.ndarray, size: np.ndarray) -> BarArrays:
+        self.last_ts = hi
+        self.changed = True
+        high, low, close, volume = float(price.max()), float(price.min()), float(price[-1]), float(size.sum())
+        bar = self.forming
+        if bar is not None and bar.slot == span[0]:
+            bar.high = max(bar.high, high)
+            bar.low = min(bar.low, low)
+            bar.close = close
+            bar.volume += volume
+            bar.count += len(price)
+            return BarArrays.empty()
+        self.forming = FormingBar(span[0], span[1], float(price[0]), high, low, close, volume, len(price), span[0])
+        return bar.arrays() if bar is not None else BarArrays.empty()
+
     def _build(self, ts, price, size, slot, end) -> BarArrays:
         cut = np.flatnonzero(slot[1:] != slot[:-1]) + 1
         seg = _segments(cut, price, size)

@@ -27,6 +27,7 @@ class SessionGrid:
         self.bounds = _EMPTY  # start of every slot, ascending
         self.ends = _EMPTY  # end of every slot (next start, or the session close)
         self._lo = self._hi = 0
+        self._span = (0, 0)  # the slot `span` found last
 
     def locate(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each trade time: index of its slot in `bounds`, and whether it falls inside a session."""
@@ -43,6 +44,19 @@ class SessionGrid:
         """(start, end) of the slot holding `ts_ns`, or None outside every session."""
         idx, valid = self.locate(np.array([ts_ns], dtype=np.int64))
         return (int(self.bounds[idx[0]]), int(self.ends[idx[0]])) if valid[0] else None
+
+    def span(self, lo_ns: int, hi_ns: int) -> tuple[int, int] | None:
+        """(start, end) of the one slot holding every time in [lo_ns, hi_ns], or None if that is not one slot
+        inside a session. A batch of trades inside one bar (the usual live batch) needs no per-trade `locate`."""
+        start, end = self._span
+        if start <= lo_ns and hi_ns < end:
+            return self._span
+        self.cover(lo_ns, hi_ns)
+        i = int(self.bounds.searchsorted(lo_ns, "right")) - 1
+        if i < 0 or hi_ns >= self.ends[i]:
+            return None
+        self._span = (int(self.bounds[i]), int(self.ends[i]))
+        return self._span
 
     def cover(self, lo_ns: int, hi_ns: int) -> None:
         """Make sure every time in [lo_ns, hi_ns] is classified (recomputes a window around it)."""

@@ -68,6 +68,28 @@ def test_the_same_trades_make_the_same_bars_whatever_the_batching():
         assert pieces.forming == whole.forming, tf
 
 
+def test_batches_inside_one_bar_fold_as_one_batch_would():
+    """Small batches (most live batches, every backtest slice) take the one-slot path; the bars are the same, across
+    a session break, late-stamped trades and a daily session too."""
+    rng = np.random.default_rng(11)
+    start = ns(2025, 3, 5, 20, 0)  # the CME break (21:00-22:00 UTC) is inside the span
+    ts = np.sort(start + rng.integers(0, 4 * 3600 * 10**9, 6000)).astype(np.int64)
+    ts[rng.integers(1, 6000, 40)] -= 90 * 10**9  # late stamps, some of them in an earlier bar
+    px = 5800 + np.cumsum(rng.choice([-0.25, 0, 0.25], 6000))
+    sz = rng.integers(1, 10, 6000).astype(float)
+    cuts = np.unique(np.concatenate(([0, 6000], rng.integers(1, 6000, 2500))))
+    for tf in ("1m", "5m", "1h", "1d"):
+        whole = builder(tf)
+        all_at_once = rows(whole.update(ts, px, sz))
+        pieces = builder(tf)
+        parts = []
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            parts += rows(pieces.update(ts[lo:hi], px[lo:hi], sz[lo:hi]))
+        assert parts == all_at_once, tf
+        assert pieces.forming == whole.forming, tf
+        assert pieces.last_ts == whole.last_ts, tf
+
+
 def test_a_late_stamped_trade_joins_the_current_bar_never_a_closed_one():
     b = builder("1m")
     feed(b, [(ns(2025, 3, 5, 14, 30, 10), 100, 1), (ns(2025, 3, 5, 14, 31, 5), 101, 1)])
