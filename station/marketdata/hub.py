@@ -104,8 +104,13 @@ class BarHub:
 
     # ---- trades in ------------------------------------------------------------------------------
 
-    def ingest(self, batch: TradeBatch, *, now_ns: int | None = None, publish_ticks: bool = True) -> None:
-        """Add a batch of trades: update every series of its symbols, publish closed and forming bars."""
+    def ingest(self, batch: TradeBatch, *, now_ns: int | None = None, publish_ticks: bool = True,
+               closing_at: int | None = None) -> None:
+        """Add a batch of trades: update every series of its symbols, publish closed and forming bars.
+
+        With `now_ns`, bars over by then close after the batch (`advance`); `closing_at` says the caller
+        advances to that time right after. Either way a bar about to close is published closed only, not also
+        as it stood forming a moment before."""
         touched: list[BarSeries] = []
         for symbol, ts, price, size in batch.by_symbol():
             valid = price == price  # drops NaN prices (undefined in the source)
@@ -124,8 +129,11 @@ class BarHub:
             if publish_ticks:
                 self._tick_pending[symbol] = last
             self.trades += len(ts)
+        closing = now_ns if now_ns is not None else closing_at
         for series in touched:
-            self._publish_forming(series)
+            forming = series.builder.forming
+            if closing is None or forming is None or forming.end > closing:
+                self._publish_forming(series)
         if self._tick_pending:
             self._send_ticks()
         if now_ns is not None:

@@ -108,13 +108,14 @@ class HistoryFeed:
             # the first trade at or after the bar's end (n: none in this batch)
             boundary = n if due is None else i + int(np.searchsorted(key[i:], due, "left"))
             j = self._order_trade(batch, i, min(j, boundary))
-            self.hub.ingest(_slice(batch, i, j))
+            closing = due if j == boundary < n else None  # the bar closes right after these trades
+            self.hub.ingest(_slice(batch, i, j), closing_at=closing)
             if self.progress.first_ns is None:
                 self.progress.first_ns = int(key[i])
             self.progress.trades += j - i
             self.progress.slices += 1
             self._set_time(int(key[j - 1]))
-            if j == boundary < n:  # nothing but bars happened on these trades: the bar closes now, one settle for both
+            if closing is not None:  # nothing but bars happened on these trades: the bar closes now, one settle for both
                 self._set_time(due)
                 self.hub.advance(due)
             await self.settle()
@@ -182,14 +183,34 @@ class HistoryFeed:
 
 
 def _select(batch: TradeBatch, symbols: set[str], start_ns: int, end_ns: int) -> TradeBatch | None:
-    """The batch's trades of `symbols` in [start_ns, end_ns) with a price."""
-    wanted = np.array([name in symbols for name in batch.symbols], bool)
-    keep = wanted[batch.code] & (batch.ts >= start_ns) & (batch.ts < end_ns) & (batch.price == batch.price)
-    if keep.all():
-        return batch
-    if not keep.any():
+    """The batch's trades of `symbols` in [start_ns, end_ns) with a price (one symbol's: a batch of that symbol)."""
+    codes = [code for code, name in enumerate(batch.symbols) if name in symbols]
+    if not codes:
         return None
-    return TradeBatch(batch.symbols, batch.code[keep], batch.ts[keep], batch.price[keep], batch.size[keep])
+    keep = None
+    if len(codes) < len(batch.symbols):
+        keep = batch.code == codes[0] if len(codes) == 1 else np.isin(batch.code, codes)
+    if start_ns > 0:
+        keep = _both(keep, batch.ts >= start_ns)
+    if end_ns != NO_END:
+        keep = _both(keep, batch.ts < end_ns)
+    if np.isnan(batch.price).any():
+        keep = _both(keep, batch.price == batch.price)
+    if keep is None:
+        return batch
+    rows = np.flatnonzero(keep)
+    if len(rows) == len(batch):
+        return batch
+    if not len(rows):
+        return None
+    ts, price, size = batch.ts[rows], batch.price[rows], batch.size[rows]
+    if len(codes) == 1:
+        return TradeBatch.single(batch.symbols[codes[0]], ts, price, size, batch.synthetic)
+    return TradeBatch(batch.symbols, batch.code[rows], ts, price, size, batch.synthetic)
+
+
+def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
+    return other if mask is None else mask & other
 
 
 def _slice(batch: TradeBatch, i: int, j: int) -> TradeBatch:

@@ -145,3 +145,19 @@ async def test_time_passing_closes_bars():
     hub.advance(ns(T0) + 60 * 10**9)
     assert [e.bar.close for e in bars if e.bar.closed] == [5900]
     await hub.stop()
+
+
+async def test_a_bar_closing_right_after_its_trades_is_published_closed_only():
+    bus = Bus()
+    hub = await started(bus)
+    seen = recorder(bus, BarUpdated, TickReceived)
+    end = ns(T0) + 60 * 10**9
+    hub.ingest(batch(("ES", 5, 5900, 1), ("ES", 50, 5901, 2)), now_ns=end)  # a replay's step up to the bar's end
+    hub.ingest(batch(("ES", 65, 5902, 1)), closing_at=end + 60 * 10**9)  # a backtest's slice: it advances next
+    assert [(type(e).__name__, getattr(e, "bar", None) and (e.bar.close, e.bar.closed)) for e in seen] == [
+        ("TickReceived", None), ("BarUpdated", (5901, True))]
+    hub.advance(end + 60 * 10**9)
+    assert [(e.bar.close, e.bar.closed) for e in seen[2:]] == [(5902, True)]  # its tick is throttled (5 ms)
+    hub.ingest(batch(("ES", 125, 5903, 1)), closing_at=ns(T0) + 130 * 10**9)  # its bar is not over then: shown
+    assert [(e.bar.close, e.bar.closed) for e in seen[3:] if isinstance(e, BarUpdated)] == [(5903, False)]
+    await hub.stop()
