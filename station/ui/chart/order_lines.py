@@ -4,6 +4,8 @@ a position's average entry price.
 A line's label says what it is (`LMT Buy 2 @ 5,012.25`, `STP -2 @ 4,998.00 held`, `Avg 5,010.00 +2`);
 entries are coloured by side, exits by role (stop orange, target blue), held exits dashed, the average
 gold. A drag reports once, on release (`moved(line, price)`); the × reports a click (`cancel(line)`).
+Lines closer on screen than a label's height get their labels side by side (`stack_labels`), so a stop a
+tick from its entry still reads, and each × still takes its own click.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ BUY, SELL = "#26a69a", "#ef5350"
 STOP, TARGET, AVERAGE = "#ff9800", "#42a5f5", "#f5c542"
 LABEL_FILL = (19, 23, 34, 225)  # the chart's background, nearly opaque: a label reads over candles
 LABEL_AT, CANCEL_AT = 0.90, 0.955  # where along the visible width the label ends and the × sits
+LANE_GAP_PX = 8  # between two labels side by side
 
 
 class CancelMark(pg.InfLineLabel):
@@ -71,3 +74,26 @@ class PriceLine(pg.InfiniteLine):
     def _finished(self, _line) -> None:
         if self.on_moved is not None:
             self.on_moved(self, float(self.value()))
+
+
+def stack_labels(lines: list[PriceLine], scene_y: Callable[[float], float], width_px: float) -> None:
+    """Give each line a lane: the first whose last label is at least a label's height above it on screen. Lane 0 is
+    the usual place; each further lane sits one label (and ×) further left."""
+    if not lines or width_px <= 0:
+        return
+    labels = [line.label.boundingRect() for line in lines]
+    marks = [line.cancel_mark.boundingRect().width() if line.cancel_mark else 0.0 for line in lines]
+    # one lane further left: a label's width, the stretch to its ×, the × and a gap
+    step = (CANCEL_AT - LABEL_AT) + (max(r.width() for r in labels) + max(marks) / 2 + LANE_GAP_PX) / width_px
+    lanes: list[float] = []  # each lane's lowest label so far (scene y grows downwards)
+    for line, rect in sorted(zip(lines, labels), key=lambda pair: scene_y(pair[0].value())):
+        y = scene_y(line.value())
+        lane = next((k for k, last in enumerate(lanes) if y - last >= rect.height()), len(lanes))
+        if LABEL_AT - lane * step < step:  # no room further left: the usual place, overlapping
+            lane = 0
+        if lane == len(lanes):
+            lanes.append(y)
+        lanes[lane] = y
+        line.label.setPosition(LABEL_AT - lane * step)
+        if line.cancel_mark is not None:
+            line.cancel_mark.setPosition(CANCEL_AT - lane * step)

@@ -29,7 +29,7 @@ from station.domain.events import OrderChanged, OrderUpdated, PositionsMarked
 from station.domain.orders import Order
 from station.domain.pnl import MarkedPosition
 from station.domain.ticks import round_to_tick
-from station.ui.chart.order_lines import AVERAGE, BUY, SELL, STOP, TARGET, PriceLine
+from station.ui.chart.order_lines import AVERAGE, BUY, SELL, STOP, TARGET, PriceLine, stack_labels
 from station.ui.order_ticket import TicketChoice, configured_tick, tick_price, ticket_order
 from station.ui.trading_format import ticker_root
 
@@ -102,6 +102,9 @@ class ChartTrading(QObject):
         bridge.on(OrderChanged, self._on_changed)
         bridge.on(PositionsMarked, lambda batch: self._positions(list(batch[-1].positions)))
         view.scene().sigMouseClicked.connect(self._on_click)
+        box = view.price.getViewBox()
+        box.sigYRangeChanged.connect(self._stack)  # zooming brings lines closer on screen or apart
+        box.sigResized.connect(self._stack)
 
     # ---- what is drawn --------------------------------------------------------------------------------
 
@@ -163,6 +166,10 @@ class ChartTrading(QObject):
                              moved=self.moved if order else None)
             self.view.price.addItem(line, ignoreBounds=True)
             self.lines[key] = line
+        self._stack()
+
+    def _stack(self, *_) -> None:
+        stack_labels(list(self.lines.values()), self.scene_y, self.view.price.getViewBox().width())
 
     # ---- changes from the lines ------------------------------------------------------------------------
 
@@ -175,6 +182,7 @@ class ChartTrading(QObject):
         price = round_to_tick(Decimal(repr(value)), tick)
         old = line_price(order)
         line.setValue(float(price))
+        self._stack()
         if price == old:
             return
         request = order.request
