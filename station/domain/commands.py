@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from station.domain.alert import Alert
 from station.domain.enums import OptionRight, Side
-from station.domain.instructions import ExitLevel, OrderInstructions
+from station.domain.instructions import ExitLevel, Offset, OrderInstructions
 from station.domain.marketdata import HistoryRequest
 from station.domain.orders import OrderRequest
 
@@ -139,9 +139,10 @@ class ReversePosition(Command):
 
 @dataclass(frozen=True, slots=True)
 class ProtectPosition(Command):
-    """Add a stop-loss and/or a take-profit to a position already held (the Positions dock's Add stop/target):
-    one OCO group of protective exits for the part of it not yet protected, put to work at once as a filled
-    bracket's are. A level is a price, or an offset from the position's average price. Answered by
+    """Add a stop-loss or a trailing stop, and/or a take-profit, to a position already held (the Positions dock's
+    Add stop/target, `POST /api/positions/protect`): one OCO group of protective exits for the part of it not yet
+    protected, put to work at once as a filled bracket's are. A level is a price, or an offset from the
+    position's average price; a trailing stop's offset trails the best price from the market's now. Answered by
     `ManualActionCompleted`."""
 
     click_id: str
@@ -150,6 +151,7 @@ class ProtectPosition(Command):
     destination: str
     stop_loss: ExitLevel | None = None
     take_profit: ExitLevel | None = None
+    trailing_stop: Offset | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Protecting a position already held (`ProtectPosition`: the Positions dock's Add stop/target).
+"""Protecting a position already held (`ProtectPosition`: the Positions dock's Add stop/target, the REST API).
 
 Pure, like the planner: reads the book, makes the exit requests. The exits are a bracket's (`stop_loss` a
 stop, `take_profit` a limit, one OCO group) for the part of the position no other OCO group covers yet.
@@ -15,7 +15,7 @@ from decimal import Decimal
 from station.domain.commands import ProtectPosition
 from station.domain.config import RoutingConfig
 from station.domain.enums import OrderRole, Side
-from station.domain.exits import EXIT_SUFFIX, EXIT_TYPES, level_price
+from station.domain.exits import EXIT_SUFFIX, EXIT_TYPES, level_price, trailing_stop
 from station.domain.ids import client_order_id
 from station.domain.instructions import ExitLevel
 from station.domain.orders import OrderRequest
@@ -39,8 +39,10 @@ def covered(book: Book, destination: str, ticker: str, strategy: str | None) -> 
 
 def protection_exits(command: ProtectPosition, book: Book, config: RoutingConfig) -> list[OrderRequest]:
     """The exits protecting the position the command names; ManualError says why there are none."""
-    if command.stop_loss is None and command.take_profit is None:
-        raise ManualError("give a stop, a target or both")
+    if command.stop_loss is None and command.take_profit is None and command.trailing_stop is None:
+        raise ManualError("give a stop (or a trailing stop), a target or both")
+    if command.stop_loss is not None and command.trailing_stop is not None:
+        raise ManualError("give a stop or a trailing stop, not both")
     key = position_key(command.destination, command.ticker, command.strategy)
     position = book.positions.get(key)
     where = f"{command.strategy or '(unattributed)'} / {command.ticker} at {command.destination}"
@@ -65,6 +67,17 @@ def protection_exits(command: ProtectPosition, book: Book, config: RoutingConfig
             stop_price=price if role is OrderRole.STOP_LOSS else None, strategy=command.strategy, price_hint=mark,
             instrument=book.instruments.get(key), role=role, parent_id=anchor, oco_group=oco_group(anchor),
             tick_size=tick))
+    if command.trailing_stop is not None:  # it trails the best price from now: the market's, else the average
+        best = mark if mark is not None else position.avg_price
+        stop = trailing_stop(entry_side, best, command.trailing_stop, tick)
+        if stop <= 0:
+            raise ManualError("the trailing stop comes to no positive price")
+        role = OrderRole.TRAILING_STOP
+        exits.append(OrderRequest(
+            client_order_id=f"{anchor}-{EXIT_SUFFIX[role]}", destination=command.destination, ticker=position.ticker,
+            side=entry_side.opposite, qty=qty, order_type=EXIT_TYPES[role], stop_price=stop, strategy=command.strategy,
+            price_hint=best, instrument=book.instruments.get(key), role=role, parent_id=anchor,
+            oco_group=oco_group(anchor), offset=command.trailing_stop, tick_size=tick))
     return exits
 
 

@@ -239,7 +239,7 @@ class PositionsDock(QWidget):
     def _protect(self, dialog: ProtectDialog) -> None:
         command = dialog.command(_click())
         if command is None:
-            self._say("Add stop/target: tick a stop, a target or both.", theme.AMBER)
+            self._say("Add stop/target: tick a stop (or a trailing stop), a target or both.", theme.AMBER)
             return
         self._send(command, f"Protect {command.ticker} at {command.destination}: {dialog.summary()}")
 

@@ -1,7 +1,9 @@
-"""Add stop/target to a position held: a stop and/or a target, each as a price or as ticks from the average price.
+"""Add stop/target to a position held: a stop (or a trailing stop) and/or a target, each as a price or as ticks from
+the average price; a trailing stop as ticks behind the best price from now on.
 
-The two fields of each level follow each other (ticks ↔ price, on the tick grid). Accepting sends
-`ProtectPosition` with the prices; the oms checks them against the market and says why not if they are wrong.
+The two fields of each level follow each other (ticks ↔ price, on the tick grid). A stop and a trailing
+stop exclude each other (ticking one unticks the other). Accepting sends `ProtectPosition` with the prices
+and the trail; the oms checks them against the market and says why not if they are wrong.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.domain.commands import ProtectPosition
-from station.domain.instructions import ExitLevel
+from station.domain.instructions import ExitLevel, Offset
 from station.domain.pnl import MarkedPosition
 from station.ui import theme
 from station.ui.order_ticket import TickSpinBox, tick_price
@@ -64,6 +66,20 @@ class ProtectDialog(QDialog):
             for column, widget in enumerate((use, ticks, price)):
                 grid.addWidget(widget, row, column)
             self.levels[name] = (use, ticks, price)
+        self.trail_use = QCheckBox("Trailing stop")
+        self.trail_ticks = QSpinBox()
+        self.trail_ticks.setRange(1, 100_000)
+        self.trail_ticks.setSuffix(" ticks")
+        self.trail_ticks.setValue(8)
+        self.trail_ticks.setEnabled(False)
+        self.trail_use.toggled.connect(self.trail_ticks.setEnabled)
+        trails = QLabel("behind the best price from now")
+        trails.setStyleSheet(f"color: {theme.MUTED}")
+        for column, widget in enumerate((self.trail_use, self.trail_ticks, trails)):
+            grid.addWidget(widget, 3, column)
+        stop_use = self.levels["stop"][0]
+        self.trail_use.toggled.connect(lambda on: on and stop_use.setChecked(False))  # one stop or the other
+        stop_use.toggled.connect(lambda on: on and self.trail_use.setChecked(False))
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.button(QDialogButtonBox.Ok).setText("Add")
         buttons.accepted.connect(self.accept)
@@ -91,18 +107,25 @@ class ProtectDialog(QDialog):
         use, _ticks, price = self.levels[name]
         return price.price() if use.isChecked() else None
 
+    def trail(self) -> int | None:
+        """The trailing stop's ticks, or None when it is not asked for."""
+        return self.trail_ticks.value() if self.trail_use.isChecked() else None
+
     def command(self, click_id: str) -> ProtectPosition | None:
-        """The command accepting sends (None when neither level is asked for)."""
-        stop, target = self.price("stop"), self.price("target")
-        if stop is None and target is None:
+        """The command accepting sends (None when no level is asked for)."""
+        stop, target, trail = self.price("stop"), self.price("target"), self.trail()
+        if stop is None and target is None and trail is None:
             return None
         p = self.position
         return ProtectPosition(click_id, p.strategy, p.ticker, p.destination,
                                None if stop is None else ExitLevel(price=stop),
-                               None if target is None else ExitLevel(price=target))
+                               None if target is None else ExitLevel(price=target),
+                               None if trail is None else Offset("ticks", Decimal(trail)))
 
     def summary(self) -> str:
-        """`stop 4,998.00, target 5,004.00` (what the status line says was asked)."""
+        """`stop 4,998.00, target 5,004.00` or `trailing stop 8 ticks, target …` (what the status line says)."""
         parts = [f"{name} {tick_price(self.price(name), self.tick)}" for name in ("stop", "target")
                  if self.price(name) is not None]
+        if self.trail() is not None:
+            parts.insert(0, f"trailing stop {self.trail()} ticks")
         return ", ".join(parts)

@@ -124,3 +124,43 @@ async def test_station_works_the_exits_where_the_destination_has_no_oco_and_reve
     assert reversed_.error is None
     await until(lambda: station.oms.book.position("emu", "NQ", "E") == -1, what="reversed")
     await until(lambda: {order(station, c).status.value for c in (sl, tp)} == {"cancelled"}, what="exits cancelled")
+
+
+async def test_a_trailing_stop_added_to_a_held_position_trails_from_the_market_and_fills(station):
+    await long_es(station)
+    tick(station, "ES", "5001")
+    both = await click(station, ProtectPosition("p0", "B", "ES", "paper", ExitLevel(price=D("4990")),
+                                                trailing_stop=Offset("ticks", D(8))))
+    assert both.error == "give a stop or a trailing stop, not both"
+    answer = await click(station, ProtectPosition("p1", "B", "ES", "paper", None, ExitLevel(price=D("5010")),
+                                                  trailing_stop=Offset("ticks", D(8))))
+    assert answer.error is None
+    tp, ts = answer.client_order_ids
+    await until(lambda: order(station, ts).status.value == "working", what="the trailing stop working")
+    trail = order(station, ts).request
+    assert (trail.order_type.value, trail.role.value, trail.stop_price, trail.qty, trail.side) == \
+        ("trailing_stop", "trailing_stop", D("4999"), D(2), Side.SELL)  # 8 ticks under the market, not the average
+    assert trail.oco_group == order(station, tp).request.oco_group
+    tick(station, "ES", "5004")
+    await until(lambda: order(station, ts).request.stop_price == D("5002"), what="the stop follows the high")
+    tick(station, "ES", "5003")
+    tick(station, "ES", "5001.75")
+    await until(lambda: order(station, ts).status.value == "filled", what="the trailing stop filled")
+    await until(lambda: order(station, tp).status.value == "cancelled", what="its target cancelled")
+    await until(lambda: station.oms.book.position("paper", "ES", "B") == 0, what="flat")
+
+
+async def test_station_trails_a_short_where_the_destination_works_no_trailing_stop(station):
+    tick(station, "NQ", 20000)
+    await click(station, ManualOrder("sell1", "E", "NQ", Side.SELL, D(1)))
+    await until(lambda: station.oms.book.position("emu", "NQ", "E") == -1, what="short NQ")
+    answer = await click(station, ProtectPosition("p1", "E", "NQ", "emu", trailing_stop=Offset("points", D(5))))
+    [ts] = answer.client_order_ids
+    await until(lambda: order(station, ts).status.value == "working", what="trailing stop worked here")
+    assert station.oms.book.exit_modes[ts] == "station" and order(station, ts).request.stop_price == D("20005")
+    tick(station, "NQ", 19990)
+    await until(lambda: order(station, ts).request.stop_price == D("19995"), what="the stop follows the low")
+    assert not [r for r in station.fakes["emu"].sent if r.client_order_id.startswith(ts)]
+    tick(station, "NQ", "19995.25")
+    await until(lambda: [r for r in station.fakes["emu"].sent if r.client_order_id.startswith(ts)],
+                what="a market order sent when the stop is reached")

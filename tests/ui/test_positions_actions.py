@@ -79,6 +79,19 @@ def test_row_buttons_protect_reverse_and_close_a_position(qtbot, data_dir, secre
         await until(lambda: dock.model.data(dock.model.index(0, 4)) == "", what="the exits left the row")
         await until(lambda: dock.model.records()[0].position.qty == -2, what="the row short 2")
         seen["reversed"] = dock.status.text()
+        click_row_button(dock, "protect")  # the short gets a trailing stop instead of a stop
+        dialog = dock.dialog
+        dialog.trail_use.setChecked(True)
+        dialog.levels["target"][0].setChecked(False)
+        seen["trail_excludes_stop"] = (dialog.price("stop"), dialog.trail())
+        dialog.trail_ticks.setValue(6)
+        dialog.grab().save("/tmp/orders-ui/protect_dialog_trailing.png")
+        dialog.accept()
+        await until(lambda: [o for o in book.open_orders() if o.request.role.value == "trailing_stop"
+                             and o.status.value == "working"], what="the trailing stop working")
+        seen["trailing"] = [(o.request.side.value, o.request.stop_price, o.request.qty) for o in book.open_orders()]
+        await until(lambda: "placed" in dock.status.text(), what="the answer said")
+        seen["trailing_said"] = dock.status.text()
         click_row_button(dock, "close")
         await until(lambda: book.position("paper", "ES", "Momentum") == 0, what="closed")
         await until(lambda: "Close ES (Momentum at paper)" in dock.status.text() and "placed" in dock.status.text(), what="said")
@@ -90,6 +103,9 @@ def test_row_buttons_protect_reverse_and_close_a_position(qtbot, data_dir, secre
     assert seen["dialog"] == (D("4998"), D("5004"))
     assert seen["linked"] == (D("4997"), 26)
     assert seen["reversed"] == "Reverse ES (Momentum at paper): 1 order placed"
+    assert seen["trail_excludes_stop"] == (None, 8)
+    assert seen["trailing"] == [("buy", D("5003.5"), D(2))]  # 6 ticks over the last price, 5002
+    assert "Protect ES at paper: trailing stop 6 ticks: 1 order placed" in seen["trailing_said"]
     assert "Protect ES at paper: stop 4,997.00, target 5,006.50: 2 orders placed" in seen["status"]
     assert protective == [("stop_loss", "working", D("4997")), ("take_profit", "working", D("5006.5"))]
     assert "STP Sell 2 @ 4,997.00 working (stop loss)" in tooltip and "LMT Sell 2 @ 5,006.50 working (take profit)" in tooltip

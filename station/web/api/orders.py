@@ -9,7 +9,13 @@
   replaced where the destination cannot): 200 with the order as it now stands (a replacement's `replaces`
   names the original);
 - `POST /api/positions/close` `{"strategy", "ticker", "destination"?}` closes that position and cancels its
-  protective orders: 200 with the orders made; nothing to close 409.
+  protective orders: 200 with the orders made; nothing to close 409;
+- `POST /api/positions/protect` `{"strategy", "ticker", "destination"?, "stop_loss"?, "take_profit"?,
+  "trailing_stop"?}` adds exits to a position held (the Positions dock's Add stop/target): levels as an alert's
+  (a price, or an offset from the average price; a trailing stop's offset trails from the market), one OCO group
+  for what is not protected yet, working at once: 200 with the orders made; no position, a level on the wrong
+  side of the market, nothing left to protect 409; the destination may be left out when the position is held
+  at one.
 Each publishes the oms's command and waits (a few seconds at most) for its answer.
 """
 
@@ -22,10 +28,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from aiohttp import web
 
-from station.domain.commands import CancelOrder, ChangeOrder, ClosePosition, ManualOrder
+from station.domain.commands import CancelOrder, ChangeOrder, ClosePosition, ManualOrder, ProtectPosition
 from station.domain.enums import OrderStatus, Side
 from station.domain.events import ManualActionCompleted, OrderActionRefused, OrderChanged, OrderUpdated
-from station.domain.instructions import positive_number, read_instructions
+from station.domain.instructions import positive_number, read_exit_level, read_instructions, read_offset
 from station.web.api.auth import ApiError, json_body
 from station.web.api.manual import CLICK_ID, WAIT_S
 
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 OUTCOME_S = 2.0  # how long a placed order may take to say it was refused (a destination down: it waits)
 FIELDS = {"strategy", "ticker", "action", "qty", "order_type", "limit_price", "stop_price", "tif", "stop_loss",
           "take_profit", "trailing_stop", "destination", "click_id"}
+PROTECT_FIELDS = {"strategy", "ticker", "destination", "stop_loss", "take_profit", "trailing_stop", "click_id"}
 
 
 def install(api: "RestApi", router: web.UrlDispatcher) -> None:
@@ -43,6 +50,7 @@ def install(api: "RestApi", router: web.UrlDispatcher) -> None:
     router.add_delete("/api/orders/{id}", handlers.cancel)
     router.add_patch("/api/orders/{id}", handlers.change)
     router.add_post("/api/positions/close", handlers.close)
+    router.add_post("/api/positions/protect", handlers.protect)
 
 
 class OrderHandlers:
@@ -210,6 +218,59 @@ class OrderHandlers:
 
         rows = self.api.records.orders_of_cause(f"m{click_id}")
         return web.json_response({"status": "success", "orders": [order_json(r) for r in rows]})
+
+    # ---- POST /api/positions/protect ----------------------------------------------------------------
+
+    async def protect(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        errors = {str(key)[:40]: "is not a field of a protection" for key in body if key not in PROTECT_FIELDS}
+        strategy, ticker = _text(body, "strategy", errors), _text(body, "ticker", errors)
+        destination = _text(body, "destination", errors, required=False)
+        levels = {}
+        for key, read in (("stop_loss", read_exit_level), ("take_profit", read_exit_level),
+                          ("trailing_stop", read_offset)):
+            if body.get(key) is not None:
+                try:
+                    levels[key] = read(body[key])
+                except ValueError as exc:
+                    errors[key] = str(exc)
+        if not levels and not any(key in errors for key in ("stop_loss", "take_profit", "trailing_stop")):
+            errors["stop_loss"] = "give stop_loss or trailing_stop, take_profit, or both"
+        if "stop_loss" in levels and "trailing_stop" in levels:
+            errors["trailing_stop"] = "not together with stop_loss"
+        click_id = body.get("click_id")
+        if click_id is not None and (not isinstance(click_id, str) or not CLICK_ID.match(click_id)):
+            errors["click_id"] = "1-64 letters, digits or _.:-"
+        if errors:
+            raise ApiError(400, "invalid protection: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+        strategy, ticker = self._strategy_ticker(strategy, ticker, destination)
+        destination = destination or self._held_at(strategy, ticker)
+        click_id = click_id or f"api-{uuid.uuid4().hex[:16]}"
+        event = await self._ask(ProtectPosition(click_id, strategy, ticker, destination, **levels),
+                                ManualActionCompleted, lambda e: e.click_id == click_id)
+        if event.error:
+            raise ApiError(409, event.error)
+        from station.web.api.routes import order_json
+
+        orders = []
+        for row in self.api.records.orders_of_cause(f"m{click_id}"):
+            body = order_json(row)
+            live = self.api.book.order(row["client_order_id"])
+            if live is not None:  # at work already: the book is ahead of the row by a commit
+                body.update(live_fields(live))
+            orders.append(body)
+        return web.json_response({"status": "success", "orders": orders})
+
+    def _held_at(self, strategy: str, ticker: str) -> str:
+        """The one destination holding the strategy's position in the ticker (409 none, 400 several)."""
+        held = sorted({m.position.destination for m in self.api.book.marked_positions(include_flat=False)
+                       if m.position.strategy == strategy and m.position.ticker == ticker})
+        if not held:
+            raise ApiError(409, f"no open position for {strategy} / {ticker}")
+        if len(held) > 1:
+            raise ApiError(400, f"{strategy} / {ticker} is held at {', '.join(held)}: name one",
+                           {"destination": f"required: the position is held at {', '.join(held)}"})
+        return held[0]
 
     # ---- helpers -----------------------------------------------------------------------------------
 

@@ -151,3 +151,40 @@ async def test_kill_switch_over_rest(api):
     status, body = await call(api, "POST", "/api/kill-switch", json={"engaged": False})
     assert body["engaged"] is False and (await call(api, "GET", "/api/kill-switch"))[1]["engaged"] is False
     assert not station.oms.book.kill_switch_engaged
+
+
+async def test_protect_a_held_position_over_rest(api):
+    from decimal import Decimal
+
+    station = api.station
+    assert (await call(api, "POST", "/api/positions/protect", json={"strategy": "Momentum", "ticker": "ES",
+                                                                    "stop_loss": 4990}))[0] == 409  # nothing held
+    station.oms.marks.seen("ES", Decimal("5000"))
+    await call(api, "POST", "/api/manual/buy", json={"strategy": "Momentum", "ticker": "ES"})
+    await wait_for(lambda: station.oms.book.position("paper", "ES", "Momentum") == 2)
+    for body, field in (({"strategy": "Momentum", "ticker": "ES"}, "stop_loss"),
+                        ({"strategy": "Momentum", "ticker": "ES", "stop_loss": 4990, "trailing_stop": {"ticks": 4}},
+                         "trailing_stop"),
+                        ({"strategy": "Momentum", "ticker": "ES", "take_profit": {"pips": 3}}, "take_profit"),
+                        ({"strategy": "Momentum", "ticker": "ES", "stop_loss": -1}, "stop_loss"),
+                        ({"strategy": "Momentum", "ticker": "ES", "stop_loss": 4990, "qty": 1}, "qty"),
+                        ({"strategy": "Momentum", "ticker": "ES", "stop_loss": 4990, "destination": "ib"},
+                         "destination")):
+        status, answer = await call(api, "POST", "/api/positions/protect", json=body)
+        assert status == 400 and field in answer["errors"], (body, answer)
+    status, answer = await call(api, "POST", "/api/positions/protect", json={
+        "strategy": "Momentum", "ticker": "ES", "stop_loss": 5001})
+    assert status == 409 and answer["message"] == "a stop for a long goes below the market (5000), not at 5001"
+    assert not [o for o in station.oms.book.orders.values() if o.request.protective]  # refused: nothing made
+    status, answer = await call(api, "POST", "/api/positions/protect", json={
+        "strategy": "Momentum", "ticker": "ES", "trailing_stop": {"ticks": 8}, "take_profit": {"points": 10}})
+    assert status == 200, answer
+    made = {o["role"]: o for o in answer["orders"]}
+    assert (made["take_profit"]["limit_price"], made["trailing_stop"]["stop_price"], made["trailing_stop"]["qty"]) == \
+        (5010, 4998, 2)
+    assert made["take_profit"]["oco_group"] == made["trailing_stop"]["oco_group"] is not None
+    assert {o["status"] for o in answer["orders"]} <= {"new", "submitted", "working"}  # sent at once, not held
+    await wait_for(lambda: {station.oms.book.order(o["id"]).status.value for o in answer["orders"]} == {"working"})
+    status, answer = await call(api, "POST", "/api/positions/protect", json={
+        "strategy": "Momentum", "ticker": "ES", "destination": "paper", "stop_loss": 4990})
+    assert status == 409 and "protected in full" in answer["message"]
