@@ -101,8 +101,9 @@ def default_out_dir(data_dir: Path) -> Path:
     return candidate
 
 
-def check_data(path: Path, tickers: list[str]) -> None:
-    """The file is DBN with trades, and of at least one of the strategy's tickers."""
+def check_data(path: Path, tickers: list[str], timeframes: set[str] = frozenset()) -> None:
+    """The file is DBN with trades (or bars, for time bars), and of at least one of the strategy's tickers."""
+    from station.marketdata.bars.timeframes import parse_timeframe
     from station.marketdata.databento.files import DbnError, DbnFile
 
     try:
@@ -111,6 +112,9 @@ def check_data(path: Path, tickers: list[str]) -> None:
             raise DbnError(f"{path}: schema {dbn.schema} carries no trades")
     except DbnError as exc:
         raise CommandError(str(exc)) from None
+    ticks = sorted(t for t in timeframes if parse_timeframe(t).is_tick)
+    if ticks and dbn.schema.startswith("ohlcv"):  # a bar's four prints make time bars, never tick bars
+        raise CommandError(f"{path} holds {dbn.schema} bars: {', '.join(ticks)} bars need trades (a trades or mbp-1 file)")
     names = set(dbn.names.names)
     if names and not names & set(tickers):
         raise CommandError(f"{path} has no trades of {', '.join(tickers)} (it has {', '.join(sorted(names))})")
@@ -137,13 +141,12 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
         document = backtest_document(repo, args.strategy)
         engine = document["strategies"][args.strategy]["engine"]
         combos = parameters.grid(sweeps)
-        for combo in combos:  # every parameter set is checked before anything runs
-            parameters.apply(engine, {**overrides, **combo})
-        for r in ranges:
-            parameters.apply(engine, {**overrides, r.key: int(r.low) if r.integer else r.low})
+        engines = [parameters.apply(engine, {**overrides, **combo}) for combo in combos]  # all checked up front
+        engines += [parameters.apply(engine, {**overrides, r.key: int(r.low) if r.integer else r.low}) for r in ranges]
     except parameters.ParamError as exc:
         raise CommandError(str(exc)) from None
-    check_data(args.data, list(document["strategies"][args.strategy]["tickers"]))
+    check_data(args.data, list(document["strategies"][args.strategy]["tickers"]),
+               {e["timeframe"] for e in engines if e.get("timeframe")})
     spec = BacktestSpec(args.strategy, document, str(args.data.expanduser().absolute()), overrides, start, end,
                         args.commission, args.slippage_ticks, args.split)
     out_dir = _writable(args.out if args.out is not None else default_out_dir(data_dir))

@@ -216,4 +216,4 @@ def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
 def _slice(batch: TradeBatch, i: int, j: int) -> TradeBatch:
     if i == 0 and j == len(batch):
         return batch
-    return TradeBatch(batch.symbols, batch.code[i:j], batch.ts[i:j], batch.price[i:j], batch.size[i:j])
+    return TradeBatch(batch.symbols, batch.code[i:j], batch.ts[i:j], batch.price[i:j], batch.size[i:j], batch.synthetic)

@@ -185,3 +185,19 @@ def test_an_unknown_strategy_or_one_without_engine_is_refused(hand, tmp_path):
     plain = data_dir_with(tmp_path, {"strategies": {"Alerts": {"tickers": {"ES": {}}}}})
     result = run_cli("backtest", "--data-dir", str(plain), "--strategy", "Alerts", "--data", str(data))
     assert result.returncode == 2 and "has no engine" in one_line(result.stderr)
+
+
+def test_tick_bars_over_a_file_of_bars_are_refused_time_bars_are_not(tmp_path):
+    from pathlib import Path
+
+    bars = Path(__file__).parents[1] / "data" / "dbn" / "test_data.ohlcv-1m.v3.dbn.zst"
+    engine = {"kind": "crossover", "timeframe": "1m", "line1": {"type": "ema", "period": 2},
+              "line2": {"type": "sma", "period": 3}}
+    data_dir = data_dir_with(tmp_path, strategy_config("Cross", "ESH1", engine))
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(bars),
+                     "--sweep", "timeframe=1m,5t", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert "holds ohlcv-1m bars: 5t bars need trades (a trades or mbp-1 file)" in one_line(result.stderr)
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(bars),
+                     "--out", str(tmp_path / "ok"))  # 1m bars from 1m bars: accepted
+    assert result.returncode == 0 and (tmp_path / "ok" / "summary.json").exists(), result.stderr
