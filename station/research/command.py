@@ -16,6 +16,7 @@ from typing import Any, Callable
 from station.domain.timeutil import EASTERN, UTC, utc_now
 from station.paths import writable_folder
 from station.research import params as parameters
+from station.research.data import DataError, check_data
 
 NO_END = 2**63 - 1  # no --to: to the end of the file (the feed's own NO_END)
 
@@ -101,25 +102,6 @@ def default_out_dir(data_dir: Path) -> Path:
     return candidate
 
 
-def check_data(path: Path, tickers: list[str], timeframes: set[str] = frozenset()) -> None:
-    """The file is DBN with trades (or bars, for time bars), and of at least one of the strategy's tickers."""
-    from station.marketdata.bars.timeframes import parse_timeframe
-    from station.marketdata.databento.files import DbnError, DbnFile
-
-    try:
-        dbn = DbnFile(path)
-        if not dbn.has_trades:
-            raise DbnError(f"{path}: schema {dbn.schema} carries no trades")
-    except DbnError as exc:
-        raise CommandError(str(exc)) from None
-    ticks = sorted(t for t in timeframes if parse_timeframe(t).is_tick)
-    if ticks and dbn.schema.startswith("ohlcv"):  # a bar's four prints make time bars, never tick bars
-        raise CommandError(f"{path} holds {dbn.schema} bars: {', '.join(ticks)} bars need trades (a trades or mbp-1 file)")
-    names = set(dbn.names.names)
-    if names and not names & set(tickers):
-        raise CommandError(f"{path} has no trades of {', '.join(tickers)} (it has {', '.join(sorted(names))})")
-
-
 def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]) -> int:
     """Check everything, run the backtest or the sweep, write the files; 0."""
     from station.research.config import backtest_document
@@ -145,8 +127,11 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
         engines += [parameters.apply(engine, {**overrides, r.key: int(r.low) if r.integer else r.low}) for r in ranges]
     except parameters.ParamError as exc:
         raise CommandError(str(exc)) from None
-    check_data(args.data, list(document["strategies"][args.strategy]["tickers"]),
-               {e["timeframe"] for e in engines if e.get("timeframe")})
+    try:
+        check_data(args.data, list(document["strategies"][args.strategy]["tickers"]),
+                   {e["timeframe"] for e in engines if e.get("timeframe")})
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
     spec = BacktestSpec(args.strategy, document, str(args.data.expanduser().absolute()), overrides, start, end,
                         args.commission, args.slippage_ticks, args.split)
     out_dir = _writable(args.out if args.out is not None else default_out_dir(data_dir))

@@ -228,15 +228,17 @@ class BacktestDock(BacktestForm, QWidget):
 
     def run(self) -> None:
         from station.research.background import BacktestJob
+        from station.research.data import check_data
         from station.research.params import apply, grid
 
         try:
             spec, sweeps = self.spec()
             combos = grid(sweeps)
             engine = spec.document["strategies"][spec.strategy]["engine"]
-            for combo in combos:
-                apply(engine, {**spec.params, **combo})
-        except ValueError as exc:
+            engines = [apply(engine, {**spec.params, **combo}) for combo in combos]
+            check_data(Path(spec.data), list(spec.document["strategies"][spec.strategy]["tickers"]),
+                       {e["timeframe"] for e in engines if e.get("timeframe")})
+        except ValueError as exc:  # a bad parameter (ParamError) or file (DataError)
             self._say(str(exc), theme.RED)
             return
         self.last_params = dict(spec.params)

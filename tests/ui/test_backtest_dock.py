@@ -139,3 +139,30 @@ def test_backtest_dock_runs_shows_sweeps_and_applies(qtbot, data_dir, secrets, t
             await core.stop()
 
     run_qt(scenario, timeout=300)
+
+
+def test_a_file_that_cannot_feed_the_backtest_is_refused_before_it_starts(qtbot, data_dir, secrets, tmp_path):
+    bars = Path(__file__).parents[1] / "data" / "dbn" / "test_data.ohlcv-1m.v3.dbn.zst"  # ESH1's 1m bars
+    other = random_walk(tmp_path / "nq.dbn", "NQ", 50, seed=2)
+
+    async def scenario():
+        core = Station(Options(data_dir=data_dir, port=free_port()), secrets)
+        core.config.import_document({**CONFIG, "strategies": {"Cross": {
+            "engine": {**ENGINE, "timeframe": "5t"}, "tickers": {"ESH1": {"destinations": {"paper": {}}}}}}})
+        await core.start()
+        window = main_window(core)
+        dock = window.dock_widget("BacktestDock")
+        said = []
+        try:
+            for path in (bars, other):
+                dock.set_data(str(path))
+                dock.run_button.click()
+                said.append((dock.job, dock.status.text(), dock.run_button.isEnabled()))
+        finally:
+            await core.stop()
+            window.close_without_asking()
+        return said
+
+    said = run_qt(scenario)
+    assert said[0] == (None, f"{bars} holds ohlcv-1m bars: 5t bars need trades (a trades or mbp-1 file)", True)
+    assert said[1] == (None, f"{other} has no trades of ESH1 (it has NQ)", True)
