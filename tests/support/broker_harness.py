@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from support.wait import until
+from support.wait import NotMet, until
 from station.brokers.dispatcher import OrderDispatcher
 from station.brokers.registry import BROKER_FACTORIES, BrokerContext
 from station.bus import Bus
@@ -81,7 +81,10 @@ class Recorder:
         return [e.state for e in self.of(ConnectionChanged)]
 
     async def wait(self, predicate, timeout: float = 5.0, what: str = "condition") -> None:
-        await until(predicate, timeout, what=f"{what}; events: {self.events[-12:]}")
+        try:
+            await until(predicate, timeout, what=what)
+        except NotMet as exc:  # the events as they stand at the deadline, not as they stood when the wait began
+            raise NotMet(f"{exc}; events: {self.events[-12:]}") from None
 
     async def connected(self, broker, timeout: float = 5.0) -> None:
         await self.wait(lambda: broker.state is ConnectionState.CONNECTED, timeout, f"{broker.name} connected")

@@ -45,7 +45,7 @@ async def test_a_trigger_with_an_oco_as_schwabs_guide_shows_it_then_the_exits_re
     parent, oco, stop, target = double.trigger_tree(max(double.orders))
     assert (oco["orderStrategyType"], stop["status"], target["editable"]) == ("OCO", "AWAITING_PARENT_ORDER", False)
     # Schwab names only the entry; its exits are found nested in it at the next poll
-    await seen.wait(lambda: seen.statuses("s1-sl") == [S.SUBMITTED] and seen.statuses("s1-tp") == [S.SUBMITTED])
+    await seen.wait(lambda: set(seen.statuses("s1-sl")) == {S.SUBMITTED} and set(seen.statuses("s1-tp")) == {S.SUBMITTED})
     assert broker._broker_ids["s1-sl"] == str(stop["orderId"]) and broker._broker_ids["s1-tp"] == str(target["orderId"])
     assert seen.statuses("s1")[-1] is S.WORKING
 
@@ -78,7 +78,7 @@ async def test_one_exit_is_the_triggers_only_child_and_a_trailing_stop_is_schwab
         "BUY_TO_COVER"
     assert {k: trailing[k] for k in trailing if k.startswith("stopPrice") or k == "orderType"} == {
         "orderType": "TRAILING_STOP", "stopPriceLinkBasis": "ASK", "stopPriceLinkType": "PERCENT", "stopPriceOffset": 1.5}
-    await seen.wait(lambda: seen.statuses("s3-ts") == [S.SUBMITTED], what="the trailing stop found nested")
+    await seen.wait(lambda: set(seen.statuses("s3-ts")) == {S.SUBMITTED}, what="the trailing stop found nested")
     parent = double.nodes[int(broker._broker_ids["s3"])]
     double.fill(parent["orderId"], 4, "210")
     await seen.wait(lambda: seen.statuses("s3-ts")[-1:] == [S.WORKING])
@@ -95,7 +95,7 @@ async def test_cancelling_an_exit_cancels_the_oco_and_cancelling_the_entry_every
     await seen.connected(broker)
     entry, exits = bracket("s5", order_type=OrderType.LIMIT, limit="99", stop="90", target="120")
     await broker.submit_bracket(entry, exits)
-    await seen.wait(lambda: seen.statuses("s5-tp") == [S.SUBMITTED])
+    await seen.wait(lambda: set(seen.statuses("s5-tp")) == {S.SUBMITTED})
     double.fill(int(broker._broker_ids["s5"]), 10, "99")
     await seen.wait(lambda: seen.statuses("s5-tp")[-1:] == [S.WORKING])
     await broker.cancel("s5-tp")  # Schwab takes the OCO whole: the stop goes too, the entry stays
@@ -104,7 +104,7 @@ async def test_cancelling_an_exit_cancels_the_oco_and_cancelling_the_entry_every
 
     entry, exits = bracket("s6", order_type=OrderType.LIMIT, limit="98", stop="90", target="120")
     await broker.submit_bracket(entry, exits)
-    await seen.wait(lambda: seen.statuses("s6-sl") == [S.SUBMITTED])
+    await seen.wait(lambda: set(seen.statuses("s6-sl")) == {S.SUBMITTED})
     await broker.cancel("s6")
     await seen.wait(lambda: all(seen.statuses(c)[-1:] == [S.CANCELLED] for c in ("s6", "s6-sl", "s6-tp")))
     assert double.count("DELETE", "/orders/") == 2
@@ -136,7 +136,7 @@ async def test_a_lost_answer_finds_the_bracket_and_a_restart_resumes_its_held_ex
     double.fail_after_placing = True
     entry, exits = bracket("s10", order_type=OrderType.LIMIT, limit="97", stop="90", target="120")
     await broker.submit_bracket(entry, exits)
-    await seen.wait(lambda: seen.statuses("s10-sl") == [S.SUBMITTED] and seen.statuses("s10-tp") == [S.SUBMITTED],
+    await seen.wait(lambda: set(seen.statuses("s10-sl")) == {S.SUBMITTED} and set(seen.statuses("s10-tp")) == {S.SUBMITTED},
                     what="entry found after the reconnect, its exits nested in it")
     assert len(double.bodies) == 1 and len(double.orders) == 1  # found, not sent again
     await broker.stop()
