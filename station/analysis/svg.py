@@ -123,10 +123,12 @@ def step_chart(series: Sequence[tuple[str, np.ndarray, np.ndarray]], *, label: s
     return "".join(parts)
 
 
-def histogram(values: np.ndarray, *, label: str, x_label: str, signed: bool = False, bins: int = 30) -> str:
+def histogram(values: np.ndarray, *, label: str, x_label: str, signed: bool = False, gains: bool = False,
+              bins: int = 30) -> str:
     """Counts of `values` in about `bins` round-width bins; the outer 1 % is folded into the end bins.
 
-    With `signed`, bars above zero (adverse slippage) and below it (better than asked) differ in colour.
+    With `signed`, bars above zero and below it differ in colour: above zero is bad (adverse slippage, a cost),
+    or with `gains` good (a winning trade's PnL).
     """
     values = np.asarray(values, float)
     values = values[np.isfinite(values)]
@@ -151,7 +153,7 @@ def histogram(values: np.ndarray, *, label: str, x_label: str, signed: bool = Fa
     for count, left, right in zip(counts, edges[:-1], edges[1:]):
         if not count:
             continue
-        cls = "bar" + ((" adverse" if left >= 0 else " better") if signed and (left >= 0 or right <= 0) else "")
+        cls = "bar" + ((" adverse" if (left >= 0) != gains else " better") if signed and (left >= 0 or right <= 0) else "")
         parts.append(f'<rect class="{cls}" x="{x(left) + 0.5:.1f}" y="{y(count):.1f}" '
                      f'width="{max(x(right) - x(left) - 1, 1):.1f}" height="{y(0) - y(count):.1f}">'
                      f'<title>{number(left)} to {number(right)}: {count}</title></rect>')

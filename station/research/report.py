@@ -17,7 +17,7 @@ from station.domain.timeutil import EASTERN
 CARDS = (("trades", "round trips", "int"), ("net_pnl", "net PnL", "money"), ("gross_profit", "gross profit", "money"),
          ("gross_loss", "gross loss", "money"), ("win_rate", "win rate", "pct"), ("profit_factor", "profit factor", "num"),
          ("avg_win", "average win", "money"), ("avg_loss", "average loss", "money"),
-         ("expectancy", "expectancy (per trade)", "money"), ("max_drawdown", "max drawdown", "money"),
+         ("expectancy", "expectancy (per trade)", "money"), ("max_drawdown", "max drawdown", "cost"),
          ("sharpe", "Sharpe (daily)", "num"), ("sortino", "Sortino (daily)", "num"), ("exposure", "exposure", "pct"),
          ("commission", "commissions", "num"))
 TRADE_TABLE = [("entry_time", "entry", "time"), ("exit_time", "exit", "time"), ("ticker", "ticker", "text"),
@@ -55,8 +55,9 @@ def _halves(summary: dict) -> str:
     rows = pd.DataFrame([{"part": "in sample", **summary["in_sample"]}, {"part": "out of sample",
                                                                          **summary["out_of_sample"]}])
     columns = [("part", "", "text")] + [(key, title, kind) for key, title, kind in CARDS]
+    cut = pd.Timestamp(summary["split_time"]).tz_convert(EASTERN)
     return (f"<h2 id=split>In sample and out of sample</h2><p class=meta>Trades entered before "
-            f"{escape(str(summary.get('split_time')))} are in sample.</p>" + table(rows, columns))
+            f"{cut:%Y-%m-%d %H:%M:%S} ET are in sample.</p>" + table(rows, columns))
 
 
 def render_report(spec, result) -> str:
@@ -70,7 +71,7 @@ def render_report(spec, result) -> str:
     months = monthly_returns(trips)
     month_columns = [("year", "year", "text")] + [(c, c, "money") for c in months.columns if c != "year"]
     distribution = svg.histogram(trips["pnl"].to_numpy(float) if len(trips) else np.array([]),
-                                 label="trade results", x_label="net PnL per round trip", signed=True)
+                                 label="trade results", x_label="net PnL per round trip", signed=True, gains=True)
     params = ", ".join(f"{k}={v}" for k, v in spec.params.items()) or "as configured"
     title = f"Backtest: {spec.strategy}"
     return (

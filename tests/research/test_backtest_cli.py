@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -70,6 +71,9 @@ def test_round_trips_in_money_net_of_slippage_and_commission_by_hand(hand, tmp_p
     html = (tmp_path / "out" / "report.html").read_text()
     assert "Monthly returns" in html and "<svg" in html and "Trade distribution" in html
     assert "<link" not in html and "src=" not in html  # self-contained: nothing fetched
+    distribution = html[html.index("id=distribution"):html.index("id=trades")]
+    bars = re.findall(r'<rect class="bar (\w+)"[^>]*><title>(-?)[^<]*</title>', distribution)
+    assert sorted(bars) == [("adverse", "-"), ("better", "")]  # the loss in the bad colour, the win in the good
 
 
 def test_a_tickers_point_value_setting_wins_over_the_table(tmp_path):
