@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,6 +32,11 @@ FIGURES = (("trades", "Round trips", "{:,.0f}"), ("net_pnl", "Net PnL", "{:,.2f}
            ("expectancy", "Expectancy", "{:,.2f}"), ("max_drawdown", "Max drawdown", "{:,.2f}"),
            ("sharpe", "Sharpe", "{:.2f}"), ("sortino", "Sortino", "{:.2f}"), ("exposure", "Exposure", "{:.1%}"),
            ("commission", "Commission", "{:,.2f}"))
+# a sweep row's figures, in the table's order: (key, header, format)
+SWEEP_FIGURES = tuple({f[0]: f for f in FIGURES}[key] for key in (
+    "net_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe")) + (
+    ("is_net_pnl", "In-sample net PnL", "{:,.2f}"), ("oos_net_pnl", "Out-of-sample net PnL", "{:,.2f}"))
+PNL_KEYS = ("net_pnl", "is_net_pnl", "oos_net_pnl")
 TRADE_COLUMNS = (("entry_time", "Entry (ET)"), ("exit_time", "Exit (ET)"), ("ticker", "Ticker"), ("side", "Side"),
                  ("qty", "Qty"), ("entry_price", "Entry"), ("exit_price", "Exit"), ("pnl_points", "Points"),
                  ("pnl", "PnL"))
@@ -217,17 +223,21 @@ class SweepView(QWidget):
     def show_rows(self, rows: list[dict], keys: list[str]) -> None:
         """Rows (each its parameters then figures), `keys` the swept parameters."""
         self.rows, self.keys = rows, keys
-        columns = keys + [k for k in ("net_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
-                                      "is_net_pnl", "oos_net_pnl") if any(k in row for row in rows)]
+        figures = [f for f in SWEEP_FIGURES if any(f[0] in row for row in rows)]
+        columns = keys + [key for key, _, _ in figures]
+        formats = {key: fmt for key, _, fmt in figures}
         self.table.setSortingEnabled(False)
         self.table.setColumnCount(len(columns))
-        self.table.setHorizontalHeaderLabels(columns)
+        self.table.setHorizontalHeaderLabels(keys + [title for _, title, _ in figures])
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, key in enumerate(columns):
                 value = row.get(key)
-                text = "—" if value is None else (f"{value:,.4g}" if isinstance(value, float) else str(value))
-                item = NumberItem(value, text) if isinstance(value, (int, float)) else QTableWidgetItem(text)
+                text = figure_text(value, formats[key]) if key in formats else "—" if value is None else str(value)
+                numeric = key in formats or isinstance(value, (int, float))  # a figure, even "—", aligns as one
+                item = NumberItem(value, text) if numeric else QTableWidgetItem(text)
+                if key in PNL_KEYS and isinstance(value, (int, float)) and value:
+                    item.setForeground(QColor(theme.GREEN if value > 0 else theme.RED))
                 item.setData(Qt.UserRole, r)
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
