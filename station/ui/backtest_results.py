@@ -48,6 +48,11 @@ def figure_text(value, fmt: str) -> str:
     return fmt.format(value)
 
 
+def _price_text(value: float) -> str:
+    """A price, points or money: 4,990.50, -6.00; more decimals only where the value has them (0.0625)."""
+    return f"{value:,.2f}" if round(value, 2) == value else f"{value:,.6g}"
+
+
 def et_text(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, timezone.utc).astimezone(EASTERN).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -148,7 +153,6 @@ class TradesView(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.verticalHeader().hide()
-        self.horizontalHeader().setStretchLastSection(True)
         self.trips: list[dict] = []
         self.itemSelectionChanged.connect(self._selected)
 
@@ -163,7 +167,7 @@ class TradesView(QTableWidget):
                     item = NumberItem(value, et_text(value))
                     item.setTextAlignment(Qt.AlignLeft | Qt.AlignVCenter)
                 elif isinstance(value, (int, float)):
-                    item = NumberItem(value, f"{value:,.2f}" if key == "pnl" else f"{value:g}")
+                    item = NumberItem(value, f"{value:g}" if key == "qty" else _price_text(value))
                     if key == "pnl":
                         item.setForeground(pg.mkColor(theme.GREEN if value >= 0 else theme.RED))
                 else:
