@@ -125,8 +125,9 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.drawdown.showGrid(x=True, y=True, alpha=0.15)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
-        self.equity_line = self.equity.plot(stepMode=None, pen=pg.mkPen("#42a5f5", width=2))
-        self.drawdown_line = self.drawdown.plot(pen=pg.mkPen("#ef5350", width=1.5), fillLevel=0,
+        # steps: equity changes when a round trip closes and holds until the next one (as report.html draws it)
+        self.equity_line = self.equity.plot(stepMode="right", pen=pg.mkPen("#42a5f5", width=2))
+        self.drawdown_line = self.drawdown.plot(stepMode="right", pen=pg.mkPen("#ef5350", width=1.5), fillLevel=0,
                                                 brush=pg.mkBrush(239, 83, 80, 70))
 
     def show_curve(self, equity: list[dict]) -> None:
