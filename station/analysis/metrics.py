@@ -110,7 +110,7 @@ def summarize(trips: pd.DataFrame, *, capital: float = 0.0) -> dict:
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
     gross_profit, gross_loss = float(wins.sum()), float(losses.sum())
     curve = equity_curve(trips)
-    drawdown = float(-curve["drawdown"].min()) if len(curve) else 0.0
+    drawdown = float(-curve["drawdown"].min()) + 0.0 if len(curve) else 0.0  # + 0.0: never "-0.00" when none
     daily = daily_pnl(trips)
     return {
         "trades": int(len(trips)),

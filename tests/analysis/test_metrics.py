@@ -80,6 +80,7 @@ def test_no_trades_and_no_losses_leave_undefined_figures_empty():
     one = summarize(round_trips(fills(("2024-03-04 10:00", "ES", "buy", 1, 5000.0),
                                       ("2024-03-04 10:30", "ES", "sell", 1, 5004.0))))
     assert one["profit_factor"] is None and one["max_drawdown"] == 0 and one["win_rate"] == 1
+    assert f"{one['max_drawdown']:.2f}" == "0.00"  # not "-0.00"
 
 
 def test_an_open_position_at_the_end_is_not_a_trip():
