@@ -51,6 +51,12 @@ class TickerConfig:
 
         return [route.destination for route in self.destinations] + [port_destination_name(p) for p in self.ports]
 
+    def point_value(self, instrument: str | None = None) -> Decimal:
+        """Money per point: its `point_value` setting, else the futures table (ES 50 …), else 1."""
+        from station.domain.contracts import point_value
+
+        return point_value(self.ticker, instrument, configured=self.options.get("point_value"))
+
 
 @dataclass(frozen=True, slots=True)
 class StrategyConfig:

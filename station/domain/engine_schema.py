@@ -66,7 +66,7 @@ COMMON = {
     "qty": (positive, 1),
     "sizing": (v.choice("fixed", "risk"), "fixed"),
     "risk_amount": (optional_positive, None),
-    "point_value": (positive, 1),
+    "point_value": (optional_positive, None),  # None: the ticker's setting, else the futures table (sizing)
     "warmup_bars": (v.optional(v.integer(1, 100_000)), None),
 }
 LINES = {"line1": (line, {"type": "ema", "period": 9}), "line2": (line, {"type": "sma", "period": 21})}

@@ -56,6 +56,11 @@ class StrategyGroup:
             for ticker in self.config.tickers:
                 if ticker.enabled:
                     params = {**self.params, **(ticker.options.get("engine") or {})}
+                    # money per point for risk sizing: the ticker's setting, else the engine's own, else the
+                    # futures table (ES 50), else 1
+                    own = params.get("point_value")
+                    use_own = own and ticker.options.get("point_value") is None
+                    params["point_value"] = float(own) if use_own else float(ticker.point_value())
                     instances.append(cls(self.name, ticker.ticker, params, log=self.log, calendars=self.calendars))
         except (ValueError, KeyError, TypeError) as exc:
             self.error = f"config: {exc}"

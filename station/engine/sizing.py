@@ -15,7 +15,7 @@ def position_size(params: dict[str, Any], stop_distance: float | None) -> tuple[
     if params.get("sizing", "fixed") != "risk":
         return Decimal(str(params.get("qty", 1))), "fixed"
     amount = float(params["risk_amount"])
-    point_value = float(params.get("point_value", 1))
+    point_value = float(params.get("point_value") or 1)
     if not stop_distance or stop_distance <= 0 or not math.isfinite(stop_distance):
         return None, "risk sizing needs a stop distance"
     units = math.floor(amount / (stop_distance * point_value) + 1e-9)

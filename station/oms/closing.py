@@ -69,7 +69,7 @@ def exit_orders(planner: "Planner", plan: "Plan", alert: Alert, cause: str, stra
     if qty <= 0:
         return
     coid = client_order_id(cause, strategy.name, route.destination)
-    meta = OrderMeta(cause, point_value=_point_value(entry))
+    meta = OrderMeta(cause, point_value=entry.point_value(route.instrument))
     plan.orders.append(planner._order(alert, coid, meta, strategy, entry, route, side, qty, role=OrderRole.EXIT))
 
 
@@ -84,7 +84,7 @@ def reverse_orders(planner: "Planner", plan: "Plan", alert: Alert, cause: str, s
 
     plan.cancel(protective(book, route.destination, entry.ticker, strategy.name))
     side = Side.SELL if held > 0 else Side.BUY
-    meta = OrderMeta(cause, point_value=_point_value(entry))
+    meta = OrderMeta(cause, point_value=entry.point_value(route.instrument))
     base = client_order_id(cause, strategy.name, route.destination)
     size = route.size_for(alert.qty)
     if size is None or size <= 0:
@@ -99,7 +99,3 @@ def cancel_orders(book: Book, plan: "Plan", strategy: StrategyConfig, entry: Tic
     """Cancel the strategy's open orders in the ticker at this destination."""
     plan.cancel(o.client_order_id for o in book.open_for(destination, entry.ticker, strategy.name))
 
-
-def _point_value(entry: TickerConfig) -> Decimal:
-    value = entry.options.get("point_value")
-    return Decimal(str(value)) if value else Decimal(1)

@@ -194,7 +194,7 @@ class Planner:
     def _orders(self, plan: Plan, alert: Alert, cause: str, strategy: StrategyConfig, entry: TickerConfig,
                 route: TickerDestination) -> None:
         size = route.size_for(alert.qty)
-        meta = OrderMeta(cause, point_value=_point_value(entry))
+        meta = OrderMeta(cause, point_value=entry.point_value(route.instrument))
         base = client_order_id(cause, strategy.name, route.destination)
         if size is None or size <= 0:
             plan.orders.append(PlannedOrder(None, meta, base, route.destination,
@@ -272,7 +272,7 @@ class Planner:
         spread = alert.spread
         size = route.size_for(alert.qty)
         group = client_order_id(cause, strategy.name, route.destination)
-        point = _point_value(entry)
+        point = entry.point_value(route.instrument)
         if size is None or size <= 0:
             plan.orders.append(PlannedOrder(None, OrderMeta(cause, group, "1", point), f"{group}-1", route.destination,
                                             "no quantity: the alert has none and the destination has no fixed qty"))
@@ -291,7 +291,3 @@ class Planner:
                 continue
             plan.orders.append(self._order(alert, coid, meta, strategy, entry, route, side, qty, ticker=ticker))
 
-
-def _point_value(entry: TickerConfig) -> Decimal:
-    value = entry.options.get("point_value")
-    return Decimal(str(value)) if value else Decimal(1)

@@ -84,7 +84,7 @@ class EngineEditor(QDialog):
         self.w(QComboBox, "sizing").setCurrentIndex(1 if engine.get("sizing") == "risk" else 0)
         self.w(QDoubleSpinBox, "qty").setValue(float(engine.get("qty", 1)))
         self.w(QDoubleSpinBox, "riskAmount").setValue(float(engine.get("risk_amount") or 0))
-        self.w(QDoubleSpinBox, "pointValue").setValue(float(engine.get("point_value", 1)))
+        self.w(QDoubleSpinBox, "pointValue").setValue(float(engine.get("point_value") or 0))  # 0: ticker/table
         for index in (1, 2):
             line = engine.get(f"line{index}") or {"type": "ema" if index == 1 else "sma", "period": 9 if index == 1 else 21}
             self.w(QComboBox, f"line{index}Type").setCurrentIndex(LINE_TYPES.index(line["type"]))
@@ -116,7 +116,7 @@ class EngineEditor(QDialog):
             "kind": kind, "timeframe": self.w(QLineEdit, "timeframe").text().strip(),
             "trade_enabled": self.w(QCheckBox, "tradeEnabled").isChecked(),
             "qty": self.w(QDoubleSpinBox, "qty").value(), "sizing": "risk" if risk else "fixed",
-            "point_value": self.w(QDoubleSpinBox, "pointValue").value(),
+            "point_value": self.w(QDoubleSpinBox, "pointValue").value() or None,
         }
         if risk:
             engine["risk_amount"] = self.w(QDoubleSpinBox, "riskAmount").value() or None

@@ -188,3 +188,21 @@ async def test_protect_a_held_position_over_rest(api):
     status, answer = await call(api, "POST", "/api/positions/protect", json={
         "strategy": "Momentum", "ticker": "ES", "destination": "paper", "stop_loss": 4990})
     assert status == 409 and "protected in full" in answer["message"]
+
+
+async def test_a_future_without_a_point_value_setting_is_marked_in_money_by_the_table(api):
+    from decimal import Decimal
+
+    station = api.station
+    station.oms.marks.seen("NQ", Decimal("20000"))
+    await call(api, "POST", "/api/manual/buy", json={"strategy": "Momentum", "ticker": "NQ", "qty": 1})  # no setting
+    await wait_for(lambda: station.oms.book.position("paper", "NQ", "Momentum") == 1)
+    from datetime import datetime, timezone
+
+    from station.domain.events import TickReceived
+    from station.domain.marketdata import Tick
+
+    station.bus.publish(TickReceived(Tick("NQ", datetime.now(timezone.utc), 20010.0)))
+    _, positions = await call(api, "GET", "/api/positions")
+    row = positions["positions"][0]
+    assert (row["ticker"], row["point_value"], row["unrealized_pnl"]) == ("NQ", 20, 200)  # 10 points × $20
