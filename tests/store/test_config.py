@@ -144,3 +144,35 @@ def test_a_deeply_nested_file_is_one_line_and_exit_2(tmp_path, keyring_env):
     path.write_text('{"strategies": ' + "[" * 100_000 + "]" * 100_000 + "}")
     result = run_cli("config", "import", str(path), "--data-dir", str(tmp_path / "d"), env=keyring_env)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_the_point_value_1_every_engine_was_stored_with_gives_way_to_the_table(data_dir):
+    """m0130: an engine stored with the schema's old default (`point_value: 1`) loses it; a chosen value stays."""
+    import importlib
+    import json
+    import sqlite3
+
+    from station.store import Store
+    from station.store.config_repo import ConfigRepository
+    from station.store.migrations import MigrationDb
+
+    store = Store(data_dir)
+    repo = ConfigRepository(store)
+    engine = {"kind": "crossover", "sizing": "risk", "risk_amount": 500, "stop_points": 4}
+    repo.import_document({"strategies": {"Old": {"engine": engine, "tickers": {"ES": {"engine": {"stop_points": 6}}}},
+                                         "Set": {"engine": {**engine, "point_value": 5}, "tickers": {"MES": {}}}}})
+    store.close()
+    conn = sqlite3.connect(data_dir / "station.db", isolation_level=None)
+    old = json.loads(conn.execute("SELECT options FROM strategies WHERE name = 'Old'").fetchone()[0])
+    old["engine"]["point_value"] = 1  # as every engine was stored before
+    conn.execute("UPDATE strategies SET options = ? WHERE name = 'Old'", (json.dumps(old),))
+    conn.execute("UPDATE strategy_tickers SET options = ? WHERE strategy = 'Old'",
+                 (json.dumps({"engine": {"stop_points": 6, "point_value": 1}}),))
+    importlib.import_module("station.store.migrations.m0130_engine_point_value").apply(MigrationDb(conn))
+    conn.close()
+    store = Store(data_dir)
+    config = ConfigRepository(store).load()
+    store.close()
+    assert config.strategy("Old").options["engine"].get("point_value") is None
+    assert config.strategy("Old").ticker("ES").options["engine"] == {"stop_points": 6}
+    assert config.strategy("Set").options["engine"]["point_value"] == 5
