@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from support.contract import StationProcess, keyring_env
-from support.launch import free_port, station_cmd
+from support.launch import free_port, station_cmd, wait_http
 
 
 def station(env: dict, data_dir, *extra: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -148,3 +149,32 @@ def test_config_import_and_analyze_refuse_a_corrupt_database_in_one_line(tmp_pat
                                 env={**os.environ, **env}, timeout=30)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_relative_data_dir_works_once_its_database_exists(tmp_path, env):
+    """`--data-dir d` from the folder it is in: the database check must not need an absolute path."""
+    config = tmp_path / "c.json"
+    config.write_text('{"strategies": {"S": {"tickers": {"ES": {"ports": [5000]}}}}}')
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(station_cmd(*args), capture_output=True, text=True, cwd=tmp_path,
+                              env={**os.environ, **env}, timeout=60)
+
+    for args in (("config", "import", "c.json", "--data-dir", "d"),  # makes the database
+                 ("--data-dir", "d", "config", "import", "c.json"),  # finds it made
+                 ("strategy", "list", "--data-dir", "d"), ("config", "export", "-", "--data-dir", "d"),
+                 ("analyze", "--data-dir", "d", "--out", "report")):
+        result = run(*args)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, (args, result.stderr)
+    assert (tmp_path / "d" / "station.db").is_file() and (tmp_path / "report" / "report.html").is_file()
+    port = free_port()
+    headless = subprocess.Popen(station_cmd("--headless", "--data-dir", "d", "--port", str(port)), cwd=tmp_path,
+                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", 15)
+        headless.send_signal(signal.SIGTERM)
+        assert headless.wait(10) == 0
+    finally:
+        headless.kill()
+        _, stderr = headless.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
