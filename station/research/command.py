@@ -129,6 +129,8 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
             raise CommandError("--sweep and --search do not go together: a grid or a search")
         if args.ship_data and not args.cluster:
             raise CommandError("--ship-data sends the file to Dask workers: it needs --cluster")
+        if args.cluster is not None:
+            _check_cluster(args.cluster)
         start = parse_time(args.start, "--from") if args.start else 0
         end = parse_time(args.end, "--to") if args.end else NO_END
         if start >= end:
@@ -150,6 +152,15 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
     if sweeps or ranges:
         return _sweep(args, spec, combos, ranges, out_dir)
     return _single(args, spec, out_dir)
+
+
+def _check_cluster(address: str) -> None:
+    from station.research.executors import ClusterError, check_scheduler_address
+
+    try:
+        check_scheduler_address(address)
+    except ClusterError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _writable(path: Path) -> Path:

@@ -153,6 +153,9 @@ def test_a_search_tries_the_trials_asked_within_the_range(tmp_path):
     (("--commission", "-1"), "at least 0"),
     (("--from", "yesterday"), "--from 'yesterday' is not an ISO date"),
     (("--ship-data",), "needs --cluster"),
+    (("--sweep", "line1.period=2,3", "--cluster", "bogus"), "--cluster 'bogus' is not a Dask scheduler address"),
+    (("--sweep", "line1.period=2,3", "--cluster", "tcp://127.0.0.1"), "is not a Dask scheduler address"),
+    (("--sweep", "line1.period=2,3", "--cluster", ""), "is not a Dask scheduler address"),
 ])
 def test_a_bad_key_or_value_is_one_line_on_stderr_and_exit_2_with_nothing_written(hand, tmp_path, args, says):
     tmp, data, data_dir = hand
