@@ -401,7 +401,11 @@ def _read_secret_value(name: str) -> str:
     if sys.stdin.isatty():
         value = getpass.getpass(f"{name}: ")
     else:
-        value = sys.stdin.read()
+        try:  # stdin decodes undecodable bytes as surrogates, which no keyring can store
+            value = sys.stdin.read()
+            value.encode("utf-8")
+        except UnicodeError:
+            raise UsageError(f"the value on stdin is not text (UTF-8): secret {name} not stored") from None
         if value.endswith("\r\n"):
             value = value[:-2]
         elif value.endswith("\n"):

@@ -117,6 +117,20 @@ def test_secret_set_refuses_an_empty_value(keyring_env):
     assert result.returncode == 2 and "empty" in one_line(result.stderr)
 
 
+def test_secret_set_refuses_bytes_that_are_not_text_and_stores_nothing(keyring_env):
+    import os
+    import subprocess
+
+    from support.launch import station_cmd
+
+    result = subprocess.run(station_cmd("secret", "set", "api-token"), input=b"\xff\xfesecret\n", capture_output=True,
+                            env={**os.environ, **keyring_env}, timeout=60)
+    assert result.returncode == 2 and "not text" in one_line(result.stderr.decode()), result.stderr
+    from station.secrets import SecretStore
+
+    assert SecretStore.system().get("api-token") is None
+
+
 def test_a_missing_keyring_is_one_line_exit_2(data_dir):
     env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     result = run_cli("secret", "set", "api-token", input="x\n", env=env)
