@@ -189,13 +189,23 @@ def _secret_store(*, demo: bool):
         return SecretStore(MemoryBackend())
 
 
-def _open_store(args: argparse.Namespace):
-    """The data dir's Store, or one line (exit 2) saying why it cannot be used."""
-    from station.store import Store, StoreError, check_usable
+def _check_usable(data_dir: Path) -> None:
+    """One line (exit 2) if the data dir's database cannot be used; reads only."""
+    from station.store import StoreError, check_usable
 
-    data_dir = _data_dir(args)
     try:
         check_usable(data_dir)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _open_store(args: argparse.Namespace):
+    """The data dir's Store, or one line (exit 2) saying why it cannot be used."""
+    from station.store import Store, StoreError
+
+    data_dir = _data_dir(args)
+    _check_usable(data_dir)
+    try:
         return Store(data_dir)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
@@ -338,6 +348,7 @@ def _analyze(args: argparse.Namespace) -> int:
     try:
         since = parse_since(args.since) if args.since is not None else None
         data_dir = _data_dir(args)
+        _check_usable(data_dir)  # an unusable data dir is refused before its exports folder is made
         out_dir = prepare_out_dir(args.out if args.out is not None else default_out_dir(data_dir))
     except AnalysisError as exc:
         raise UsageError(str(exc)) from None

@@ -138,17 +138,21 @@ def test_a_second_station_on_the_same_data_dir_is_refused(tmp_path, env):
     assert again.stop()[0] == 0
 
 
-def test_config_import_and_analyze_refuse_a_corrupt_database_in_one_line(tmp_path, env):
+def test_every_subcommand_refuses_a_corrupt_database_in_one_line_changing_nothing(tmp_path, env):
     data_dir = tmp_path / "d"
     data_dir.mkdir()
     (data_dir / "station.db").write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
     config = tmp_path / "c.json"
     config.write_text('{"strategies": {}}')
-    for args in (("config", "import", str(config)), ("analyze",)):
+    before = snapshot(data_dir)
+    for args in (("config", "import", str(config)), ("config", "export", str(tmp_path / "out.json")),
+                 ("strategy", "list"), ("strategy", "start", "S"), ("analyze",),
+                 ("backtest", "--strategy", "S", "--data", str(config))):
         result = subprocess.run(station_cmd(*args, "--data-dir", str(data_dir)), capture_output=True, text=True,
                                 env={**os.environ, **env}, timeout=30)
-        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "Traceback" not in result.stderr
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert "corrupt" in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+        assert snapshot(data_dir) == before, args  # analyze made its exports folder first
 
 
 def test_a_relative_data_dir_works_once_its_database_exists(tmp_path, env):
