@@ -149,6 +149,14 @@ def test_a_port_in_use_is_a_clear_error(data_dir, keyring_env):
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.splitlines()[-1]
 
 
+@pytest.mark.parametrize("port", ["0", None])
+def test_a_host_this_machine_cannot_listen_on_is_one_line_exit_2(data_dir, keyring_env, port):
+    port = port or str(free_port())
+    result = run_cli("--headless", "--data-dir", str(data_dir), "--host", "192.0.2.1", "--port", port, env=keyring_env)
+    assert result.returncode == 2
+    assert one_line(result.stderr).startswith(f"station: error: cannot listen on 192.0.2.1:{port}")
+
+
 def test_gui_without_a_display_says_what_to_do(data_dir, keyring_env, monkeypatch):
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)
