@@ -251,8 +251,8 @@ def _config(args: argparse.Namespace) -> int:
             text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
-        try:
-            document = json.loads(text)
+        try:  # a leading BOM is what Windows tools (PowerShell's utf8, older Notepad) write: not an error
+            document = json.loads(text.removeprefix("\ufeff"))
         except json.JSONDecodeError as exc:
             raise UsageError(f"{args.file} is not valid JSON: {exc}") from None
         except RecursionError:

@@ -83,6 +83,15 @@ def test_config_import_of_the_contract_example_and_export(data_dir, tmp_path):
     assert json.loads(run_cli("config", "export", "-", "--data-dir", str(data_dir)).stdout) == exported
 
 
+def test_config_import_takes_a_file_written_with_a_byte_order_mark(data_dir, tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(CONTRACT_CONFIG).encode())
+    result = run_cli("config", "import", str(path), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    exported = json.loads(run_cli("config", "export", "-", "--data-dir", str(data_dir)).stdout)
+    assert exported["strategies"]["MomentumStrategy"]["tickers"]["TSLA"]["ports"] == [5001, 5002]
+
+
 @pytest.mark.parametrize("content, needle", [
     (None, "cannot read"),
     ("{not json", "not valid JSON"),
