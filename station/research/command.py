@@ -148,10 +148,20 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
     check_data(args.data, list(document["strategies"][args.strategy]["tickers"]))
     spec = BacktestSpec(args.strategy, document, str(args.data.expanduser().absolute()), overrides, start, end,
                         args.commission, args.slippage_ticks, args.split)
-    out_dir = _writable(args.out if args.out is not None else default_out_dir(data_dir))
-    if sweeps or ranges:
-        return _sweep(args, spec, combos, ranges, out_dir)
-    return _single(args, spec, out_dir)
+    out_path = args.out if args.out is not None else default_out_dir(data_dir)
+    made = not out_path.expanduser().exists()
+    out_dir = _writable(out_path)
+    try:
+        if sweeps or ranges:
+            return _sweep(args, spec, combos, ranges, out_dir)
+        return _single(args, spec, out_dir)
+    except CommandError:
+        if made:  # a run that failed (a file cut off, a cluster out of reach) leaves no empty folder behind
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise
 
 
 def _check_cluster(address: str) -> None:
@@ -171,6 +181,7 @@ def _writable(path: Path) -> Path:
 
 
 def _single(args, spec, out_dir: Path) -> int:
+    from station.marketdata.databento.files import DbnError
     from station.research.outputs import OutputError, summary_document, summary_line, write_outputs
     from station.research.pipeline import PipelineError
     from station.research.run import run_backtest
@@ -178,7 +189,7 @@ def _single(args, spec, out_dir: Path) -> int:
     try:
         result = run_backtest(spec)
         write_outputs(spec, result, out_dir)
-    except (OutputError, PipelineError) as exc:
+    except (OutputError, PipelineError, DbnError) as exc:
         raise CommandError(str(exc)) from None
     if args.json:
         print(summary_line(spec, result))
@@ -192,6 +203,7 @@ def _single(args, spec, out_dir: Path) -> int:
 
 
 def _sweep(args, spec, combos, ranges, out_dir: Path) -> int:
+    from station.marketdata.databento.files import DbnError
     from station.research import executors, sweep
 
     if args.cluster:
@@ -208,7 +220,7 @@ def _sweep(args, spec, combos, ranges, out_dir: Path) -> int:
         rows = (sweep.run_search(spec, ranges, args.trials, batch, execute) if ranges
                 else sweep.run_grid(spec, combos, execute))
         path = sweep.write_sweep(rows, out_dir / "sweep.csv")
-    except (executors.ClusterError, sweep.SearchUnavailable) as exc:
+    except (executors.ClusterError, sweep.SearchUnavailable, DbnError) as exc:
         raise CommandError(str(exc)) from None
     except OSError as exc:
         raise CommandError(f"cannot write the sweep into {out_dir}: {exc.strerror or exc}") from None

@@ -181,6 +181,24 @@ def test_a_bad_file_is_one_line_on_stderr_and_exit_2(hand, tmp_path, which, says
     assert says in one_line(result.stderr)
 
 
+@pytest.mark.parametrize("zstd", [False, True])
+@pytest.mark.parametrize("sweep", [(), ("--sweep", "line1.period=1,2", "--workers", "2")])
+def test_a_file_cut_off_inside_a_record_is_one_line_and_exit_2_with_nothing_written(hand, tmp_path, zstd, sweep):
+    """A half-downloaded file is refused, not backtested as if it ended there."""
+    import zstandard
+
+    _, data, data_dir = hand
+    cut = data.read_bytes()[:-7]
+    path = tmp_path / ("cut.dbn.zst" if zstd else "cut.dbn")
+    path.write_bytes(zstandard.ZstdCompressor().compress(cut) if zstd else cut)
+    out = tmp_path / "out"
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(path),
+                     "--out", str(out), *sweep)
+    assert result.returncode == 2
+    assert "cut off" in one_line(result.stderr)
+    assert not out.exists()
+
+
 def test_an_unknown_strategy_or_one_without_engine_is_refused(hand, tmp_path):
     _, data, data_dir = hand
     result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Nope", "--data", str(data))
