@@ -124,8 +124,8 @@ class DbnFile:
         try:
             self.store = databento.DBNStore.from_file(self.path)
             self.metadata = self.store.metadata
-        except FileNotFoundError:
-            raise DbnError(f"{self.path}: no such file") from None
+        except FileNotFoundError:  # databento says so of a folder too
+            raise DbnError(f"{self.path}: {'a folder, not a DBN file' if self.path.is_dir() else 'no such file'}") from None
         except Exception as exc:  # the decoder's own errors are plain ValueError/RuntimeError/BentoError
             raise DbnError(f"{self.path}: not a readable DBN file ({exc})") from None
         self.schema = str(self.store.schema) if self.store.schema is not None else None

@@ -129,6 +129,8 @@ def test_a_v1_file_is_read(tmp_path):
 def test_unreadable_files_say_which_and_why(tmp_path):
     with pytest.raises(DbnError, match="no such file"):
         DbnFile(tmp_path / "missing.dbn")
+    with pytest.raises(DbnError, match="a folder, not a DBN file"):
+        DbnFile(tmp_path)
     junk = tmp_path / "junk.dbn"
     junk.write_text("timestamp,symbol\n")
     with pytest.raises(DbnError, match="junk.dbn: not a readable DBN file"):
