@@ -205,6 +205,7 @@ def _single(args, spec, out_dir: Path) -> int:
 def _sweep(args, spec, combos, ranges, out_dir: Path) -> int:
     from station.marketdata.databento.files import DbnError
     from station.research import executors, sweep
+    from station.research.pipeline import PipelineError
 
     if args.cluster:
         def execute(specs):
@@ -220,7 +221,7 @@ def _sweep(args, spec, combos, ranges, out_dir: Path) -> int:
         rows = (sweep.run_search(spec, ranges, args.trials, batch, execute) if ranges
                 else sweep.run_grid(spec, combos, execute))
         path = sweep.write_sweep(rows, out_dir / "sweep.csv")
-    except (executors.ClusterError, sweep.SearchUnavailable, DbnError) as exc:
+    except (executors.ClusterError, sweep.SearchUnavailable, DbnError, PipelineError) as exc:  # raised by a task
         raise CommandError(str(exc)) from None
     except OSError as exc:
         raise CommandError(f"cannot write the sweep into {out_dir}: {exc.strerror or exc}") from None

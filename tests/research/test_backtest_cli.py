@@ -199,6 +199,20 @@ def test_a_file_cut_off_inside_a_record_is_one_line_and_exit_2_with_nothing_writ
     assert not out.exists()
 
 
+@pytest.mark.parametrize("sweep", [(), ("--sweep", "timeframe=1m,2m", "--workers", "1"),
+                                   ("--sweep", "timeframe=1m,2m", "--workers", "2")])
+def test_a_strategy_that_cannot_run_is_one_line_and_exit_2_also_in_a_sweep(hand, tmp_path, sweep):
+    _, data, _ = hand
+    pairs = {"kind": "pairs", "timeframe": "1m"}  # a pair needs a spread ticker: ES alone cannot run
+    data_dir = data_dir_with(tmp_path, strategy_config("Pair", "ES", pairs))
+    out = tmp_path / "out"
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Pair", "--data", str(data),
+                     "--out", str(out), *sweep)
+    assert result.returncode == 2
+    assert "strategy Pair cannot run" in one_line(result.stderr)
+    assert not out.exists()
+
+
 def test_an_unknown_strategy_or_one_without_engine_is_refused(hand, tmp_path):
     _, data, data_dir = hand
     result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Nope", "--data", str(data))
