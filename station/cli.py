@@ -189,13 +189,23 @@ def _secret_store(*, demo: bool):
         return SecretStore(MemoryBackend())
 
 
-def _open_store(args: argparse.Namespace):
-    """The data dir's Store, or one line (exit 2) saying why it cannot be used."""
-    from station.store import Store, StoreError, check_usable
+def _check_usable(data_dir: Path) -> None:
+    """One line (exit 2) if the data dir's database cannot be used; reads only."""
+    from station.store import StoreError, check_usable
 
-    data_dir = _data_dir(args)
     try:
         check_usable(data_dir)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _open_store(args: argparse.Namespace):
+    """The data dir's Store, or one line (exit 2) saying why it cannot be used."""
+    from station.store import Store, StoreError
+
+    data_dir = _data_dir(args)
+    _check_usable(data_dir)
+    try:
         return Store(data_dir)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
@@ -241,8 +251,8 @@ def _config(args: argparse.Namespace) -> int:
             text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
-        try:
-            document = json.loads(text)
+        try:  # a leading BOM is what Windows tools (PowerShell's utf8, older Notepad) write: not an error
+            document = json.loads(text.removeprefix("\ufeff"))
         except json.JSONDecodeError as exc:
             raise UsageError(f"{args.file} is not valid JSON: {exc}") from None
         except RecursionError:
@@ -338,6 +348,7 @@ def _analyze(args: argparse.Namespace) -> int:
     try:
         since = parse_since(args.since) if args.since is not None else None
         data_dir = _data_dir(args)
+        _check_usable(data_dir)  # an unusable data dir is refused before its exports folder is made
         out_dir = prepare_out_dir(args.out if args.out is not None else default_out_dir(data_dir))
     except AnalysisError as exc:
         raise UsageError(str(exc)) from None
@@ -401,7 +412,11 @@ def _read_secret_value(name: str) -> str:
     if sys.stdin.isatty():
         value = getpass.getpass(f"{name}: ")
     else:
-        value = sys.stdin.read()
+        try:  # stdin decodes undecodable bytes as surrogates, which no keyring can store
+            value = sys.stdin.read()
+            value.encode("utf-8")
+        except UnicodeError:
+            raise UsageError(f"the value on stdin is not text (UTF-8): secret {name} not stored") from None
         if value.endswith("\r\n"):
             value = value[:-2]
         elif value.endswith("\n"):

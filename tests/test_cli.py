@@ -83,6 +83,15 @@ def test_config_import_of_the_contract_example_and_export(data_dir, tmp_path):
     assert json.loads(run_cli("config", "export", "-", "--data-dir", str(data_dir)).stdout) == exported
 
 
+def test_config_import_takes_a_file_written_with_a_byte_order_mark(data_dir, tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(CONTRACT_CONFIG).encode())
+    result = run_cli("config", "import", str(path), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    exported = json.loads(run_cli("config", "export", "-", "--data-dir", str(data_dir)).stdout)
+    assert exported["strategies"]["MomentumStrategy"]["tickers"]["TSLA"]["ports"] == [5001, 5002]
+
+
 @pytest.mark.parametrize("content, needle", [
     (None, "cannot read"),
     ("{not json", "not valid JSON"),
@@ -117,6 +126,20 @@ def test_secret_set_refuses_an_empty_value(keyring_env):
     assert result.returncode == 2 and "empty" in one_line(result.stderr)
 
 
+def test_secret_set_refuses_bytes_that_are_not_text_and_stores_nothing(keyring_env):
+    import os
+    import subprocess
+
+    from support.launch import station_cmd
+
+    result = subprocess.run(station_cmd("secret", "set", "api-token"), input=b"\xff\xfesecret\n", capture_output=True,
+                            env={**os.environ, **keyring_env}, timeout=60)
+    assert result.returncode == 2 and "not text" in one_line(result.stderr.decode()), result.stderr
+    from station.secrets import SecretStore
+
+    assert SecretStore.system().get("api-token") is None
+
+
 def test_a_missing_keyring_is_one_line_exit_2(data_dir):
     env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     result = run_cli("secret", "set", "api-token", input="x\n", env=env)
@@ -133,6 +156,14 @@ def test_a_port_in_use_is_a_clear_error(data_dir, keyring_env):
         result = run_cli("--headless", "--data-dir", str(data_dir), "--port", str(port), env=keyring_env)
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("port", ["0", None])
+def test_a_host_this_machine_cannot_listen_on_is_one_line_exit_2(data_dir, keyring_env, port):
+    port = port or str(free_port())
+    result = run_cli("--headless", "--data-dir", str(data_dir), "--host", "192.0.2.1", "--port", port, env=keyring_env)
+    assert result.returncode == 2
+    assert one_line(result.stderr).startswith(f"station: error: cannot listen on 192.0.2.1:{port}")
 
 
 def test_gui_without_a_display_says_what_to_do(data_dir, keyring_env, monkeypatch):

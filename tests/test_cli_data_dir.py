@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from support.contract import StationProcess, keyring_env
-from support.launch import free_port, station_cmd
+from support.launch import free_port, station_cmd, wait_http
 
 
 def station(env: dict, data_dir, *extra: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -137,14 +138,47 @@ def test_a_second_station_on_the_same_data_dir_is_refused(tmp_path, env):
     assert again.stop()[0] == 0
 
 
-def test_config_import_and_analyze_refuse_a_corrupt_database_in_one_line(tmp_path, env):
+def test_every_subcommand_refuses_a_corrupt_database_in_one_line_changing_nothing(tmp_path, env):
     data_dir = tmp_path / "d"
     data_dir.mkdir()
     (data_dir / "station.db").write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
     config = tmp_path / "c.json"
     config.write_text('{"strategies": {}}')
-    for args in (("config", "import", str(config)), ("analyze",)):
+    before = snapshot(data_dir)
+    for args in (("config", "import", str(config)), ("config", "export", str(tmp_path / "out.json")),
+                 ("strategy", "list"), ("strategy", "start", "S"), ("analyze",),
+                 ("backtest", "--strategy", "S", "--data", str(config))):
         result = subprocess.run(station_cmd(*args, "--data-dir", str(data_dir)), capture_output=True, text=True,
                                 env={**os.environ, **env}, timeout=30)
-        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "Traceback" not in result.stderr
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert "corrupt" in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+        assert snapshot(data_dir) == before, args  # analyze made its exports folder first
+
+
+def test_a_relative_data_dir_works_once_its_database_exists(tmp_path, env):
+    """`--data-dir d` from the folder it is in: the database check must not need an absolute path."""
+    config = tmp_path / "c.json"
+    config.write_text('{"strategies": {"S": {"tickers": {"ES": {"ports": [5000]}}}}}')
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(station_cmd(*args), capture_output=True, text=True, cwd=tmp_path,
+                              env={**os.environ, **env}, timeout=60)
+
+    for args in (("config", "import", "c.json", "--data-dir", "d"),  # makes the database
+                 ("--data-dir", "d", "config", "import", "c.json"),  # finds it made
+                 ("strategy", "list", "--data-dir", "d"), ("config", "export", "-", "--data-dir", "d"),
+                 ("analyze", "--data-dir", "d", "--out", "report")):
+        result = run(*args)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, (args, result.stderr)
+    assert (tmp_path / "d" / "station.db").is_file() and (tmp_path / "report" / "report.html").is_file()
+    port = free_port()
+    headless = subprocess.Popen(station_cmd("--headless", "--data-dir", "d", "--port", str(port)), cwd=tmp_path,
+                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", 15)
+        headless.send_signal(signal.SIGTERM)
+        assert headless.wait(10) == 0
+    finally:
+        headless.kill()
+        _, stderr = headless.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr

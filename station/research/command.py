@@ -115,6 +115,8 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
             raise CommandError("--sweep and --search do not go together: a grid or a search")
         if args.ship_data and not args.cluster:
             raise CommandError("--ship-data sends the file to Dask workers: it needs --cluster")
+        if args.cluster is not None:
+            _check_cluster(args.cluster)
         start = parse_time(args.start, "--from") if args.start else 0
         end = parse_time(args.end, "--to") if args.end else NO_END
         if start >= end:
@@ -134,10 +136,29 @@ def run(args: argparse.Namespace, data_dir: Path, open_config: Callable[[], Any]
         raise CommandError(str(exc)) from None
     spec = BacktestSpec(args.strategy, document, str(args.data.expanduser().absolute()), overrides, start, end,
                         args.commission, args.slippage_ticks, args.split)
-    out_dir = _writable(args.out if args.out is not None else default_out_dir(data_dir))
-    if sweeps or ranges:
-        return _sweep(args, spec, combos, ranges, out_dir)
-    return _single(args, spec, out_dir)
+    out_path = args.out if args.out is not None else default_out_dir(data_dir)
+    made = not out_path.expanduser().exists()
+    out_dir = _writable(out_path)
+    try:
+        if sweeps or ranges:
+            return _sweep(args, spec, combos, ranges, out_dir)
+        return _single(args, spec, out_dir)
+    except CommandError:
+        if made:  # a run that failed (a file cut off, a cluster out of reach) leaves no empty folder behind
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _check_cluster(address: str) -> None:
+    from station.research.executors import ClusterError, check_scheduler_address
+
+    try:
+        check_scheduler_address(address)
+    except ClusterError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _writable(path: Path) -> Path:
@@ -148,6 +169,7 @@ def _writable(path: Path) -> Path:
 
 
 def _single(args, spec, out_dir: Path) -> int:
+    from station.marketdata.databento.files import DbnError
     from station.research.outputs import OutputError, summary_document, summary_line, write_outputs
     from station.research.pipeline import PipelineError
     from station.research.run import run_backtest
@@ -155,7 +177,7 @@ def _single(args, spec, out_dir: Path) -> int:
     try:
         result = run_backtest(spec)
         write_outputs(spec, result, out_dir)
-    except (OutputError, PipelineError) as exc:
+    except (OutputError, PipelineError, DbnError) as exc:
         raise CommandError(str(exc)) from None
     if args.json:
         print(summary_line(spec, result))
@@ -169,7 +191,9 @@ def _single(args, spec, out_dir: Path) -> int:
 
 
 def _sweep(args, spec, combos, ranges, out_dir: Path) -> int:
+    from station.marketdata.databento.files import DbnError
     from station.research import executors, sweep
+    from station.research.pipeline import PipelineError
 
     if args.cluster:
         def execute(specs):
@@ -185,7 +209,7 @@ def _sweep(args, spec, combos, ranges, out_dir: Path) -> int:
         rows = (sweep.run_search(spec, ranges, args.trials, batch, execute) if ranges
                 else sweep.run_grid(spec, combos, execute))
         path = sweep.write_sweep(rows, out_dir / "sweep.csv")
-    except (executors.ClusterError, sweep.SearchUnavailable) as exc:
+    except (executors.ClusterError, sweep.SearchUnavailable, DbnError, PipelineError) as exc:  # raised by a task
         raise CommandError(str(exc)) from None
     except OSError as exc:
         raise CommandError(f"cannot write the sweep into {out_dir}: {exc.strerror or exc}") from None

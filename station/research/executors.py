@@ -27,6 +27,24 @@ class ClusterError(RuntimeError):
     """The Dask cluster cannot be reached or used; the message says why."""
 
 
+def check_scheduler_address(address: str) -> None:
+    """ClusterError unless `address` reads as a scheduler address, `[tcp://]HOST:PORT` (no connection made).
+
+    Checked before the client is built: distributed raises a bare ValueError for a malformed address, and
+    the half-built client then holds the process for a minute at exit.
+    """
+    from urllib.parse import urlsplit
+
+    text = address.strip()
+    try:
+        parts = urlsplit(text if "://" in text else f"tcp://{text}")
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.scheme or not parts.hostname or port is None or not 0 < port <= 65535:
+        raise ClusterError(f"--cluster {address!r} is not a Dask scheduler address (tcp://HOST:PORT)")
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     try:
@@ -60,6 +78,7 @@ def run_dask(specs: Sequence[BacktestSpec], address: str, *, ship_data: bool = F
         from distributed import Client
     except ImportError:
         raise ClusterError('--cluster needs the Dask client: pip install "station[cluster]"') from None
+    check_scheduler_address(address)
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as exc:

@@ -35,7 +35,8 @@ def check_usable(data_dir: Path) -> None:
         raise StoreError(f"database {path} is read-only: Station needs to write it and its folder")
     _check_size(path)
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0, isolation_level=None)
+        # as_uri needs an absolute path: a relative --data-dir is the user's everyday case
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=1.0, isolation_level=None)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from None
     try:

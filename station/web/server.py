@@ -45,9 +45,10 @@ class ReceiverError(RuntimeError):
 
 
 def check_can_listen(host: str, port: int) -> None:
-    """ReceiverError now if host:port cannot be listened on, before anything starts (one clear line)."""
-    if port == 0:
-        return
+    """ReceiverError now if host:port cannot be listened on, before anything starts (one clear line).
+
+    Port 0 (any free port) is probed too: the host may still be one this machine cannot listen on.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         for family, kind, proto, _, address in infos:

@@ -157,6 +157,9 @@ def test_a_search_tries_the_trials_asked_within_the_range(tmp_path):
     (("--commission", "-1"), "at least 0"),
     (("--from", "yesterday"), "--from 'yesterday' is not an ISO date"),
     (("--ship-data",), "needs --cluster"),
+    (("--sweep", "line1.period=2,3", "--cluster", "bogus"), "--cluster 'bogus' is not a Dask scheduler address"),
+    (("--sweep", "line1.period=2,3", "--cluster", "tcp://127.0.0.1"), "is not a Dask scheduler address"),
+    (("--sweep", "line1.period=2,3", "--cluster", ""), "is not a Dask scheduler address"),
 ])
 def test_a_bad_key_or_value_is_one_line_on_stderr_and_exit_2_with_nothing_written(hand, tmp_path, args, says):
     tmp, data, data_dir = hand
@@ -180,6 +183,38 @@ def test_a_bad_file_is_one_line_on_stderr_and_exit_2(hand, tmp_path, which, says
     result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(path))
     assert result.returncode == 2
     assert says in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("zstd", [False, True])
+@pytest.mark.parametrize("sweep", [(), ("--sweep", "line1.period=1,2", "--workers", "2")])
+def test_a_file_cut_off_inside_a_record_is_one_line_and_exit_2_with_nothing_written(hand, tmp_path, zstd, sweep):
+    """A half-downloaded file is refused, not backtested as if it ended there."""
+    import zstandard
+
+    _, data, data_dir = hand
+    cut = data.read_bytes()[:-7]
+    path = tmp_path / ("cut.dbn.zst" if zstd else "cut.dbn")
+    path.write_bytes(zstandard.ZstdCompressor().compress(cut) if zstd else cut)
+    out = tmp_path / "out"
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(path),
+                     "--out", str(out), *sweep)
+    assert result.returncode == 2
+    assert "cut off" in one_line(result.stderr)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("sweep", [(), ("--sweep", "timeframe=1m,2m", "--workers", "1"),
+                                   ("--sweep", "timeframe=1m,2m", "--workers", "2")])
+def test_a_strategy_that_cannot_run_is_one_line_and_exit_2_also_in_a_sweep(hand, tmp_path, sweep):
+    _, data, _ = hand
+    pairs = {"kind": "pairs", "timeframe": "1m"}  # a pair needs a spread ticker: ES alone cannot run
+    data_dir = data_dir_with(tmp_path, strategy_config("Pair", "ES", pairs))
+    out = tmp_path / "out"
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Pair", "--data", str(data),
+                     "--out", str(out), *sweep)
+    assert result.returncode == 2
+    assert "strategy Pair cannot run" in one_line(result.stderr)
+    assert not out.exists()
 
 
 def test_an_unknown_strategy_or_one_without_engine_is_refused(hand, tmp_path):

@@ -10,6 +10,7 @@ typed values. Instrument ids are named by the file's own symbology mappings:
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -123,8 +124,8 @@ class DbnFile:
         try:
             self.store = databento.DBNStore.from_file(self.path)
             self.metadata = self.store.metadata
-        except FileNotFoundError:
-            raise DbnError(f"{self.path}: no such file") from None
+        except FileNotFoundError:  # databento says so of a folder too
+            raise DbnError(f"{self.path}: {'a folder, not a DBN file' if self.path.is_dir() else 'no such file'}") from None
         except Exception as exc:  # the decoder's own errors are plain ValueError/RuntimeError/BentoError
             raise DbnError(f"{self.path}: not a readable DBN file ({exc})") from None
         self.schema = str(self.store.schema) if self.store.schema is not None else None
@@ -151,7 +152,7 @@ class DbnFile:
         if not self.has_trades:
             raise DbnError(f"{self.path}: schema {self.schema} carries no trades or bars")
         bars = self.schema.startswith("ohlcv")
-        for records in self.store.to_ndarray(count=chunk):
+        for records in self._records(chunk):
             if not len(records):
                 continue
             if self.schema == "mbp-1":
@@ -159,6 +160,29 @@ class DbnFile:
                 if not len(records):
                     continue
             yield self._bars(records) if bars else self._trades(records)
+
+    def _records(self, chunk: int) -> Iterator[np.ndarray]:
+        """The decoder's record arrays; DbnError for a file that is cut off or damaged part way.
+
+        The decoder only warns about a file ending inside a record (and drops the rest): a half-downloaded
+        file would then replay, or backtest, as if it were whole.
+        """
+        from databento.common.error import BentoWarning
+
+        arrays = iter(self.store.to_ndarray(count=chunk))
+        while True:
+            try:
+                with warnings.catch_warnings():  # no await in here: nothing else runs on this thread meanwhile
+                    warnings.filterwarnings("error", category=BentoWarning, message=".*truncated.*")
+                    records = next(arrays, None)
+            except BentoWarning:
+                raise DbnError(f"{self.path}: the file is cut off (it ends inside a record); download or copy it "
+                               f"again") from None
+            except Exception as exc:  # the decoder's own errors (a damaged zstd frame, a bad record length)
+                raise DbnError(f"{self.path}: not a readable DBN file ({exc})") from None
+            if records is None:
+                return
+            yield records
 
     def _trades(self, records: np.ndarray) -> TradeBatch:
         raw = records["price"]

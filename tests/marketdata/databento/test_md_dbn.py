@@ -129,10 +129,28 @@ def test_a_v1_file_is_read(tmp_path):
 def test_unreadable_files_say_which_and_why(tmp_path):
     with pytest.raises(DbnError, match="no such file"):
         DbnFile(tmp_path / "missing.dbn")
+    with pytest.raises(DbnError, match="a folder, not a DBN file"):
+        DbnFile(tmp_path)
     junk = tmp_path / "junk.dbn"
     junk.write_text("timestamp,symbol\n")
     with pytest.raises(DbnError, match="junk.dbn: not a readable DBN file"):
         DbnFile(junk)
+
+
+@pytest.mark.parametrize("name", ["test_data.trades.dbn", "test_data.trades.v3.dbn.zst"])
+def test_a_file_cut_off_inside_a_record_is_an_error_not_a_shorter_file(tmp_path, name):
+    """databento only warns and drops the partial record: a half-downloaded file would pass for a whole one."""
+    whole = shared(name).read_bytes()
+    if name.endswith(".zst"):
+        whole = zstandard.ZstdDecompressor().decompressobj().decompress(whole)
+    cut = tmp_path / name.replace(".zst", "")
+    cut.write_bytes(whole[:-5])
+    with pytest.raises(DbnError, match="cut off"):
+        list(DbnFile(cut).batches())
+    packed = tmp_path / "cut.dbn.zst"
+    packed.write_bytes(zstandard.ZstdCompressor().compress(whole[:-5]))
+    with pytest.raises(DbnError, match="cut off"):
+        list(DbnFile(packed).batches())
 
 
 def test_symbols_are_published_under_their_station_names(tmp_path):
