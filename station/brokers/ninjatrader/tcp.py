@@ -332,7 +332,7 @@ class TcpPortBroker:
         if not self.answers:
             self._now_answering()
         if isinstance(reply, AckReply):
-            self.journal.acknowledged(reply.id, link.number)
+            self.journal.acknowledged(reply.id)
         elif isinstance(reply, OrderReply):
             if reply.id is not None:
                 self.journal.heard_of(reply.id)
