@@ -91,6 +91,7 @@ class WebhookEndpoint:
             return error(405, "send alerts with POST", Allow="POST")
         refused = self.intake.admit(address)
         if refused is not None:
+            seen.body = request.content.read_nowait(BODY_KEPT)  # what already came, for the record; no waiting
             return refused
         length = request.content_length
         if length is not None and length > MAX_BODY:
