@@ -285,6 +285,11 @@ class TcpPortBroker:
             unconfirmed = unconfirmed_bytes(link.writer)
             if unconfirmed is not None:
                 self.journal.read_through(link.number, link.written - unconfirmed)
+        elif link.lost is None:
+            # Station's own stop: every byte goes, then a FIN, to a receiver that is there; it reads them all (a
+            # frozen one, when it thaws). So a receiver that never acknowledges gets the lines of the last
+            # resend_window_s at the next start, as the contract says, not every line since it connected.
+            self.journal.read_through(link.number, link.written)
         again = self.journal.to_resend(time.monotonic(), self.window_s)
         again = [line for line in again if line.client_order_id not in self._queued]
         for line in again:

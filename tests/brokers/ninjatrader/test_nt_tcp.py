@@ -1,6 +1,7 @@
 """NinjaTrader TCP ports against a real loopback listener speaking the line protocol."""
 
 import asyncio
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -325,3 +326,26 @@ async def test_lines_a_frozen_receiver_leaves_unacknowledged_survive_a_crash_of_
     await until(lambda: not kept.exists(), what="acknowledged now: the file goes")
     await again.stop()
     await listener.stop()
+
+
+async def test_at_stop_a_receiver_that_never_acknowledges_keeps_the_lines_of_its_window_only(data_dir, nt):
+    """CONTRACT.md: to a receiver that never acknowledges, the lines of the last resend_window_s are written again —
+    not every line since it connected (a day's orders again after each restart of Station)."""
+    listener = await nt()
+    broker = fast_broker(listener.port, Bus(), data_dir=data_dir, resend_window_s=0.5)
+    await broker.start()
+    await broker.submit(order(1, listener.port))
+    await listener.wait_for(1)
+    await asyncio.sleep(1.0)  # line 1 is older than the window now
+    await broker.submit(order(2, listener.port))
+    await listener.wait_for(2)
+    await broker.stop()
+    kept = data_dir / "ninjatrader" / f"port-{listener.port}.outbox.jsonl"
+    assert kept.read_bytes() == port_line(order(2, listener.port))
+
+    again = fast_broker(listener.port, Bus(), data_dir=data_dir, resend_window_s=0.5)
+    await again.start()
+    await until(lambda: len(listener.raw) == 3, what="line 2 written again after the restart")
+    await asyncio.sleep(0.3)  # anything more would have come by now
+    assert [json.loads(raw)["alert_id"] for raw in listener.raw] == [1, 2, 2]
+    await again.stop()
