@@ -77,6 +77,15 @@ async def test_the_kept_body_has_no_passphrase_in_any_form(live):
     assert table[3]["body"] == "passphrase=***&ticker=AAPL"
 
 
+async def test_a_passphrase_crossing_the_512_byte_cut_of_a_too_large_body_leaves_no_prefix(live):
+    head = b'{"note": "' + b"a" * 495  # the passphrase starts 7 bytes before the cut
+    body = head + PASSPHRASE.encode() + b'", "pad": "' + b"b" * (70 * 1024) + b'"}'
+    assert (await post(live, body))[0] == 413
+    [refusal] = await recorded(live, 1)
+    assert refusal["body"].startswith(head.decode()) and len(refusal["body"].encode()) <= 512
+    assert PASSPHRASE[:7] not in refusal["body"], refusal["body"][-20:]
+
+
 async def test_refusals_are_logged_once_per_source_and_reason_a_minute_without_secrets(live, caplog):
     caplog.set_level(logging.WARNING, logger="station.web")
     offered = "a-wrong-passphrase-9"
