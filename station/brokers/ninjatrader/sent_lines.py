@@ -8,8 +8,9 @@ is back, and to a receiver that never acknowledges, every line of the last
 What proves that a receiver read a line:
 - its ack of the line's id, which proves that line only: the contract writes again every
   line the receiver has not acknowledged, also one it read and did not take while it
-  acknowledged later ones. An order reply about an id proves that one line too. This holds
-  on every OS and is what makes the rule exact for the add-on.
+  acknowledged later ones. For a receiver that never acknowledges, an order reply about an
+  id proves that one line. This holds on every OS and is what makes the rule exact for the
+  add-on.
 - for a receiver that never acknowledges, a connection it closed cleanly (a FIN, not a
   reset) with every byte acknowledged by its kernel: a program that closes a socket with unread bytes makes its kernel reset
   the connection, so a clean close after full acknowledgement means it read them all.
@@ -112,7 +113,11 @@ class SentJournal:
 
     def heard_of(self, client_order_id: str) -> bool:
         """The receiver spoke of this line's order (an order reply, maybe re-sent after a reconnect): that one
-        line is read, nothing is said of the others. True if this proved it."""
+        line is read, nothing is said of the others. True if this proved it. Not for a receiver that
+        acknowledges: it acknowledges each line it takes, and one it answers about without an ack (the add-on,
+        when it cannot record the id) is to come again."""
+        if self.acknowledging:
+            return False
         sent = self._latest.get(client_order_id)
         return sent is not None and self._read(sent) is not None
 

@@ -77,6 +77,9 @@ def test_an_order_reply_or_an_ack_proves_its_own_line_only():
     journal.written(Line("a4", b"x" * 10), 5.0, 2, 10)
     assert journal.acknowledged("a4")
     assert journal.unread_ids == ["a0", "a3"]
+    # once it acknowledges, acks alone decide: an order reply without one (the add-on could not record the id and
+    # refused the line) leaves the line to be written again
+    assert not journal.heard_of("a3") and journal.unread_ids == ["a0", "a3"]
 
 
 def test_a_line_written_again_goes_out_once_in_its_first_place():
@@ -165,8 +168,9 @@ async def test_an_acknowledging_receiver_that_freezes_then_resets_gets_exactly_w
 
 
 async def test_a_line_the_receiver_read_and_did_not_acknowledge_is_written_again_after_a_clean_close():
-    """It acknowledges every line but one (say it could not record its id), then closes the connection itself: that
-    line, and only that one, comes again, though it acknowledged later lines and closed cleanly."""
+    """It acknowledges every line but one, which it refuses as the add-on does when it cannot record the line's id
+    (an order reply, no ack), then closes the connection itself: that line, and only that one, comes again, though
+    it acknowledged later lines and closed cleanly."""
     connections: list[list[str]] = []
     skipped = ""
 
@@ -178,7 +182,11 @@ async def test_a_line_the_receiver_read_and_did_not_acknowledge_is_written_again
             read.append(cid)
             if cid != skipped or len(connections) > 1:
                 writer.write(json.dumps({"type": "ack", "id": cid}).encode() + b"\n")
-                await writer.drain()
+            else:
+                writer.write(json.dumps({"type": "order", "id": cid, "status": "rejected", "filled_qty": 0,
+                                         "avg_price": None, "reason": "could not record the line's id"}).encode()
+                             + b"\n")
+            await writer.drain()
             if len(connections) == 1 and len(read) == 3:
                 break  # everything read: a clean close (FIN)
         writer.close()
