@@ -20,6 +20,7 @@ from station.domain.numbers import decimal_or_none
 FIELDS = ("order_type", "limit_price", "stop_price", "tif", "stop_loss", "take_profit", "trailing_stop")
 UNITS = ("ticks", "points", "percent")
 MAX_NUMBER = Decimal("1e9")
+MIN_NUMBER = Decimal("1e-8")  # as for an alert's price: below it a number is absurd (CONTRACT.md: a 400)
 HUNDRED = Decimal(100)
 # the prices each order type takes
 PRICES = {OrderType.MARKET: (), OrderType.LIMIT: ("limit_price",), OrderType.STOP: ("stop_price",),
@@ -166,6 +167,8 @@ def positive_number(value: Any) -> Decimal:
         raise ValueError("must be greater than 0")
     if number > MAX_NUMBER:
         raise ValueError(f"must be at most {MAX_NUMBER:,f}")
+    if number < MIN_NUMBER:
+        raise ValueError(f"must be at least {MIN_NUMBER:f}")
     return number.normalize() if number != number.to_integral_value() else number.quantize(1)
 
 

@@ -104,6 +104,7 @@ def position(desk, strategy: str, ticker: str):
     ({"trailing_stop": {"tiks": 8}}, "trailing_stop"),
     ({"trailing_stop": {"ticks": 8}, "stop_loss": {"ticks": 8}}, "trailing_stop"),
     ({"limit_price": "{{close}}", "order_type": "limit"}, "limit_price"),  # a placeholder TradingView left as is
+    ({"order_type": "limit", "limit_price": "1e-30"}, "limit_price"),  # absurd, as an alert's price would be
 ])
 def test_each_refusal_of_the_table_is_a_400_naming_the_field(desk, body, field):
     status, answer = alert(desk, {"ticker": "ES", "action": "buy", "qty": 1, "price": 5000, **body})

@@ -51,6 +51,8 @@ def test_each_row_of_the_table_reads_as_given(fields, expected):
     ({"tif": "ioc"}, "tif", "day or gtc"),
     ({"limit_price": "{{close}}", "order_type": "limit"}, "limit_price", "not a number"),
     ({"order_type": "limit", "limit_price": -1}, "limit_price", "greater than 0"),
+    ({"order_type": "limit", "limit_price": "1e-30"}, "limit_price", "at least 0.00000001"),  # absurd, as for price
+    ({"stop_loss": {"points": 1e-12}}, "stop_loss", "at least 0.00000001"),
     ({"stop_loss": 5000}, "stop_loss", "below the alert's price"),
     ({"take_profit": 4999}, "take_profit", "above the alert's price"),
     ({"order_type": "limit", "limit_price": 4990, "stop_loss": 4991}, "stop_loss", "below limit_price 4990"),

@@ -6,12 +6,13 @@ is back, and to a receiver that never acknowledges, every line of the last
 `resend_window_s` — and, whatever the window, every line since the last one it provably read.
 
 What proves that a receiver read a line:
-- its ack of the line's id: the receiver reads in order, so it read every earlier line of
-  that connection too (an order reply about an id proves that one line only: it may be
-  re-sent after a reconnect, before the receiver reads anything). This holds on every OS
-  and is what makes the rule exact for the add-on.
-- a connection the peer closed cleanly (a FIN, not a reset) with every byte acknowledged
-  by its kernel: a program that closes a socket with unread bytes makes its kernel reset
+- its ack of the line's id, which proves that line only: the contract writes again every
+  line the receiver has not acknowledged, also one it read and did not take while it
+  acknowledged later ones. For a receiver that never acknowledges, an order reply about an
+  id proves that one line. This holds on every OS and is what makes the rule exact for the
+  add-on.
+- for a receiver that never acknowledges, a connection it closed cleanly (a FIN, not a
+  reset) with every byte acknowledged by its kernel: a program that closes a socket with unread bytes makes its kernel reset
   the connection, so a clean close after full acknowledgement means it read them all.
   How many bytes the peer's kernel acknowledged is known only where the OS tells
   (`unconfirmed_bytes`: Linux's SIOCOUTQ); elsewhere (Windows) a clean close proves
@@ -100,37 +101,31 @@ class SentJournal:
                             self._dropped)
         return sent
 
-    def acknowledged(self, client_order_id: str, connection: int) -> bool:
-        """The receiver acknowledged a line on `connection`: it reads in order, so that line and every earlier
-        line of the connection are read; from now on acknowledgements alone decide what is written again.
-        True if this proved anything new."""
+    def acknowledged(self, client_order_id: str) -> bool:
+        """The receiver acknowledged the line with this id: that line is read, and from now on acknowledgements
+        alone decide what is written again. An ack says nothing of the lines before it: one the receiver read
+        and did not acknowledge is written again (CONTRACT.md). True if this proved anything new."""
         if not self.acknowledging:
             self.acknowledging = True
             self._recent.clear()
         sent = self._latest.get(client_order_id)
-        if sent is None:
-            return False
-        if sent.connection != connection:  # about a line of an earlier connection: that line only
-            return self._read(sent) is not None
-        # in write order; lines of other connections are not there in practice (a connection's end empties it)
-        proven = []
-        for seq, other in self._unread.items():
-            if seq > sent.seq:
-                break
-            if other.connection == connection:
-                proven.append(other)
-        for other in proven:
-            self._read(other)
-        return bool(proven)
+        return sent is not None and self._read(sent) is not None
 
     def heard_of(self, client_order_id: str) -> bool:
         """The receiver spoke of this line's order (an order reply, maybe re-sent after a reconnect): that one
-        line is read, nothing is said of the others. True if this proved it."""
+        line is read, nothing is said of the others. True if this proved it. Not for a receiver that
+        acknowledges: it acknowledges each line it takes, and one it answers about without an ack (the add-on,
+        when it cannot record the id) is to come again."""
+        if self.acknowledging:
+            return False
         sent = self._latest.get(client_order_id)
         return sent is not None and self._read(sent) is not None
 
     def read_through(self, connection: int, end: int) -> None:
-        """Every byte up to `end` on `connection` is proven read (a clean close, all acknowledged by the kernel)."""
+        """Every byte up to `end` on `connection` is proven read (a clean close, all acknowledged by the kernel).
+        Not for a receiver that acknowledges: read is not taken, and its acknowledgements alone decide."""
+        if self.acknowledging:
+            return
         for sent in [s for s in self._unread.values() if s.connection == connection and s.end <= end]:
             self._read(sent)
 

@@ -285,6 +285,15 @@ class TcpPortBroker:
             unconfirmed = unconfirmed_bytes(link.writer)
             if unconfirmed is not None:
                 self.journal.read_through(link.number, link.written - unconfirmed)
+        elif link.lost is None:
+            # Station's own stop: what the receiver's kernel has taken, it reads (a frozen receiver, when it thaws),
+            # and a FIN follows. So a receiver that never acknowledges gets the lines of the last resend_window_s at
+            # the next start, as the contract says, not every line since it connected; what is still queued here
+            # (a frozen receiver's full buffer) may never leave, and is kept.
+            unconfirmed = unconfirmed_bytes(link.writer)
+            if unconfirmed is None:  # the OS does not say (Windows): at least what never left the process
+                unconfirmed = link.writer.transport.get_write_buffer_size()
+            self.journal.read_through(link.number, link.written - unconfirmed)
         again = self.journal.to_resend(time.monotonic(), self.window_s)
         again = [line for line in again if line.client_order_id not in self._queued]
         for line in again:
@@ -332,7 +341,7 @@ class TcpPortBroker:
         if not self.answers:
             self._now_answering()
         if isinstance(reply, AckReply):
-            self.journal.acknowledged(reply.id, link.number)
+            self.journal.acknowledged(reply.id)
         elif isinstance(reply, OrderReply):
             if reply.id is not None:
                 self.journal.heard_of(reply.id)

@@ -17,7 +17,6 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from station.domain.refusals import BODY_BYTES as BODY_KEPT
 from station.web.server import unreadable_body
 from station.web.tradingview.intake import AlertIntake, Answer, error
 from station.web.tradingview.refusals import RefusalRecorder
@@ -25,6 +24,9 @@ from station.web.tradingview.refusals import RefusalRecorder
 log = logging.getLogger("station.web")
 
 MAX_BODY = 64 * 1024
+# what a refusal made before reading the body keeps of what already came (no waiting): more than the 512 bytes
+# recorded, so a passphrase crossing that cut is still taken out whole, not cut to a prefix that stays
+RECORD_READ = MAX_BODY
 BODY_TIMEOUT_S = 10.0
 JSON = "application/json"
 # `/v4/webhook` is the path pairs-api users already have in their TradingView alerts
@@ -91,10 +93,11 @@ class WebhookEndpoint:
             return error(405, "send alerts with POST", Allow="POST")
         refused = self.intake.admit(address)
         if refused is not None:
+            seen.body = request.content.read_nowait(RECORD_READ)  # what already came, for the record; no waiting
             return refused
         length = request.content_length
         if length is not None and length > MAX_BODY:
-            seen.body = request.content.read_nowait(BODY_KEPT)  # what already came, for the record; no waiting
+            seen.body = request.content.read_nowait(RECORD_READ)  # what already came, for the record; no waiting
             return _too_large()
         if request.content.is_eof():  # the whole body came with the headers (the usual alert): no timer
             body = request.content.read_nowait()

@@ -29,7 +29,7 @@ from station.domain.alert import Alert, SpreadTicker
 from station.domain.enums import AlertAction, Side
 from station.domain.instructions import FIELDS as INSTRUCTION_FIELDS, read_instructions
 from station.domain.numbers import decimal_or_none
-from station.domain.timeutil import UTC, parse_utc
+from station.domain.timeutil import UTC, parse_utc, to_eastern
 
 MAX_QTY = Decimal("1e9")
 MIN_QTY = Decimal("1e-8")
@@ -330,9 +330,14 @@ def _time(name: str | None, value: Any, errors: dict[str, str]) -> datetime | No
             seconds = float(value)
             if seconds > 1e11:  # epoch milliseconds (TradingView's {{timenow}} in some templates)
                 seconds /= 1000
-            return datetime.fromtimestamp(seconds, UTC)
-        if isinstance(value, str) and len(value) <= 64:
-            return parse_utc(value)
+            when = datetime.fromtimestamp(seconds, UTC)
+        elif isinstance(value, str) and len(value) <= 64:
+            when = parse_utc(value)
+        else:
+            raise ValueError
+        # the NinjaTrader line says it in US/Eastern: a time with no Eastern date (year 1) is absurd, refused here
+        to_eastern(when)
+        return when
     except (ValueError, OverflowError, OSError):
         pass
     errors[name] = "must be a time like 2024-01-04T15:30:00Z (UTC) or epoch seconds"

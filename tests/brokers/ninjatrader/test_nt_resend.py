@@ -8,6 +8,7 @@ whether the OS says what the peer's kernel acknowledged (Linux) or not (Windows:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -45,9 +46,10 @@ def ids(lines: list[Line]) -> list[str]:
 
 def test_an_acknowledging_receiver_gets_every_line_it_did_not_acknowledge_however_old():
     journal = journal_with(5)
-    assert journal.acknowledged("a2", 1)  # it reads in order: a0 and a1 are read too
-    assert journal.unread_ids == ["a3", "a4"]
-    assert ids(journal.to_resend(now=100_000.0, window_s=600)) == ["a3", "a4"]  # long past the window
+    assert journal.acknowledged("a0") and journal.acknowledged("a2")  # a1 read and not taken: not acknowledged
+    assert journal.unread_ids == ["a1", "a3", "a4"]
+    journal.read_through(1, 50)  # a clean close proves nothing to a receiver that acknowledges
+    assert ids(journal.to_resend(now=100_000.0, window_s=600)) == ["a1", "a3", "a4"]  # long past the window
     assert len(journal) == 0 and journal.to_resend(100_000.0, 600) == []
 
 
@@ -65,16 +67,19 @@ def test_a_silent_receiver_gets_its_window_and_at_least_everything_since_it_prov
     assert ids(journal_with(5).to_resend(now=4.5, window_s=0)) == ["a0", "a1", "a2", "a3", "a4"]
 
 
-def test_an_order_reply_proves_its_own_line_an_ack_the_lines_before_it_too():
+def test_an_order_reply_or_an_ack_proves_its_own_line_only():
     journal = journal_with(4)
     assert journal.heard_of("a2")  # an order reply may be re-sent on a new connection: that line only
     assert journal.unread_ids == ["a0", "a1", "a3"]
-    assert journal.acknowledged("a1", 1)
-    assert journal.unread_ids == ["a3"]
-    assert not journal.acknowledged("a0", 1) and not journal.heard_of("zz")
+    assert journal.acknowledged("a1")  # not a0: the receiver may have read it and not taken it
+    assert journal.unread_ids == ["a0", "a3"]
+    assert not journal.acknowledged("a1") and not journal.heard_of("zz")
     journal.written(Line("a4", b"x" * 10), 5.0, 2, 10)
-    assert journal.acknowledged("a4", 2)  # an ack proves the lines before it on its own connection only
-    assert journal.unread_ids == ["a3"]
+    assert journal.acknowledged("a4")
+    assert journal.unread_ids == ["a0", "a3"]
+    # once it acknowledges, acks alone decide: an order reply without one (the add-on could not record the id and
+    # refused the line) leaves the line to be written again
+    assert not journal.heard_of("a3") and journal.unread_ids == ["a0", "a3"]
 
 
 def test_a_line_written_again_goes_out_once_in_its_first_place():
@@ -159,3 +164,46 @@ async def test_an_acknowledging_receiver_that_freezes_then_resets_gets_exactly_w
     finally:
         await broker.stop()
         await listener.stop()
+
+
+
+async def test_a_line_the_receiver_read_and_did_not_acknowledge_is_written_again_after_a_clean_close():
+    """It acknowledges every line but one, which it refuses as the add-on does when it cannot record the line's id
+    (an order reply, no ack), then closes the connection itself: that line, and only that one, comes again, though
+    it acknowledged later lines and closed cleanly."""
+    connections: list[list[str]] = []
+    skipped = ""
+
+    async def receiver(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        read: list[str] = []
+        connections.append(read)
+        while line := await reader.readline():
+            cid = json.loads(line)["id"]
+            read.append(cid)
+            if cid != skipped or len(connections) > 1:
+                writer.write(json.dumps({"type": "ack", "id": cid}).encode() + b"\n")
+            else:
+                writer.write(json.dumps({"type": "order", "id": cid, "status": "rejected", "filled_qty": 0,
+                                         "avg_price": None, "reason": "could not record the line's id"}).encode()
+                             + b"\n")
+            await writer.drain()
+            if len(connections) == 1 and len(read) == 3:
+                break  # everything read: a clean close (FIN)
+        writer.close()
+
+    server = await asyncio.start_server(receiver, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    skipped = order(1, port).client_order_id
+    broker = TcpPortBroker(port, Bus(), backoff=Backoff(0.02, 0.2))
+    await broker.start()
+    try:
+        await until(lambda: broker.state is ConnectionState.CONNECTED, what="connected")
+        for n in range(3):
+            await broker.submit(order(n, port))
+        await until(lambda: len(connections) == 2 and connections[1], what="the reconnect and what it brings")
+        await asyncio.sleep(0.3)  # anything more would have come by now
+        assert connections[0] == [order(n, port).client_order_id for n in range(3)]
+        assert connections[1] == [skipped]
+    finally:
+        await broker.stop()
+        server.close()

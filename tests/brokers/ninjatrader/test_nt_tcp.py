@@ -1,6 +1,8 @@
 """NinjaTrader TCP ports against a real loopback listener speaking the line protocol."""
 
 import asyncio
+import json
+import socket
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -325,3 +327,60 @@ async def test_lines_a_frozen_receiver_leaves_unacknowledged_survive_a_crash_of_
     await until(lambda: not kept.exists(), what="acknowledged now: the file goes")
     await again.stop()
     await listener.stop()
+
+
+async def test_at_stop_a_receiver_that_never_acknowledges_keeps_the_lines_of_its_window_only(data_dir, nt):
+    """CONTRACT.md: to a receiver that never acknowledges, the lines of the last resend_window_s are written again —
+    not every line since it connected (a day's orders again after each restart of Station)."""
+    listener = await nt()
+    broker = fast_broker(listener.port, Bus(), data_dir=data_dir, resend_window_s=0.5)
+    await broker.start()
+    await broker.submit(order(1, listener.port))
+    await listener.wait_for(1)
+    await asyncio.sleep(1.0)  # line 1 is older than the window now
+    await broker.submit(order(2, listener.port))
+    await listener.wait_for(2)
+    await broker.stop()
+    kept = data_dir / "ninjatrader" / f"port-{listener.port}.outbox.jsonl"
+    assert kept.read_bytes() == port_line(order(2, listener.port))
+
+    again = fast_broker(listener.port, Bus(), data_dir=data_dir, resend_window_s=0.5)
+    await again.start()
+    await until(lambda: len(listener.raw) == 3, what="line 2 written again after the restart")
+    await asyncio.sleep(0.3)  # anything more would have come by now
+    assert [json.loads(raw)["alert_id"] for raw in listener.raw] == [1, 2, 2]
+    await again.stop()
+
+
+async def test_at_stop_lines_a_frozen_receiver_has_not_taken_are_kept_whatever_the_window(data_dir):
+    """A receiver that never acknowledges and stopped reading, its buffer full: what is still queued at Station's stop
+    may never reach it, so it is kept for the next start even when older than the window."""
+    taken: list[socket.socket] = []
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small buffer fills at once
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.setblocking(False)
+    port = server.getsockname()[1]
+
+    async def accept() -> None:
+        conn, _ = await asyncio.get_running_loop().sock_accept(server)
+        taken.append(conn)  # and never read
+
+    accepting = asyncio.create_task(accept())
+    broker = fast_broker(port, Bus(), data_dir=data_dir, resend_window_s=0.2)
+    await broker.start()
+    try:
+        await until(lambda: broker.state is ConnectionState.CONNECTED, what="connected")
+        for n in range(2000):
+            await broker.submit(order(n, port))
+        await until(lambda: broker.waiting == 0, what="all handed to the socket")
+        await asyncio.sleep(0.5)  # every line is older than the window now
+        await broker.stop()
+        kept = (data_dir / "ninjatrader" / f"port-{port}.outbox.jsonl").read_bytes().splitlines()
+        assert kept and json.loads(kept[-1])["alert_id"] == 1999  # the last ones never reached it
+    finally:
+        await accepting
+        for conn in taken:
+            conn.close()
+        server.close()

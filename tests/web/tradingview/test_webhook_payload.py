@@ -110,6 +110,7 @@ def test_strategy_from_path_or_body_and_a_conflict_is_an_error():
     ({**DIALECT_1, "ticker": "  "}, "ticker"),
     ({**DIALECT_1, "current_position": "sideways"}, "current_position"),
     ({**DIALECT_1, "time": "yesterday"}, "time"),
+    ({**DIALECT_1, "time": "0001-01-01T00:00:00Z"}, "time"),  # no date in US/Eastern, where the port line says it
     ({**DIALECT_3, "timestamp": True}, "timestamp"),
     ({**DIALECT_2, "mar_pos_size": "-1"}, "mar_pos_size"),
     ({k: v for k, v in DIALECT_1.items() if k != "ticker"}, "ticker"),

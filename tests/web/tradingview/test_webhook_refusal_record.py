@@ -77,6 +77,15 @@ async def test_the_kept_body_has_no_passphrase_in_any_form(live):
     assert table[3]["body"] == "passphrase=***&ticker=AAPL"
 
 
+async def test_a_passphrase_crossing_the_512_byte_cut_of_a_too_large_body_leaves_no_prefix(live):
+    head = b'{"note": "' + b"a" * 495  # the passphrase starts 7 bytes before the cut
+    body = head + PASSPHRASE.encode() + b'", "pad": "' + b"b" * (70 * 1024) + b'"}'
+    assert (await post(live, body))[0] == 413
+    [refusal] = await recorded(live, 1)
+    assert refusal["body"].startswith(head.decode()) and len(refusal["body"].encode()) <= 512
+    assert PASSPHRASE[:7] not in refusal["body"], refusal["body"][-20:]
+
+
 async def test_refusals_are_logged_once_per_source_and_reason_a_minute_without_secrets(live, caplog):
     caplog.set_level(logging.WARNING, logger="station.web")
     offered = "a-wrong-passphrase-9"
@@ -193,7 +202,9 @@ async def test_refusals_before_the_body_is_read_are_recorded_too(data_dir, secre
     async with running_station(data_dir, secrets, {"allowlist": ["10.9.8.7"]}) as station:
         assert (await post(station, DIALECT_1))[0] == 403
         table = await recorded(station, 1)
-    assert table[0]["status"] == 403 and "allow-list" in table[0]["reason"] and table[0]["body"] == ""
+    assert table[0]["status"] == 403 and "allow-list" in table[0]["reason"]
+    # the body's start is kept as for any refusal (what came with the headers; its passphrase taken out)
+    assert PASSPHRASE not in table[0]["body"] and '"ticker": "AAPL"' in table[0]["body"]
     async with running_station(data_dir, secrets, {"allowlist": [], "rate_limits": ["1 per minute"]}) as station:
         assert (await post(station, DIALECT_1))[0] == 200
         assert (await post(station, {**DIALECT_1, "trade_id": "second"}))[0] == 429
