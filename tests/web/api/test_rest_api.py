@@ -151,3 +151,30 @@ async def test_kill_switch_over_rest(api):
     status, body = await call(api, "POST", "/api/kill-switch", json={"engaged": False})
     assert body["engaged"] is False and (await call(api, "GET", "/api/kill-switch"))[1]["engaged"] is False
     assert not station.oms.book.kill_switch_engaged
+
+
+async def raw_answer(port: int, data: bytes) -> tuple[int, dict]:
+    """Send raw bytes (what aiohttp's client would not send); the status and the decoded JSON body."""
+    import asyncio
+    import json
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+async def test_undecodable_tokens_and_unknown_charsets_are_a_json_4xx_never_5xx(api):
+    station = api.station
+    token = station.rest.token.current_value().encode()
+    status, body = await raw_answer(station.receiver.port, b"GET /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    b"Authorization: Bearer \xff\xfe" + token + b"\r\nConnection: close\r\n\r\n")
+    assert status == 401 and body["status"] == "error"
+    for path in (b"/api/orders", b"/api/strategies", b"/api/manual/buy", b"/api/kill-switch", b"/api/positions/close"):
+        status, body = await raw_answer(station.receiver.port, b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        b"Authorization: Bearer " + token + b"\r\nConnection: close\r\n"
+                                        b"Content-Type: application/json; charset=bogus\r\nContent-Length: 2\r\n\r\n{}")
+        assert status == 400 and "charset" in body["message"], (path, body)
