@@ -49,6 +49,7 @@ async def receiver():
     (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
      400),
     (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nConnection: close\r\n\r\n" + b"x" * 70000, 413),
+    (b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 417),
 ])
 async def test_every_refusal_is_json_never_5xx(receiver, caplog, request_bytes, status):
     with caplog.at_level(logging.DEBUG):
