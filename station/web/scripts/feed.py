@@ -29,7 +29,7 @@ from station.domain.timeutil import utc_now
 from station.logs import EveryMinute
 from station.queries import ScriptFeedQueries, ScriptFeedRecorder
 from station.web.api.auth import ApiToken
-from station.web.guard import AccessGuard
+from station.web.guard import AccessGuard, host_name
 from station.web.limits import RateLimiter, retry_after_header
 from station.web.scripts.rows import CsvRowError, parse_market_data, parse_trades
 
@@ -129,7 +129,7 @@ class ScriptFeed:
         app.router.add_get("/api/trading-data", self._list)
         # async_handlers=False: one client's uploads are applied and answered in the order sent
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_UPLOAD, async_handlers=False,
-                                        logger=False, engineio_logger=False)
+                                        logger=False, engineio_logger=False, cors_allowed_origins=self._origin_allowed)
         self.sio.attach(app)
         self._sessions: set[str] = set()
         self._clients: dict[str, str] = {}  # Socket.IO session -> the address it connected from
@@ -210,6 +210,12 @@ class ScriptFeed:
         self._sessions.add(sid)
         self._clients[sid] = remote or sid
         await self.sio.emit("status", {"msg": "Connected to trading data server"}, to=sid)
+
+    def _origin_allowed(self, origin: str | None, environ: dict | None = None) -> bool:
+        """Engine.IO's Origin check is the guard's: a page from any loopback origin (a frontend on another local
+        port, or the dashboard opened as localhost but reaching 127.0.0.1) or from the tunnel's host; Engine.IO's
+        own default took only the one origin equal to the Host header."""
+        return origin is None or self.guard.name_allowed(host_name(origin))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._sessions.discard(sid)
