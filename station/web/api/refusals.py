@@ -31,6 +31,7 @@ def install(router: web.UrlDispatcher, refusals: RefusalQueries) -> None:
             since_time = parse_utc(since) if since else None
         except ValueError:
             raise ApiError(400, "since must be an ISO time", {"since": f"{since!r} is not an ISO time"}) from None
+        await refusals.settled()  # a request refused just before is listed (its row is written lazily)
         return web.json_response({"refusals": [refusal_json(r) for r in refusals.latest_refusals(limit, since_time)]})
 
     router.add_get("/api/refusals", list_refusals)

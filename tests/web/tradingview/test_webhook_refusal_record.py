@@ -122,6 +122,16 @@ async def test_a_refused_request_publishes_an_event_and_the_api_lists_it(live):
     assert bad_since == 400 and unauthorised == 401
 
 
+async def test_the_api_lists_a_refusal_as_soon_as_it_is_answered(live):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        for n in range(5):
+            assert (await post(live, {**DIALECT_1, "qty": 0, "trade_id": f"at-once-{n}"}))[0] == 400
+            async with session.get(f"{live.receiver.url}/api/refusals?limit=1", headers=headers) as response:
+                listed = (await response.json())["refusals"]
+            assert listed and f"at-once-{n}" in listed[0]["body"], (n, listed)
+
+
 def test_only_the_newest_10000_are_kept(data_dir):
     from station.store import Store
 
