@@ -178,3 +178,17 @@ async def test_undecodable_tokens_and_unknown_charsets_are_a_json_4xx_never_5xx(
                                         b"Authorization: Bearer " + token + b"\r\nConnection: close\r\n"
                                         b"Content-Type: application/json; charset=bogus\r\nContent-Length: 2\r\n\r\n{}")
         assert status == 400 and "charset" in body["message"], (path, body)
+
+
+async def test_since_with_its_offset_typed_unencoded_in_the_url(api):
+    station = api.station
+    await journal(station, make_alert("CL"))
+    await station.oms.recorder.flush()
+    _, body = await call(api, "GET", "/api/alerts")
+    received = body["alerts"][0]["received_at"]  # e.g. 2026-01-05T14:30:00.123456+00:00
+    assert "+" in received
+    for listing in ("alerts", "orders"):  # the + arrives as a space, as a URL's query decodes it
+        status, answer = await call(api, "GET", f"/api/{listing}?since={received}")
+        assert status == 200, answer
+    _, answer = await call(api, "GET", f"/api/alerts?since={received}")
+    assert [a["alert_id"] for a in answer["alerts"]] == [body["alerts"][0]["alert_id"]]
