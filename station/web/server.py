@@ -102,6 +102,15 @@ class JsonRequestHandler(RequestHandler):
                        self.max_connections)
         victim.force_close()
 
+    def log_exception(self, *args, **kw) -> None:
+        # After an early answer (401, 403, 404, …) aiohttp reads the rest of the body to drop it; a body it cannot
+        # decode (bad gzip, bad chunks) is the sender's problem: no traceback in our log
+        exc = kw.get("exc_info")
+        if isinstance(exc, (RequestPayloadError, HttpProcessingError)):
+            self.logger.debug("dropped the unreadable rest of a request's body: %s", " ".join(str(exc).split())[:200])
+            return
+        super().log_exception(*args, **kw)
+
     def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
         if status >= 500:
