@@ -127,13 +127,16 @@ function showKillSwitch(ks) {
 // ---- the API --------------------------------------------------------------------------------------------
 
 async function api(method, path, body) {
-  const options = { method, headers: { Authorization: "Bearer " + state.token } };
+  const token = state.token;
+  const options = { method, headers: { Authorization: "Bearer " + token } };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
   const response = await fetch(path, options);
-  if (response.status === 401 && state.token) signOut("The API token is no longer valid: enter the current one.");
+  if (response.status === 401 && token && token === state.token) { // not a late answer to a token since replaced
+    signOut("The API token is no longer valid: enter the current one.");
+  }
   let answer = null;
   try { answer = await response.json(); } catch (e) { answer = null; }
   return { status: response.status, body: answer };
