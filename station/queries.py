@@ -197,6 +197,10 @@ class RefusalQueries(Protocol):
         """The newest `limit` refusals (received since `since`, if given), newest first."""
         ...
 
+    async def settled(self) -> None:
+        """Wait until every refusal recorded so far can be read (they are written off the webhook's path)."""
+        ...
+
 
 class EngineQueries(Protocol):
     """The engine's strategies (engine: `StrategyRunner`)."""

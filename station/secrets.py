@@ -65,7 +65,9 @@ class Secret:
         """Constant-time comparison with an offered value."""
         if candidate is None:
             return False
-        return random_source.compare_digest(self._value.encode("utf-8"), str(candidate).encode("utf-8"))
+        # surrogatepass: a header's undecodable bytes arrive as lone surrogates, and are simply not the secret
+        offered = str(candidate).encode("utf-8", "surrogatepass")
+        return random_source.compare_digest(self._value.encode("utf-8"), offered)
 
 
 def check_name(name: str) -> str:

@@ -47,6 +47,7 @@ def test_matches_compares_in_constant_time():
     secret = Secret("correct horse")
     assert secret.matches("correct horse")
     assert not secret.matches("correct hors") and not secret.matches(None) and not secret.matches("")
+    assert not secret.matches("\udcff\udcfe")  # a header's undecodable bytes: not the secret, and no error
 
 
 def test_invalid_names_are_refused(secrets):

@@ -127,12 +127,16 @@ function showKillSwitch(ks) {
 // ---- the API --------------------------------------------------------------------------------------------
 
 async function api(method, path, body) {
-  const options = { method, headers: { Authorization: "Bearer " + state.token } };
+  const token = state.token;
+  const options = { method, headers: { Authorization: "Bearer " + token } };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
   const response = await fetch(path, options);
+  if (response.status === 401 && token && token === state.token) { // not a late answer to a token since replaced
+    signOut("The API token is no longer valid: enter the current one.");
+  }
   let answer = null;
   try { answer = await response.json(); } catch (e) { answer = null; }
   return { status: response.status, body: answer };
@@ -225,6 +229,17 @@ function showLogin(message) {
   $("token").focus();
 }
 
+// Without a valid token the page shows the prompt and nothing else: the desk's rows go with the token.
+function signOut(message) {
+  localStorage.removeItem(TOKEN_KEY);
+  if (state.socket) state.socket.disconnect();
+  state.socket = null;
+  clearInterval(state.refusalTimer);
+  state.token = null;
+  for (const t of Object.values(state.tables)) upsert(t, [], true);
+  showLogin(message);
+}
+
 async function loadRefusals() {
   const r = await api("GET", "/api/refusals?limit=100");
   if (r.status === 200) upsert(refusals, r.body.refusals, false);
@@ -265,13 +280,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("flatten").addEventListener("click", flattenAll);
   $("kill").addEventListener("click", toggleKillSwitch);
-  $("sign-out").addEventListener("click", () => {
-    localStorage.removeItem(TOKEN_KEY);
-    if (state.socket) state.socket.disconnect();
-    clearInterval(state.refusalTimer);
-    state.token = null;
-    showLogin("");
-  });
+  $("sign-out").addEventListener("click", () => signOut(""));
   const saved = localStorage.getItem(TOKEN_KEY);
   if (saved) signIn(saved); else showLogin("");
 });

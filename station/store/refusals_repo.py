@@ -58,6 +58,13 @@ class RefusalRepository:
                                     (since.astimezone(UTC).isoformat(), limit))
         return [refusal_from_row(row) for row in rows]
 
+    async def settled(self) -> None:
+        """Wait until every refusal queued so far is committed: an empty job commits with the held lazy ones."""
+        try:
+            await self.store.writer.run(lambda conn: None)
+        except WriterClosed:
+            pass
+
     @staticmethod
     def _check(future) -> None:
         if future.exception() is not None:

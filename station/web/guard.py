@@ -84,11 +84,13 @@ class AccessGuard:
         return is_loopback(name)
 
     def refusal(self, headers: Mapping[str, str]) -> str | None:
-        """Why this request's Host or Origin is refused, or None. A missing header is not refused."""
+        """Why this request's Host or Origin is refused, or None. A missing header is not refused; a repeated one is
+        judged by every value (Engine.IO reads them joined, so a foreign second one must not slip past)."""
         for header in ("Host", "Origin"):
-            value = headers.get(header)
-            if value is not None and not self.name_allowed(host_name(value)):
-                return f"{header} {value[:100]!r} is not this Station (only loopback or the tunnel's host)"
+            values = headers.getall(header, []) if hasattr(headers, "getall") else [headers.get(header)]
+            for value in values:
+                if value is not None and not self.name_allowed(host_name(value)):
+                    return f"{header} {value[:100]!r} is not this Station (only loopback or the tunnel's host)"
         return None
 
     def middleware(self):

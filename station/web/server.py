@@ -6,7 +6,8 @@ before any broker is connected.
 
 Every answer is JSON (CONTRACT.md), also the ones aiohttp makes itself: its HTTP
 parser's refusals (`JsonRequestHandler.handle_error`), the router's 404/405 and any
-other error response (`json_errors`). A connection must send its request headers
+other error response (`json_errors`), and what the application refuses before its
+middlewares run (`json_before_middlewares`: an unknown `Expect:`). A connection must send its request headers
 within `CONNECTION_TIMEOUT_S` and is closed after as long idle; past
 `max_connections` open connections a new one is closed at once, with one log line
 a minute, so slow or idle peers cannot take the descriptors alerts need.
@@ -102,6 +103,15 @@ class JsonRequestHandler(RequestHandler):
                        self.max_connections)
         victim.force_close()
 
+    def log_exception(self, *args, **kw) -> None:
+        # After an early answer (401, 403, 404, …) aiohttp reads the rest of the body to drop it; a body it cannot
+        # decode (bad gzip, bad chunks) is the sender's problem: no traceback in our log
+        exc = kw.get("exc_info")
+        if isinstance(exc, (RequestPayloadError, HttpProcessingError)):
+            self.logger.debug("dropped the unreadable rest of a request's body: %s", " ".join(str(exc).split())[:200])
+            return
+        super().log_exception(*args, **kw)
+
     def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
         if status >= 500:
@@ -125,7 +135,24 @@ class _Runner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         server.__class__ = _JsonServer  # the same server, making JSON-answering connection handlers
+        server.request_handler = json_before_middlewares(server.request_handler)
         return server
+
+
+def json_before_middlewares(handler):
+    """The application's handler, its refusals made before any middleware runs (a 417 for an `Expect:` it does
+    not know) answered as JSON like every other."""
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return web.Response(status=exc.status, body=error_body(exc.status, (exc.text or exc.reason)[:200]),
+                                content_type="application/json")
+
+    return handle
 
 
 @web.middleware

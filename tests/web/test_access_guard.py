@@ -74,6 +74,29 @@ async def test_a_foreign_host_or_origin_is_refused_on_the_api_and_socketio(stati
             assert answer.status == 403
 
 
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+async def test_a_page_from_another_loopback_origin_reaches_socketio(station, transport):
+    # a script's own frontend served on another local port, or the dashboard opened as localhost
+    for origin in ("http://localhost:3000", f"http://localhost:{station.receiver.port}", "http://[::1]:5000"):
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(station.receiver.url, headers={"Origin": origin}, transports=[transport], wait_timeout=5)
+        assert client.connected, origin
+        await client.disconnect()
+
+
+async def test_a_foreign_origin_after_a_loopback_one_is_refused(station):
+    import asyncio
+
+    for path in (b"/api/alerts", b"/socket.io/?EIO=4&transport=polling", b"/"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", station.receiver.port)
+        writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\n"
+                     b"Origin: http://evil.example\r\nAuthorization: Bearer " + TOKEN.encode() +
+                     b"\r\nConnection: close\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 403"), (path, answer[:200])
+
+
 async def test_loopback_names_and_the_tunnel_host_are_welcome(station):
     await behind_tunnel(station)
     async with aiohttp.ClientSession() as http:

@@ -34,7 +34,11 @@ async def receiver():
     async def echo(request: web.Request) -> web.Response:
         return web.json_response({"bytes": len(await request.read())})
 
+    async def early(request: web.Request) -> web.Response:  # answers without reading the body, as a 401 or 403 does
+        return web.json_response({"status": "error", "message": "no"}, status=403)
+
     receiver.app.router.add_post("/echo", echo)
+    receiver.app.router.add_post("/early", early)
     await receiver.start()
     yield receiver
     await receiver.stop()
@@ -49,6 +53,7 @@ async def receiver():
     (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
      400),
     (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nConnection: close\r\n\r\n" + b"x" * 70000, 413),
+    (b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 417),
 ])
 async def test_every_refusal_is_json_never_5xx(receiver, caplog, request_bytes, status):
     with caplog.at_level(logging.DEBUG):
@@ -58,6 +63,15 @@ async def test_every_refusal_is_json_never_5xx(receiver, caplog, request_bytes, 
     answer = json.loads(body)
     assert answer["status"] == "error" and answer["message"]
     assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]  # no traceback for a sender's bytes
+
+
+async def test_an_undecodable_body_after_an_early_answer_leaves_no_traceback(receiver, caplog):
+    with caplog.at_level(logging.DEBUG):
+        got, _, body = await raw(receiver.port, b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\n"
+                                                b"Content-Length: 5\r\n\r\nhello")
+    assert got == 403 and json.loads(body)["status"] == "error"
+    await until(lambda: any("unreadable rest" in r.getMessage() for r in caplog.records), what="the debug line")
+    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
 
 
 async def test_half_sent_headers_are_closed_after_the_timeout(monkeypatch):

@@ -42,6 +42,8 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         body = await request.json()
     except ValueError:
         raise ApiError(400, "the body is not valid JSON") from None
+    except LookupError:  # Content-Type names a charset Python does not know
+        raise ApiError(400, f"the Content-Type's charset {str(request.charset)[:40]!r} is unknown") from None
     except RecursionError:
         raise ApiError(400, "the body is nested too deeply") from None
     if not isinstance(body, dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -74,7 +75,7 @@ def filter_of(request: web.Request, statuses: type[AlertStatus] | type[OrderStat
     since = None
     if query.get("since"):
         try:
-            since = parse_eastern(query["since"])  # a time without a zone is US/Eastern, as everywhere for users
+            since = since_of(query["since"])
         except ValueError:
             errors["since"] = f"{query['since'][:40]!r} is not an ISO time (e.g. 2024-03-01T09:30:00-05:00)"
     if errors:
@@ -82,6 +83,18 @@ def filter_of(request: web.Request, statuses: type[AlertStatus] | type[OrderStat
     return RecordFilter(status=status.lower() if status else None, strategy=query.get("strategy") or None,
                         ticker=query.get("ticker") or None,
                         destination=(query.get("destination") or None) if destination else None, since=since)
+
+
+def since_of(text: str) -> datetime:
+    """`since` as an aware time: without a zone it is US/Eastern, as everywhere for users. An offset's `+` typed
+    into a URL unencoded arrives as a space (`…T09:30:00 00:00`): read as the `+` it was."""
+    try:
+        return parse_eastern(text)
+    except ValueError:
+        head, space, offset = text.strip().rpartition(" ")
+        if space and head[-1:].isdigit() and offset[:2].isdigit():
+            return parse_eastern(f"{head}+{offset}")
+        raise
 
 
 def alert_json(row: Mapping[str, Any]) -> dict:

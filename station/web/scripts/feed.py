@@ -29,16 +29,18 @@ from station.domain.timeutil import utc_now
 from station.logs import EveryMinute
 from station.queries import ScriptFeedQueries, ScriptFeedRecorder
 from station.web.api.auth import ApiToken
-from station.web.guard import AccessGuard
+from station.web.guard import AccessGuard, host_name
 from station.web.limits import RateLimiter, retry_after_header
 from station.web.scripts.rows import CsvRowError, parse_market_data, parse_trades
 
 log = logging.getLogger("station.scriptfeed")
 
 MAX_UPLOAD = 2 * 1024 * 1024
-# Per client (its address): scripts send a batch every second or so. A loop sending megabytes back
-# to back must not starve the webhook, which shares this event loop and the store's one writer.
-UPLOAD_LIMITS = ["5 per second", "120 per minute"]
+# Per client (its address). A loop sending megabytes back to back must not starve the webhook, which
+# shares this event loop and the store's one writer: the bytes are bounded. Small batches are cheap, and
+# scripts written for such dashboards send them as often as they like (a row per tick), so their count
+# is bounded only against a runaway loop.
+UPLOAD_LIMITS = ["50 per second"]
 UPLOAD_BYTES = [f"{4 * 1024 * 1024} per minute"]
 FIELDS = ("trades_csv", "market_data_csv")
 SCRIPTS, FRONTENDS = "script", "frontend"
@@ -127,7 +129,7 @@ class ScriptFeed:
         app.router.add_get("/api/trading-data", self._list)
         # async_handlers=False: one client's uploads are applied and answered in the order sent
         self.sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=MAX_UPLOAD, async_handlers=False,
-                                        logger=False, engineio_logger=False)
+                                        logger=False, engineio_logger=False, cors_allowed_origins=self._origin_allowed)
         self.sio.attach(app)
         self._sessions: set[str] = set()
         self._clients: dict[str, str] = {}  # Socket.IO session -> the address it connected from
@@ -208,6 +210,12 @@ class ScriptFeed:
         self._sessions.add(sid)
         self._clients[sid] = remote or sid
         await self.sio.emit("status", {"msg": "Connected to trading data server"}, to=sid)
+
+    def _origin_allowed(self, origin: str | None, environ: dict | None = None) -> bool:
+        """Engine.IO's Origin check is the guard's: a page from any loopback origin (a frontend on another local
+        port, or the dashboard opened as localhost but reaching 127.0.0.1) or from the tunnel's host; Engine.IO's
+        own default took only the one origin equal to the Host header."""
+        return origin is None or self.guard.name_allowed(host_name(origin))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._sessions.discard(sid)

@@ -206,3 +206,44 @@ async def test_a_future_without_a_point_value_setting_is_marked_in_money_by_the_
     _, positions = await call(api, "GET", "/api/positions")
     row = positions["positions"][0]
     assert (row["ticker"], row["point_value"], row["unrealized_pnl"]) == ("NQ", 20, 200)  # 10 points × $20
+
+
+async def raw_answer(port: int, data: bytes) -> tuple[int, dict]:
+    """Send raw bytes (what aiohttp's client would not send); the status and the decoded JSON body."""
+    import asyncio
+    import json
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+async def test_undecodable_tokens_and_unknown_charsets_are_a_json_4xx_never_5xx(api):
+    station = api.station
+    token = station.rest.token.current_value().encode()
+    status, body = await raw_answer(station.receiver.port, b"GET /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    b"Authorization: Bearer \xff\xfe" + token + b"\r\nConnection: close\r\n\r\n")
+    assert status == 401 and body["status"] == "error"
+    for path in (b"/api/orders", b"/api/strategies", b"/api/manual/buy", b"/api/kill-switch", b"/api/positions/close"):
+        status, body = await raw_answer(station.receiver.port, b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        b"Authorization: Bearer " + token + b"\r\nConnection: close\r\n"
+                                        b"Content-Type: application/json; charset=bogus\r\nContent-Length: 2\r\n\r\n{}")
+        assert status == 400 and "charset" in body["message"], (path, body)
+
+
+async def test_since_with_its_offset_typed_unencoded_in_the_url(api):
+    station = api.station
+    await journal(station, make_alert("CL"))
+    await station.oms.recorder.flush()
+    _, body = await call(api, "GET", "/api/alerts")
+    received = body["alerts"][0]["received_at"]  # e.g. 2026-01-05T14:30:00.123456+00:00
+    assert "+" in received
+    for listing in ("alerts", "orders"):  # the + arrives as a space, as a URL's query decodes it
+        status, answer = await call(api, "GET", f"/api/{listing}?since={received}")
+        assert status == 200, answer
+    _, answer = await call(api, "GET", f"/api/alerts?since={received}")
+    assert [a["alert_id"] for a in answer["alerts"]] == [body["alerts"][0]["alert_id"]]

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from support.browser import chromium
-from support.contract import TOKEN, request, start_headless
+from support.contract import TOKEN, cli_ok, request, start_headless
 from support.wait import wait_until
 
 CONFIG = {"destinations": {"paper": {"type": "paper"}},
@@ -140,3 +140,22 @@ def test_script_trades_and_market_data_arrive_live_and_the_layout_fits_a_phone(d
     assert width <= inner, "the page itself never scrolls sideways on a phone; wide tables scroll in their box"
     background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(30, 34, 39)"  # the app's dark background
+
+
+def test_a_token_that_stops_being_valid_takes_the_page_back_to_the_prompt(tmp_path, browser):
+    station = start_headless(tmp_path, CONFIG)
+    try:
+        sign_in(browser, station)
+        wait_until(lambda: visible(browser, "desk"), 10, what="the dashboard after the token")
+        status, answer, _ = station.post_alert({"ticker": "ES", "action": "buy", "qty": 1, "price": 5000,
+                                                "trade_id": "revoked-1"})
+        assert status == 200
+        wait_until(lambda: rows(browser, "alerts"), 5, what="the alert on the page")
+        cli_ok(station.env, "secret", "set", "api-token", input="a-new-token\n")  # replaced by its owner
+        # the running Station honours the new token within 5 s; the page's next call (at most 5 s later) hears 401
+        wait_until(lambda: visible(browser, "login"), 15, what="the prompt again")
+        assert not visible(browser, "desk") and rows(browser, "alerts") == []
+        assert "no longer valid" in browser.find_element("id", "login-error").text
+        assert browser.execute_script("return localStorage.getItem('station-api-token')") is None
+    finally:
+        station.kill()

@@ -131,6 +131,31 @@ async def test_a_refused_request_publishes_an_event_and_the_api_lists_it(live):
     assert bad_since == 400 and unauthorised == 401
 
 
+async def test_the_api_lists_a_refusal_as_soon_as_it_is_answered(live):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        for n in range(5):
+            assert (await post(live, {**DIALECT_1, "qty": 0, "trade_id": f"at-once-{n}"}))[0] == 400
+            async with session.get(f"{live.receiver.url}/api/refusals?limit=1", headers=headers) as response:
+                listed = (await response.json())["refusals"]
+            assert listed and f"at-once-{n}" in listed[0]["body"], (n, listed)
+
+
+async def test_since_without_a_zone_is_us_eastern_as_for_alerts_and_orders(live):
+    from station.domain.timeutil import EASTERN
+
+    assert (await post(live, {**DIALECT_1, "qty": 0}))[0] == 400
+    eastern_now = utc_now().astimezone(EASTERN).replace(tzinfo=None)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        listed = {}
+        for label, minutes in (("before", -1), ("after", 1)):
+            since = (eastern_now + timedelta(minutes=minutes)).isoformat()
+            async with session.get(f"{live.receiver.url}/api/refusals", params={"since": since}, headers=headers) as r:
+                listed[label] = (await r.json())["refusals"]
+    assert len(listed["before"]) == 1 and listed["after"] == []
+
+
 def test_only_the_newest_10000_are_kept(data_dir):
     from station.store import Store
 
