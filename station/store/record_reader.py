@@ -67,17 +67,28 @@ class RecordReader:
             # julianday: creation times are written with and without fractions of a second
             clauses.append("julianday(created_at) >= julianday(?)")
             params.append(_iso(where))
-        return self._select("orders", clauses, params, "seq DESC", limit)
+        return self._oco(self._select("orders", clauses, params, "seq DESC", limit))
 
     def fill_records(self, limit: int) -> list[Mapping[str, Any]]:
         return self.store.query("SELECT * FROM fills ORDER BY seq DESC LIMIT ?", (limit,))
 
     def orders_of_cause(self, cause: str) -> list[Mapping[str, Any]]:
-        return self.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (cause,))
+        return self._oco(self.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (cause,)))
 
     def order_record(self, client_order_id: str) -> Mapping[str, Any] | None:
-        rows = self.store.query("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,))
+        rows = self._oco(self.store.query("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)))
         return rows[0] if rows else None
+
+    def _oco(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """`oco_group` as the contract reads it: shared by OCO siblings, else null (a bracket's lone exit keeps
+        the group it was made with, which no other order shares)."""
+        groups = {r["oco_group"] for r in rows if r["oco_group"]}
+        if not groups:
+            return rows
+        shared = {r[0] for r in self.store.query(
+            f"SELECT oco_group FROM orders WHERE oco_group IN ({','.join('?' * len(groups))}) "
+            "GROUP BY oco_group HAVING COUNT(*) > 1", tuple(groups))}
+        return [r if not r["oco_group"] or r["oco_group"] in shared else {**dict(r), "oco_group": None} for r in rows]
 
     def pair_records(self, limit: int) -> list[tuple[Mapping[str, Any], PairFill]]:
         groups = self.store.query("SELECT * FROM pair_groups ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))

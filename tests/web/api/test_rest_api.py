@@ -247,3 +247,22 @@ async def test_since_with_its_offset_typed_unencoded_in_the_url(api):
         assert status == 200, answer
     _, answer = await call(api, "GET", f"/api/alerts?since={received}")
     assert [a["alert_id"] for a in answer["alerts"]] == [body["alerts"][0]["alert_id"]]
+
+
+async def test_oco_group_is_shared_by_siblings_and_null_for_a_lone_exit(api):
+    from decimal import Decimal
+
+    api.station.oms.marks.seen("ES", Decimal("5000"))
+    _, lone = await call(api, "POST", "/api/orders", json={"strategy": "Momentum", "ticker": "ES", "action": "buy",
+                                                            "order_type": "limit", "limit_price": 4990,
+                                                            "stop_loss": {"ticks": 8}})
+    _, pair = await call(api, "POST", "/api/orders", json={"strategy": "Momentum", "ticker": "ES", "action": "buy",
+                                                            "order_type": "limit", "limit_price": 4980,
+                                                            "stop_loss": {"ticks": 8}, "take_profit": {"ticks": 16}})
+    _, listed = await call(api, "GET", "/api/orders")
+    groups = {o["id"]: o["oco_group"] for o in listed["orders"]}
+    assert groups[lone["orders"][0]] is None and groups[lone["orders"][1]] is None  # an entry; a stop alone
+    sl, tp = pair["orders"][1:]
+    assert groups[sl] == groups[tp] is not None and groups[pair["orders"][0]] is None
+    _, one = await call(api, "DELETE", f"/api/orders/{lone['orders'][1]}")
+    assert one["order"]["oco_group"] is None
