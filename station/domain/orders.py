@@ -140,7 +140,13 @@ class Order:
         if qty > self.remaining_qty:
             raise ValueError(f"fill of {qty} exceeds remaining {self.remaining_qty} of {self.client_order_id}")
         total = self.filled_qty + qty
-        prior = (self.avg_price or Decimal(0)) * self.filled_qty
-        avg = (prior + price * qty) / total
+        avg = average_price(self.filled_qty, self.avg_price, qty, price)
         status = OrderStatus.FILLED if total == self.request.qty else OrderStatus.PARTIALLY_FILLED
         return self.transition(status, at=at, filled_qty=total, avg_price=avg)
+
+
+def average_price(filled: Decimal, avg: Decimal | None, qty: Decimal, price: Decimal) -> Decimal:
+    """The average price after `qty` more at `price`, to at most 8 decimals as brokers report one: fills that were
+    themselves derived from averages and rounded must not re-average to 5000.9999999975."""
+    value = ((avg or Decimal(0)) * filled + price * qty) / (filled + qty)
+    return value.quantize(Decimal("0.00000001")) if value.as_tuple().exponent < -8 else value

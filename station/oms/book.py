@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from station.domain.enums import OrderStatus
 from station.domain.fills import Fill
-from station.domain.orders import InvalidTransition, Order
+from station.domain.orders import InvalidTransition, Order, average_price
 from station.domain.pnl import MarkedPosition
 from station.domain.positions import Position
 from station.domain.timeutil import to_eastern, utc_now
@@ -191,7 +191,7 @@ class Book:
                     order = order.with_fill(qty, fill.price, at=fill.time)
                 except InvalidTransition:  # a fill after a cancel or reject: the destination is the truth
                     total = order.filled_qty + qty
-                    avg = ((order.avg_price or ZERO) * order.filled_qty + fill.price * qty) / total
+                    avg = average_price(order.filled_qty, order.avg_price, qty, fill.price)
                     status = OrderStatus.FILLED if total == order.request.qty else OrderStatus.PARTIALLY_FILLED
                     order = dataclasses.replace(order, status=status, filled_qty=total, avg_price=avg,
                                                 updated_at=fill.time)

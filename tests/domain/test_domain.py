@@ -60,6 +60,18 @@ def test_partial_fills_average_the_price():
         order.with_fill(D(1), D(1))
 
 
+def test_an_average_rebuilt_from_rounded_fills_reads_as_the_broker_reported_it():
+    """NinjaTrader reports 1 filled @ 5000, then 4 @ 5000.6666666667 on average: the 3 in between are priced by a
+    division rounded to 8 decimals; re-averaged, the order reads 5000.66666667, as brokers report prices, not
+    5000.6666666675 (the API showed such as 5000.9999999975)."""
+    from station.brokers.ninjatrader.parsing import fill_delta
+
+    order = Order(request(qty=D(4))).transition(OrderStatus.SUBMITTED).with_fill(D(1), D(5000))
+    qty, price = fill_delta(D(1), D(5000), D(4), D("5000.6666666667"))
+    order = order.with_fill(qty, price)
+    assert order.avg_price == D("5000.66666667") and len(str(order.avg_price).split(".")[1]) <= 8
+
+
 def test_overfill_is_refused():
     order = Order(request(qty=D(2))).transition(OrderStatus.SUBMITTED)
     with pytest.raises(ValueError, match="exceeds"):
