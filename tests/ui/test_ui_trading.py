@@ -278,7 +278,7 @@ def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir
         orders, fills = window.dock_widget("OrdersDock").model, window.dock_widget("FillsDock").model
         positions = window.dock_widget("PositionsDock")
         await until(lambda: [o.status.value for o in orders.records()] == ["filled", "filled"]
-                       and len(fills.records()) == 2 and "Total +510.00" in positions.total.text(),
+                       and len(fills.records()) == 2 and "Total +1,000.00" in positions.total.text(),
                        what="orders, fills and positions at the new mark")
         grabs = {}
         for name in ("OrdersDock", "FillsDock", "PositionsDock", "ManualTradingDock", "StrategiesDock"):
@@ -308,8 +308,9 @@ def test_trading_docks_show_live_orders_fills_positions_and_grab(qtbot, data_dir
     assert len(docks["FillsDock"].model.records()) == 2
     positions = docks["PositionsDock"]
     marked = {m.position.strategy: m for m in positions.model.records()}
-    assert marked["Momentum"].unrealized_pnl == Decimal(500) and marked["Swing"].unrealized_pnl == Decimal(10)
-    assert "Total +510.00" in positions.total.text()
+    # Swing sets no point value for ES: the futures table's 50, as Momentum's setting says
+    assert marked["Momentum"].unrealized_pnl == Decimal(500) and marked["Swing"].unrealized_pnl == Decimal(500)
+    assert "Total +1,000.00" in positions.total.text()
     assert all(size > 2000 for size in grabs.values()) and token_shown
     assert "Order rejected" in status or docks  # tray offscreen: the status bar shows it
 

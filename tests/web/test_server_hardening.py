@@ -28,6 +28,24 @@ async def raw(port: int, data: bytes, timeout: float = 5.0) -> tuple[int, dict, 
 
 
 @pytest.fixture
+def logged():
+    """Every record of aiohttp's loggers and ours, at DEBUG, whatever an earlier test's `setup_logging` did to
+    them (it stops aiohttp's records from propagating to the root logger, which caplog listens on)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    loggers = [logging.getLogger(name) for name in ("aiohttp", "station")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    yield records
+    for logger, level in zip(loggers, levels):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.fixture
 async def receiver():
     receiver = Receiver("127.0.0.1", 0)
 
@@ -55,23 +73,21 @@ async def receiver():
     (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nConnection: close\r\n\r\n" + b"x" * 70000, 413),
     (b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 417),
 ])
-async def test_every_refusal_is_json_never_5xx(receiver, caplog, request_bytes, status):
-    with caplog.at_level(logging.DEBUG):
-        got, headers, body = await raw(receiver.port, request_bytes)
+async def test_every_refusal_is_json_never_5xx(receiver, logged, request_bytes, status):
+    got, headers, body = await raw(receiver.port, request_bytes)
     assert got == status
     assert headers["content-type"].startswith("application/json")
     answer = json.loads(body)
     assert answer["status"] == "error" and answer["message"]
-    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]  # no traceback for a sender's bytes
+    assert not [r for r in logged if r.exc_info and r.levelno >= logging.ERROR]  # no traceback for a sender's bytes
 
 
-async def test_an_undecodable_body_after_an_early_answer_leaves_no_traceback(receiver, caplog):
-    with caplog.at_level(logging.DEBUG):
-        got, _, body = await raw(receiver.port, b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\n"
-                                                b"Content-Length: 5\r\n\r\nhello")
+async def test_an_undecodable_body_after_an_early_answer_leaves_no_traceback(receiver, logged):
+    got, _, body = await raw(receiver.port, b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\n"
+                                            b"Content-Length: 5\r\n\r\nhello")
     assert got == 403 and json.loads(body)["status"] == "error"
-    await until(lambda: any("unreadable rest" in r.getMessage() for r in caplog.records), what="the debug line")
-    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+    await until(lambda: any("unreadable rest" in r.getMessage() for r in logged), what="the debug line")
+    assert not [r for r in logged if r.exc_info and r.levelno >= logging.ERROR]
 
 
 async def test_half_sent_headers_are_closed_after_the_timeout(monkeypatch):
