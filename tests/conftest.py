@@ -41,6 +41,10 @@ def station_logging():
     logger = logging.getLogger("station")
     handlers, propagate = list(logger.handlers), logger.propagate
     logger.setLevel(logging.DEBUG)
+    # setup_logging (a CLI test run in-process) also quiets these and stops them propagating: put them back,
+    # or caplog never sees their records in the tests that follow
+    libraries = {name: (lib, lib.level, lib.propagate, list(lib.handlers)) for name in
+                 ("aiohttp", "ib_async", "databento", "qasync") for lib in [logging.getLogger(name)]}
     yield
     # a CLI test run in-process points a console handler at pytest's captured stderr, which
     # closes after the test: later records would hit a closed file ("Logging error")
@@ -48,6 +52,11 @@ def station_logging():
         logger.removeHandler(handler)
         handler.close()
     logger.propagate = propagate
+    for lib, level, lib_propagate, lib_handlers in libraries.values():
+        for handler in set(lib.handlers) - set(lib_handlers):
+            lib.removeHandler(handler)
+        lib.setLevel(level)
+        lib.propagate = lib_propagate
 
 
 @pytest.fixture
