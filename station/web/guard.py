@@ -76,6 +76,16 @@ class AccessGuard:
             return False
         return not (self.settings.behind_tunnel and any(h in headers for h in FORWARDING_HEADERS))
 
+    def client(self, peer: str | None, headers: Mapping[str, str]) -> str:
+        """Who is asking, for per-client limits: the peer; behind a tunnel (a loopback peer with a forwarding
+        header) the client the tunnel names (CF-Connecting-IP, else the last X-Forwarded-For entry), so one
+        remote sender's failed tokens do not lock out the trader's phone, which arrives by the same tunnel."""
+        if self.settings.behind_tunnel and is_loopback(peer):
+            named = headers.get("CF-Connecting-IP") or (headers.get("X-Forwarded-For") or "").rsplit(",", 1)[-1]
+            if named.strip():
+                return f"tunnel:{named.strip()}"
+        return peer or "unknown"
+
     def name_allowed(self, name: str | None) -> bool:
         if name is None:
             return False

@@ -62,6 +62,12 @@ async def test_failed_socketio_tokens_are_limited_per_address(station):
             await connect(station, forwarded, token="wrong")
     with pytest.raises(socketio.exceptions.ConnectionError):  # now even the right one waits
         await connect(station, forwarded, token=TOKEN)
+    phone = await connect(station, {"X-Forwarded-For": "198.51.100.7"}, token=TOKEN)  # another client, same tunnel
+    assert phone.connected
+    await phone.disconnect()
+    local = await connect(station)  # a script on this PC: no token, never limited
+    assert local.connected
+    await local.disconnect()
 
 
 @pytest.mark.parametrize("headers", [{"Host": "evil.example"}, {"Origin": "http://evil.example"},

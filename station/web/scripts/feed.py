@@ -177,7 +177,8 @@ class ScriptFeed:
     async def _post(self, request: web.Request) -> web.Response:
         try:
             fields = await _read_fields(request)
-            upload = await self.accept(fields, f"rest:{request.remote}", request.remote or "unknown")
+            client = self.guard.client(request.remote, request.headers)
+            upload = await self.accept(fields, f"rest:{client}", client)
         except UploadError as exc:
             return web.json_response(_error_body(str(exc), exc.errors), status=exc.status)
         return web.json_response({"status": "success", "upload_id": upload.upload_id,
@@ -198,7 +199,7 @@ class ScriptFeed:
         request = environ.get("aiohttp.request")
         remote = request.remote if request is not None else None
         if request is None or not self.guard.is_local(remote, request.headers):
-            address = remote or "unknown"
+            address = self.guard.client(remote, request.headers) if request is not None else "unknown"
             if self.failures.retry_after(address) > 0:
                 raise socketio.exceptions.ConnectionRefusedError("too many failed tokens from this address; wait")
             offered = auth.get("token") if isinstance(auth, dict) else None
@@ -208,7 +209,7 @@ class ScriptFeed:
                 self._refused.say("Socket.IO connection from %s refused: no valid token", address)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized: pass auth={'token': <api-token>}")
         self._sessions.add(sid)
-        self._clients[sid] = remote or sid
+        self._clients[sid] = self.guard.client(remote, request.headers) if request is not None else sid
         await self.sio.emit("status", {"msg": "Connected to trading data server"}, to=sid)
 
     def _origin_allowed(self, origin: str | None, environ: dict | None = None) -> bool:
