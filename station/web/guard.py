@@ -78,12 +78,14 @@ class AccessGuard:
 
     def client(self, peer: str | None, headers: Mapping[str, str]) -> str:
         """Who is asking, for per-client limits: the peer; behind a tunnel (a loopback peer with a forwarding
-        header) the client the tunnel names (CF-Connecting-IP, else the last X-Forwarded-For entry), so one
-        remote sender's failed tokens do not lock out the trader's phone, which arrives by the same tunnel."""
+        header) the client the tunnel names, so one remote sender's failed tokens do not lock out the trader's
+        phone, which arrives by the same tunnel. The last X-Forwarded-For entry is the one the tunnel appended (a
+        sender cannot forge it, as the webhook reads it); CF-Connecting-IP only where there is none."""
         if self.settings.behind_tunnel and is_loopback(peer):
-            named = headers.get("CF-Connecting-IP") or (headers.get("X-Forwarded-For") or "").rsplit(",", 1)[-1]
-            if named.strip():
-                return f"tunnel:{named.strip()}"
+            named = (headers.get("X-Forwarded-For") or "").rsplit(",", 1)[-1].strip() or \
+                (headers.get("CF-Connecting-IP") or "").strip()
+            if named:
+                return f"tunnel:{named}"
         return peer or "unknown"
 
     def name_allowed(self, name: str | None) -> bool:
