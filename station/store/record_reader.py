@@ -67,28 +67,40 @@ class RecordReader:
             # julianday: creation times are written with and without fractions of a second
             clauses.append("julianday(created_at) >= julianday(?)")
             params.append(_iso(where))
-        return self._oco(self._select("orders", clauses, params, "seq DESC", limit))
+        return self._links(self._select("orders", clauses, params, "seq DESC", limit))
 
     def fill_records(self, limit: int) -> list[Mapping[str, Any]]:
         return self.store.query("SELECT * FROM fills ORDER BY seq DESC LIMIT ?", (limit,))
 
     def orders_of_cause(self, cause: str) -> list[Mapping[str, Any]]:
-        return self._oco(self.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (cause,)))
+        return self._links(self.store.query("SELECT * FROM orders WHERE cause = ? ORDER BY seq", (cause,)))
 
     def order_record(self, client_order_id: str) -> Mapping[str, Any] | None:
-        rows = self._oco(self.store.query("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)))
+        rows = self._links(self.store.query("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)))
         return rows[0] if rows else None
 
-    def _oco(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """`oco_group` as the contract reads it: shared by OCO siblings, else null (a bracket's lone exit keeps
-        the group it was made with, which no other order shares)."""
+    def _links(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """`oco_group` and `parent_id` as the contract reads them: a group shared by OCO siblings, else null (a
+        bracket's lone exit keeps the group it was made with, which no other order shares); the entry's id, else
+        null (exits added to a position held name an anchor, not an order)."""
         groups = {r["oco_group"] for r in rows if r["oco_group"]}
-        if not groups:
+        parents = {r["parent_id"] for r in rows if r["parent_id"]}
+        if not groups and not parents:
             return rows
         shared = {r[0] for r in self.store.query(
             f"SELECT oco_group FROM orders WHERE oco_group IN ({','.join('?' * len(groups))}) "
-            "GROUP BY oco_group HAVING COUNT(*) > 1", tuple(groups))}
-        return [r if not r["oco_group"] or r["oco_group"] in shared else {**dict(r), "oco_group": None} for r in rows]
+            "GROUP BY oco_group HAVING COUNT(*) > 1", tuple(groups))} if groups else set()
+        orders = {r[0] for r in self.store.query(
+            f"SELECT client_order_id FROM orders WHERE client_order_id IN ({','.join('?' * len(parents))})",
+            tuple(parents))} if parents else set()
+        out = []
+        for row in rows:
+            lone = row["oco_group"] and row["oco_group"] not in shared
+            anchor = row["parent_id"] and row["parent_id"] not in orders
+            if lone or anchor:
+                row = {**dict(row), **({"oco_group": None} if lone else {}), **({"parent_id": None} if anchor else {})}
+            out.append(row)
+        return out
 
     def pair_records(self, limit: int) -> list[tuple[Mapping[str, Any], PairFill]]:
         groups = self.store.query("SELECT * FROM pair_groups ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))

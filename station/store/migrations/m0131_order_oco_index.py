@@ -1,4 +1,4 @@
-"""Orders by OCO group: the REST API tells a shared group from a lone exit's (`record_reader._oco`) per listing."""
+"""Orders by OCO group: the REST API tells a shared group from a lone exit's (`record_reader._links`) per listing."""
 
 from station.store.migrations import MigrationDb
 

@@ -183,6 +183,7 @@ async def test_protect_a_held_position_over_rest(api):
     assert (made["take_profit"]["limit_price"], made["trailing_stop"]["stop_price"], made["trailing_stop"]["qty"]) == \
         (5010, 4998, 2)
     assert made["take_profit"]["oco_group"] == made["trailing_stop"]["oco_group"] is not None
+    assert made["take_profit"]["parent_id"] is None  # no entry: the position was held already
     assert {o["status"] for o in answer["orders"]} <= {"new", "submitted", "working"}  # sent at once, not held
     await wait_for(lambda: {station.oms.book.order(o["id"]).status.value for o in answer["orders"]} == {"working"})
     status, answer = await call(api, "POST", "/api/positions/protect", json={
