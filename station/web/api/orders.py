@@ -83,9 +83,7 @@ class OrderHandlers:
         strategy, ticker = _text(body, "strategy", errors), _text(body, "ticker", errors)
         destination = _text(body, "destination", errors, required=False)
         instructions = read_instructions(body, errors, action=side, price=self._price(ticker))
-        click_id = body.get("click_id")
-        if click_id is not None and (not isinstance(click_id, str) or not CLICK_ID.match(click_id)):
-            errors["click_id"] = "1-64 letters, digits or _.:-"
+        click_id = _click_id(body, errors)
         if errors:
             raise ApiError(400, "invalid order: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
         strategy, ticker = self._strategy_ticker(strategy, ticker, destination)
@@ -238,9 +236,7 @@ class OrderHandlers:
             errors["stop_loss"] = "give stop_loss or trailing_stop, take_profit, or both"
         if "stop_loss" in levels and "trailing_stop" in levels:
             errors["trailing_stop"] = "not together with stop_loss"
-        click_id = body.get("click_id")
-        if click_id is not None and (not isinstance(click_id, str) or not CLICK_ID.match(click_id)):
-            errors["click_id"] = "1-64 letters, digits or _.:-"
+        click_id = _click_id(body, errors)
         if errors:
             raise ApiError(400, "invalid protection: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
         strategy, ticker = self._strategy_ticker(strategy, ticker, destination)
@@ -312,6 +308,15 @@ def live_fields(order) -> dict[str, Any]:
             "avg_price": num(order.avg_price), "limit_price": num(request.limit_price),
             "stop_price": num(request.stop_price), "order_type": request.order_type.value,
             "replaced_by": order.replaced_by, "replaces": request.replaces}
+
+
+def _click_id(body: dict[str, Any], errors: dict[str, str]) -> str | None:
+    """The request's `click_id` (a retry with the same one makes nothing new), None when not given."""
+    click_id = body.get("click_id")
+    if click_id is not None and (not isinstance(click_id, str) or not CLICK_ID.match(click_id)):
+        errors["click_id"] = "1-64 letters, digits or _.:-"
+        return None
+    return click_id
 
 
 def _text(body: dict[str, Any], key: str, errors: dict[str, str], *, required: bool = True) -> str | None:
