@@ -39,6 +39,15 @@ def hand(tmp_path_factory):
     return tmp, minute_closes(tmp / "es.dbn", "ES", CLOSES), data_dir_with(tmp, strategy_config("Cross", "ES", FAST))
 
 
+def refused(data_dir, data, out, *extra, strategy: str = "Cross") -> str:
+    """Run a backtest that must be refused: exit 2, no output folder; its one line on stderr."""
+    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", strategy, "--data", str(data),
+                     "--out", str(out), *extra, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert not out.exists()
+    return one_line(result.stderr)
+
+
 def backtest(data_dir, data, out, *extra):
     result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(data),
                      "--out", str(out), *extra, timeout=120)
@@ -163,12 +172,7 @@ def test_a_search_tries_the_trials_asked_within_the_range(tmp_path):
 ])
 def test_a_bad_key_or_value_is_one_line_on_stderr_and_exit_2_with_nothing_written(hand, tmp_path, args, says):
     tmp, data, data_dir = hand
-    out = tmp_path / "out"
-    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(data),
-                     "--out", str(out), *args)
-    assert result.returncode == 2
-    assert says in one_line(result.stderr)
-    assert not out.exists()
+    assert says in refused(data_dir, data, tmp_path / "out", *args)
 
 
 @pytest.mark.parametrize("which, says", [("missing", "no such file"), ("text", "not a readable DBN file"),
@@ -195,12 +199,7 @@ def test_a_file_cut_off_inside_a_record_is_one_line_and_exit_2_with_nothing_writ
     cut = data.read_bytes()[:-7]
     path = tmp_path / ("cut.dbn.zst" if zstd else "cut.dbn")
     path.write_bytes(zstandard.ZstdCompressor().compress(cut) if zstd else cut)
-    out = tmp_path / "out"
-    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(path),
-                     "--out", str(out), *sweep)
-    assert result.returncode == 2
-    assert "cut off" in one_line(result.stderr)
-    assert not out.exists()
+    assert "cut off" in refused(data_dir, path, tmp_path / "out", *sweep)
 
 
 @pytest.mark.parametrize("sweep", [(), ("--sweep", "timeframe=1m,2m", "--workers", "1"),
@@ -209,12 +208,7 @@ def test_a_strategy_that_cannot_run_is_one_line_and_exit_2_also_in_a_sweep(hand,
     _, data, _ = hand
     pairs = {"kind": "pairs", "timeframe": "1m"}  # a pair needs a spread ticker: ES alone cannot run
     data_dir = data_dir_with(tmp_path, strategy_config("Pair", "ES", pairs))
-    out = tmp_path / "out"
-    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Pair", "--data", str(data),
-                     "--out", str(out), *sweep)
-    assert result.returncode == 2
-    assert "strategy Pair cannot run" in one_line(result.stderr)
-    assert not out.exists()
+    assert "strategy Pair cannot run" in refused(data_dir, data, tmp_path / "out", *sweep, strategy="Pair")
 
 
 def test_an_unknown_strategy_or_one_without_engine_is_refused(hand, tmp_path):
@@ -233,10 +227,8 @@ def test_tick_bars_over_a_file_of_bars_are_refused_time_bars_are_not(tmp_path):
     engine = {"kind": "crossover", "timeframe": "1m", "line1": {"type": "ema", "period": 2},
               "line2": {"type": "sma", "period": 3}}
     data_dir = data_dir_with(tmp_path, strategy_config("Cross", "ESH1", engine))
-    result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(bars),
-                     "--sweep", "timeframe=1m,5t", "--out", str(tmp_path / "out"))
-    assert result.returncode == 2 and not (tmp_path / "out").exists()
-    assert "holds ohlcv-1m bars: 5t bars need trades (a trades or mbp-1 file)" in one_line(result.stderr)
+    assert "holds ohlcv-1m bars: 5t bars need trades (a trades or mbp-1 file)" in refused(
+        data_dir, bars, tmp_path / "out", "--sweep", "timeframe=1m,5t")
     result = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(bars),
                      "--out", str(tmp_path / "ok"))  # 1m bars from 1m bars: accepted
     assert result.returncode == 0 and (tmp_path / "ok" / "summary.json").exists(), result.stderr
