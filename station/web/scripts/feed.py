@@ -198,8 +198,9 @@ class ScriptFeed:
 
         request = environ.get("aiohttp.request")
         remote = request.remote if request is not None else None
+        client = self.guard.client(remote, request.headers) if request is not None else sid
         if request is None or not self.guard.is_local(remote, request.headers):
-            address = self.guard.client(remote, request.headers) if request is not None else "unknown"
+            address = client if request is not None else "unknown"
             if self.failures.retry_after(address) > 0:
                 raise socketio.exceptions.ConnectionRefusedError("too many failed tokens from this address; wait")
             offered = auth.get("token") if isinstance(auth, dict) else None
@@ -209,7 +210,7 @@ class ScriptFeed:
                 self._refused.say("Socket.IO connection from %s refused: no valid token", address)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized: pass auth={'token': <api-token>}")
         self._sessions.add(sid)
-        self._clients[sid] = self.guard.client(remote, request.headers) if request is not None else sid
+        self._clients[sid] = client
         await self.sio.emit("status", {"msg": "Connected to trading data server"}, to=sid)
 
     def _origin_allowed(self, origin: str | None, environ: dict | None = None) -> bool:
