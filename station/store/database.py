@@ -33,7 +33,20 @@ def check_usable(data_dir: Path) -> None:
         raise StoreError(f"{path} is not a database file (a folder or something else is in its place)")
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(data_dir, os.W_OK | os.X_OK):
         raise StoreError(f"database {path} is read-only: Station needs to write it and its folder")
-    _check_size(path)
+    _check_header(path)
+    # a read-only open of a file whose header says WAL still creates its -wal and -shm files: those the check
+    # made are removed again when it refuses the database (a database in use by another program has them already)
+    sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    made = [sidecar for sidecar in sidecars if not os.path.lexists(sidecar)]
+    try:
+        _read_schema(path)
+    except StoreError:
+        for sidecar in made:
+            sidecar.unlink(missing_ok=True)
+        raise
+
+
+def _read_schema(path: Path) -> None:
     try:
         # as_uri needs an absolute path: a relative --data-dir is the user's everyday case
         conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=1.0, isolation_level=None)
@@ -47,22 +60,28 @@ def check_usable(data_dir: Path) -> None:
             raise StoreError(f"database {path} is locked by another program") from None
         raise StoreError(f"database {path} cannot be read: {exc}") from None
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"database {path} is corrupt ({exc}); restore it from a backup or use another "
-                         f"--data-dir") from None
+        raise _corrupt(path, str(exc)) from None
     finally:
         conn.close()
 
 
-def _check_size(path: Path) -> None:
-    """A file shorter than its header says (cut off by a full disk or a partial copy) is refused."""
+def _corrupt(path: Path, why: str) -> StoreError:
+    return StoreError(f"database {path} is corrupt ({why}); restore it from a backup or use another --data-dir")
+
+
+def _check_header(path: Path) -> None:
+    """A file that is no SQLite database, or shorter than its header says (cut off by a full disk or a partial
+    copy), is refused from its 100-byte header before SQLite opens it."""
     with open(path, "rb") as file:
         header = file.read(100)
     size = path.stat().st_size
     if size == 0:
         return  # an empty file is a new database to SQLite
     if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
-        raise StoreError(f"database {path} is corrupt (not an SQLite database); restore it from a backup or "
-                         f"use another --data-dir")
+        raise _corrupt(path, "not an SQLite database")
+    # the file format's fixed fields: read/write versions 1 (rollback) or 2 (WAL); payload fractions 64, 32, 32
+    if header[18] not in (1, 2) or header[19] not in (1, 2) or header[21:24] != bytes((64, 32, 32)):
+        raise _corrupt(path, "its header is damaged")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
