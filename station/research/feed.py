@@ -25,6 +25,7 @@ from station.brokers.paper.crossing import next_event
 from station.marketdata.databento.files import DbnFile
 from station.marketdata.hub import BarHub
 from station.marketdata.trades import TradeBatch
+from station.research.contracts import ContractRolls
 
 NO_END = np.iinfo(np.int64).max
 
@@ -59,14 +60,17 @@ class HistoryFeed:
 
     async def play(self, path, symbols: set[str], start_ns: int = 0, end_ns: int = NO_END, *, chunk: int = 65_536,
                    cancelled: Callable[[], bool] = lambda: False,
-                   on_chunk: Callable[[FeedProgress], None] = lambda p: None) -> None:
-        """Feed the trades of `symbols` in [start_ns, end_ns); then close the bars still forming at the end."""
+                   on_chunk: Callable[[FeedProgress], None] = lambda p: None, rolls: ContractRolls | None = None) -> None:
+        """Feed the trades of `symbols` in [start_ns, end_ns) (a contract's as its ticker's, by `rolls`); then
+        close the bars still forming at the end."""
         dbn = DbnFile(path)
         for batch in dbn.batches(chunk):
             if cancelled():
                 raise Cancelled()
             if len(batch.ts) and int(batch.ts[0]) >= end_ns:
                 break
+            if rolls:
+                batch = rolls.apply(batch)
             part = _select(batch, symbols, start_ns, end_ns)
             if part is not None:
                 await self._feed(part)

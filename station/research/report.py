@@ -13,6 +13,7 @@ import pandas as pd
 from station.analysis import svg
 from station.analysis.report_html import FORMATS, _css, _missing, table
 from station.domain.timeutil import EASTERN
+from station.research.contracts import describe
 
 CARDS = (("trades", "round trips", "int"), ("net_pnl", "net PnL", "money"), ("gross_profit", "gross profit", "money"),
          ("gross_loss", "gross loss", "money"), ("win_rate", "win rate", "pct"), ("profit_factor", "profit factor", "num"),
@@ -60,6 +61,10 @@ def _halves(summary: dict) -> str:
             f"{cut:%Y-%m-%d %H:%M:%S} ET are in sample.</p>" + table(rows, columns))
 
 
+def _contracts(summary: dict) -> str:
+    return f" · traded {escape(describe(summary['contracts']))}" if summary.get("contracts") else ""
+
+
 def render_report(spec, result) -> str:
     """The whole page."""
     summary, trips, equity = result.summary, result.trips, result.equity
@@ -79,7 +84,7 @@ def render_report(spec, result) -> str:
         f"<meta name=viewport content='width=device-width,initial-scale=1'><style>{_css()}</style></head><body>"
         f"<header><h1>{escape(title)}</h1><p class=meta>{escape(Path(spec.data).name)} · parameters: "
         f"{escape(params)} · commission {spec.commission:g} per contract per fill · slippage "
-        f"{spec.slippage_ticks:g} ticks · {int(summary.get('fills') or 0):,d} fills</p>"
+        f"{spec.slippage_ticks:g} ticks · {int(summary.get('fills') or 0):,d} fills{_contracts(summary)}</p>"
         "<nav><a href=#summary>Summary</a><a href=#equity>Equity</a><a href=#months>Months</a>"
         "<a href=#distribution>Distribution</a><a href=#trades>Trades</a></nav></header>"
         f"<h2 id=summary>Summary</h2>{_cards(summary)}{_halves(summary)}"

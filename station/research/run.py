@@ -30,6 +30,7 @@ from station.domain.timeutil import market_clock
 from station.marketdata.databento.files import DbnFile
 from station.marketdata.trades import ns_to_datetime
 from station.research import params as parameters
+from station.research.contracts import ContractRolls
 from station.research.feed import NO_END, HistoryFeed
 from station.research.pipeline import BacktestPipeline, settle
 
@@ -83,9 +84,11 @@ def run_backtest(spec: BacktestSpec, *, cancelled: Callable[[], bool] = lambda: 
     """Run `spec` in this process (its own event loop and temporary store) and measure it."""
     document = engine_document(spec)
     with tempfile.TemporaryDirectory(prefix="station-backtest-", dir=_fast_tmp()) as folder:
-        fills, first_ns, last_ns, feed_s = asyncio.run(_play(spec, document, Path(folder), cancelled, progress))
+        fills, first_ns, last_ns, feed_s, rolls = asyncio.run(_play(spec, document, Path(folder), cancelled, progress))
     result = measure(spec, document, fills, first_ns, last_ns)
     result.feed_s = feed_s
+    if rolls:  # the file's contracts this run traded as its tickers (`research/contracts.py`)
+        result.summary["contracts"] = rolls.summary()
     return result
 
 
@@ -102,6 +105,7 @@ async def _play(spec: BacktestSpec, document: dict, folder: Path, cancelled, pro
         try:
             await settle()
             symbols = {t for t in document["strategies"][spec.strategy]["tickers"]}
+            rolls = ContractRolls.for_file(spec.data, sorted(symbols))
             minute = [0]
 
             def on_time(ns: int) -> None:
@@ -118,14 +122,15 @@ async def _play(spec: BacktestSpec, document: dict, folder: Path, cancelled, pro
                     progress(min(1.0, (p.now_ns - span[0]) / max(span[1] - span[0], 1)))
 
             started = time.perf_counter()
-            await feed.play(spec.data, symbols, spec.start_ns, spec.end_ns, cancelled=cancelled, on_chunk=on_chunk)
+            await feed.play(spec.data, symbols, spec.start_ns, spec.end_ns, cancelled=cancelled, on_chunk=on_chunk,
+                            rolls=rolls)
             feed_s = time.perf_counter() - started
             if progress:
                 progress(1.0)
         finally:
             await pipeline.stop()
     first = feed.progress.first_ns
-    return list(pipeline.fills), (first if first is not None else start), now["ns"], feed_s
+    return list(pipeline.fills), (first if first is not None else start), now["ns"], feed_s, rolls
 
 
 def _span(spec: BacktestSpec) -> tuple[int, int]:

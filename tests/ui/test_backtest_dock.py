@@ -64,7 +64,8 @@ def set_param(dock, key, column, text):
 
 
 def test_backtest_dock_runs_shows_sweeps_and_applies(qtbot, data_dir, secrets, tmp_path, monkeypatch):
-    data = random_walk(tmp_path / "es.dbn", "ES", 12_000, seconds_apart=1.0, seed=5)
+    # a file of the contract, as Databento's downloads hold it: the strategy on ES trades it as ES
+    data = random_walk(tmp_path / "esm5.dbn", "ESM5", 12_000, seconds_apart=1.0, seed=5)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text: asked.append(text) or QMessageBox.Yes)
 
@@ -88,6 +89,7 @@ def test_backtest_dock_runs_shows_sweeps_and_applies(qtbot, data_dir, secrets, t
             assert not dock.run_button.isEnabled() and dock.cancel_button.isEnabled()
             await until(lambda: dock.job is None, 90, what="the backtest to finish")
             assert dock.progress.value() == 1000
+            assert dock.status.text().endswith("Traded ES from ESM5."), dock.status.text()
             trips = dock.trades.rowCount()
             assert trips > 5 and dock.summary.values["trades"].text() == str(trips)
             assert "In sample" in dock.summary.split.text()
