@@ -53,7 +53,7 @@ class OrderChanges:
     def on_change(self, command: ChangeOrder) -> None:
         coid = command.client_order_id
         order = self.book.orders.get(coid)
-        error = _refusal(order, command)
+        error = _refusal(order, command) or self._oversized(order, command.qty)
         if error is not None:
             self._answer(command.request_id, coid, error)
             return
@@ -73,6 +73,25 @@ class OrderChanges:
             self.bus.publish(ReplaceOrder(coid, command.qty, command.limit_price, command.stop_price))
         else:
             self._cancel_and_replace(order, request, command.request_id)
+
+    def _oversized(self, order: Order, qty: Decimal | None) -> str | None:
+        """An exit may cover no more than it protects: its entry's quantity (while held) or fill, less what its
+        OCO partners filled; an exit of a position, the position. More would open a position the other way."""
+        request = order.request
+        if qty is None or not request.protective:
+            return None
+        entry = self.book.orders.get(request.parent_id) if request.parent_id else None
+        if entry is not None:
+            covered = entry.request.qty if order.status is S.HELD else entry.filled_qty
+            others = sum((x.filled_qty for x in self.book.exits(entry.client_order_id)
+                          if x.client_order_id != order.client_order_id), Decimal(0))
+            limit, what = covered - others, f"its entry {entry.client_order_id}"
+        else:
+            limit = abs(self.book.position(request.destination, request.ticker, request.strategy or ""))
+            limit, what = limit + order.filled_qty, f"the {request.ticker} position"
+        if qty > limit:
+            return f"qty {qty} is more than {what} leaves to protect ({limit}): the exit would open a position"
+        return None
 
     def _change_here(self, order: Order, request, request_id: str) -> None:
         changed = dataclasses.replace(order, request=request, updated_at=utc_now())

@@ -318,6 +318,30 @@ async def test_changes_in_place_here_and_by_cancel_and_replace(station):
     assert emu.cancelled == [old] and emu.sent[1].limit_price == D("19950")
 
 
+async def test_an_exit_cannot_be_changed_to_cover_more_than_it_protects(station):
+    """A stop for more than its entry (held) or its fill (working) would open a position the other way."""
+    answers = []
+    station.bus.subscribe(OrderChanged, answers.append)
+    tick(station, "ES", 5000)
+    limit = bracket(ExitLevel(offset=Offset("ticks", D(8))), order_type=OrderType.LIMIT, limit_price=D("4900"))
+    _, entry = await entry_with_exits(station, limit, qty="2")
+    await until(lambda: one(station, entry)["status"] == "working", what="working")
+    stop = f"{entry}-sl"
+    station.bus.publish(ChangeOrder("c1", stop, qty=D(3)))
+    await until(lambda: len(answers) == 1, what="refused")
+    assert "more than its entry" in answers[0].error and one(station, stop)["qty"] == "2"
+    station.bus.publish(ChangeOrder("c2", stop, qty=D(1)))  # less is allowed while held
+    await until(lambda: len(answers) == 2, what="answered")
+    assert answers[1].error is None
+    request = station.oms.book.orders[entry].request
+    station.bus.publish(FillReported(Fill(f"{entry}-part", entry, "paper", "ES", request.side, D(1), D("4900"),
+                                          utc_now(), strategy="B")))
+    await until(lambda: one(station, stop)["status"] == "working", what="armed for the one filled")
+    station.bus.publish(ChangeOrder("c3", stop, qty=D(2)))
+    await until(lambda: len(answers) == 3, what="refused")
+    assert "leaves to protect (1)" in answers[2].error and one(station, stop)["qty"] == "1"
+
+
 async def test_a_held_bracket_survives_a_restart_and_arms_once(data_dir, secrets):
     core = Station(Options(data_dir=data_dir, port=0), secrets)
     core.config.import_document({"destinations": {"paper": {"type": "paper"}},
