@@ -87,13 +87,14 @@ class ContractRolls:
         symbols = list(batch.symbols)
         code = batch.code
         whole = []
+        lo, hi = (int(batch.ts.min()), int(batch.ts.max())) if len(batch) else (0, -1)  # stamps may be out of order
         for roll in self.rolls:
             if roll.contract not in symbols:
                 continue
             if (roll.start_ns, roll.end_ns) == ALWAYS_NS:
                 whole.append(roll)
                 continue
-            if not len(batch) or roll.end_ns <= batch.ts[0] or roll.start_ns > batch.ts[-1]:
+            if roll.end_ns <= lo or roll.start_ns > hi:
                 continue
             if roll.ticker not in symbols:
                 symbols.append(roll.ticker)
@@ -108,7 +109,7 @@ class ContractRolls:
         return TradeBatch(symbols, code, batch.ts, batch.price, batch.size, batch.synthetic)
 
 
-def describe(contracts: dict[str, list[dict]]) -> str:
+def contracts_text(contracts: dict[str, list[dict]]) -> str:
     """A summary's `contracts` in words: "ES from ESM5, ESU5 from 2025-05-18 18:00 ET"."""
     from station.domain.timeutil import EASTERN
 

@@ -13,7 +13,7 @@ import pandas as pd
 from station.analysis import svg
 from station.analysis.report_html import FORMATS, _css, _missing, table
 from station.domain.timeutil import EASTERN
-from station.research.contracts import describe
+from station.research.contracts import contracts_text
 
 CARDS = (("trades", "round trips", "int"), ("net_pnl", "net PnL", "money"), ("gross_profit", "gross profit", "money"),
          ("gross_loss", "gross loss", "money"), ("win_rate", "win rate", "pct"), ("profit_factor", "profit factor", "num"),
@@ -62,7 +62,7 @@ def _halves(summary: dict) -> str:
 
 
 def _contracts(summary: dict) -> str:
-    return f" · traded {escape(describe(summary['contracts']))}" if summary.get("contracts") else ""
+    return f" · traded {escape(contracts_text(summary['contracts']))}" if summary.get("contracts") else ""
 
 
 def render_report(spec, result) -> str:

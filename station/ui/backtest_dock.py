@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from station.domain.commands import ShowTrade
 from station.domain.events import ConfigChanged, HistoryEstimated, HistoryFinished, HistoryProgressed
 from station.domain.timeutil import EASTERN
-from station.research.contracts import describe
+from station.research.contracts import contracts_text
 from station.ui import theme
 from station.ui.backtest_form import BacktestForm, engine_keys, with_params
 from station.ui.backtest_results import CurvesView, SummaryView, SweepView, TradesView
@@ -299,7 +299,7 @@ class BacktestDock(BacktestForm, QWidget):
         self.curves.show_curve(result["equity"])
         self.trades.show_trips(result["trips"])
         self.apply_button.setEnabled(bool(self.last_params))
-        traded = f" Traded {describe(summary['contracts'])}." if summary.get("contracts") else ""
+        traded = f" Traded {contracts_text(summary['contracts'])}." if summary.get("contracts") else ""
         self._say(f"{summary['trades']} round trips, net PnL {summary['net_pnl']:,.2f}.{traded}", theme.GREEN)
 
     def show_trade(self, trip: dict) -> None:

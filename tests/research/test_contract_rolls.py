@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from station.marketdata.databento.write import metadata_bytes, trade_records, write_dbn
-from station.research.contracts import ContractRolls, contracts_of, describe
+from station.research.contracts import ContractRolls, contracts_of, contracts_text
 from station.research.data import DataError, check_data
 from support.backtest import data_dir_with, minute_closes, strategy_config
 from support.launch import run_cli
@@ -55,7 +55,7 @@ def test_several_contracts_roll_by_the_previous_days_volume_at_the_session_open(
     # (Sunday 18:00 New York), by Friday's volume
     assert rolls.summary() == {"ES": [{"contract": "ESM5", "from": None},
                                       {"contract": "ESU5", "from": "2025-05-18T22:00:00+00:00"}]}
-    assert describe(rolls.summary()) == "ES from ESM5, ESU5 from 2025-05-18 18:00 ET"
+    assert contracts_text(rolls.summary()) == "ES from ESM5, ESU5 from 2025-05-18 18:00 ET"
     from station.marketdata.databento.files import DbnFile
     batch = next(DbnFile(path).batches())
     renamed = rolls.apply(batch)
