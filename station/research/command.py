@@ -16,6 +16,7 @@ from typing import Any, Callable
 from station.domain.timeutil import EASTERN, UTC, utc_now
 from station.paths import writable_folder
 from station.research import params as parameters
+from station.research.contracts import contracts_text
 from station.research.data import DataError, check_data
 
 NO_END = 2**63 - 1  # no --to: to the end of the file (the feed's own NO_END)
@@ -187,6 +188,8 @@ def _single(args, spec, out_dir: Path) -> int:
         print(f"{s['trades']} round trips, net PnL {s['net_pnl']:,.2f}, win rate "
               f"{_pct(s['win_rate'])}, profit factor {_num(s['profit_factor'])}, max drawdown "
               f"{s['max_drawdown']:,.2f}, commissions {s['commission']:,.2f}")
+        if s.get("contracts"):
+            print(f"Traded {contracts_text(s['contracts'])}")
     return 0
 
 

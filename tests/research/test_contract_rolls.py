@@ -74,6 +74,9 @@ def test_a_file_of_one_contract_backtests_as_its_root_ticker(tmp_path):
                          "--out", str(out), "--json", timeout=120)
         assert result.returncode == 0, result.stderr
         outs[symbol] = (out / "trades.csv").read_text(), json.loads(result.stdout)
+    said = run_cli("backtest", "--data-dir", str(data_dir), "--strategy", "Cross", "--data", str(data),
+                   "--out", str(tmp_path / "again"), timeout=120).stdout
+    assert said.splitlines()[-1] == "Traded ES from ESM5", said
     assert outs["ESM5"][0] == outs["ES"][0] and ",ES,long," in outs["ES"][0]  # the same trades, named ES
     assert outs["ESM5"][1].pop("contracts") == {"ES": [{"contract": "ESM5", "from": None}]}
     assert "contracts" not in outs["ES"][1]
