@@ -264,6 +264,13 @@ public static class CoreTests
         Check.That(loaded.Ports[0].SameAs(port), "same port");
         Check.Equal("ES 12-26", loaded.Ports[0].InstrumentFor("es"), "map is case-insensitive");
         Check.Equal("CL", loaded.Ports[0].InstrumentFor("CL"), "unmapped ticker is its own instrument");
+        Check.Equal("ES 12-26", loaded.Ports[0].InstrumentFor("CME_MINI:ES1!"), "a continuous future by its root");
+        Check.Equal("NQ 12-26", loaded.Ports[0].InstrumentFor("CME_MINI:NQ"), "a ticker without its exchange");
+        Check.Equal("AAPL", loaded.Ports[0].InstrumentFor("NASDAQ:AAPL"), "unmapped: without its exchange");
+        Check.Equal("ES 12-26", loaded.Ports[0].InstrumentFor("ES2!"), "any rank, as Station routes it (to ES)");
+        Check.Equal("MES1!", loaded.Ports[0].InstrumentFor("CME_MINI:MES1!"), "an unmapped root stays as sent");
+        loaded.Ports[0].Instruments["CME_MINI:ES1!"] = "ES 03-27";
+        Check.Equal("ES 03-27", loaded.Ports[0].InstrumentFor("CME_MINI:ES1!"), "a mapping as sent wins");
         settings.Ports.Add(port);
         Check.Equal("port 7001 is listed twice", settings.Problem(), "duplicate");
         Check.Equal(0, ReceiverSettings.Load(path + ".missing").Ports.Count, "no file, no ports");

@@ -15,11 +15,34 @@ namespace StationReceiver
         public string AtmTemplate = "";
         public Dictionary<string, string> Instruments = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>The NinjaTrader instrument for a Station ticker: the mapped one, else the ticker itself.</summary>
+        /// <summary>The NinjaTrader instrument for a line's ticker, which is the alert's as TradingView sent it: the
+        /// one mapped to it as sent, else to it without its exchange (<c>NASDAQ:AAPL</c>: AAPL), else, for a
+        /// continuous future (<c>CME_MINI:ES1!</c>), to its root (ES), as Station reads it; unmapped, the ticker
+        /// without its exchange (NinjaTrader's names carry none).</summary>
         public string InstrumentFor(string ticker)
         {
             string name;
-            return Instruments.TryGetValue(ticker, out name) ? name : ticker;
+            if (Instruments.TryGetValue(ticker, out name))
+                return name;
+            string bare = ticker.Substring(ticker.LastIndexOf(':') + 1).Trim();
+            if (Instruments.TryGetValue(bare, out name))
+                return name;
+            string root = ContinuousRoot(bare);
+            if (root != null && Instruments.TryGetValue(root, out name))
+                return name;
+            return bare.Length > 0 ? bare : ticker;
+        }
+
+        /// <summary>ES for TradingView's ES1! or ES2! (a root of letters and digits, the month's rank, "!"), else
+        /// null; Station routes every rank's alert to the root's strategy.</summary>
+        static string ContinuousRoot(string symbol)
+        {
+            if (!symbol.EndsWith("!"))
+                return null;
+            int end = symbol.Length - 1, digits = end;
+            while (digits > 0 && char.IsDigit(symbol[digits - 1]))
+                digits--;
+            return digits < end && digits > 0 && end - digits <= 2 ? symbol.Substring(0, digits) : null;
         }
 
         public bool SameAs(PortSettings other)
