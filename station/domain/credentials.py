@@ -53,3 +53,13 @@ def expires_at(name: str, stored_at: datetime | None) -> datetime | None:
     if credential is None or credential.lifetime is None or stored_at is None:
         return None
     return stored_at + credential.lifetime
+
+
+def secret_commands(*names: str) -> str:
+    """The command lines that store `names`: "`station secret set a` and `station secret set b`"."""
+    return " and ".join(f"`station secret set {name}`" for name in names)
+
+
+def set_hint(*names: str) -> str:
+    """Where a trader stores missing secrets: the window's dialog, or the command line on a server."""
+    return f"set {'it' if len(names) == 1 else 'them'} in Settings → Accounts & keys (or {secret_commands(*names)})"

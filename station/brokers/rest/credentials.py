@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from station.domain.credentials import set_hint
 from station.brokers.rest.client import AuthError
 from station.secrets import KeyringUnavailable, Secret, SecretStore
 
@@ -20,7 +21,7 @@ async def required_secret(secrets: SecretStore, name: str, why: str) -> Secret:
     """The secret `name`, or AuthError naming the command that stores it."""
     value = await optional_secret(secrets, name)
     if value is None:
-        raise AuthError(f"{why}: no {name} in the keyring; run `station secret set {name}`")
+        raise AuthError(f"{why}: no {name} in the keyring; {set_hint(name)}")
     return value
 
 

@@ -22,7 +22,8 @@ TOKEN_PATH = "/v1/oauth/token"
 APP_KEY, APP_SECRET, REFRESH_TOKEN = "schwab-app-key", "schwab-app-secret", "schwab-refresh-token"
 DEFAULT_CALLBACK = "https://127.0.0.1"
 EARLY_S = 60.0
-AUTHORIZE_HINT = "run `station broker authorize schwab` (it opens Schwab's login and stores the token)"
+AUTHORIZE_HINT = ("use Settings → Accounts & keys → Schwab → Authorize…, or run `station broker authorize schwab` "
+                  "(either opens Schwab's login and stores the token)")
 
 
 def authorize_url(base_url: str, app_key: str, callback_url: str) -> str:
@@ -85,8 +86,8 @@ class SchwabAuth:
         app_secret = await required_secret(self.secrets, APP_SECRET, "Schwab needs the app secret of your developer app")
         refresh = await optional_secret(self.secrets, REFRESH_TOKEN)
         if refresh is None:
-            raise AuthError(f"Schwab is not authorised yet: no {REFRESH_TOKEN} in the keyring; {AUTHORIZE_HINT} "
-                            f"(or store one with `station secret set {REFRESH_TOKEN}`)")
+            raise AuthError(f"Schwab is not authorised yet: no {REFRESH_TOKEN} in the keyring; {AUTHORIZE_HINT}; "
+                            f"or store one with `station secret set {REFRESH_TOKEN}`")
         self._refused.check(app_key, app_secret, refresh)
         try:
             body = await request_tokens(http, app_key, app_secret,

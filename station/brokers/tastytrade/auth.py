@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from station.domain.credentials import secret_commands, set_hint
 from station.brokers.rest.credentials import RefusedCredentials, optional_secret, required_secret
 from station.brokers.rest.client import AuthError, RejectedError, RestClient
 from station.secrets import Secret, SecretStore
@@ -21,9 +22,9 @@ CLIENT_SECRET, REFRESH_TOKEN = "tastytrade-client-secret", "tastytrade-refresh-t
 USERNAME, PASSWORD = "tastytrade-username", "tastytrade-password"
 EARLY_S = 60.0
 SESSION_LIFETIME_S = 24 * 3600.0
-NO_CREDENTIALS = (f"Tastytrade has no credentials in the keyring: run `station secret set {CLIENT_SECRET}` and "
-                  f"`station secret set {REFRESH_TOKEN}` (OAuth), or `station secret set {USERNAME}` and "
-                  f"`station secret set {PASSWORD}`")
+NO_CREDENTIALS = ("Tastytrade has no credentials in the keyring: set them in Settings → Accounts & keys (or "
+                  f"{secret_commands(CLIENT_SECRET, REFRESH_TOKEN)} for OAuth, or "
+                  f"{secret_commands(USERNAME, PASSWORD)} for a login)")
 
 
 class TastytradeAuth:
@@ -57,7 +58,7 @@ class TastytradeAuth:
         if client_secret is not None or refresh is not None:
             if client_secret is None or refresh is None:
                 missing = CLIENT_SECRET if client_secret is None else REFRESH_TOKEN
-                raise AuthError(f"Tastytrade OAuth needs both secrets: run `station secret set {missing}`")
+                raise AuthError(f"Tastytrade OAuth needs both secrets: {set_hint(missing)}")
             await self._oauth(http, client_secret, refresh)
             return
         username = await optional_secret(self.secrets, USERNAME)

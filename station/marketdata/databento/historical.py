@@ -24,6 +24,7 @@ import numpy as np
 
 from station.bus import Bus
 from station.domain.commands import CancelHistory, EstimateHistory, LoadHistory
+from station.domain.credentials import set_hint
 from station.domain.events import HistoryEstimated, HistoryFinished, HistoryProgressed
 from station.domain.marketdata import CachedHistory, HistoryRequest
 from station.marketdata.databento.files import DbnError, DbnFile
@@ -270,7 +271,7 @@ class HistoricalData:
     async def _client(self):
         key = await asyncio.to_thread(self.secrets.get, KEY_NAME)
         if key is None:
-            raise HistoryError(f"no Databento key: run `station secret set {KEY_NAME}`")
+            raise HistoryError(f"no Databento key: {set_hint(KEY_NAME)}")
         import databento
 
         kwargs = {"gateway": self.gateway} if self.gateway else {}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from station.backoff import Backoff
 from station.bus import Bus
+from station.domain.credentials import set_hint
 from station.domain.enums import ConnectionState
 from station.domain.events import ConnectionChanged, ErrorRaised
 from station.marketdata.hub import BarHub
@@ -28,7 +29,7 @@ from station.marketdata.bars.sessions import session_for
 log = logging.getLogger("station.marketdata")
 
 KEY_NAME = "databento-key"
-NO_KEY = f"no Databento key: run `station secret set {KEY_NAME}`"
+NO_KEY = f"no Databento key: {set_hint(KEY_NAME)}"
 RECONNECT_INITIAL_S, RECONNECT_MAX_S = 1.0, 30.0
 BAD_KEY_RETRY_S = 60.0
 REPLAY_WINDOW_NS = 23 * 3600 * 10**9  # the gateway replays up to 24 h back

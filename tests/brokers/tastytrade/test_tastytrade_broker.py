@@ -152,7 +152,8 @@ async def test_credentials_missing_or_wrong(secrets, double, make_broker):
     assert "station secret set tastytrade-client-secret" in broker.detail
     assert "station secret set tastytrade-username" in broker.detail
     secrets.set("tastytrade-client-secret", CLIENT_SECRET)
-    await seen.wait(lambda: "needs both secrets: run `station secret set tastytrade-refresh-token`" in broker.detail)
+    await seen.wait(lambda: "needs both secrets: set it in Settings → Accounts & keys (or `station secret set "
+                            "tastytrade-refresh-token`)" in broker.detail)
     secrets.set("tastytrade-refresh-token", "revoked")
     await seen.wait(lambda: "Grant is invalid" in broker.detail)
     secrets.set("tastytrade-refresh-token", double.issue_refresh_token())
