@@ -33,7 +33,14 @@ def keyring_text(description: str) -> str:
     if "MemoryBackend" in description:
         return (f'<span style="color:{theme.AMBER}">No keyring is usable: secrets are kept in memory for this run '
                 "only (the demo). Install and unlock a Secret Service (e.g. gnome-keyring) to keep them.</span>")
-    return f"Secrets are kept in the OS keyring: <b>{description}</b>. They never go to Station's files or logs."
+    never = "They never go to Station's files or logs."
+    if "keyrings.alt" in description:  # chosen explicitly (PYTHON_KEYRING_BACKEND, keyring's config file)
+        if "Plaintext" in description:
+            return (f'<span style="color:{theme.AMBER}">Secrets are kept in a plain-text file (<b>{description}</b>, '
+                    "as chosen by PYTHON_KEYRING_BACKEND or keyring's config): whoever can read this user's files can "
+                    f"read them.</span> {never}")
+        return f"Secrets are kept in a file of keyrings.alt, as chosen: <b>{description}</b>. {never}"
+    return f"Secrets are kept in the OS keyring: <b>{description}</b>. {never}"
 
 
 class AccountsDialog:

@@ -82,7 +82,8 @@ def test_every_secret_is_set_shown_replaced_and_deleted_never_logged(qtbot, secr
     assert out["shown"] == ("db-first-value-1234", True)
     assert out["replaced"] == "db-second-value-5678" and out["deleted"] and out["gone"]
     assert out["changed"] == ["databento-key"] * 3
-    assert "PlaintextKeyring" in out["keyring_text"]  # which backend holds them
+    assert "PlaintextKeyring" in out["keyring_text"]  # which backend holds them, and that it is a plain file
+    assert "plain-text file" in out["keyring_text"] and "OS keyring" not in out["keyring_text"]
     from station.secrets import KNOWN_NAMES
 
     assert out["names"] == set(KNOWN_NAMES)  # every known secret can be set in the window
@@ -244,3 +245,12 @@ def test_destination_dialog_tests_the_ib_connection(qtbot, secrets, data_dir):
 
     answer, shown = with_window(secrets, data_dir, body)
     assert answer.ok and "DU555001" in answer.message and "✔" in shown
+
+
+def test_the_keyring_line_says_what_holds_the_secrets():
+    from station.ui.accounts_dialog import keyring_text
+
+    assert "the OS keyring: <b>keyring.backends.SecretService.Keyring</b>" in keyring_text(
+        "keyring.backends.SecretService.Keyring")
+    assert "a file of keyrings.alt, as chosen" in keyring_text("keyrings.alt.file.EncryptedKeyring")
+    assert "in memory for this run only" in keyring_text("station.secrets.MemoryBackend")
