@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
@@ -18,6 +18,7 @@ from station.ui.confirm import confirm, confirmations_menu
 from station.ui.context import DockContext
 from station.ui.panels import PANELS, Panel
 from station.ui.positions_dock import PnlSummary
+from station.ui.side_column import SideColumn
 from station.ui.sounds import FillSound
 from station.ui.status_bar import StationStatusBar
 from station.ui.slots import connect, run_task, slot
@@ -77,6 +78,9 @@ class MainWindow(QMainWindow):
         layout.arrange(self)
         self._order_view_menu()
         self._needs_sizing = not self._restore_layout()
+        self.side_column = SideColumn(self)
+        for dock in self.docks.values():
+            self.side_column.watch(dock)
         self._quit_asked = False  # a stop by signal (SIGTERM, SIGINT) closes without a question
 
     # ---- docks --------------------------------------------------------------------------------
@@ -247,6 +251,11 @@ class MainWindow(QMainWindow):
         if self._needs_sizing:  # the default layout depends on the window's size, known from now on
             self._needs_sizing = False
             layout.apply_default(self)
+        QTimer.singleShot(0, self.side_column.note)  # the column's width as laid out or restored
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.side_column.window_resized()
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
@@ -256,6 +265,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Put every dock back where it starts on a fresh install, sized for the window as it is."""
         layout.apply_default(self)
+        self.side_column.note()
         self.save_layout()
 
     def close_without_asking(self) -> None:

@@ -307,3 +307,28 @@ def test_the_tables_read_in_full_on_common_screens(qtbot, station, size):
     settled(window)
     positions = window.dock_widget("PositionsDock").table
     assert positions.viewport().height() >= 4 * positions.verticalHeader().defaultSectionSize()  # not two rows
+
+
+def test_a_wider_window_widens_the_chart_and_the_column_keeps_the_width_the_trader_gave_it(qtbot, station):
+    """Qt gave a maximised window's extra width to the right column (a 1,276-px ticket on a 2560 screen)."""
+    window = open_window(qtbot, station, (1366, 768))
+    docks = window.docks
+    ticket, chart = docks["ManualTradingDock"], docks["ChartDock"]
+    laid_out = ticket.width()
+    for size in ((1920, 1080), (1366, 768), (2400, 1300), LAPTOP):
+        window.resize(*size)
+        settled(window)
+        assert ticket.width() == laid_out, size
+        assert chart.width() > window.width() - laid_out - 30, size
+    window.resizeDocks([chart, ticket], [chart.width() + ticket.width() - 400, 400], Qt.Horizontal)  # dragged
+    settled(window)
+    assert ticket.width() == 400
+    window.resize(1920, 1080)
+    settled(window)
+    assert ticket.width() == 400 and chart.width() > 1400
+    window.resize(*MINIMUM_SIZE)
+    settled(window)
+    assert ticket.width() <= max(400, ticket.minimumSizeHint().width())
+    window.resize(1920, 1080)
+    settled(window)
+    assert ticket.width() == 400  # a narrow moment does not shrink what the trader chose
