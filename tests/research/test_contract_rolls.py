@@ -15,9 +15,9 @@ from station.research.contracts import ContractRolls, contracts_of, contracts_te
 from station.research.data import DataError, check_data
 from support.backtest import data_dir_with, minute_closes, strategy_config
 from support.launch import run_cli
+from support.paths import DBN
 
 NS = 1_000_000_000
-DBN = Path(__file__).parents[3] / "shared" / "data" / "dbn"
 FAST = {"kind": "crossover", "timeframe": "1m", "line1": {"type": "sma", "period": 1},
         "line2": {"type": "sma", "period": 2}}
 CLOSES = [100, 99, 101, 103, 102, 104]
@@ -89,3 +89,16 @@ def test_databentos_own_esh1_file_is_data_for_an_es_strategy_and_an_nq_file_is_n
     check_data(DBN / "test_data.trades.v3.dbn.zst", ["ES"], {"1m"})
     with pytest.raises(DataError, match="has no trades of NQ .it has ESH1"):
         check_data(DBN / "test_data.trades.v3.dbn.zst", ["NQ"], {"1m"})
+
+
+def test_a_shown_trade_reads_the_files_trades_around_it_as_the_tickers(tmp_path):
+    """The chart's history for a backtest's trade (`marketdata/trade_history.py`): the contract traded then,
+    inside the range, named as the ticker."""
+    from station.marketdata.trade_history import read_range
+
+    path = two_contracts(tmp_path / "es.dbn", [
+        ("2025-05-15T14:00:00", "ESM5", 5000.0, 1), ("2025-05-15T14:00:01", "ESU5", 5050.0, 1),
+        ("2025-05-15T15:00:00", "ESM5", 5001.0, 1), ("2025-05-16T14:00:00", "ESM5", 5002.0, 1)])
+    batch = read_range(path, "ESM5", "ES", at("2025-05-15T13:00:00"), at("2025-05-16T00:00:00"))
+    assert list(batch.symbols) == ["ES"] and batch.price.tolist() == [5000.0, 5001.0]
+    assert len(read_range(path, "NQM5", "NQ", 0, at("2026-01-01T00:00:00"))) == 0
