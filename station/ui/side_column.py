@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QDockWidget
 
 if TYPE_CHECKING:
@@ -60,9 +60,10 @@ class SideColumn(QObject):
             self.width = column.width()
 
     def window_resized(self) -> None:
-        """Called from the window's resizeEvent: put the column back to its width once Qt has laid out."""
+        """Called from the window's resizeEvent (Qt has laid the docks out for the new size by then): put the
+        column back to its width."""
         if self._window_width is not None and self.window.width() != self._window_width:
-            QTimer.singleShot(0, self._restore)
+            self._restore()
 
     def _restore(self) -> None:
         column, chart = self.column(), self.window.docks.get("ChartDock")
