@@ -273,6 +273,8 @@ class ShowTrade(Command):
     exit_ns: int
     entry_price: float
     exit_price: float
+    data: str = ""  # the backtest's DBN file: its trades around the trip become the chart's history there
+    contract: str = ""  # the file's name for those trades when it differs (a contract traded as its root)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from station.marketdata.databento.historical import CacheIndex, HistoricalData
 from station.marketdata.hub import BarHub
 from station.marketdata.databento.live import DatabentoLive, LiveSubscription
 from station.marketdata.replay import DbnReplay
+from station.marketdata.trade_history import TradeHistory
 from station.marketdata.trades import ns_to_datetime
 
 log = logging.getLogger("station.marketdata")
@@ -56,6 +57,7 @@ class MarketData:
         self.replay = DbnReplay(bus, self.hub, clock=self.clock)
         self.history = HistoricalData(bus, self.hub, secrets, cache_index, data_dir / "history",
                                       gateway=current["history_gateway"])
+        self.trade_history = TradeHistory(bus, self.hub)
         self.live: DatabentoLive | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -63,6 +65,7 @@ class MarketData:
         await self.hub.start()
         await self.replay.start()
         await self.history.start()
+        await self.trade_history.start()
         if self.demo:
             self.replay.play(sample_path(), self.settings["replay_speed"], DEMO_PREROLL)
         elif self.settings["replay_file"]:
@@ -76,6 +79,7 @@ class MarketData:
             self._unsubscribe()
         if self.live is not None:
             await self.live.stop()
+        await self.trade_history.stop()
         await self.history.stop()
         await self.replay.stop()
         await self.hub.stop()

@@ -122,6 +122,15 @@ def contracts_text(contracts: dict[str, list[dict]]) -> str:
     return "; ".join(f"{ticker} from {', '.join(one(r) for r in rolls)}" for ticker, rolls in contracts.items())
 
 
+def contract_at(contracts: dict[str, list[dict]], ticker: str, ns: int) -> str:
+    """The contract a summary's `contracts` traded as `ticker` at `ns` ("" when the file named it as the ticker)."""
+    found = ""
+    for roll in contracts.get(ticker, ()):
+        if roll["from"] is None or datetime.fromisoformat(roll["from"]).timestamp() * 1e9 <= ns:
+            found = roll["contract"]
+    return found
+
+
 def _by_volume(dbn, several: dict[str, list[str]]) -> list[Roll]:
     """One pass over the file: each contract's volume per trading day, then the front of every day."""
     volume: dict[str, dict[str, dict[int, float]]] = {t: {c: {} for c in cs} for t, cs in several.items()}

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from station.domain.commands import ShowTrade
 from station.domain.events import ConfigChanged, HistoryEstimated, HistoryFinished, HistoryProgressed
 from station.domain.timeutil import EASTERN
-from station.research.contracts import contracts_text
+from station.research.contracts import contract_at, contracts_text
 from station.ui import theme
 from station.ui.backtest_form import BacktestForm, engine_keys, with_params
 from station.ui.backtest_results import CurvesView, SummaryView, SweepView, TradesView
@@ -53,6 +53,8 @@ class BacktestDock(BacktestForm, QWidget):
         self.job = None
         self.history_dialog = None
         self.last_params: dict[str, Any] = {}
+        self._data = ""  # the file of the result shown
+        self._contracts: dict[str, list[dict]] = {}  # the contracts it traded as its tickers
         self.sweep_keys: list[str] = []
         self._rows: dict[int, dict] = {}
         self._timer = QTimer(self)
@@ -251,6 +253,7 @@ class BacktestDock(BacktestForm, QWidget):
         else:
             self.job = BacktestJob(spec)
             self._say(f"Backtesting {spec.strategy} on {Path(spec.data).name}…", theme.MUTED)
+            self._data = str(spec.data)  # what a selected trade's bars are read from
         self.job.start()
         self.progress.setValue(0)
         self.run_button.setEnabled(False)
@@ -295,6 +298,7 @@ class BacktestDock(BacktestForm, QWidget):
 
     def show_result(self, result: dict) -> None:
         summary = result["summary"]
+        self._contracts = summary.get("contracts") or {}
         self.summary.show_summary(summary)
         self.curves.show_curve(result["equity"])
         self.trades.show_trips(result["trips"])
@@ -303,9 +307,12 @@ class BacktestDock(BacktestForm, QWidget):
         self._say(f"{summary['trades']} round trips, net PnL {summary['net_pnl']:,.2f}.{traded}", theme.GREEN)
 
     def show_trade(self, trip: dict) -> None:
-        """Move the chart to a trade, entry and exit marked (the chart hears `ShowTrade`)."""
-        self.bridge.publish(ShowTrade(str(trip["ticker"]), str(trip["side"]), int(trip["entry_time"]),
-                                      int(trip["exit_time"]), float(trip["entry_price"]), float(trip["exit_price"])))
+        """Move the chart to a trade, entry and exit marked, on the file's bars (the chart and the market data
+        hear `ShowTrade`)."""
+        ticker, entry = str(trip["ticker"]), int(trip["entry_time"])
+        self.bridge.publish(ShowTrade(ticker, str(trip["side"]), entry, int(trip["exit_time"]),
+                                      float(trip["entry_price"]), float(trip["exit_price"]), self._data,
+                                      contract_at(self._contracts, ticker, entry)))
 
     # ---- apply --------------------------------------------------------------------------------------
 

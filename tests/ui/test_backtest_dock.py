@@ -107,6 +107,12 @@ def test_backtest_dock_runs_shows_sweeps_and_applies(qtbot, data_dir, secrets, t
             chart = window.dock_widget("ChartDock")
             await until(lambda: getattr(chart, "symbol", "ES") == "ES" and (
                 not hasattr(chart, "view") or len(chart.view.markers) >= 2), what="the chart's markers")
+            assert trade.data == str(data) and trade.contract == "ESM5"
+            if hasattr(chart, "view"):  # the trade is drawn on the file's bars, not on an empty chart
+                await until(lambda: chart.view.series.index_within(trade.entry_ns) is not None
+                            and chart.view.series.index_within(trade.exit_ns) is not None, what="the trade's bars")
+                starts = chart.view.series.column("start")
+                assert starts[0] <= first and len(starts) > 100
             shot(window, tmp_path, "backtest-trades", (1920, 1080))
 
             set_param(dock, "line2.period", 1, "12")  # a long run to cancel: a slower sweep of 4
