@@ -87,8 +87,8 @@ class OrderChanges:
                           if x.client_order_id != order.client_order_id), Decimal(0))
             limit, what = covered - others, f"its entry {entry.client_order_id}"
         else:
-            limit = abs(self.book.position(request.destination, request.ticker, request.strategy or ""))
-            limit, what = limit + order.filled_qty, f"the {request.ticker} position"
+            held = abs(self.book.position(request.destination, request.ticker, request.strategy or ""))
+            limit, what = held + order.filled_qty, f"the {request.ticker} position"
         if qty > limit:
             return f"qty {qty} is more than {what} leaves to protect ({limit}): the exit would open a position"
         return None

@@ -134,17 +134,17 @@ def contract_at(contracts: dict[str, list[dict]], ticker: str, ns: int) -> str:
 def _by_volume(dbn, several: dict[str, list[str]]) -> list[Roll]:
     """One pass over the file: each contract's volume per trading day, then the front of every day."""
     volume: dict[str, dict[str, dict[int, float]]] = {t: {c: {} for c in cs} for t, cs in several.items()}
+    owner = {contract: ticker for ticker, contracts in several.items() for contract in contracts}
     opens = {t: _session_opens(t, dbn) for t in several}
     for batch in dbn.batches():
         for symbol, ts, _, size in batch.by_symbol():
-            for ticker, contracts in several.items():
-                if symbol not in volume[ticker]:
-                    continue
-                days = np.searchsorted(opens[ticker], ts, "right") - 1
-                found, sums = _sum_by_day(days, size)
-                daily = volume[ticker][symbol]
-                for day, total in zip(found.tolist(), sums.tolist()):
-                    daily[day] = daily.get(day, 0.0) + total
+            ticker = owner.get(symbol)
+            if ticker is None:
+                continue
+            found, inverse = np.unique(np.searchsorted(opens[ticker], ts, "right") - 1, return_inverse=True)
+            daily = volume[ticker][symbol]
+            for day, total in zip(found.tolist(), np.bincount(inverse, weights=size).tolist()):
+                daily[day] = daily.get(day, 0.0) + total
     rolls = []
     for ticker, by_contract in volume.items():
         days = sorted({d for daily in by_contract.values() for d in daily})
@@ -168,7 +168,3 @@ def _session_opens(ticker: str, dbn) -> np.ndarray:
     end = end if 0 < end < 2**63 else start + 400 * 86_400 * 10**9
     return np.array([opened for opened, _ in session_for(ticker).sessions(start, end)], np.int64)
 
-
-def _sum_by_day(days: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    found, inverse = np.unique(days, return_inverse=True)
-    return found, np.bincount(inverse, weights=size)

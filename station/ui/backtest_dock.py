@@ -303,7 +303,7 @@ class BacktestDock(BacktestForm, QWidget):
         self.curves.show_curve(result["equity"])
         self.trades.show_trips(result["trips"])
         self.apply_button.setEnabled(bool(self.last_params))
-        traded = f" Traded {contracts_text(summary['contracts'])}." if summary.get("contracts") else ""
+        traded = f" Traded {contracts_text(self._contracts)}." if self._contracts else ""
         self._say(f"{summary['trades']} round trips, net PnL {summary['net_pnl']:,.2f}.{traded}", theme.GREEN)
 
     def show_trade(self, trip: dict) -> None:

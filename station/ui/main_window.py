@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
 
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, Panel] = {}
+        self.side_column = SideColumn(self)  # keeps its width when the window's width changes
         self._build_menus()
         for panel in PANELS:
             self.add_panel(panel)
@@ -78,9 +79,6 @@ class MainWindow(QMainWindow):
         layout.arrange(self)
         self._order_view_menu()
         self._needs_sizing = not self._restore_layout()
-        self.side_column = SideColumn(self)
-        for dock in self.docks.values():
-            self.side_column.watch(dock)
         self._quit_asked = False  # a stop by signal (SIGTERM, SIGINT) closes without a question
 
     # ---- docks --------------------------------------------------------------------------------
@@ -95,6 +93,7 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.docks[panel.tabify_with], dock)
         self.docks[panel.object_name] = dock
         self.panels[panel.object_name] = panel
+        self.side_column.watch(dock)
         self.add_view_action(dock.toggleViewAction())
         return dock
 
